@@ -1,0 +1,54 @@
+//! `cargo xtask <setup|build|run|test|fuzz|bench>`: the project's task runner.
+//!
+//! Everything a fresh machine needs is installed by `setup`, which every other
+//! task runs first. Each step checks before it acts, so a second run does
+//! nothing and takes seconds.
+
+mod setup;
+mod suites;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  setup              install what is missing (rust target, wasm-pack, wasm-bindgen-cli,
+                     chromium, chromium-driver, binaryen, npm packages, python venv)
+  build              wasm-pack build --target web --release into pkg/, then wasm-opt -Oz
+  run                setup, build, then start the reference server with the demo page
+  test [SUITE...]    setup, then every suite (or only the named ones):
+                     clippy, native, browser
+  fuzz [--seconds N] [TARGET...]
+                     run each cargo-fuzz target for N seconds (default 60)
+  bench              benchmarks side by side with the peers (not written yet)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match task.as_str() {
+        "setup" => setup::run(),
+        "build" => setup::run().and_then(|()| suites::build()),
+        "run" => setup::run().and_then(|()| suites::build()).and_then(|()| suites::serve()),
+        "test" => setup::run().and_then(|()| suites::test(rest)),
+        "fuzz" => suites::fuzz(rest),
+        "bench" => Err("`cargo xtask bench` is not written yet (issue 6)".into()),
+        "-h" | "--help" | "help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("xtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The tasks after setup: build, serve, the test suites, fuzzing.
+
+use crate::util::{self, cmd, output, run, Result};
+use std::process::Command;
+use std::time::Instant;
+
+/// Features rustc enables for wasm32 by default; Debian's wasm-opt must be
+/// told about them or it refuses the module.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
+
+/// `wasm-pack build --target web --release` into pkg/, then wasm-opt -Oz.
+///
+/// wasm-pack's own wasm-opt step is off (Cargo.toml metadata) because it
+/// would download binaryen; we run Debian's instead.
+pub fn build() -> Result {
+    run(cmd("wasm-pack").args(["build", "--target", "web", "--release", "--out-dir", "pkg"]))?;
+    let wasm = util::root().join("pkg").join("frinny_agent_bg.wasm");
+    run(Command::new("wasm-opt").arg("-Oz").args(WASM_FEATURES).arg(&wasm).arg("-o").arg(&wasm))
+}
+
+/// Starts the reference server with the demo page.
+pub fn serve() -> Result {
+    if !util::root().join("server").join("Cargo.toml").exists() {
+        return Err("the reference server (server/, issue 4) is not written yet; \
+                    `cargo xtask build` has put the client into pkg/"
+            .into());
+    }
+    run(cmd("cargo").args(["run", "--release", "--package", "frinny-server", "--", "--dev"]))
+}
+
+type Suite = (&'static str, fn() -> Result);
+
+const SUITES: &[Suite] = &[("clippy", clippy), ("native", native), ("browser", browser)];
+
+/// Runs every suite (or the named ones), prints each outcome and a summary,
+/// and fails if any suite failed.
+pub fn test(only: &[String]) -> Result {
+    for name in only {
+        if !SUITES.iter().any(|(n, _)| n == name) {
+            return Err(format!("unknown suite {name:?}"));
+        }
+    }
+    let mut outcomes = Vec::new();
+    for (name, suite) in SUITES {
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
+        println!("\n=== suite {name} ===");
+        let start = Instant::now();
+        let result = suite();
+        outcomes.push((*name, result, start.elapsed()));
+    }
+    println!("\n=== summary ===");
+    let mut failed = 0;
+    for (name, result, took) in &outcomes {
+        match result {
+            Ok(()) => println!("  ok      {name:<10} {:>6.1}s", took.as_secs_f64()),
+            Err(e) => {
+                failed += 1;
+                println!("  FAILED  {name:<10} {:>6.1}s  {e}", took.as_secs_f64());
+            }
+        }
+    }
+    println!("suites: {} passed, {failed} failed", outcomes.len() - failed);
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} suite(s) failed"))
+    }
+}
+
+fn clippy() -> Result {
+    run(cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // The browser shell only compiles for wasm32: lint it there too.
+    run(cmd("cargo").args([
+        "clippy",
+        "--package",
+        "frinny-agent",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn native() -> Result {
+    run(cmd("cargo").args(["test", "--workspace"]))
+}
+
+fn browser() -> Result {
+    let chromedriver = output(Command::new("which").arg("chromedriver"))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or("chromedriver is not on PATH (Debian package chromium-driver)")?;
+    run(cmd("wasm-pack")
+        .args(["test", "--headless", "--chrome"])
+        .env("CHROMEDRIVER", chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))
+}
+
+const FUZZ_TARGETS: &[&str] =
+    &["engine_io_text", "engine_io_payload", "socket_io_decoder", "json_frame"];
+
+/// `cargo xtask fuzz [--seconds N] [TARGET...]`: each target for N seconds.
+pub fn fuzz(args: &[String]) -> Result {
+    let mut seconds = 60u64;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--seconds" {
+            seconds = it
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or("--seconds needs a whole number")?;
+        } else if FUZZ_TARGETS.contains(&a.as_str()) {
+            targets.push(a.as_str());
+        } else {
+            return Err(format!("unknown fuzz target {a:?}; targets: {}", FUZZ_TARGETS.join(", ")));
+        }
+    }
+    if targets.is_empty() {
+        targets = FUZZ_TARGETS.to_vec();
+    }
+    let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        return Err("cargo-fuzz needs a nightly toolchain: rustup toolchain install nightly".into());
+    }
+    if output(Command::new("cargo").args(["fuzz", "--version"])).is_none() {
+        run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    for t in targets {
+        let corpus = util::root().join("fuzz").join("corpus").join(t);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        let seeds = util::root().join("fuzz").join("seeds").join(t);
+        let mut c = cmd("cargo");
+        c.args(["+nightly", "fuzz", "run", t]).arg(&corpus);
+        if seeds.is_dir() {
+            c.arg(&seeds);
+        }
+        c.arg("--").arg(format!("-max_total_time={seconds}"));
+        run(&mut c)?;
+    }
+    Ok(())
+}
