@@ -1,0 +1,104 @@
+//! Small JSON helpers shared by the codecs: a nesting-depth check that runs
+//! before parsing, and parsing that maps errors to [`DecodeError`].
+
+use super::DecodeError;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Fails with [`DecodeError::TooDeep`] if `text` nests arrays or objects
+/// deeper than `max`. One linear pass over the bytes, skipping strings, so a
+/// hostile `[[[[...` is refused before serde_json recurses into it.
+///
+/// ```
+/// use frinny_agent::protocol::json::check_depth;
+/// assert!(check_depth(r#"{"a":[1,{"b":"[[["}]}"#, 3).is_ok());
+/// assert!(check_depth("[[[[1]]]]", 3).is_err());
+/// ```
+pub fn check_depth(text: &str, max: usize) -> Result<(), DecodeError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text.as_bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Err(DecodeError::TooDeep { max });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses `text` as one JSON value of type `T` after the depth check.
+pub fn parse<'a, T: serde::Deserialize<'a>>(text: &'a str, max_depth: usize) -> Result<T, DecodeError> {
+    check_depth(text, max_depth)?;
+    serde_json::from_str(text).map_err(|e| DecodeError::InvalidJson(e.to_string()))
+}
+
+/// Validates `text` as one JSON value without building it, returning it
+/// borrowed as a [`RawValue`] (the zero-copy path for payloads that JS will
+/// `JSON.parse` itself).
+pub fn parse_raw(text: &str, max_depth: usize) -> Result<&RawValue, DecodeError> {
+    parse::<&RawValue>(text, max_depth)
+}
+
+/// The fields of a JSON object in wire order, values left as raw text;
+/// `None` if `text` is not one JSON object.
+///
+/// ```
+/// use frinny_agent::protocol::json::object_fields;
+/// let fields = object_fields(r#"{"b":1,"a":[2, 3]}"#).unwrap();
+/// assert_eq!(fields[0].0, "b");
+/// assert_eq!(fields[1].1.get(), "[2, 3]");
+/// assert!(object_fields("[1]").is_none());
+/// ```
+pub fn object_fields(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+    serde_json::from_str::<OrderedObject<'_>>(text).ok().map(|o| o.0)
+}
+
+/// Appends `s` as a JSON string literal (quoted and escaped).
+pub fn push_string(out: &mut String, s: &str) {
+    // Escaping a &str cannot fail; fall back to "" rather than panic.
+    match serde_json::to_string(s) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+struct OrderedObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for OrderedObject<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = OrderedObject<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
+                let mut fields = Vec::new();
+                while let Some((k, v)) = m.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    fields.push((k, v));
+                }
+                Ok(OrderedObject(fields))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
