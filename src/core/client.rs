@@ -1,0 +1,1018 @@
+//! The client as a sans-IO state machine: it never touches a socket, a timer
+//! or JS. The shell feeds it what happened (socket opened, frame received,
+//! clock advanced, the user called `emit`) and carries out what it asks
+//! through [`Output`]s (open a socket, send a frame, settle a request,
+//! deliver an event). Time is plain milliseconds from any monotonic clock, so
+//! tests drive it with simulated time.
+//!
+//! ```
+//! use frinny_agent::core::{Client, Config, Output, State};
+//! let mut c = Client::new(Config::new("http://127.0.0.1:5001"), 1);
+//! c.connect(0);
+//! assert!(matches!(c.poll_output(), Some(Output::Open { .. })));
+//! c.on_open(5);
+//! c.on_text(6, r#"0{"sid":"s","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#);
+//! let sent: Vec<Output> = std::iter::from_fn(|| c.poll_output()).collect();
+//! assert!(sent.contains(&Output::SendText("40".into())));
+//! c.on_text(7, r#"40{"sid":"n"}"#);
+//! assert_eq!(c.state(), State::Connected);
+//! ```
+
+use super::error::{ClientError, ErrorCode};
+use super::metrics::Metrics;
+use super::rng::Rng;
+use super::url::websocket_url;
+use super::Backoff;
+use crate::protocol::engine_io::{self, Data};
+use crate::protocol::socket_io;
+use crate::protocol::{json, json_frame, DecodeError, Limits};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+/// Which framing the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Socket.IO v5 over Engine.IO v4 (the default).
+    SocketIo,
+    /// One JSON object per frame, routed by its `action` field.
+    Json,
+}
+
+/// Everything the client is told when it is made.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Server URL; http(s) is mapped to ws(s).
+    pub url: String,
+    /// Endpoint path (default `/socket.io/`; for [`Protocol::Json`] the URL
+    /// is used as given unless a path is set).
+    pub path: String,
+    /// Extra query parameters (e.g. the legacy `userId`).
+    pub query: Vec<(String, String)>,
+    /// Socket.IO namespace (default `/`).
+    pub namespace: String,
+    /// Raw JSON object sent as the CONNECT auth payload.
+    pub auth: Option<String>,
+    /// Wire protocol.
+    pub protocol: Protocol,
+    /// Reconnect automatically after a lost link (default true).
+    pub reconnection: bool,
+    /// Delays between reconnection attempts.
+    pub backoff: Backoff,
+    /// How long one connection attempt, and the `connect()` call, may take
+    /// (default 20 s).
+    pub connect_timeout_ms: u64,
+    /// Default request timeout (default 30 s).
+    pub request_timeout_ms: u64,
+    /// Most emits and requests held while not connected (default 100).
+    pub buffer_size: usize,
+    /// Decoder limits.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Defaults for a server at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Config {
+            url: url.into(),
+            path: "/socket.io/".into(),
+            query: Vec::new(),
+            namespace: "/".into(),
+            auth: None,
+            protocol: Protocol::SocketIo,
+            reconnection: true,
+            backoff: Backoff::default(),
+            connect_timeout_ms: 20_000,
+            request_timeout_ms: 30_000,
+            buffer_size: 100,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The WebSocket URL this config dials.
+    pub fn websocket_url(&self) -> String {
+        websocket_url(&self.url, &self.path, &self.query, self.protocol == Protocol::SocketIo)
+    }
+}
+
+/// Connection states, as JS sees them in `agent.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not connected and not trying.
+    Disconnected,
+    /// First attempt under way.
+    Connecting,
+    /// Joined the namespace.
+    Connected,
+    /// The link was lost; waiting for, or making, another attempt.
+    Reconnecting,
+    /// Closed for good; nothing more will happen.
+    Closed,
+}
+
+impl State {
+    /// The name JS sees.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Disconnected => "disconnected",
+            State::Connecting => "connecting",
+            State::Connected => "connected",
+            State::Reconnecting => "reconnecting",
+            State::Closed => "closed",
+        }
+    }
+}
+
+/// Identifies one request for its whole life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestKey(pub u64);
+
+/// Per-request options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestOptions {
+    /// Overrides [`Config::request_timeout_ms`].
+    pub timeout_ms: Option<u64>,
+    /// If the link drops while in flight, re-send once after reconnect
+    /// instead of rejecting with DISCONNECTED.
+    pub retry: bool,
+}
+
+/// How an event's JSON text maps to subscriber arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgsForm {
+    /// A Socket.IO array `["name", arg1, ...]`: the arguments follow the name.
+    NamedArray,
+    /// One JSON value that is the single argument (plain-JSON framing).
+    Single,
+}
+
+/// What the shell must do or deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Open a WebSocket to `url` (closing any previous one first).
+    Open {
+        /// Where to connect.
+        url: String,
+    },
+    /// Close the WebSocket.
+    Close,
+    /// Send a text frame.
+    SendText(String),
+    /// Send a binary frame.
+    SendBinary(Vec<u8>),
+    /// The connection state changed.
+    StateChange {
+        /// The new state.
+        state: State,
+        /// Why (e.g. `transport close`, `ping timeout`, `io client disconnect`).
+        reason: String,
+    },
+    /// A server event for the subscribers.
+    Event {
+        /// Event name.
+        name: String,
+        /// Raw JSON text of the arguments; see `form`.
+        json: String,
+        /// How `json` maps to arguments.
+        form: ArgsForm,
+        /// Binary attachments its placeholders refer to.
+        attachments: Vec<Vec<u8>>,
+    },
+    /// A request settled: raw JSON of the reply, or why it failed.
+    Settled {
+        /// Which request.
+        key: RequestKey,
+        /// The reply (raw JSON) or the error.
+        result: Result<String, ClientError>,
+    },
+    /// The pending `connect()` calls settle.
+    ConnectSettled(Result<(), ClientError>),
+    /// Something went wrong that no request owns (for `onError`).
+    Error(ClientError),
+}
+
+/// Where the current attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// No socket.
+    Down,
+    /// Socket asked for, not open yet.
+    Opening,
+    /// Socket open, waiting for the Engine.IO open packet.
+    Handshaking,
+    /// Namespace CONNECT sent, waiting for the server's CONNECT.
+    Joining,
+    /// Joined: events flow.
+    Up,
+}
+
+#[derive(Debug)]
+struct Request {
+    event: String,
+    /// The payload with `request_id` in it.
+    payload: String,
+    request_id: String,
+    deadline: u64,
+    retry: bool,
+    retried: bool,
+    /// Socket.IO ack id while in flight.
+    ack: Option<u64>,
+    in_flight: bool,
+}
+
+#[derive(Debug)]
+enum Queued {
+    /// An encoded emit, ready to send.
+    Frame(String),
+    /// A request, encoded when sent (it gets a fresh ack id each time).
+    Request(RequestKey),
+}
+
+/// The client state machine. See the module docs.
+#[derive(Debug)]
+pub struct Client {
+    cfg: Config,
+    state: State,
+    link: Link,
+    decoder: socket_io::Decoder,
+    rng: Rng,
+    out: VecDeque<Output>,
+    /// The user wants to be connected (connect() called, not disconnect()).
+    wanted: bool,
+    online: bool,
+    attempt: u32,
+    ever_joined: bool,
+    connect_waiting: bool,
+    connect_waiter_deadline: Option<u64>,
+    attempt_deadline: Option<u64>,
+    ping_deadline: Option<u64>,
+    /// pingInterval + pingTimeout from the handshake.
+    heartbeat_ms: u64,
+    reconnect_at: Option<u64>,
+    requests: HashMap<RequestKey, Request>,
+    by_request_id: HashMap<String, RequestKey>,
+    by_ack: HashMap<u64, RequestKey>,
+    deadlines: BTreeSet<(u64, RequestKey)>,
+    queue: VecDeque<Queued>,
+    next_key: u64,
+    next_ack: u64,
+    id_prefix: String,
+    metrics: Metrics,
+}
+
+impl Client {
+    /// A disconnected client. `seed` feeds the backoff jitter and the
+    /// request-id prefix (the shell passes a random one).
+    pub fn new(cfg: Config, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let id_prefix = format!("{:08x}", rng.next_u64() as u32);
+        Client {
+            decoder: socket_io::Decoder::new(cfg.limits),
+            cfg,
+            state: State::Disconnected,
+            link: Link::Down,
+            rng,
+            out: VecDeque::new(),
+            wanted: false,
+            online: true,
+            attempt: 0,
+            ever_joined: false,
+            connect_waiting: false,
+            connect_waiter_deadline: None,
+            attempt_deadline: None,
+            ping_deadline: None,
+            heartbeat_ms: 0,
+            reconnect_at: None,
+            requests: HashMap::new(),
+            by_request_id: HashMap::new(),
+            by_ack: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            queue: VecDeque::new(),
+            next_key: 0,
+            next_ack: 0,
+            id_prefix,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Requests not yet settled (in flight or buffered).
+    pub fn pending_count(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Emits and requests waiting for a connection.
+    pub fn buffered_count(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Counters, for the shell to record dispatch times and callback errors.
+    pub fn metrics_mut(&mut self) -> &mut Metrics {
+        &mut self.metrics
+    }
+
+    /// The next thing the shell must do, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// The earliest time [`on_timer`](Self::on_timer) must be called.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        [
+            self.connect_waiter_deadline,
+            self.attempt_deadline,
+            self.ping_deadline,
+            self.reconnect_at,
+            self.deadlines.first().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ----- user calls -------------------------------------------------------
+
+    /// Starts connecting (or, if already connected, settles at once). The
+    /// outcome arrives as [`Output::ConnectSettled`].
+    pub fn connect(&mut self, now: u64) {
+        match self.state {
+            State::Closed => {
+                self.out.push_back(Output::ConnectSettled(Err(closed_error())));
+                return;
+            }
+            State::Connected => {
+                self.out.push_back(Output::ConnectSettled(Ok(())));
+                return;
+            }
+            State::Connecting | State::Reconnecting => {}
+            State::Disconnected => {
+                self.wanted = true;
+                self.attempt = 0;
+                self.start_attempt(now, State::Connecting, "io client connect");
+            }
+        }
+        if !self.connect_waiting {
+            self.connect_waiting = true;
+            self.connect_waiter_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
+        }
+    }
+
+    /// Leaves the namespace and closes the link; no automatic reconnection.
+    /// In-flight requests reject with DISCONNECTED; buffered emits and
+    /// requests wait for the next `connect()` (requests until their timeout).
+    pub fn disconnect(&mut self, now: u64) {
+        if self.state == State::Closed {
+            return;
+        }
+        let _ = now;
+        self.wanted = false;
+        self.reconnect_at = None;
+        if self.link == Link::Up && self.cfg.protocol == Protocol::SocketIo {
+            let packet = socket_io::Packet::Disconnect { nsp: Cow::Owned(self.cfg.namespace.clone()) };
+            self.send_packet(&packet);
+        }
+        self.drop_link(false);
+        self.settle_connect(Err(ClientError::new(ErrorCode::Disconnected, "disconnect() was called")));
+        self.fail_in_flight(|_| false, ErrorCode::Disconnected, "disconnect() was called");
+        self.set_state(State::Disconnected, "io client disconnect");
+    }
+
+    /// Ends the client for good: every pending request rejects with CLOSED
+    /// and buffered emits are dropped.
+    pub fn close(&mut self, now: u64) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.disconnect(now);
+        self.connect_waiter_deadline = None;
+        let keys: Vec<RequestKey> = self.requests.keys().copied().collect();
+        for key in keys {
+            self.settle(key, Err(closed_error()));
+        }
+        self.queue.clear();
+        self.set_state(State::Closed, "closed");
+    }
+
+    /// The browser went offline: the link cannot live, so drop it now rather
+    /// than wait for the heartbeat, and hold reconnection until online.
+    pub fn set_online(&mut self, now: u64, online: bool) {
+        if self.online == online {
+            return;
+        }
+        self.online = online;
+        if !online {
+            if self.link != Link::Down {
+                self.lose_link(now, "network offline");
+            }
+        } else if self.wanted && self.link == Link::Down && self.state == State::Reconnecting {
+            // Back online: try at once instead of waiting out the backoff.
+            self.reconnect_at = Some(now);
+        }
+    }
+
+    /// Fire and forget. While not connected a non-volatile emit waits in the
+    /// buffer (BUFFER_FULL if it is full); a volatile one is dropped.
+    pub fn emit(&mut self, event: &str, payload: Option<&str>, volatile: bool) -> Result<(), ClientError> {
+        if self.state == State::Closed {
+            return Err(closed_error());
+        }
+        if self.link != Link::Up && volatile {
+            self.metrics.volatile_dropped += 1;
+            return Ok(());
+        }
+        // Encoded now, so a bad event name or payload fails the call itself.
+        let frame = self.encode_event(event, payload, None)?;
+        if self.link == Link::Up {
+            self.send_frame_text(frame);
+            return Ok(());
+        }
+        self.check_buffer_room()?;
+        self.queue.push_back(Queued::Frame(frame));
+        Ok(())
+    }
+
+    /// Sends `event` with `payload` (a JSON object; `request_id` is added)
+    /// and waits for the reply: a Socket.IO ack, or a server event carrying
+    /// the same `request_id` (`error` rejects with SERVER_ERROR). The outcome
+    /// arrives as [`Output::Settled`] with the returned key.
+    pub fn request(
+        &mut self,
+        now: u64,
+        event: &str,
+        payload: &str,
+        opts: RequestOptions,
+    ) -> Result<RequestKey, ClientError> {
+        if self.state == State::Closed {
+            return Err(closed_error());
+        }
+        let key = RequestKey(self.next_key);
+        let request_id = format!("{}-{}", self.id_prefix, self.next_key);
+        let payload = with_request_id(payload, &request_id).ok_or_else(|| {
+            ClientError::new(ErrorCode::InvalidPayload, "a request payload must be a JSON object")
+        })?;
+        self.encode_event(event, Some(&payload), None)?;
+        if self.link != Link::Up {
+            self.check_buffer_room()?;
+        }
+        self.next_key += 1;
+        let deadline = now.saturating_add(opts.timeout_ms.unwrap_or(self.cfg.request_timeout_ms));
+        self.requests.insert(
+            key,
+            Request {
+                event: event.to_owned(),
+                payload,
+                request_id: request_id.clone(),
+                deadline,
+                retry: opts.retry,
+                retried: false,
+                ack: None,
+                in_flight: false,
+            },
+        );
+        self.by_request_id.insert(request_id, key);
+        self.deadlines.insert((deadline, key));
+        if self.link == Link::Up {
+            self.send_request(key);
+        } else {
+            self.queue.push_back(Queued::Request(key));
+        }
+        Ok(key)
+    }
+
+    /// Rejects the request with ABORTED (its AbortSignal fired).
+    pub fn abort(&mut self, key: RequestKey) {
+        if self.requests.contains_key(&key) {
+            self.settle(key, Err(ClientError::new(ErrorCode::Aborted, "the request was aborted")));
+        }
+    }
+
+    // ----- socket events ----------------------------------------------------
+
+    /// The WebSocket opened.
+    pub fn on_open(&mut self, now: u64) {
+        if self.link != Link::Opening {
+            return;
+        }
+        match self.cfg.protocol {
+            Protocol::SocketIo => self.link = Link::Handshaking,
+            Protocol::Json => self.joined(now),
+        }
+    }
+
+    /// The WebSocket closed or failed.
+    pub fn on_close(&mut self, now: u64, reason: &str) {
+        if self.link == Link::Down {
+            return;
+        }
+        self.lose_link(now, if reason.is_empty() { "transport close" } else { reason });
+    }
+
+    /// A text frame arrived.
+    pub fn on_text(&mut self, now: u64, text: &str) {
+        self.metrics.frames_in += 1;
+        self.metrics.bytes_in += text.len() as u64;
+        if self.link == Link::Down || self.link == Link::Opening {
+            return;
+        }
+        let result = match self.cfg.protocol {
+            Protocol::SocketIo => self.on_engine_text(now, text),
+            Protocol::Json => self.on_json_frame(text),
+        };
+        if let Err(e) = result {
+            self.protocol_error(now, e);
+        }
+    }
+
+    /// A binary frame arrived.
+    pub fn on_binary(&mut self, now: u64, bytes: &[u8]) {
+        self.metrics.frames_in += 1;
+        self.metrics.bytes_in += bytes.len() as u64;
+        if self.link == Link::Down || self.link == Link::Opening {
+            return;
+        }
+        if self.cfg.protocol == Protocol::Json {
+            return self.protocol_error(now, DecodeError::InvalidPayload("binary frame on the JSON protocol"));
+        }
+        let result = engine_io::Packet::decode_binary(bytes, &self.cfg.limits).and_then(|p| match p {
+            engine_io::Packet::Message(Data::Binary(b)) => {
+                self.decoder.decode_binary(&b).map(|done| done.map(|p| self.on_socket_packet(now, p)))
+            }
+            _ => Ok(None),
+        });
+        if let Err(e) = result {
+            self.protocol_error(now, e);
+        }
+    }
+
+    /// The clock reached `now`: fire every deadline that passed.
+    pub fn on_timer(&mut self, now: u64) {
+        if self.connect_waiter_deadline.is_some_and(|t| t <= now) {
+            self.connect_waiter_deadline = None;
+            if self.connect_waiting {
+                self.metrics.count_error(ErrorCode::Timeout.as_str());
+                self.settle_connect(Err(ClientError::new(
+                    ErrorCode::Timeout,
+                    format!("not connected within {} ms; still trying", self.cfg.connect_timeout_ms),
+                )));
+            }
+        }
+        if self.attempt_deadline.is_some_and(|t| t <= now) {
+            self.attempt_deadline = None;
+            self.lose_link(now, "connect timeout");
+        }
+        if self.ping_deadline.is_some_and(|t| t <= now) {
+            self.ping_deadline = None;
+            self.lose_link(now, "ping timeout");
+        }
+        while let Some(&(t, key)) = self.deadlines.first() {
+            if t > now {
+                break;
+            }
+            let event = self.requests.get(&key).map(|r| r.event.clone()).unwrap_or_default();
+            self.metrics.timeouts += 1;
+            self.settle(key, Err(ClientError::new(ErrorCode::Timeout, format!("no reply to {event:?} in time"))));
+        }
+        if self.reconnect_at.is_some_and(|t| t <= now) {
+            self.reconnect_at = None;
+            if self.wanted && self.online && self.link == Link::Down {
+                self.start_attempt(now, State::Reconnecting, "reconnect attempt");
+            }
+        }
+    }
+
+    // ----- internals: link lifecycle ---------------------------------------
+
+    fn start_attempt(&mut self, now: u64, state: State, reason: &str) {
+        self.decoder = socket_io::Decoder::new(self.cfg.limits);
+        self.link = Link::Opening;
+        self.attempt_deadline = Some(now.saturating_add(self.cfg.connect_timeout_ms));
+        self.out.push_back(Output::Open { url: self.cfg.websocket_url() });
+        self.set_state(state, reason);
+    }
+
+    fn joined(&mut self, now: u64) {
+        let was_reconnect = self.ever_joined;
+        self.link = Link::Up;
+        self.ever_joined = true;
+        self.attempt = 0;
+        self.attempt_deadline = None;
+        self.metrics.connects += 1;
+        if was_reconnect {
+            self.metrics.reconnects += 1;
+        }
+        let _ = now;
+        self.set_state(State::Connected, if was_reconnect { "reconnected" } else { "connected" });
+        self.settle_connect(Ok(()));
+        while let Some(item) = self.queue.pop_front() {
+            match item {
+                Queued::Frame(frame) => self.send_frame_text(frame),
+                Queued::Request(key) => self.send_request(key),
+            }
+        }
+    }
+
+    /// Drops the socket. In-flight state that belongs to it is cleared.
+    fn drop_link(&mut self, tell_shell: bool) {
+        if self.link != Link::Down || tell_shell {
+            self.out.push_back(Output::Close);
+        }
+        self.link = Link::Down;
+        self.attempt_deadline = None;
+        self.ping_deadline = None;
+        self.decoder = socket_io::Decoder::new(self.cfg.limits);
+    }
+
+    /// The link died without the user asking: settle or re-queue what was
+    /// in flight, then reconnect with backoff.
+    fn lose_link(&mut self, now: u64, reason: &str) {
+        self.drop_link(false);
+        self.fail_in_flight(|r| r.retry && !r.retried, ErrorCode::Disconnected, reason);
+        if !self.wanted || !self.cfg.reconnection {
+            self.wanted = false;
+            self.settle_connect(Err(ClientError::new(ErrorCode::Disconnected, reason.to_owned())));
+            self.set_state(State::Disconnected, reason);
+            return;
+        }
+        match self.cfg.backoff.delay(self.attempt, self.rng.next_f64()) {
+            Some(delay) => {
+                self.attempt += 1;
+                self.reconnect_at = Some(now.saturating_add(delay));
+                self.set_state(State::Reconnecting, reason);
+            }
+            None => {
+                self.wanted = false;
+                let msg = format!("gave up after {} reconnection attempts", self.attempt);
+                self.settle_connect(Err(ClientError::new(ErrorCode::ReconnectFailed, msg.clone())));
+                let queued: Vec<RequestKey> = self
+                    .queue
+                    .iter()
+                    .filter_map(|q| match q {
+                        Queued::Request(k) => Some(*k),
+                        Queued::Frame(_) => None,
+                    })
+                    .collect();
+                for key in queued {
+                    self.settle(key, Err(ClientError::new(ErrorCode::ReconnectFailed, msg.clone())));
+                }
+                self.metrics.count_error(ErrorCode::ReconnectFailed.as_str());
+                self.set_state(State::Disconnected, "reconnect failed");
+            }
+        }
+    }
+
+    /// In-flight requests: those for which `requeue` holds go back to the
+    /// front of the queue (marked retried), the rest reject with `code`.
+    fn fail_in_flight(&mut self, requeue: impl Fn(&Request) -> bool, code: ErrorCode, reason: &str) {
+        self.by_ack.clear();
+        let mut in_flight: Vec<RequestKey> =
+            self.requests.iter().filter(|(_, r)| r.in_flight).map(|(k, _)| *k).collect();
+        in_flight.sort();
+        let mut again = Vec::new();
+        for key in in_flight {
+            let Some(req) = self.requests.get_mut(&key) else { continue };
+            req.in_flight = false;
+            req.ack = None;
+            if requeue(req) {
+                req.retried = true;
+                again.push(key);
+            } else {
+                self.settle(key, Err(ClientError::new(code, format!("link lost: {reason}"))));
+            }
+        }
+        // Oldest first, ahead of anything buffered later.
+        for key in again.into_iter().rev() {
+            self.queue.push_front(Queued::Request(key));
+        }
+    }
+
+    fn refused(&mut self, message: String) {
+        self.wanted = false;
+        self.drop_link(false);
+        let err = ClientError::new(ErrorCode::ConnectRefused, message.clone());
+        self.metrics.count_error(ErrorCode::ConnectRefused.as_str());
+        self.settle_connect(Err(err.clone()));
+        let keys: Vec<RequestKey> = self.requests.keys().copied().collect();
+        let mut keys = keys;
+        keys.sort();
+        for key in keys {
+            self.settle(key, Err(err.clone()));
+        }
+        self.set_state(State::Disconnected, "connect refused");
+    }
+
+    fn protocol_error(&mut self, now: u64, e: DecodeError) {
+        self.metrics.count_error(e.code());
+        self.out.push_back(Output::Error(ClientError::from(e)));
+        // As socket.io-client does on a decode error: drop the link and
+        // reconnect, since the stream can no longer be trusted.
+        self.lose_link(now, "parse error");
+    }
+
+    fn set_state(&mut self, state: State, reason: &str) {
+        if self.state != state {
+            self.state = state;
+            self.out.push_back(Output::StateChange { state, reason: reason.to_owned() });
+        }
+    }
+
+    fn settle_connect(&mut self, result: Result<(), ClientError>) {
+        if self.connect_waiting {
+            self.connect_waiting = false;
+            self.connect_waiter_deadline = None;
+            self.out.push_back(Output::ConnectSettled(result));
+        }
+    }
+
+    fn check_buffer_room(&self) -> Result<(), ClientError> {
+        if self.queue.len() >= self.cfg.buffer_size {
+            return Err(ClientError::new(
+                ErrorCode::BufferFull,
+                format!("not connected and {} messages already wait", self.queue.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    // ----- internals: sending ----------------------------------------------
+
+    /// Sends a Socket.IO packet: its text frame, then any attachments.
+    fn send_packet(&mut self, packet: &socket_io::Packet<'_>) {
+        let mut frame = String::from("4");
+        packet.encode_text_into(&mut frame);
+        self.send_frame_text(frame);
+        for attachment in packet.attachments() {
+            self.metrics.frames_out += 1;
+            self.metrics.bytes_out += attachment.len() as u64;
+            self.out.push_back(Output::SendBinary(attachment.clone()));
+        }
+    }
+
+    fn send_frame_text(&mut self, frame: String) {
+        self.metrics.frames_out += 1;
+        self.metrics.bytes_out += frame.len() as u64;
+        self.out.push_back(Output::SendText(frame));
+    }
+
+    /// The whole text frame for an event: `42["event",payload]` (with the
+    /// namespace and ack id when needed), or `{"action":"event",...}`.
+    fn encode_event(&self, event: &str, payload: Option<&str>, ack: Option<u64>) -> Result<String, ClientError> {
+        let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
+        match self.cfg.protocol {
+            Protocol::SocketIo => {
+                let payload = payload.unwrap_or("");
+                let mut args = String::with_capacity(payload.len() + 2);
+                args.push('[');
+                args.push_str(payload);
+                args.push(']');
+                let packet = socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack).map_err(invalid)?;
+                let mut frame = String::with_capacity(args.len() + event.len() + 8);
+                frame.push('4');
+                packet.encode_text_into(&mut frame);
+                Ok(frame)
+            }
+            Protocol::Json => json_frame::encode(event, payload.unwrap_or("{}"))
+                .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string())),
+        }
+    }
+
+    fn send_request(&mut self, key: RequestKey) {
+        let ack = match self.cfg.protocol {
+            Protocol::SocketIo => {
+                let id = self.next_ack;
+                self.next_ack = self.next_ack.wrapping_add(1);
+                Some(id)
+            }
+            Protocol::Json => None,
+        };
+        let Some(req) = self.requests.get(&key) else { return };
+        match self.encode_event(&req.event, Some(&req.payload), ack) {
+            Ok(frame) => {
+                if let Some(req) = self.requests.get_mut(&key) {
+                    req.in_flight = true;
+                    req.ack = ack;
+                }
+                if let Some(id) = ack {
+                    self.by_ack.insert(id, key);
+                }
+                self.send_frame_text(frame);
+            }
+            // Checked when the request was made; settle rather than lose it.
+            Err(e) => self.settle(key, Err(e)),
+        }
+    }
+
+    // ----- internals: receiving --------------------------------------------
+
+    fn on_engine_text(&mut self, now: u64, text: &str) -> Result<(), DecodeError> {
+        match engine_io::Packet::decode_text(text, &self.cfg.limits)? {
+            engine_io::Packet::Open(hs) => {
+                if self.link != Link::Handshaking {
+                    return Ok(());
+                }
+                self.heartbeat_ms = hs.ping_interval.saturating_add(hs.ping_timeout);
+                self.ping_deadline = Some(now.saturating_add(self.heartbeat_ms));
+                self.link = Link::Joining;
+                let connect = socket_io::Packet::Connect {
+                    nsp: Cow::Owned(self.cfg.namespace.clone()),
+                    auth: self.cfg.auth.clone().map(Cow::Owned),
+                };
+                self.send_packet(&connect);
+            }
+            engine_io::Packet::Ping(data) => {
+                self.metrics.last_ping_ms = Some(now);
+                if let Some(deadline) = self.ping_deadline.as_mut() {
+                    // The next ping is due within one interval + timeout of this one.
+                    *deadline = now.saturating_add(self.heartbeat_ms);
+                }
+                let mut pong = String::with_capacity(1 + data.len());
+                pong.push('3');
+                pong.push_str(&data);
+                self.send_frame_text(pong);
+            }
+            engine_io::Packet::Close => self.lose_link(now, "transport close"),
+            engine_io::Packet::Message(Data::Text(t)) => {
+                if let Some(packet) = self.decoder.decode_text(&t)? {
+                    self.on_socket_packet(now, packet);
+                }
+            }
+            engine_io::Packet::Message(Data::Binary(b)) => {
+                if let Some(packet) = self.decoder.decode_binary(&b)? {
+                    self.on_socket_packet(now, packet);
+                }
+            }
+            engine_io::Packet::Pong(_) | engine_io::Packet::Upgrade | engine_io::Packet::Noop => {}
+        }
+        Ok(())
+    }
+
+    fn on_socket_packet(&mut self, now: u64, packet: socket_io::Packet<'_>) {
+        if packet.nsp() != self.cfg.namespace {
+            return;
+        }
+        match packet {
+            socket_io::Packet::Connect { .. } => {
+                if self.link == Link::Joining {
+                    self.joined(now);
+                }
+            }
+            socket_io::Packet::ConnectError { data, .. } => {
+                self.refused(connect_error_message(&data));
+            }
+            socket_io::Packet::Disconnect { .. } => {
+                // socket.io semantics: the server kicked us; do not reconnect.
+                self.wanted = false;
+                self.drop_link(false);
+                self.fail_in_flight(|_| false, ErrorCode::Disconnected, "io server disconnect");
+                self.settle_connect(Err(ClientError::new(ErrorCode::Disconnected, "io server disconnect")));
+                self.set_state(State::Disconnected, "io server disconnect");
+            }
+            socket_io::Packet::Event { event, data, .. } => {
+                // Server-to-client acks are not offered: Frinny never asks.
+                self.on_event(&event, data.json.into_owned(), ArgsForm::NamedArray, data.attachments);
+            }
+            socket_io::Packet::Ack { id, data, .. } => {
+                if let Some(key) = self.by_ack.remove(&id) {
+                    let reply = first_arg(&data.json, 0).unwrap_or_else(|| "null".to_owned());
+                    self.settle(key, Ok(reply));
+                }
+            }
+        }
+    }
+
+    fn on_json_frame(&mut self, text: &str) -> Result<(), DecodeError> {
+        let frame = json_frame::decode(text, &self.cfg.limits)?;
+        let name = frame.action.into_owned();
+        self.on_event(&name, text.to_owned(), ArgsForm::Single, Vec::new());
+        Ok(())
+    }
+
+    fn on_event(&mut self, name: &str, json: String, form: ArgsForm, attachments: Vec<Vec<u8>>) {
+        let first = match form {
+            ArgsForm::NamedArray => 1,
+            ArgsForm::Single => usize::MAX,
+        };
+        // Replies to requests carry the request_id; only look when one waits.
+        let owner = if self.requests.is_empty() {
+            None
+        } else {
+            let arg = if first == usize::MAX { Some(json.clone()) } else { first_arg(&json, first) };
+            arg.and_then(|a| reply_request_id(&a).map(|id| (id, a)))
+                .and_then(|(id, a)| self.by_request_id.get(&id).map(|k| (*k, a)))
+        };
+        match (owner, name) {
+            (Some((key, arg)), "error") => {
+                let msg = error_text(&arg);
+                self.metrics.count_error(ErrorCode::ServerError.as_str());
+                self.settle(key, Err(ClientError::new(ErrorCode::ServerError, msg)));
+            }
+            (Some((key, arg)), _) => self.settle(key, Ok(arg)),
+            (None, "error") => {
+                let arg = if first == usize::MAX { Some(json.clone()) } else { first_arg(&json, first) };
+                let msg = arg.map(|a| error_text(&a)).unwrap_or_else(|| "server error".into());
+                self.metrics.count_error(ErrorCode::ServerError.as_str());
+                self.out.push_back(Output::Error(ClientError::new(ErrorCode::ServerError, msg)));
+            }
+            (None, _) => {}
+        }
+        self.metrics.events_dispatched += 1;
+        self.out.push_back(Output::Event { name: name.to_owned(), json, form, attachments });
+    }
+
+    fn settle(&mut self, key: RequestKey, result: Result<String, ClientError>) {
+        let Some(req) = self.requests.remove(&key) else { return };
+        self.by_request_id.remove(&req.request_id);
+        self.deadlines.remove(&(req.deadline, key));
+        if let Some(ack) = req.ack {
+            self.by_ack.remove(&ack);
+        }
+        if !req.in_flight {
+            self.queue.retain(|q| !matches!(q, Queued::Request(k) if *k == key));
+        }
+        if let Err(e) = &result {
+            if e.code != ErrorCode::Timeout {
+                self.metrics.count_error(e.code.as_str());
+            } else {
+                self.metrics.count_error(ErrorCode::Timeout.as_str());
+            }
+        }
+        self.out.push_back(Output::Settled { key, result });
+    }
+}
+
+fn closed_error() -> ClientError {
+    ClientError::new(ErrorCode::Closed, "the manager is closed")
+}
+
+/// `payload` (a JSON object) with `"request_id": id` set, keeping the other
+/// fields verbatim and in order.
+fn with_request_id(payload: &str, id: &str) -> Option<String> {
+    let fields = json::object_fields(payload)?;
+    let mut out = String::with_capacity(payload.len() + id.len() + 20);
+    out.push('{');
+    for (k, v) in fields.iter().filter(|(k, _)| k != "request_id") {
+        json::push_string(&mut out, k);
+        out.push(':');
+        out.push_str(v.get());
+        out.push(',');
+    }
+    out.push_str("\"request_id\":");
+    json::push_string(&mut out, id);
+    out.push('}');
+    Some(out)
+}
+
+/// The raw JSON of element `index` of the JSON array `array`.
+fn first_arg(array: &str, index: usize) -> Option<String> {
+    let items: Vec<&RawValue> = serde_json::from_str(array).ok()?;
+    items.get(index).map(|v| v.get().to_owned())
+}
+
+/// The `request_id` of a reply payload (string or number), if it has one.
+fn reply_request_id(arg: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Reply<'a> {
+        #[serde(borrow)]
+        request_id: Option<&'a RawValue>,
+    }
+    let reply: Reply<'_> = serde_json::from_str(arg).ok()?;
+    let raw = reply.request_id?.get();
+    serde_json::from_str::<String>(raw).ok().or_else(|| Some(raw.to_owned()))
+}
+
+/// The text of an `error` event: its `error` field, else `message`, else the
+/// whole payload (the backend sends `error`, the old client read `message`).
+fn error_text(arg: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorPayload {
+        error: Option<serde_json::Value>,
+        message: Option<serde_json::Value>,
+    }
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    match serde_json::from_str::<ErrorPayload>(arg) {
+        Ok(ErrorPayload { error: Some(e), .. }) => text(e),
+        Ok(ErrorPayload { message: Some(m), .. }) => text(m),
+        _ => serde_json::from_str::<String>(arg).unwrap_or_else(|_| arg.to_owned()),
+    }
+}
+
+/// CONNECT_ERROR data is `{"message": ...}` (v5) or a bare string (v4 servers).
+fn connect_error_message(data: &str) -> String {
+    error_text(data)
+}

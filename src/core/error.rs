@@ -1,0 +1,92 @@
+//! Errors the client reports to its caller, each with a stable code.
+
+use crate::protocol::DecodeError;
+use std::fmt;
+
+/// The stable codes carried by every error that reaches JS as `err.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// A request got no reply within its timeout, or `connect()` did not
+    /// join within the connect timeout.
+    Timeout,
+    /// The link was lost (or `disconnect()` was called) while the request
+    /// was in flight.
+    Disconnected,
+    /// The server refused the namespace CONNECT (CONNECT_ERROR).
+    ConnectRefused,
+    /// The outgoing buffer was full while not connected.
+    BufferFull,
+    /// The request's AbortSignal fired.
+    Aborted,
+    /// The server answered the request with an `error` event.
+    ServerError,
+    /// The payload cannot be sent (e.g. a request payload that is not an
+    /// object, so it cannot carry `request_id`).
+    InvalidPayload,
+    /// An option passed to the constructor is unknown or ill-typed.
+    InvalidOptions,
+    /// A frame from the server could not be decoded.
+    ProtocolError,
+    /// Reconnection gave up after its configured attempts.
+    ReconnectFailed,
+    /// The manager was closed for good.
+    Closed,
+}
+
+impl ErrorCode {
+    /// The code as JS sees it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::Disconnected => "DISCONNECTED",
+            ErrorCode::ConnectRefused => "CONNECT_REFUSED",
+            ErrorCode::BufferFull => "BUFFER_FULL",
+            ErrorCode::Aborted => "ABORTED",
+            ErrorCode::ServerError => "SERVER_ERROR",
+            ErrorCode::InvalidPayload => "INVALID_PAYLOAD",
+            ErrorCode::InvalidOptions => "INVALID_OPTIONS",
+            ErrorCode::ProtocolError => "PROTOCOL_ERROR",
+            ErrorCode::ReconnectFailed => "RECONNECT_FAILED",
+            ErrorCode::Closed => "CLOSED",
+        }
+    }
+}
+
+/// An error with a stable [`ErrorCode`] and a human message.
+///
+/// ```
+/// use frinny_agent::core::{ClientError, ErrorCode};
+/// let e = ClientError::new(ErrorCode::Timeout, "no reply to query within 30000 ms");
+/// assert_eq!(e.code.as_str(), "TIMEOUT");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientError {
+    /// What kind of failure this is.
+    pub code: ErrorCode,
+    /// What happened, for people.
+    pub message: String,
+    /// For protocol errors, the decoder's own code (e.g. `INVALID_JSON`).
+    pub detail: Option<&'static str>,
+}
+
+impl ClientError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ClientError { code, message: message.into(), detail: None }
+    }
+}
+
+impl From<DecodeError> for ClientError {
+    fn from(e: DecodeError) -> Self {
+        ClientError { code: ErrorCode::ProtocolError, message: e.to_string(), detail: Some(e.code()) }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for ClientError {}

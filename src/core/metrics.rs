@@ -1,0 +1,78 @@
+//! Counters the client keeps about itself, for `metrics()`.
+
+use std::collections::BTreeMap;
+
+/// How many dispatch durations the percentile window keeps.
+const WINDOW: usize = 1024;
+
+/// What the client has done since it was made. Cheap to update on the hot
+/// path (plain integer adds); percentiles are computed only when read.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// Namespace joins that succeeded.
+    pub connects: u64,
+    /// Of those, joins after a lost link.
+    pub reconnects: u64,
+    /// WebSocket frames received / sent.
+    pub frames_in: u64,
+    /// WebSocket frames sent.
+    pub frames_out: u64,
+    /// Bytes received (text frames counted as UTF-8).
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Events handed to subscribers.
+    pub events_dispatched: u64,
+    /// Requests that timed out.
+    pub timeouts: u64,
+    /// Volatile emits dropped while not connected.
+    pub volatile_dropped: u64,
+    /// Errors by stable code (protocol errors by the decoder's code).
+    pub errors: BTreeMap<String, u64>,
+    /// When the server last pinged us, in the client's clock (ms).
+    pub last_ping_ms: Option<u64>,
+    dispatch_us: Vec<u32>,
+    dispatch_next: usize,
+}
+
+impl Metrics {
+    /// Counts one error under `code`.
+    pub fn count_error(&mut self, code: &str) {
+        match self.errors.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.errors.insert(code.to_owned(), 1);
+            }
+        }
+    }
+
+    /// Records how long one dispatch took, in microseconds. Keeps the last
+    /// 1024 samples, so memory stays fixed however long the page lives.
+    pub fn record_dispatch(&mut self, micros: u32) {
+        if self.dispatch_us.len() < WINDOW {
+            self.dispatch_us.push(micros);
+        } else if let Some(slot) = self.dispatch_us.get_mut(self.dispatch_next) {
+            *slot = micros;
+        }
+        self.dispatch_next = (self.dispatch_next + 1) % WINDOW;
+    }
+
+    /// The `p`th percentile (0–100) of recent dispatch times, in µs.
+    ///
+    /// ```
+    /// let mut m = frinny_agent::core::Metrics::default();
+    /// for us in 1..=100 { m.record_dispatch(us); }
+    /// assert_eq!(m.dispatch_percentile(50.0), Some(50));
+    /// assert_eq!(m.dispatch_percentile(99.0), Some(99));
+    /// ```
+    pub fn dispatch_percentile(&self, p: f64) -> Option<u32> {
+        let mut sorted = self.dispatch_us.clone();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        if n == 0 {
+            return None;
+        }
+        let rank = ((p.clamp(0.0, 100.0) / 100.0) * n as f64).ceil() as usize;
+        sorted.get(rank.clamp(1, n) - 1).copied()
+    }
+}

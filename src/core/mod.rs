@@ -1,0 +1,19 @@
+//! The client as a sans-IO state machine and its parts: connection states,
+//! heartbeat, backoff with jitter, the subscriber registry, the pending
+//! request table and the outgoing buffer. No socket, timer or JS here; the
+//! browser shell (`web`) feeds it and carries out its [`Output`]s.
+
+mod backoff;
+mod client;
+mod error;
+mod metrics;
+mod registry;
+mod rng;
+pub mod url;
+
+pub use backoff::Backoff;
+pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
+pub use error::{ClientError, ErrorCode};
+pub use metrics::Metrics;
+pub use registry::{Registry, SubId};
+pub use rng::Rng;

@@ -1,0 +1,634 @@
+//! The sans-IO client driven natively with simulated time: every state
+//! transition, the heartbeat, backoff, the buffer, and every settle path.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use frinny_agent::core::{
+    ArgsForm, Backoff, Client, Config, ErrorCode, Output, Protocol, RequestKey, RequestOptions, State,
+};
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+const OPEN: &str = r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+/// A client plus everything it has output so far, split by kind.
+struct Harness {
+    c: Client,
+    now: u64,
+    sent: Vec<String>,
+    opens: usize,
+    closes: usize,
+    states: Vec<(State, String)>,
+    events: Vec<(String, String)>,
+    settled: HashMap<RequestKey, Vec<Result<String, ErrorCode>>>,
+    connects: Vec<Result<(), ErrorCode>>,
+    errors: Vec<ErrorCode>,
+}
+
+impl Harness {
+    fn new(cfg: Config) -> Self {
+        Harness {
+            c: Client::new(cfg, 42),
+            now: 0,
+            sent: vec![],
+            opens: 0,
+            closes: 0,
+            states: vec![],
+            events: vec![],
+            settled: HashMap::new(),
+            connects: vec![],
+            errors: vec![],
+        }
+    }
+
+    fn default() -> Self {
+        Self::new(Config::new("http://127.0.0.1:5001"))
+    }
+
+    fn drain(&mut self) {
+        while let Some(o) = self.c.poll_output() {
+            match o {
+                Output::Open { .. } => self.opens += 1,
+                Output::Close => self.closes += 1,
+                Output::SendText(t) => self.sent.push(t),
+                Output::SendBinary(_) => {}
+                Output::StateChange { state, reason } => self.states.push((state, reason)),
+                Output::Event { name, json, .. } => self.events.push((name, json)),
+                Output::Settled { key, result } => {
+                    self.settled.entry(key).or_default().push(result.map_err(|e| e.code))
+                }
+                Output::ConnectSettled(r) => self.connects.push(r.map_err(|e| e.code)),
+                Output::Error(e) => self.errors.push(e.code),
+            }
+        }
+    }
+
+    fn advance(&mut self, ms: u64) {
+        let end = self.now + ms;
+        while let Some(t) = self.c.poll_timeout() {
+            if t > end {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.c.on_timer(self.now);
+            self.drain();
+        }
+        self.now = end;
+        self.c.on_timer(self.now);
+        self.drain();
+    }
+
+    fn text(&mut self, t: &str) {
+        self.c.on_text(self.now, t);
+        self.drain();
+    }
+
+    /// connect() through open, handshake and namespace CONNECT.
+    fn connect(&mut self) {
+        self.c.connect(self.now);
+        self.drain();
+        self.join();
+    }
+
+    /// Socket opens, handshake, namespace joined.
+    fn join(&mut self) {
+        self.c.on_open(self.now);
+        self.text(OPEN);
+        assert_eq!(self.sent.last().map(String::as_str), Some("40"));
+        self.text(r#"40{"sid":"n1"}"#);
+        assert_eq!(self.c.state(), State::Connected);
+    }
+
+    fn close_socket(&mut self) {
+        self.c.on_close(self.now, "transport close");
+        self.drain();
+    }
+
+    fn request(&mut self, event: &str, payload: &str, opts: RequestOptions) -> RequestKey {
+        let k = self.c.request(self.now, event, payload, opts).unwrap();
+        self.drain();
+        k
+    }
+
+    fn one(&self, k: RequestKey) -> Result<String, ErrorCode> {
+        let s = self.settled.get(&k).expect("settled");
+        assert_eq!(s.len(), 1, "settled more than once: {s:?}");
+        s[0].clone()
+    }
+}
+
+fn request_id_of(frame: &str) -> String {
+    let start = frame.find('[').unwrap();
+    let v: serde_json::Value = serde_json::from_str(&frame[start..]).unwrap();
+    v[1]["request_id"].as_str().unwrap().to_owned()
+}
+
+fn ack_id_of(frame: &str) -> u64 {
+    frame[2..frame.find('[').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn connect_goes_through_handshake_and_namespace_join() {
+    let mut h = Harness::default();
+    h.connect();
+    assert_eq!(h.opens, 1);
+    assert_eq!(h.connects, vec![Ok(())]);
+    let states: Vec<State> = h.states.iter().map(|s| s.0).collect();
+    assert_eq!(states, [State::Connecting, State::Connected]);
+    assert_eq!(h.c.metrics().connects, 1);
+}
+
+#[test]
+fn url_carries_engine_io_query() {
+    let mut cfg = Config::new("https://frinny.example");
+    cfg.query = vec![("userId".into(), "u1".into())];
+    assert_eq!(cfg.websocket_url(), "wss://frinny.example/socket.io/?EIO=4&transport=websocket&userId=u1");
+}
+
+#[test]
+fn auth_and_namespace_go_into_connect() {
+    let mut cfg = Config::new("http://h");
+    cfg.namespace = "/admin".into();
+    cfg.auth = Some(r#"{"token":"t"}"#.into());
+    let mut h = Harness::new(cfg);
+    h.c.connect(0);
+    h.c.on_open(0);
+    h.text(OPEN);
+    assert_eq!(h.sent.last().unwrap(), r#"40/admin,{"token":"t"}"#);
+    h.text(r#"40/admin,{"sid":"x"}"#);
+    assert_eq!(h.c.state(), State::Connected);
+    // Events of other namespaces are not ours.
+    h.text(r#"42["other",1]"#);
+    h.text(r#"42/admin,["mine",2]"#);
+    assert_eq!(h.events, vec![("mine".to_owned(), r#"["mine",2]"#.to_owned())]);
+}
+
+#[test]
+fn connect_error_rejects_with_connect_refused_and_does_not_retry() {
+    let mut h = Harness::default();
+    h.c.connect(0);
+    h.c.on_open(0);
+    h.text(OPEN);
+    h.text(r#"44{"message":"invalid token"}"#);
+    assert_eq!(h.connects, vec![Err(ErrorCode::ConnectRefused)]);
+    assert_eq!(h.c.state(), State::Disconnected);
+    h.advance(60_000);
+    assert_eq!(h.opens, 1, "a refusal is not retried");
+}
+
+#[test]
+fn pings_are_answered_and_silence_kills_the_link() {
+    let mut h = Harness::default();
+    h.connect();
+    h.advance(25_000);
+    h.text("2");
+    assert_eq!(h.sent.last().unwrap(), "3");
+    assert_eq!(h.c.metrics().last_ping_ms, Some(25_000));
+    // 25 s + 20 s after the last ping with nothing: dead.
+    h.advance(44_999);
+    assert_eq!(h.c.state(), State::Connected);
+    h.advance(1);
+    assert_eq!(h.c.state(), State::Reconnecting);
+    assert_eq!(h.states.last().unwrap().1, "ping timeout");
+    assert_eq!(h.closes, 1);
+}
+
+#[test]
+fn probe_ping_is_echoed() {
+    let mut h = Harness::default();
+    h.connect();
+    h.text("2probe");
+    assert_eq!(h.sent.last().unwrap(), "3probe");
+}
+
+#[test]
+fn backoff_schedule_reconnects_and_resets_after_success() {
+    let mut cfg = Config::new("http://h");
+    cfg.backoff = Backoff { randomization_factor: 0.0, ..Backoff::default() };
+    let mut h = Harness::new(cfg);
+    h.connect();
+    let mut open_times = vec![];
+    h.close_socket();
+    for _ in 0..4 {
+        let before = h.opens;
+        let start = h.now;
+        while h.opens == before {
+            h.advance(100);
+        }
+        open_times.push(h.now - start);
+        h.close_socket(); // attempt fails
+    }
+    assert_eq!(open_times, [1000, 2000, 4000, 5000]);
+    // A success resets the schedule.
+    let before = h.opens;
+    while h.opens == before {
+        h.advance(100);
+    }
+    h.join();
+    assert_eq!(h.c.metrics().reconnects, 1);
+    h.close_socket();
+    let start = h.now;
+    let before = h.opens;
+    while h.opens == before {
+        h.advance(100);
+    }
+    assert_eq!(h.now - start, 1000);
+}
+
+#[test]
+fn gives_up_after_the_configured_attempts() {
+    let mut cfg = Config::new("http://h");
+    cfg.backoff.attempts = Some(2);
+    let mut h = Harness::new(cfg);
+    h.connect();
+    let k = {
+        h.close_socket();
+        h.request("query", "{}", RequestOptions::default())
+    };
+    h.advance(60_000);
+    // Two attempts, both fail at once.
+    assert!(h.opens <= 3);
+    for _ in 0..3 {
+        h.close_socket();
+        h.advance(10_000);
+    }
+    assert_eq!(h.c.state(), State::Disconnected);
+    assert_eq!(h.states.last().unwrap().1, "reconnect failed");
+    assert!(matches!(h.one(k), Err(ErrorCode::ReconnectFailed) | Err(ErrorCode::Timeout)));
+}
+
+#[test]
+fn connect_timeout_rejects_connect_but_keeps_trying() {
+    let mut h = Harness::default();
+    h.c.connect(0);
+    h.drain();
+    h.advance(20_000);
+    assert_eq!(h.connects, vec![Err(ErrorCode::Timeout)]);
+    assert_eq!(h.c.state(), State::Reconnecting);
+    h.advance(10_000);
+    assert!(h.opens >= 2);
+    h.join();
+    assert_eq!(h.c.state(), State::Connected);
+}
+
+#[test]
+fn request_settles_by_ack() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
+    let frame = h.sent.last().unwrap().clone();
+    assert!(frame.starts_with("420["), "{frame}");
+    assert!(frame.contains(r#""content":"hi","request_id":""#));
+    h.text(&format!(r#"43{}[{{"ok":true}}]"#, ack_id_of(&frame)));
+    assert_eq!(h.one(k), Ok(r#"{"ok":true}"#.to_owned()));
+    assert_eq!(h.c.pending_count(), 0);
+}
+
+#[test]
+fn request_settles_by_response_event_with_its_request_id() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(r#"42["query_response",{"request_id":"someone-else","content":"no"}]"#);
+    assert!(h.settled.is_empty());
+    h.text(&format!(r#"42["query_response",{{"request_id":"{rid}","content":"yes"}}]"#));
+    assert_eq!(h.one(k), Ok(format!(r#"{{"request_id":"{rid}","content":"yes"}}"#)));
+    // The event still reaches subscribers.
+    assert_eq!(h.events.len(), 2);
+    // A late ack for the same request settles nothing twice.
+    h.text(r#"430[{"late":1}]"#);
+    assert!(h.one(k).is_ok());
+}
+
+#[test]
+fn error_event_with_request_id_rejects_with_server_error() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(&format!(r#"42["error",{{"request_id":"{rid}","error":"model overloaded"}}]"#));
+    assert_eq!(h.one(k), Err(ErrorCode::ServerError));
+    assert!(h.errors.is_empty(), "a request's own error does not go to onError");
+}
+
+#[test]
+fn error_event_without_request_id_goes_to_on_error_only() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions::default());
+    h.text(r#"42["error",{"message":"something broke"}]"#);
+    assert_eq!(h.errors, vec![ErrorCode::ServerError]);
+    assert!(!h.settled.contains_key(&k));
+}
+
+#[test]
+fn request_times_out() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions { timeout_ms: Some(500), retry: false });
+    h.advance(499);
+    assert!(h.settled.is_empty());
+    h.advance(1);
+    assert_eq!(h.one(k), Err(ErrorCode::Timeout));
+    assert_eq!(h.c.metrics().timeouts, 1);
+}
+
+#[test]
+fn request_aborts() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions::default());
+    h.c.abort(k);
+    h.drain();
+    assert_eq!(h.one(k), Err(ErrorCode::Aborted));
+    h.c.abort(k);
+    h.drain();
+    assert_eq!(h.settled[&k].len(), 1);
+}
+
+#[test]
+fn link_loss_rejects_in_flight_with_disconnected_unless_retry() {
+    let mut h = Harness::default();
+    h.connect();
+    let plain = h.request("query", r#"{"n":1}"#, RequestOptions::default());
+    let retried = h.request("query", r#"{"n":2}"#, RequestOptions { retry: true, timeout_ms: None });
+    h.close_socket();
+    assert_eq!(h.one(plain), Err(ErrorCode::Disconnected));
+    assert!(!h.settled.contains_key(&retried));
+    // Re-sent once after reconnect, with a new ack id and the same request id.
+    let first_rid = request_id_of(&h.sent[h.sent.len() - 1]);
+    h.advance(10_000);
+    h.join();
+    let resent = h.sent.last().unwrap().clone();
+    assert_eq!(request_id_of(&resent), first_rid);
+    // Lost again: this time it rejects.
+    h.close_socket();
+    assert_eq!(h.one(retried), Err(ErrorCode::Disconnected));
+}
+
+#[test]
+fn emits_buffer_while_disconnected_and_flush_in_order_once() {
+    let mut h = Harness::default();
+    h.connect();
+    h.close_socket();
+    h.c.emit("a", Some("1"), false).unwrap();
+    h.c.emit("b", Some("2"), true).unwrap(); // volatile: dropped
+    h.c.emit("c", None, false).unwrap();
+    assert_eq!(h.c.buffered_count(), 2);
+    let before = h.sent.len();
+    h.advance(10_000);
+    h.join();
+    let after: Vec<&str> = h.sent[before..].iter().map(String::as_str).collect();
+    assert_eq!(after, ["40", r#"42["a",1]"#, r#"42["c"]"#]);
+    assert_eq!(h.c.buffered_count(), 0);
+    assert_eq!(h.c.metrics().volatile_dropped, 1);
+}
+
+#[test]
+fn buffer_overflow_is_buffer_full() {
+    let mut cfg = Config::new("http://h");
+    cfg.buffer_size = 2;
+    let mut h = Harness::new(cfg);
+    h.c.emit("a", None, false).unwrap();
+    h.c.request(0, "q", "{}", RequestOptions::default()).unwrap();
+    assert_eq!(h.c.emit("b", None, false).unwrap_err().code, ErrorCode::BufferFull);
+    assert_eq!(h.c.request(0, "q", "{}", RequestOptions::default()).unwrap_err().code, ErrorCode::BufferFull);
+}
+
+#[test]
+fn invalid_payloads_fail_the_call() {
+    let mut h = Harness::default();
+    h.connect();
+    assert_eq!(h.c.request(0, "q", "[1]", RequestOptions::default()).unwrap_err().code, ErrorCode::InvalidPayload);
+    assert_eq!(h.c.emit("connect", None, false).unwrap_err().code, ErrorCode::InvalidPayload);
+    assert_eq!(h.c.emit("x", Some("{nope"), false).unwrap_err().code, ErrorCode::InvalidPayload);
+    assert_eq!(h.c.pending_count(), 0);
+}
+
+#[test]
+fn request_id_in_payload_is_replaced_and_ids_are_unique() {
+    let mut h = Harness::default();
+    h.connect();
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..100 {
+        h.request("q", r#"{"request_id":"spoof"}"#, RequestOptions::default());
+        let rid = request_id_of(h.sent.last().unwrap());
+        assert_ne!(rid, "spoof");
+        assert!(ids.insert(rid));
+    }
+}
+
+#[test]
+fn malformed_frame_is_reported_counted_and_reconnects() {
+    let mut h = Harness::default();
+    h.connect();
+    h.text(r#"42{"not":"an array"}"#);
+    assert_eq!(h.errors, vec![ErrorCode::ProtocolError]);
+    assert_eq!(h.c.metrics().errors.get("INVALID_PAYLOAD"), Some(&1));
+    assert_eq!(h.c.state(), State::Reconnecting);
+    h.advance(10_000);
+    h.join();
+    assert_eq!(h.c.state(), State::Connected);
+}
+
+#[test]
+fn server_disconnect_does_not_reconnect() {
+    let mut h = Harness::default();
+    h.connect();
+    h.text("41");
+    assert_eq!(h.c.state(), State::Disconnected);
+    assert_eq!(h.states.last().unwrap().1, "io server disconnect");
+    h.advance(60_000);
+    assert_eq!(h.opens, 1);
+}
+
+#[test]
+fn disconnect_then_connect_again() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("q", "{}", RequestOptions::default());
+    h.c.disconnect(h.now);
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), "41");
+    assert_eq!(h.one(k), Err(ErrorCode::Disconnected));
+    assert_eq!(h.c.state(), State::Disconnected);
+    h.advance(60_000);
+    assert_eq!(h.opens, 1);
+    h.connect();
+    assert_eq!(h.opens, 2);
+}
+
+#[test]
+fn offline_drops_the_link_and_online_retries_at_once() {
+    let mut h = Harness::default();
+    h.connect();
+    h.c.set_online(h.now, false);
+    h.drain();
+    assert_eq!(h.c.state(), State::Reconnecting);
+    h.advance(30_000);
+    assert_eq!(h.opens, 1, "no attempts while offline");
+    h.c.set_online(h.now, true);
+    h.advance(0);
+    assert_eq!(h.opens, 2);
+}
+
+#[test]
+fn close_settles_everything_and_is_final() {
+    let mut h = Harness::default();
+    h.connect();
+    let a = h.request("q", "{}", RequestOptions::default());
+    h.close_socket();
+    let b = h.request("q", "{}", RequestOptions::default());
+    h.c.close(h.now);
+    h.drain();
+    assert_eq!(h.one(a), Err(ErrorCode::Disconnected));
+    assert_eq!(h.one(b), Err(ErrorCode::Closed));
+    assert_eq!(h.c.state(), State::Closed);
+    assert_eq!(h.c.emit("x", None, false).unwrap_err().code, ErrorCode::Closed);
+    h.c.connect(h.now);
+    h.drain();
+    assert_eq!(h.connects.last(), Some(&Err(ErrorCode::Closed)));
+}
+
+#[test]
+fn json_protocol_routes_by_action_and_matches_request_ids() {
+    let mut cfg = Config::new("ws://127.0.0.1:9000");
+    cfg.protocol = Protocol::Json;
+    cfg.path = "/ws".into();
+    assert_eq!(cfg.websocket_url(), "ws://127.0.0.1:9000/ws");
+    let mut h = Harness::new(cfg);
+    h.c.connect(0);
+    h.c.on_open(0);
+    h.drain();
+    assert_eq!(h.c.state(), State::Connected);
+    let k = h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
+    let frame = h.sent.last().unwrap().clone();
+    let v: serde_json::Value = serde_json::from_str(&frame).unwrap();
+    assert_eq!(v["action"], "query");
+    let rid = v["request_id"].as_str().unwrap().to_owned();
+    h.text(&format!(r#"{{"action":"query_response","request_id":"{rid}","content":"yo"}}"#));
+    assert!(h.one(k).unwrap().contains("yo"));
+    assert_eq!(h.events[0].0, "query_response");
+    h.text("[not an object]");
+    assert_eq!(h.errors, vec![ErrorCode::ProtocolError]);
+}
+
+#[test]
+fn events_carry_their_args_form() {
+    let mut h = Harness::default();
+    h.connect();
+    h.c.on_text(h.now, r#"42["typing_status",{"isTyping":true}]"#);
+    let mut found = false;
+    while let Some(o) = h.c.poll_output() {
+        if let Output::Event { name, form, .. } = o {
+            assert_eq!(name, "typing_status");
+            assert_eq!(form, ArgsForm::NamedArray);
+            found = true;
+        }
+    }
+    assert!(found);
+}
+
+// ----- property: every request settles exactly once ----------------------
+
+#[derive(Debug, Clone)]
+enum Step {
+    Request { timeout: u64, retry: bool },
+    AckOldest,
+    ReplyNewestByEvent,
+    ErrorReply,
+    Abort(usize),
+    Advance(u64),
+    DropLink,
+    Reconnect,
+    Garbage,
+    Offline(bool),
+    Disconnect,
+    Connect,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (1u64..5_000, any::<bool>()).prop_map(|(timeout, retry)| Step::Request { timeout, retry }),
+        Just(Step::AckOldest),
+        Just(Step::ReplyNewestByEvent),
+        Just(Step::ErrorReply),
+        (0usize..8).prop_map(Step::Abort),
+        (0u64..3_000).prop_map(Step::Advance),
+        Just(Step::DropLink),
+        Just(Step::Reconnect),
+        Just(Step::Garbage),
+        any::<bool>().prop_map(Step::Offline),
+        Just(Step::Disconnect),
+        Just(Step::Connect),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_request_settles_exactly_once(steps in proptest::collection::vec(step(), 1..80)) {
+        let mut h = Harness::default();
+        h.connect();
+        let mut keys: Vec<RequestKey> = vec![];
+        for s in steps {
+            match s {
+                Step::Request { timeout, retry } => {
+                    if let Ok(k) = h.c.request(h.now, "q", "{}", RequestOptions { timeout_ms: Some(timeout), retry }) {
+                        keys.push(k);
+                    }
+                    h.drain();
+                }
+                Step::AckOldest => {
+                    if let Some(f) = h.sent.iter().find(|f| f.starts_with("42") && f.as_bytes().get(2).is_some_and(u8::is_ascii_digit)) {
+                        let id = ack_id_of(f);
+                        h.text(&format!("43{id}[1]"));
+                    }
+                }
+                Step::ReplyNewestByEvent => {
+                    if let Some(f) = h.sent.iter().rev().find(|f| f.starts_with("42")).cloned() {
+                        let rid = request_id_of(&f);
+                        h.text(&format!(r#"42["q_response",{{"request_id":"{rid}"}}]"#));
+                    }
+                }
+                Step::ErrorReply => {
+                    if let Some(f) = h.sent.iter().rev().find(|f| f.starts_with("42")).cloned() {
+                        let rid = request_id_of(&f);
+                        h.text(&format!(r#"42["error",{{"request_id":"{rid}","message":"no"}}]"#));
+                    }
+                }
+                Step::Abort(i) => {
+                    if let Some(k) = keys.get(i) { h.c.abort(*k); h.drain(); }
+                }
+                Step::Advance(ms) => h.advance(ms),
+                Step::DropLink => h.close_socket(),
+                Step::Reconnect => {
+                    if h.c.state() == State::Reconnecting || h.c.state() == State::Connecting {
+                        h.advance(6_000);
+                        if h.c.state() != State::Connected && h.c.state() != State::Disconnected {
+                            h.c.on_open(h.now);
+                            h.text(OPEN);
+                            h.text(r#"40{"sid":"x"}"#);
+                        }
+                    }
+                }
+                Step::Garbage => h.text("4garbage"),
+                Step::Offline(on) => { h.c.set_online(h.now, on); h.drain(); }
+                Step::Disconnect => { h.c.disconnect(h.now); h.drain(); }
+                Step::Connect => { h.c.connect(h.now); h.drain(); }
+            }
+            for (k, results) in &h.settled {
+                prop_assert_eq!(results.len(), 1, "{:?} settled {:?}", k, results);
+            }
+        }
+        // Everything still pending settles once the clock runs past every timeout.
+        h.c.set_online(h.now, true);
+        h.advance(10_000);
+        for k in &keys {
+            prop_assert_eq!(h.settled.get(k).map(Vec::len), Some(1), "{:?} never settled", k);
+        }
+        prop_assert_eq!(h.c.pending_count(), 0);
+    }
+}
