@@ -32,10 +32,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match task.as_str() {
-        "setup" => setup::run(),
-        "build" => setup::run().and_then(|()| suites::build()),
-        "run" => setup::run().and_then(|()| suites::build()).and_then(|()| suites::serve()),
-        "test" => setup::run().and_then(|()| suites::test(rest)),
+        "setup" => setup::all(),
+        "build" => setup::all().and_then(|()| suites::build()),
+        "run" => setup::all().and_then(|()| suites::build()).and_then(|()| suites::serve()),
+        "test" => setup::all().and_then(|()| suites::test(rest)),
         "fuzz" => suites::fuzz(rest),
         "bench" => Err("`cargo xtask bench` is not written yet (issue 6)".into()),
         "-h" | "--help" | "help" => {

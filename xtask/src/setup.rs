@@ -6,7 +6,7 @@ use std::process::Command;
 
 const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "binaryen"];
 
-pub fn run_all() -> Result {
+pub fn all() -> Result {
     rust_target()?;
     wasm_pack()?;
     wasm_bindgen_cli()?;
@@ -16,7 +16,6 @@ pub fn run_all() -> Result {
     Ok(())
 }
 
-pub use run_all as run;
 
 fn rust_target() -> Result {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
