@@ -1,0 +1,41 @@
+//! The state shared by every handler, Socket.IO and HTTP alike.
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::limits::RateLimits;
+use crate::metrics::Metrics;
+use crate::responder::Responder;
+use crate::state_store::StateStore;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Everything a handler needs. Shared as [`Shared`].
+pub struct AppState {
+    /// The configuration the server started with.
+    pub config: Config,
+    /// Checks socket tokens (and mints them in `--dev`).
+    pub auth: Authenticator,
+    /// The bearer token of the HTTP admin endpoints (`None`: they refuse all).
+    pub admin_token: Option<String>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Per-connection and per-user rate limits.
+    pub limits: RateLimits,
+    /// The versioned state store behind `/state/update`.
+    pub store: StateStore,
+    /// Where answers come from.
+    pub responder: Arc<dyn Responder>,
+    /// When the server started.
+    pub started: Instant,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shared handle.
+pub type Shared = Arc<AppState>;

@@ -1,0 +1,214 @@
+//! Command-line flags and environment variables. Every flag also reads an
+//! environment variable (`FRINNY_*`), so the server can be configured either way.
+
+use clap::Parser;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Configuration of the reference Frinny backend.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "frinny-server",
+    version,
+    about = "Reference Frinny backend (Socket.IO v5)"
+)]
+pub struct Config {
+    /// Address to bind. `--dev` only allows a loopback address.
+    #[arg(long, env = "FRINNY_BIND", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "FRINNY_PORT", default_value_t = 5001)]
+    pub port: u16,
+
+    /// HMAC secret that signs and checks socket tokens (HS256). Required
+    /// outside `--dev`; in `--dev` a random one is made when absent.
+    #[arg(long, env = "FRINNY_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Bearer token for `POST /broadcast`, `/notify`, `/state/update`. Without
+    /// it those endpoints refuse every call (in `--dev` one is made and logged).
+    #[arg(long, env = "FRINNY_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Development mode (loopback only): serves `GET /dev/token` and accepts
+    /// the legacy unauthenticated `userId` query of the old Foundry module.
+    #[arg(long, env = "FRINNY_DEV")]
+    pub dev: bool,
+
+    /// Directory served at `/` (the demo page).
+    #[arg(long, env = "FRINNY_WWW_DIR", default_value = default_dir("www"))]
+    pub www_dir: PathBuf,
+
+    /// Directory served at `/pkg` (wasm-pack output).
+    #[arg(long, env = "FRINNY_PKG_DIR", default_value = default_dir("pkg"))]
+    pub pkg_dir: PathBuf,
+
+    /// Maximum simultaneous Socket.IO connections.
+    #[arg(long, env = "FRINNY_MAX_CONNECTIONS", default_value_t = 1000)]
+    pub max_connections: usize,
+
+    /// Maximum size in bytes of one event payload or HTTP body. Bigger events
+    /// are refused with `PAYLOAD_TOO_LARGE` (the connection stays up, up to a
+    /// hard transport limit of 16 times this value).
+    #[arg(long, env = "FRINNY_MAX_PAYLOAD_BYTES", default_value_t = 64 * 1024)]
+    pub max_payload_bytes: usize,
+
+    /// Sustained events per second allowed on one connection.
+    #[arg(long, env = "FRINNY_RATE_PER_CONNECTION", default_value_t = 10)]
+    pub rate_per_connection: u32,
+
+    /// Burst of events allowed on one connection.
+    #[arg(long, env = "FRINNY_BURST_PER_CONNECTION", default_value_t = 20)]
+    pub burst_per_connection: u32,
+
+    /// Sustained events per second allowed for one user (all connections).
+    #[arg(long, env = "FRINNY_RATE_PER_USER", default_value_t = 20)]
+    pub rate_per_user: u32,
+
+    /// Burst of events allowed for one user.
+    #[arg(long, env = "FRINNY_BURST_PER_USER", default_value_t = 40)]
+    pub burst_per_user: u32,
+
+    /// Lifetime of tokens minted by `GET /dev/token`, in seconds.
+    #[arg(long, env = "FRINNY_DEV_TOKEN_TTL_SECS", default_value_t = 12 * 3600)]
+    pub dev_token_ttl_secs: u64,
+
+    /// Pause of the demo responder before it answers, in milliseconds (lets
+    /// the typing indicator show).
+    #[arg(long, env = "FRINNY_DEMO_DELAY_MS", default_value_t = 400)]
+    pub demo_delay_ms: u64,
+
+    /// Seconds to wait for connections to drain on shutdown.
+    #[arg(long, env = "FRINNY_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log filter, e.g. `info` or `info,frinny_server=debug` (also `RUST_LOG`).
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log: String,
+}
+
+const fn default_dir(name: &'static str) -> &'static str {
+    // Paths relative to the repository root, where `cargo xtask run` starts.
+    match name.as_bytes() {
+        b"www" => concat!(env!("CARGO_MANIFEST_DIR"), "/../www"),
+        _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg"),
+    }
+}
+
+/// A configuration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// A configuration for tests and embedding: loopback, a free port, fixed
+    /// secrets, default limits, no demo delay.
+    pub fn for_tests(dev: bool) -> Self {
+        Self {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            jwt_secret: Some("test-secret-test-secret-test-secret".to_owned()),
+            admin_token: Some("test-admin-token".to_owned()),
+            dev,
+            www_dir: PathBuf::from(default_dir("www")),
+            pkg_dir: PathBuf::from(default_dir("pkg")),
+            max_connections: 100,
+            max_payload_bytes: 64 * 1024,
+            rate_per_connection: 1000,
+            burst_per_connection: 1000,
+            rate_per_user: 1000,
+            burst_per_user: 1000,
+            dev_token_ttl_secs: 3600,
+            demo_delay_ms: 0,
+            shutdown_grace_secs: 2,
+            log: "warn".to_owned(),
+        }
+    }
+
+    /// The address to listen on.
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// The shutdown drain time.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// Checks rules that clap cannot express.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.dev && !self.bind.is_loopback() {
+            return Err(ConfigError(format!(
+                "--dev serves unauthenticated tokens and accepts the legacy userId query: \
+                 it may only bind a loopback address, not {}",
+                self.bind
+            )));
+        }
+        if !self.dev {
+            match &self.jwt_secret {
+                None => {
+                    return Err(ConfigError(
+                        "--jwt-secret (or FRINNY_JWT_SECRET) is required outside --dev".to_owned(),
+                    ))
+                }
+                Some(s) if s.len() < 16 => {
+                    return Err(ConfigError(
+                        "--jwt-secret must be at least 16 bytes long".to_owned(),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        let positive = [
+            ("--max-connections", self.max_connections as u64),
+            ("--max-payload-bytes", self.max_payload_bytes as u64),
+            ("--rate-per-connection", u64::from(self.rate_per_connection)),
+            (
+                "--burst-per-connection",
+                u64::from(self.burst_per_connection),
+            ),
+            ("--rate-per-user", u64::from(self.rate_per_user)),
+            ("--burst-per-user", u64::from(self.burst_per_user)),
+        ];
+        for (flag, value) in positive {
+            if value == 0 {
+                return Err(ConfigError(format!("{flag} must be greater than 0")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_dev_needs_loopback() {
+        let c = Config::parse_from(["frinny-server", "--dev"]);
+        assert_eq!(c.port, 5001);
+        assert!(c.bind.is_loopback());
+        assert_eq!(c.check(), Ok(()));
+        let c = Config::parse_from(["frinny-server", "--dev", "--bind", "0.0.0.0"]);
+        assert!(c.check().is_err());
+        let c = Config::parse_from(["frinny-server"]);
+        assert!(c.check().unwrap_err().0.contains("jwt-secret"));
+        let c = Config::parse_from([
+            "frinny-server",
+            "--jwt-secret",
+            "0123456789abcdef",
+            "--max-connections",
+            "0",
+        ]);
+        assert!(c.check().unwrap_err().0.contains("max-connections"));
+    }
+}

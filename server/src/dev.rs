@@ -1,0 +1,49 @@
+//! `--dev` only: `GET /dev/token?userId=..&role=..&world=..` mints a signed
+//! token for the demo page. The server refuses `--dev` on a non-loopback
+//! address, so this never faces a network.
+
+use crate::api_error::ApiError;
+use crate::auth::{check_id, now_secs, Role};
+use crate::http::HttpState;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The query of `GET /dev/token`.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    /// The user id (required).
+    #[serde(rename = "userId")]
+    pub user_id: Option<String>,
+    /// `gm` or `player` (default `player`).
+    pub role: Option<String>,
+    /// The world (default `default`).
+    pub world: Option<String>,
+}
+
+/// Mints a token: {token, userId, role, world, expiresAt}.
+pub async fn token(
+    State(state): State<HttpState>,
+    Query(q): Query<TokenQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let user = q.user_id.unwrap_or_default();
+    check_id("userId", &user).map_err(|e| ApiError::field("userId", e))?;
+    let role_name = q.role.unwrap_or_else(|| "player".to_owned());
+    let role = Role::parse(&role_name)
+        .ok_or_else(|| ApiError::field("role", "`role` must be `gm` or `player`"))?;
+    let world = q.world.unwrap_or_else(|| "default".to_owned());
+    check_id("world", &world).map_err(|e| ApiError::field("world", e))?;
+    let ttl = state.app.config.dev_token_ttl_secs;
+    let token = state
+        .app
+        .auth
+        .issue(&user, role, &world, ttl)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))?;
+    tracing::warn!(user = %user, role = role.as_str(), world = %world, "DEV MODE: minted a token via /dev/token");
+    Ok(Json(json!({
+        "token": token, "userId": user, "role": role.as_str(), "world": world,
+        "expiresAt": now_secs().saturating_add(ttl),
+    })))
+}

@@ -1,0 +1,356 @@
+//! Every client event enters through [`on_event`]: counted, rate limited,
+//! size-checked and validated against the catalogue, then dispatched to the
+//! Frinny request handler, the broadcast relay or the state subscription.
+//! Failures answer with `error` {request_id, code, message, field?,
+//! retryAfterMs?} to the sending socket (and in the ack when one was asked for).
+
+use crate::app::Shared;
+use crate::auth::{now_millis, Identity};
+use crate::limits::ConnectionLimiter;
+use crate::responder::Request;
+use crate::rooms;
+use frinny_agent::catalogue::{
+    codes, names, response_event, spec, validate_from, validate_spec, Direction, EventSpec, EVENTS,
+};
+use serde_json::{json, Map, Value};
+use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
+use std::time::{Duration, Instant};
+
+/// An error to send back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// A code from [`codes`].
+    pub code: &'static str,
+    /// The human message.
+    pub message: String,
+    /// The field at fault.
+    pub field: Option<String>,
+    /// For `RATE_LIMITED`.
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    /// The `error` payload for this failure.
+    pub fn payload(&self, request_id: Option<&Value>) -> Value {
+        let mut body = Map::new();
+        if let Some(id) = request_id {
+            body.insert("request_id".into(), id.clone());
+        }
+        body.insert("code".into(), json!(self.code));
+        body.insert("message".into(), json!(self.message));
+        body.insert("error".into(), json!(self.message));
+        if let Some(field) = &self.field {
+            body.insert("field".into(), json!(field));
+        }
+        if let Some(wait) = self.retry_after {
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            body.insert("retryAfterMs".into(), json!(ms));
+        }
+        body.insert("timestamp".into(), json!(now_millis()));
+        Value::Object(body)
+    }
+}
+
+fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<Value> {
+    payload
+        .as_ref()
+        .ok()
+        .and_then(|p| p.get("request_id"))
+        .filter(|id| id.is_string() || id.is_number())
+        .cloned()
+}
+
+/// Sends `error` to the socket, and the same payload in the ack if asked.
+fn fail(app: &Shared, socket: &SocketRef, ack: AckSender, request_id: Option<&Value>, f: &Failure) {
+    let body = f.payload(request_id);
+    app.metrics.error(f.code);
+    if socket.emit(names::ERROR, &body).is_ok() {
+        app.metrics.event_out(names::ERROR);
+    }
+    let _ = ack.send(&body);
+}
+
+/// The catch-all event handler of a connected socket.
+pub async fn on_event(
+    socket: SocketRef,
+    Event(event): Event,
+    TryData(data): TryData<Value>,
+    ack: AckSender,
+    State(app): State<Shared>,
+) {
+    let (Some(identity), Some(limiter)) = (
+        socket.extensions.get::<Identity>(),
+        socket.extensions.get::<ConnectionLimiter>(),
+    ) else {
+        return;
+    };
+    let known = spec(&event);
+    app.metrics
+        .event_in(known.map(|s| s.name).unwrap_or("_unknown"));
+    let request_id = request_id_of(&data);
+
+    if let Err(wait) = app.limits.check(&limiter, &identity.user_id) {
+        app.metrics.rate_limited();
+        let mut f = Failure::new(
+            codes::RATE_LIMITED,
+            format!(
+                "too many events; `{}` dropped, retry later",
+                known.map(|s| s.name).unwrap_or("event")
+            ),
+        );
+        f.retry_after = Some(wait);
+        fail(&app, &socket, ack, request_id.as_ref(), &f);
+        return;
+    }
+
+    let payload = match data {
+        Ok(p) => p,
+        Err(e) => {
+            let f = Failure::new(
+                codes::INVALID_PAYLOAD,
+                format!("the payload of `{event}` is missing or unreadable: {e}"),
+            );
+            fail(&app, &socket, ack, request_id.as_ref(), &f);
+            return;
+        }
+    };
+
+    let size = serde_json::to_string(&payload)
+        .map(|s| s.len())
+        .unwrap_or(usize::MAX);
+    let max = app.config.max_payload_bytes;
+    if size > max {
+        let f = Failure::new(
+            codes::PAYLOAD_TOO_LARGE,
+            format!("the payload of `{event}` is {size} bytes; the limit is {max}"),
+        );
+        fail(&app, &socket, ack, request_id.as_ref(), &f);
+        return;
+    }
+
+    if let Err(e) = validate_from(Direction::ClientToServer, &event, &payload) {
+        let mut f = Failure::new(
+            if e.code() == codes::INVALID_EVENT {
+                codes::INVALID_EVENT
+            } else {
+                codes::INVALID_PAYLOAD
+            },
+            e.message,
+        );
+        f.field = e.field;
+        fail(&app, &socket, ack, request_id.as_ref(), &f);
+        return;
+    }
+
+    let outcome = match event.as_str() {
+        names::BROADCAST => relay_broadcast(&app, &socket, &identity, payload, ack).await,
+        names::STATE_SUBSCRIBE => subscribe_state(&app, &socket, &identity, &payload, ack),
+        _ => match response_event(&event) {
+            Some(reply_event) => {
+                answer(&app, &socket, identity, event, reply_event, payload, ack).await;
+                Ok(())
+            }
+            None => Err((
+                Failure::new(codes::INVALID_EVENT, format!("`{event}` is not handled")),
+                ack,
+            )),
+        },
+    };
+    if let Err((f, ack)) = outcome {
+        fail(&app, &socket, ack, request_id.as_ref(), &f);
+    }
+}
+
+type Outcome = Result<(), (Failure, AckSender)>;
+
+async fn emit_to_user(app: &Shared, socket: &SocketRef, user: &str, event: &str, body: &Value) {
+    match socket.within(rooms::user(user)).emit(event, body).await {
+        Ok(()) => app.metrics.event_out(event),
+        Err(e) => tracing::debug!(%event, "emit to user room failed: {e}"),
+    }
+}
+
+/// Answers a Frinny request: `typing_status` true, the responder, the
+/// `<event>_response` to the user's room (and the ack), `typing_status` false.
+async fn answer(
+    app: &Shared,
+    socket: &SocketRef,
+    identity: Identity,
+    event: String,
+    reply_event: &'static str,
+    payload: Value,
+    ack: AckSender,
+) {
+    let started = Instant::now();
+    let request_id = payload.get("request_id").cloned();
+    let user = identity.user_id.clone();
+    let mut typing = Map::new();
+    typing.insert("isTyping".into(), json!(true));
+    if let Some(id) = &request_id {
+        typing.insert("request_id".into(), id.clone());
+    }
+    emit_to_user(
+        app,
+        socket,
+        &user,
+        names::TYPING_STATUS,
+        &Value::Object(typing.clone()),
+    )
+    .await;
+
+    let result = app
+        .responder
+        .respond(Request {
+            event,
+            payload,
+            identity,
+        })
+        .await;
+
+    match result {
+        Ok(reply) => {
+            let mut body = Map::new();
+            if let Some(id) = &request_id {
+                body.insert("request_id".into(), id.clone());
+            }
+            body.insert("content".into(), json!(reply.content));
+            body.insert("timestamp".into(), json!(now_millis()));
+            body.insert("demo".into(), json!(reply.demo));
+            let body = Value::Object(body);
+            emit_to_user(app, socket, &user, reply_event, &body).await;
+            let _ = ack.send(&body);
+            app.metrics.observe_latency(started.elapsed());
+        }
+        Err(e) => {
+            tracing::warn!(%user, "responder failed: {e}");
+            let f = Failure::new(codes::RESPONDER_FAILED, e.to_string());
+            fail(app, socket, ack, request_id.as_ref(), &f);
+        }
+    }
+    typing.insert("isTyping".into(), json!(false));
+    emit_to_user(
+        app,
+        socket,
+        &user,
+        names::TYPING_STATUS,
+        &Value::Object(typing),
+    )
+    .await;
+}
+
+fn broadcastable_names() -> String {
+    EVENTS
+        .iter()
+        .filter(|e| e.broadcastable)
+        .map(|e| e.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The client `broadcast` event: only for roles that may broadcast; the inner
+/// event must be broadcastable and its payload must fit it. Delivered to the
+/// other sockets of the sender's world; the ack says how many.
+async fn relay_broadcast(
+    app: &Shared,
+    socket: &SocketRef,
+    identity: &Identity,
+    payload: Value,
+    ack: AckSender,
+) -> Outcome {
+    if !identity.role.can_broadcast() {
+        let f = Failure::new(
+            codes::FORBIDDEN,
+            format!(
+                "role `{}` may not broadcast; only a GM may",
+                identity.role.as_str()
+            ),
+        );
+        return Err((f, ack));
+    }
+    let inner_event = payload
+        .get("event")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let inner_spec: &EventSpec = match spec(&inner_event) {
+        Some(s) if s.broadcastable => s,
+        _ => {
+            let mut f = Failure::new(
+                codes::INVALID_EVENT,
+                format!(
+                    "`{inner_event}` cannot be broadcast; allowed: {}",
+                    broadcastable_names()
+                ),
+            );
+            f.field = Some("event".into());
+            return Err((f, ack));
+        }
+    };
+    let mut inner = payload.get("payload").cloned().unwrap_or(Value::Null);
+    if let Err(e) = validate_spec(inner_spec, &inner) {
+        let mut f = Failure::new(
+            codes::INVALID_PAYLOAD,
+            format!("broadcast payload: {}", e.message),
+        );
+        f.field = Some(
+            e.field
+                .map(|f| format!("payload.{f}"))
+                .unwrap_or_else(|| "payload".into()),
+        );
+        return Err((f, ack));
+    }
+    if let Some(obj) = inner.as_object_mut() {
+        if inner_spec.name == names::NOTIFICATION {
+            obj.entry("from").or_insert_with(|| json!(identity.user_id));
+            obj.entry("timestamp")
+                .or_insert_with(|| json!(now_millis()));
+        }
+    }
+    let room = rooms::world(&identity.world);
+    let recipients = socket.to(room.clone()).sockets().len();
+    if let Err(e) = socket.to(room).emit(inner_spec.name, &inner).await {
+        tracing::warn!("broadcast failed: {e}");
+        return Err((Failure::new(codes::INTERNAL, "broadcast failed"), ack));
+    }
+    app.metrics.event_out(inner_spec.name);
+    tracing::info!(user = %identity.user_id, event = inner_spec.name, recipients, "broadcast relayed");
+    let _ = ack.send(&json!({"ok": true, "event": inner_spec.name, "recipients": recipients}));
+    Ok(())
+}
+
+/// `state:subscribe` {scope}: joins the scope's room; the ack carries the
+/// snapshot {scope, version, state}.
+fn subscribe_state(
+    app: &Shared,
+    socket: &SocketRef,
+    identity: &Identity,
+    payload: &Value,
+    ack: AckSender,
+) -> Outcome {
+    let scope = payload
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !rooms::may_subscribe(identity, scope) {
+        let mut f = Failure::new(
+            codes::FORBIDDEN,
+            format!("you may not subscribe to scope `{scope}`"),
+        );
+        f.field = Some("scope".into());
+        return Err((f, ack));
+    }
+    socket.join(rooms::state(scope));
+    let snapshot = app.store.get(scope);
+    let _ =
+        ack.send(&json!({"scope": scope, "version": snapshot.version, "state": snapshot.state}));
+    Ok(())
+}

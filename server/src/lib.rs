@@ -1,0 +1,31 @@
+//! The reference Frinny backend: Socket.IO v5 (socketioxide) inside axum.
+//!
+//! - Sockets authenticate with an HS256 token ([`auth`]) and join their user's
+//!   and world's rooms ([`rooms`], [`socket`]).
+//! - Client events are rate limited ([`limits`]), size-checked, validated
+//!   against the shared catalogue ([`frinny_agent::catalogue`]) and answered
+//!   through a [`responder::Responder`] ([`events`]).
+//! - HTTP: admin endpoints that push events ([`admin_api`]), ops endpoints
+//!   ([`ops`]), `--dev` token minting ([`dev`]), static files ([`http`]).
+//! - [`server`] starts, serves and stops gracefully.
+#![warn(missing_docs)]
+
+pub mod admin_api;
+pub mod api_error;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod dev;
+pub mod events;
+pub mod http;
+pub mod limits;
+pub mod metrics;
+pub mod ops;
+pub mod responder;
+pub mod rooms;
+pub mod server;
+pub mod socket;
+pub mod state_store;
+
+pub use config::Config;
+pub use server::{run, start, RunningServer, StartError};

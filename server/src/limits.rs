@@ -1,0 +1,87 @@
+//! Rate limiting: a token bucket per connection and one per user (GCRA via
+//! governor). An event must pass both.
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The bucket of one connection, kept in the socket's extensions.
+pub type ConnectionLimiter = Arc<DefaultDirectRateLimiter>;
+
+/// Per-user buckets plus the quota for new connections.
+#[derive(Debug)]
+pub struct RateLimits {
+    per_connection: Quota,
+    per_user: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn quota(per_second: u32, burst: u32) -> Quota {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst).unwrap_or(rate);
+    Quota::per_second(rate).allow_burst(burst)
+}
+
+impl RateLimits {
+    /// Limits of `conn_rate`/s with bursts of `conn_burst` per connection, and
+    /// `user_rate`/s with bursts of `user_burst` per user.
+    pub fn new(conn_rate: u32, conn_burst: u32, user_rate: u32, user_burst: u32) -> Self {
+        Self {
+            per_connection: quota(conn_rate, conn_burst),
+            per_user: RateLimiter::keyed(quota(user_rate, user_burst)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// A fresh bucket for a new connection.
+    pub fn new_connection(&self) -> ConnectionLimiter {
+        Arc::new(RateLimiter::direct(self.per_connection))
+    }
+
+    /// Takes one event from both buckets, or says how long to wait.
+    pub fn check(&self, connection: &DefaultDirectRateLimiter, user: &str) -> Result<(), Duration> {
+        connection
+            .check()
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))?;
+        self.per_user
+            .check_key(&user.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Forgets users whose buckets are full again (call now and then).
+    pub fn forget_idle_users(&self) {
+        self.per_user.retain_recent();
+        self.per_user.shrink_to_fit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refused_then_recovers() {
+        let l = RateLimits::new(20, 3, 1000, 1000);
+        let c = l.new_connection();
+        for _ in 0..3 {
+            assert_eq!(l.check(&c, "u"), Ok(()));
+        }
+        let wait = l.check(&c, "u").unwrap_err();
+        assert!(wait <= Duration::from_millis(50), "{wait:?}");
+        std::thread::sleep(wait + Duration::from_millis(5));
+        assert_eq!(l.check(&c, "u"), Ok(()));
+    }
+
+    #[test]
+    fn user_bucket_spans_connections() {
+        let l = RateLimits::new(1000, 1000, 1, 2);
+        let (a, b) = (l.new_connection(), l.new_connection());
+        assert!(l.check(&a, "u").is_ok());
+        assert!(l.check(&b, "u").is_ok());
+        assert!(l.check(&a, "u").is_err());
+        assert!(l.check(&b, "v").is_ok());
+        l.forget_idle_users();
+    }
+}

@@ -1,0 +1,219 @@
+//! Where answers come from. [`Responder`] is the seam where a real AI backend
+//! plugs in; [`DemoResponder`] is the deterministic default, clearly labelled
+//! as a demo, so that the demo page and the tests need no AI service.
+
+use crate::auth::Identity;
+use frinny_agent::catalogue::names;
+use serde_json::Value;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// A request for the responder: a validated client event.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The client event (`query`, `level_up`, ...).
+    pub event: String,
+    /// Its payload, already validated against the catalogue.
+    pub payload: Value,
+    /// Who asked.
+    pub identity: Identity,
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The text (Markdown allowed).
+    pub content: String,
+    /// Whether it came from a demo responder rather than an AI.
+    pub demo: bool,
+}
+
+/// A responder failure. Its message reaches the client in `error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponderError(pub String);
+
+impl fmt::Display for ResponderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ResponderError {}
+
+/// A boxed future returned by [`Responder::respond`].
+pub type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Result<Reply, ResponderError>> + Send + 'a>>;
+
+/// Produces answers to Frinny requests.
+pub trait Responder: Send + Sync + 'static {
+    /// Answers one request.
+    fn respond(&self, request: Request) -> ReplyFuture<'_>;
+}
+
+/// The deterministic demo responder: echoes queries and gives canned
+/// Pathfinder 2e tips. A query whose content is exactly `/fail` fails, so the
+/// error path can be seen and tested.
+#[derive(Debug, Clone, Default)]
+pub struct DemoResponder {
+    /// Pause before answering (lets a typing indicator show).
+    pub delay: Duration,
+}
+
+/// The banner every demo answer starts with.
+pub const DEMO_LABEL: &str = "[demo responder, no AI connected]";
+
+const TIPS: &[&str] = &[
+    "Flanking makes a foe off-guard: a -2 circumstance penalty to its AC.",
+    "Each turn you get three actions and one reaction; Strikes after the first take a multiple attack penalty.",
+    "Raise a Shield is one action for +2 AC until your next turn; Shield Block needs it raised.",
+    "Recall Knowledge takes one action and can reveal a creature's weaknesses.",
+    "Stepping moves you 5 feet without triggering reactions like Reactive Strike.",
+    "Hero Points let you reroll a check, or spend all of them to avoid dying.",
+    "Demoralize (Intimidation) can make a foe frightened, lowering all its checks and DCs.",
+    "A critical success is beating the DC by 10 or more; a natural 20 improves the result one step.",
+];
+
+fn tip_for(text: &str) -> &'static str {
+    let lower = text.to_lowercase();
+    let keyed: &[(&str, usize)] = &[
+        ("flank", 0),
+        ("action", 1),
+        ("shield", 2),
+        ("knowledge", 3),
+        ("weakness", 3),
+        ("step", 4),
+        ("hero", 5),
+        ("intimidat", 6),
+        ("critical", 7),
+        ("crit", 7),
+    ];
+    let index = keyed
+        .iter()
+        .find(|(word, _)| lower.contains(word))
+        .map(|(_, i)| *i)
+        .unwrap_or_else(|| {
+            let sum = text
+                .bytes()
+                .fold(0usize, |acc, b| acc.wrapping_add(usize::from(b)));
+            sum % TIPS.len()
+        });
+    TIPS.get(index).copied().unwrap_or("Have fun at the table!")
+}
+
+fn string_field<'a>(payload: &'a Value, name: &str) -> Option<&'a str> {
+    payload.get(name).and_then(Value::as_str)
+}
+
+impl DemoResponder {
+    /// The answer, without the delay.
+    pub fn answer(&self, request: &Request) -> Result<Reply, ResponderError> {
+        let actor = string_field(&request.payload, "actorId").unwrap_or("your character");
+        let content = match request.event.as_str() {
+            names::QUERY => {
+                let text = string_field(&request.payload, "content").unwrap_or_default();
+                if text.trim() == "/fail" {
+                    return Err(ResponderError(
+                        "the demo responder was asked to fail".to_owned(),
+                    ));
+                }
+                let echoed: String = text.chars().take(500).collect();
+                format!(
+                    "{DEMO_LABEL} You said: \"{echoed}\". Pathfinder 2e tip: {}",
+                    tip_for(text)
+                )
+            }
+            names::CHARACTER_CREATION_START => format!(
+                "{DEMO_LABEL} Building {actor}: pick ancestry, background and class first; \
+                 each gives ability boosts, then assign four free boosts."
+            ),
+            names::LEVEL_UP => format!(
+                "{DEMO_LABEL} {actor} levelled up: check for a new class feat, skill increase \
+                 and, every 5 levels, four ability boosts."
+            ),
+            names::COMBAT_TURN => format!(
+                "{DEMO_LABEL} {actor}'s turn: three actions and a reaction. {}",
+                tip_for("action")
+            ),
+            names::COMBAT_START => format!(
+                "{DEMO_LABEL} Roll initiative! Perception is the usual check; {}",
+                tip_for("flank")
+            ),
+            names::FEEDBACK => format!("{DEMO_LABEL} Thanks for the feedback!"),
+            other => {
+                return Err(ResponderError(format!(
+                    "the demo responder does not answer `{other}`"
+                )))
+            }
+        };
+        Ok(Reply {
+            content,
+            demo: true,
+        })
+    }
+}
+
+impl Responder for DemoResponder {
+    fn respond(&self, request: Request) -> ReplyFuture<'_> {
+        Box::pin(async move {
+            if !self.delay.is_zero() {
+                tokio::time::sleep(self.delay).await;
+            }
+            self.answer(&request)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+    use serde_json::json;
+
+    fn req(event: &str, payload: Value) -> Request {
+        Request {
+            event: event.into(),
+            payload,
+            identity: Identity {
+                user_id: "u".into(),
+                role: Role::Player,
+                world: "w".into(),
+                legacy: false,
+            },
+        }
+    }
+
+    #[test]
+    fn deterministic_labelled_answers() {
+        let d = DemoResponder::default();
+        let a = d
+            .answer(&req("query", json!({"content": "how does flanking work?"})))
+            .unwrap();
+        assert!(a.content.starts_with(DEMO_LABEL));
+        assert!(a.content.contains("how does flanking work?"));
+        assert!(a.content.contains("off-guard"));
+        assert!(a.demo);
+        assert_eq!(
+            a,
+            d.answer(&req("query", json!({"content": "how does flanking work?"})))
+                .unwrap()
+        );
+        for e in [
+            "character_creation_start",
+            "level_up",
+            "combat_turn",
+            "combat_start",
+            "feedback",
+        ] {
+            assert!(d
+                .answer(&req(e, json!({})))
+                .unwrap()
+                .content
+                .starts_with(DEMO_LABEL));
+        }
+        assert!(d
+            .answer(&req("query", json!({"content": "/fail"})))
+            .is_err());
+        assert!(d.answer(&req("other", json!({}))).is_err());
+    }
+}

@@ -1,0 +1,242 @@
+//! Starting and stopping: binds, wires Socket.IO into axum, and shuts down
+//! gracefully (tells clients with `server_shutdown`, closes their sockets,
+//! drains HTTP connections within the grace period).
+
+use crate::app::{AppState, Shared};
+use crate::auth::{dev_secret, Authenticator};
+use crate::config::{Config, ConfigError};
+use crate::http::{router, HttpState};
+use crate::limits::RateLimits;
+use crate::metrics::Metrics;
+use crate::responder::{DemoResponder, Responder};
+use crate::socket;
+use crate::state_store::StateStore;
+use frinny_agent::catalogue::names;
+use serde_json::json;
+use socketioxide::SocketIo;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Why the server did not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The configuration is unusable.
+    Config(ConfigError),
+    /// The address could not be bound.
+    Bind(SocketAddr, std::io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Config(e) => write!(f, "bad configuration: {e}"),
+            StartError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// A server running in the background of the current tokio runtime.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    app: Shared,
+    io: SocketIo,
+    stop: Option<oneshot::Sender<()>>,
+    serve: JoinHandle<std::io::Result<()>>,
+    janitor: JoinHandle<()>,
+}
+
+/// Starts a server with `config` and `responder` (the demo responder when
+/// `None`), and returns once it listens.
+pub async fn start(
+    config: Config,
+    responder: Option<Arc<dyn Responder>>,
+) -> Result<RunningServer, StartError> {
+    config.check().map_err(StartError::Config)?;
+    let secret = match &config.jwt_secret {
+        Some(s) => s.clone(),
+        None => {
+            tracing::warn!("DEV MODE: no --jwt-secret given; using a random one for this run");
+            dev_secret()
+        }
+    };
+    let admin_token = match (&config.admin_token, config.dev) {
+        (Some(t), _) => Some(t.clone()),
+        (None, true) => {
+            let t = dev_secret();
+            tracing::warn!("DEV MODE: no --admin-token given; admin endpoints accept `Bearer {t}`");
+            Some(t)
+        }
+        (None, false) => {
+            tracing::warn!("no --admin-token: /broadcast, /notify and /state/update are disabled");
+            None
+        }
+    };
+    let responder = responder.unwrap_or_else(|| {
+        Arc::new(DemoResponder {
+            delay: Duration::from_millis(config.demo_delay_ms),
+        })
+    });
+    let max_payload = config.max_payload_bytes;
+    let hard_limit = max_payload.saturating_mul(16).max(1 << 20);
+    let addr = config.socket_addr();
+    let grace = config.shutdown_grace();
+    let app: Shared = Arc::new(AppState {
+        auth: Authenticator::new(secret.as_bytes()),
+        admin_token,
+        metrics: Metrics::default(),
+        limits: RateLimits::new(
+            config.rate_per_connection,
+            config.burst_per_connection,
+            config.rate_per_user,
+            config.burst_per_user,
+        ),
+        store: StateStore::default(),
+        responder,
+        started: Instant::now(),
+        config,
+    });
+
+    let (layer, io) = SocketIo::builder()
+        .with_state(app.clone())
+        .max_payload(u64::try_from(hard_limit).unwrap_or(u64::MAX))
+        .ws_max_message_size(hard_limit)
+        .ws_max_frame_size(hard_limit)
+        .build_layer();
+    socket::register(&io);
+
+    let http = router(HttpState {
+        app: app.clone(),
+        io: io.clone(),
+    })
+    .layer(layer);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Bind(addr, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(addr, e))?;
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let io_for_shutdown = io.clone();
+    let serve = tokio::spawn(async move {
+        axum::serve(listener, http)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+                tell_clients(&io_for_shutdown, grace).await;
+            })
+            .await
+    });
+    let janitor_app = app.clone();
+    let janitor = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            janitor_app.limits.forget_idle_users();
+        }
+    });
+    if app.config.dev {
+        tracing::warn!(
+            "DEV MODE on {addr}: GET /dev/token mints tokens for anyone and the legacy \
+             unauthenticated `userId` query is accepted. Never expose this."
+        );
+    }
+    tracing::info!("frinny-server listening on http://{addr}");
+    Ok(RunningServer {
+        addr,
+        app,
+        io,
+        stop: Some(stop),
+        serve,
+        janitor,
+    })
+}
+
+async fn tell_clients(io: &SocketIo, grace: Duration) {
+    tracing::info!("shutting down: telling clients");
+    let _ = io
+        .emit(
+            names::SERVER_SHUTDOWN,
+            &json!({"reason": "server shutting down"}),
+        )
+        .await;
+    // Give the notice a moment to leave before the sockets close.
+    tokio::time::sleep(grace.min(Duration::from_millis(200))).await;
+    io.close().await;
+}
+
+impl RunningServer {
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state (metrics, store, authenticator).
+    pub fn app(&self) -> &Shared {
+        &self.app
+    }
+
+    /// The Socket.IO handle.
+    pub fn io(&self) -> &SocketIo {
+        &self.io
+    }
+
+    /// Stops gracefully: `server_shutdown` to every client, sockets closed,
+    /// HTTP connections drained for at most the grace period.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.janitor.abort();
+        let grace = self.app.config.shutdown_grace() + Duration::from_millis(500);
+        match tokio::time::timeout(grace, &mut self.serve).await {
+            Ok(Ok(Ok(()))) => tracing::info!("stopped cleanly"),
+            Ok(Ok(Err(e))) => tracing::warn!("server error while stopping: {e}"),
+            Ok(Err(e)) => tracing::warn!("server task failed: {e}"),
+            Err(_) => {
+                tracing::warn!("connections still open after the grace period; closing them");
+                self.serve.abort();
+            }
+        }
+    }
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Runs until SIGINT/SIGTERM, then shuts down gracefully.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let server = start(config, None).await?;
+    shutdown_signal().await;
+    server.shutdown().await;
+    Ok(())
+}

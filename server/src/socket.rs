@@ -1,0 +1,135 @@
+//! Socket.IO connections: authentication (the connect middleware), rooms, and
+//! the `connection_established` greeting.
+
+use crate::app::Shared;
+use crate::auth::{check_id, now_millis, AuthError, Identity, Role};
+use crate::{events, rooms};
+use frinny_agent::catalogue::{names, request_events, ConnectionEstablishedPayload};
+use serde_json::Value;
+use socketioxide::extract::{SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::SocketIo;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Why a connection was refused; the text reaches the client as the
+/// `message` of its `CONNECT_ERROR`.
+#[derive(Debug)]
+pub enum Refused {
+    /// No, bad, forged or expired token.
+    Auth(AuthError),
+    /// Too many connections.
+    Full(usize),
+    /// The legacy `userId` query was unusable.
+    BadLegacyUser(String),
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refused::Auth(e) => e.fmt(f),
+            Refused::Full(max) => {
+                write!(f, "server is full ({max} connections); try again later")
+            }
+            Refused::BadLegacyUser(why) => write!(f, "legacy userId query refused: {why}"),
+        }
+    }
+}
+
+/// Registers the default namespace on `io`.
+pub fn register(io: &SocketIo) {
+    io.ns("/", on_connect.with(authenticate));
+}
+
+fn token_from(auth: &Result<Value, socketioxide::ParserError>) -> Option<String> {
+    auth.as_ref()
+        .ok()?
+        .get("token")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn legacy_user(socket: &SocketRef) -> Option<String> {
+    let uri = &socket.req_parts().uri;
+    let query = axum::extract::Query::<HashMap<String, String>>::try_from_uri(uri).ok()?;
+    query.0.get("userId").cloned()
+}
+
+/// The connect middleware: checks the token (or, in `--dev`, the legacy
+/// `userId` query), the connection limit, then sets the socket up: identity
+/// and rate limiter in its extensions, user and world rooms, event handlers.
+/// Handlers are registered here rather than in [`on_connect`] so that no event
+/// sent right after the CONNECT can miss them.
+async fn authenticate(
+    socket: SocketRef,
+    TryData(auth): TryData<Value>,
+    State(app): State<Shared>,
+) -> Result<(), Refused> {
+    let max = app.config.max_connections;
+    if usize::try_from(app.metrics.connections()).unwrap_or(0) >= max {
+        tracing::warn!(sid = %socket.id, "connection refused: {max} connections open");
+        return Err(Refused::Full(max));
+    }
+    let identity = match token_from(&auth) {
+        Some(token) => app.auth.verify(&token).map_err(|e| {
+            tracing::info!(sid = %socket.id, "connection refused: {e}");
+            Refused::Auth(e)
+        })?,
+        None => match legacy_user(&socket) {
+            Some(user) if app.config.dev => {
+                check_id("userId", &user).map_err(Refused::BadLegacyUser)?;
+                tracing::warn!(
+                    sid = %socket.id, user = %user,
+                    "DEV MODE: accepted the legacy unauthenticated `userId` query; anyone can act as \
+                     any user this way. Use signed tokens outside development."
+                );
+                Identity {
+                    user_id: user,
+                    role: Role::Player,
+                    world: "default".to_owned(),
+                    legacy: true,
+                }
+            }
+            _ => return Err(Refused::Auth(AuthError::Missing)),
+        },
+    };
+    socket.join([
+        rooms::user(&identity.user_id),
+        rooms::world(&identity.world),
+    ]);
+    socket.extensions.insert(app.limits.new_connection());
+    socket.extensions.insert(identity);
+    socket.on_fallback(events::on_event);
+    socket.on_disconnect(on_disconnect);
+    app.metrics.connected();
+    Ok(())
+}
+
+/// Greets the socket once it has joined the namespace.
+async fn on_connect(socket: SocketRef, State(app): State<Shared>) {
+    let Some(identity) = socket.extensions.get::<Identity>() else {
+        return;
+    };
+    tracing::info!(sid = %socket.id, user = %identity.user_id, role = identity.role.as_str(),
+        world = %identity.world, "socket connected");
+    let greeting = ConnectionEstablishedPayload {
+        status: "connected".to_owned(),
+        endpoints: request_events().map(|e| e.name.to_owned()).collect(),
+        user_id: identity.user_id.clone(),
+        sid: socket.id.to_string(),
+        timestamp: now_millis(),
+        role: Some(identity.role.as_str().to_owned()),
+        world: Some(identity.world.clone()),
+    };
+    if socket
+        .emit(names::CONNECTION_ESTABLISHED, &greeting)
+        .is_ok()
+    {
+        app.metrics.event_out(names::CONNECTION_ESTABLISHED);
+    }
+}
+
+async fn on_disconnect(socket: SocketRef, State(app): State<Shared>) {
+    app.metrics.disconnected();
+    tracing::info!(sid = %socket.id, "socket disconnected");
+}

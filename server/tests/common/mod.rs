@@ -1,0 +1,389 @@
+//! Test helpers: a minimal Socket.IO v5 / Engine.IO v4 client over a real
+//! WebSocket (tokio-tungstenite), a raw HTTP/1.1 client, and a server
+//! started in-process on an ephemeral loopback port. Every wait is bounded.
+#![allow(dead_code)]
+
+use frinny_server::auth::Role;
+use frinny_server::{Config, RunningServer};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{timeout, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any single wait may take.
+pub const WAIT: Duration = Duration::from_secs(5);
+pub const ADMIN: &str = "test-admin-token";
+
+pub struct TestServer {
+    pub server: RunningServer,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub async fn start(config: Config) -> Self {
+        let server = timeout(WAIT, frinny_server::start(config, None))
+            .await
+            .expect("start timed out")
+            .expect("server starts");
+        let addr = server.local_addr();
+        assert!(addr.ip().is_loopback());
+        Self { server, addr }
+    }
+
+    pub async fn default() -> Self {
+        Self::start(Config::for_tests(false)).await
+    }
+
+    pub fn token(&self, user: &str, role: Role, world: &str) -> String {
+        self.server
+            .app()
+            .auth
+            .issue(user, role, world, 600)
+            .unwrap()
+    }
+
+    /// Connects with a signed token and waits for `connection_established`.
+    pub async fn client(&self, user: &str, role: Role, world: &str) -> SioClient {
+        let token = self.token(user, role, world);
+        let mut c = SioClient::connect(self.addr, Some(json!({ "token": token })), "")
+            .await
+            .expect("connects");
+        let hello = c.event("connection_established").await;
+        assert_eq!(hello["userId"], user);
+        c
+    }
+
+    pub async fn stop(self) {
+        timeout(Duration::from_secs(10), self.server.shutdown())
+            .await
+            .expect("shutdown is bounded");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Event(String, Value),
+    Ack(u64, Value),
+    Disconnected,
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct SioClient {
+    ws: Ws,
+    next_ack: u64,
+    pub sid: String,
+    backlog: VecDeque<Incoming>,
+}
+
+fn parse_socket_packet(text: &str) -> Option<Incoming> {
+    let rest = text.strip_prefix('4')?;
+    let kind = rest.chars().next()?;
+    let body = rest.get(1..)?;
+    match kind {
+        '1' => Some(Incoming::Disconnected),
+        '2' | '3' => {
+            let digits: String = body.chars().take_while(char::is_ascii_digit).collect();
+            let json_text = body.get(digits.len()..)?;
+            let args: Vec<Value> = serde_json::from_str(json_text).ok()?;
+            if kind == '2' {
+                let name = args.first()?.as_str()?.to_owned();
+                Some(Incoming::Event(
+                    name,
+                    args.get(1).cloned().unwrap_or(Value::Null),
+                ))
+            } else {
+                Some(Incoming::Ack(
+                    digits.parse().ok()?,
+                    args.first().cloned().unwrap_or(Value::Null),
+                ))
+            }
+        }
+        _ => None,
+    }
+}
+
+impl SioClient {
+    /// Opens a WebSocket, joins `/` with `auth`. `Err` carries the
+    /// CONNECT_ERROR message.
+    pub async fn connect(
+        addr: SocketAddr,
+        auth: Option<Value>,
+        query: &str,
+    ) -> Result<Self, String> {
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket{query}");
+        let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .map_err(|_| "ws connect timed out".to_owned())?
+            .map_err(|e| format!("ws connect failed: {e}"))?;
+        let open = next_text(&mut ws).await.ok_or("no open packet")?;
+        assert!(
+            open.starts_with('0'),
+            "engine open packet expected, got {open}"
+        );
+        let connect = match auth {
+            Some(a) => format!("40{a}"),
+            None => "40".to_owned(),
+        };
+        ws.send(Message::text(connect))
+            .await
+            .map_err(|e| e.to_string())?;
+        loop {
+            let text = next_text(&mut ws)
+                .await
+                .ok_or("closed before CONNECT reply")?;
+            if text == "2" {
+                ws.send(Message::text("3"))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            if let Some(body) = text.strip_prefix("40") {
+                let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+                let sid = v["sid"].as_str().unwrap_or_default().to_owned();
+                return Ok(Self {
+                    ws,
+                    next_ack: 1,
+                    sid,
+                    backlog: VecDeque::new(),
+                });
+            }
+            if let Some(body) = text.strip_prefix("44") {
+                let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+                return Err(v["message"].as_str().unwrap_or(body).to_owned());
+            }
+            panic!("unexpected packet while connecting: {text}");
+        }
+    }
+
+    pub async fn emit(&mut self, event: &str, data: Value) {
+        let frame = format!("42{}", json!([event, data]));
+        self.ws.send(Message::text(frame)).await.expect("send");
+    }
+
+    /// Sends raw text (an Engine.IO packet) as is.
+    pub async fn send_raw(&mut self, text: String) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    pub async fn emit_with_ack(&mut self, event: &str, data: Value) -> u64 {
+        let id = self.next_ack;
+        self.next_ack += 1;
+        let frame = format!("42{id}{}", json!([event, data]));
+        self.ws.send(Message::text(frame)).await.expect("send");
+        id
+    }
+
+    /// The next incoming packet before `deadline`, answering pings.
+    async fn recv_until(&mut self, deadline: Instant) -> Option<Incoming> {
+        if let Some(i) = self.backlog.pop_front() {
+            return Some(i);
+        }
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let msg = timeout(left, self.ws.next()).await.ok()?;
+            let text = match msg {
+                Some(Ok(Message::Text(t))) => t.to_string(),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    return Some(Incoming::Disconnected)
+                }
+                Some(Ok(_)) => continue,
+            };
+            if text == "2" {
+                let _ = self.ws.send(Message::text("3")).await;
+                continue;
+            }
+            if text == "1" {
+                return Some(Incoming::Disconnected);
+            }
+            if let Some(i) = parse_socket_packet(&text) {
+                return Some(i);
+            }
+        }
+    }
+
+    /// The next packet within `d`.
+    pub async fn next(&mut self, d: Duration) -> Option<Incoming> {
+        self.recv_until(Instant::now() + d).await
+    }
+
+    /// Everything that arrives within `d`.
+    pub async fn collect_for(&mut self, d: Duration) -> Vec<Incoming> {
+        let deadline = Instant::now() + d;
+        let mut out = Vec::new();
+        while let Some(i) = self.recv_until(deadline).await {
+            let stop = i == Incoming::Disconnected;
+            out.push(i);
+            if stop {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Waits for the next `name` event, keeping the others for later.
+    pub async fn event(&mut self, name: &str) -> Value {
+        self.try_event(name, WAIT)
+            .await
+            .unwrap_or_else(|| panic!("no `{name}` event within {WAIT:?}"))
+    }
+
+    pub async fn try_event(&mut self, name: &str, d: Duration) -> Option<Value> {
+        let deadline = Instant::now() + d;
+        let mut kept = Vec::new();
+        let mut found = None;
+        let mut backlog = std::mem::take(&mut self.backlog);
+        while let Some(i) = backlog.pop_front() {
+            match i {
+                Incoming::Event(n, v) if n == name && found.is_none() => found = Some(v),
+                other => kept.push(other),
+            }
+        }
+        while found.is_none() {
+            match self.recv_until(deadline).await {
+                Some(Incoming::Event(n, v)) if n == name => found = Some(v),
+                Some(Incoming::Disconnected) => {
+                    kept.push(Incoming::Disconnected);
+                    break;
+                }
+                Some(other) => kept.push(other),
+                None => break,
+            }
+        }
+        self.backlog.extend(kept);
+        found
+    }
+
+    /// Waits for the ack `id`, keeping other packets.
+    pub async fn ack(&mut self, id: u64) -> Value {
+        let deadline = Instant::now() + WAIT;
+        let mut kept = Vec::new();
+        let mut backlog = std::mem::take(&mut self.backlog);
+        let mut found = None;
+        while let Some(i) = backlog.pop_front() {
+            match i {
+                Incoming::Ack(a, v) if a == id && found.is_none() => found = Some(v),
+                other => kept.push(other),
+            }
+        }
+        while found.is_none() {
+            match self.recv_until(deadline).await {
+                Some(Incoming::Ack(a, v)) if a == id => found = Some(v),
+                Some(other) => kept.push(other),
+                None => break,
+            }
+        }
+        self.backlog.extend(kept);
+        found.unwrap_or_else(|| panic!("no ack {id} within {WAIT:?}"))
+    }
+
+    /// Events named `name` within `d` (others are kept).
+    pub async fn events_named(&mut self, name: &str, d: Duration) -> Vec<Value> {
+        let all = self.collect_for(d).await;
+        let mut out = Vec::new();
+        for i in all {
+            match i {
+                Incoming::Event(n, v) if n == name => out.push(v),
+                other => self.backlog.push_back(other),
+            }
+        }
+        out
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.send(Message::text("41")).await;
+        let _ = self.ws.close(None).await;
+    }
+}
+
+async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        match timeout(WAIT, ws.next()).await.ok()?? {
+            Ok(Message::Text(t)) => return Some(t.to_string()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// A raw HTTP/1.1 response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One HTTP request over a fresh loopback connection.
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+) -> HttpResponse {
+    let fut = async {
+        let mut stream = TcpStream::connect(addr).await.expect("tcp connect");
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        if let Some(t) = bearer {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        if let Some(b) = body {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            ));
+        } else {
+            req.push_str("\r\n");
+        }
+        stream.write_all(req.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read");
+        let raw = String::from_utf8_lossy(&raw).to_string();
+        let (head, body) = raw.split_once("\r\n\r\n").expect("http response");
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        HttpResponse {
+            status,
+            headers: head.to_owned(),
+            body,
+        }
+    };
+    timeout(WAIT, fut).await.expect("http request timed out")
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}

@@ -1,0 +1,1117 @@
+//! The Frinny event catalogue: every event name, its direction and payload
+//! type, defined once and used by the client, the reference server and the
+//! generator of `js/EventTypes.js`.
+//!
+//! The catalogue has two faces that describe the same contract:
+//!
+//! - **Data** ([`EVENTS`], [`EventSpec`], [`FieldSpec`]): a table that code can
+//!   walk. [`validate`] checks a JSON payload against it and names the first
+//!   field that does not fit; a JS generator can print it as constants and
+//!   `.d.ts` types.
+//! - **Types** (the `*Payload` structs): plain serde structs for Rust code that
+//!   builds or reads payloads. Unit tests check that both faces agree.
+//!
+//! Everything here is plain `serde` + `serde_json`, so it compiles for
+//! `wasm32-unknown-unknown` as well as natively. Nothing in this module panics
+//! on any input.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Event names, as constants, so that no caller spells one by hand.
+pub mod names {
+    /// Client → server: a chat message for Frinny.
+    pub const QUERY: &str = "query";
+    /// Client → server: a character is being created.
+    pub const CHARACTER_CREATION_START: &str = "character_creation_start";
+    /// Client → server: a character levelled up.
+    pub const LEVEL_UP: &str = "level_up";
+    /// Client → server: a combatant's turn started.
+    pub const COMBAT_TURN: &str = "combat_turn";
+    /// Client → server: an encounter started.
+    pub const COMBAT_START: &str = "combat_start";
+    /// Client → server: a rating of one of Frinny's answers.
+    pub const FEEDBACK: &str = "feedback";
+    /// Client → server: relay an event to the other clients of the world
+    /// (allowed for roles that may broadcast only).
+    pub const BROADCAST: &str = "broadcast";
+    /// Client → server: subscribe to a state scope (answered by ack with a snapshot).
+    pub const STATE_SUBSCRIBE: &str = "state:subscribe";
+
+    /// Server → client: sent once after the namespace is joined.
+    pub const CONNECTION_ESTABLISHED: &str = "connection_established";
+    /// Server → client: Frinny started or stopped "typing".
+    pub const TYPING_STATUS: &str = "typing_status";
+    /// Server → client: answer to [`QUERY`].
+    pub const QUERY_RESPONSE: &str = "query_response";
+    /// Server → client: answer to [`CHARACTER_CREATION_START`].
+    pub const CHARACTER_CREATION_RESPONSE: &str = "character_creation_response";
+    /// Server → client: answer to [`LEVEL_UP`].
+    pub const LEVEL_UP_RESPONSE: &str = "level_up_response";
+    /// Server → client: answer to [`COMBAT_TURN`].
+    pub const COMBAT_TURN_RESPONSE: &str = "combat_turn_response";
+    /// Server → client: answer to [`COMBAT_START`].
+    pub const COMBAT_START_RESPONSE: &str = "combat_start_response";
+    /// Server → client: answer to [`FEEDBACK`].
+    pub const FEEDBACK_RESPONSE: &str = "feedback_response";
+    /// Server → client: suggested changes to a character sheet.
+    pub const CHARACTER_UPDATE: &str = "character_update";
+    /// Server → client: a notification for one user or everyone.
+    pub const NOTIFICATION: &str = "notification";
+    /// Server → client: a merge patch to a subscribed state scope.
+    pub const STATE_PATCH: &str = "state:patch";
+    /// Server → client: the server is going away (graceful shutdown).
+    pub const SERVER_SHUTDOWN: &str = "server_shutdown";
+    /// Server → client: a request failed.
+    pub const ERROR: &str = "error";
+}
+
+/// Stable error codes carried in the `code` field of an `error` event.
+pub mod codes {
+    /// The event name is not in the catalogue, or not allowed in that direction.
+    pub const INVALID_EVENT: &str = "INVALID_EVENT";
+    /// The payload does not fit the event's type; the message names the field.
+    pub const INVALID_PAYLOAD: &str = "INVALID_PAYLOAD";
+    /// Too many events; the error carries `retryAfterMs`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The event's payload is larger than the server accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// The caller's role may not do this.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The responder (the AI seam) failed to answer.
+    pub const RESPONDER_FAILED: &str = "RESPONDER_FAILED";
+    /// The server failed while answering.
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// Which way an event travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Sent by the client, handled by the server.
+    ClientToServer,
+    /// Sent by the server, delivered to client subscribers.
+    ServerToClient,
+}
+
+/// The JSON type a payload field must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Any JSON string.
+    String,
+    /// A string with at least one non-whitespace character.
+    NonEmptyString,
+    /// `true` or `false`.
+    Bool,
+    /// Any JSON number.
+    Number,
+    /// A string or a number (ratings, ids that used to be timestamps).
+    StringOrNumber,
+    /// A JSON array (items are not checked).
+    Array,
+    /// A JSON object (members are not checked).
+    Object,
+    /// Any JSON value.
+    Any,
+}
+
+impl FieldKind {
+    /// Whether `value` has this kind. `null` never matches: an optional field
+    /// that is present as `null` is treated as absent by [`validate`].
+    pub fn matches(self, value: &Value) -> bool {
+        match self {
+            FieldKind::String => value.is_string(),
+            FieldKind::NonEmptyString => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+            FieldKind::Bool => value.is_boolean(),
+            FieldKind::Number => value.is_number(),
+            FieldKind::StringOrNumber => value.is_string() || value.is_number(),
+            FieldKind::Array => value.is_array(),
+            FieldKind::Object => value.is_object(),
+            FieldKind::Any => !value.is_null(),
+        }
+    }
+
+    /// A short human description, used in error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldKind::String => "a string",
+            FieldKind::NonEmptyString => "a non-empty string",
+            FieldKind::Bool => "a boolean",
+            FieldKind::Number => "a number",
+            FieldKind::StringOrNumber => "a string or a number",
+            FieldKind::Array => "an array",
+            FieldKind::Object => "an object",
+            FieldKind::Any => "a value",
+        }
+    }
+}
+
+/// One field of an event payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FieldSpec {
+    /// The JSON member name, exactly as on the wire.
+    pub name: &'static str,
+    /// The JSON type it must have.
+    pub kind: FieldKind,
+    /// Whether the field must be present (and not `null`).
+    pub required: bool,
+}
+
+const fn req(name: &'static str, kind: FieldKind) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind,
+        required: true,
+    }
+}
+
+const fn opt(name: &'static str, kind: FieldKind) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind,
+        required: false,
+    }
+}
+
+/// One event of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EventSpec {
+    /// The Socket.IO event name.
+    pub name: &'static str,
+    /// Which way it travels.
+    pub direction: Direction,
+    /// Known fields. Fields not listed are allowed and passed through
+    /// (the old Foundry module adds context fields freely).
+    pub fields: &'static [FieldSpec],
+    /// At least one of these fields must be present (empty: no such rule).
+    pub any_of: &'static [&'static str],
+    /// For a request, the event the server answers with.
+    pub response: Option<&'static str>,
+    /// Whether a client with a broadcasting role may relay this event to
+    /// others through [`names::BROADCAST`].
+    pub broadcastable: bool,
+    /// One line for documentation and generated code.
+    pub doc: &'static str,
+}
+
+use FieldKind as K;
+
+const GAME_EVENT_FIELDS: &[FieldSpec] = &[
+    opt("request_id", K::StringOrNumber),
+    opt("actorId", K::String),
+    opt("userId", K::String),
+];
+
+const REPLY_FIELDS: &[FieldSpec] = &[
+    opt("request_id", K::StringOrNumber),
+    req("content", K::String),
+    opt("timestamp", K::Number),
+    opt("demo", K::Bool),
+];
+
+/// The whole catalogue. Names are unique (checked by a unit test).
+pub const EVENTS: &[EventSpec] = &[
+    EventSpec {
+        name: names::QUERY,
+        direction: Direction::ClientToServer,
+        fields: &[
+            req("content", K::NonEmptyString),
+            opt("actorId", K::String),
+            opt("conversation_history", K::Array),
+            opt("is_public_chat", K::Bool),
+            opt("request_id", K::StringOrNumber),
+            opt("userId", K::String),
+        ],
+        any_of: &[],
+        response: Some(names::QUERY_RESPONSE),
+        broadcastable: false,
+        doc: "A chat message for Frinny.",
+    },
+    EventSpec {
+        name: names::CHARACTER_CREATION_START,
+        direction: Direction::ClientToServer,
+        fields: GAME_EVENT_FIELDS,
+        any_of: &[],
+        response: Some(names::CHARACTER_CREATION_RESPONSE),
+        broadcastable: false,
+        doc: "A character is being created; Frinny offers guidance.",
+    },
+    EventSpec {
+        name: names::LEVEL_UP,
+        direction: Direction::ClientToServer,
+        fields: GAME_EVENT_FIELDS,
+        any_of: &[],
+        response: Some(names::LEVEL_UP_RESPONSE),
+        broadcastable: false,
+        doc: "A character levelled up; Frinny suggests choices.",
+    },
+    EventSpec {
+        name: names::COMBAT_TURN,
+        direction: Direction::ClientToServer,
+        fields: GAME_EVENT_FIELDS,
+        any_of: &[],
+        response: Some(names::COMBAT_TURN_RESPONSE),
+        broadcastable: false,
+        doc: "A combatant's turn started; Frinny suggests actions.",
+    },
+    EventSpec {
+        name: names::COMBAT_START,
+        direction: Direction::ClientToServer,
+        fields: GAME_EVENT_FIELDS,
+        any_of: &[],
+        response: Some(names::COMBAT_START_RESPONSE),
+        broadcastable: false,
+        doc: "An encounter started; Frinny sums it up.",
+    },
+    EventSpec {
+        name: names::FEEDBACK,
+        direction: Direction::ClientToServer,
+        fields: &[
+            opt("request_id", K::StringOrNumber),
+            opt("rating", K::StringOrNumber),
+            opt("type", K::String),
+            opt("comment", K::String),
+            opt("context_id", K::StringOrNumber),
+            opt("messageId", K::StringOrNumber),
+        ],
+        any_of: &["rating", "type"],
+        response: Some(names::FEEDBACK_RESPONSE),
+        broadcastable: false,
+        doc: "A rating (or type) of one of Frinny's answers.",
+    },
+    EventSpec {
+        name: names::BROADCAST,
+        direction: Direction::ClientToServer,
+        fields: &[req("event", K::NonEmptyString), req("payload", K::Object)],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Relay `payload` as `event` to the other clients of the world (GM only).",
+    },
+    EventSpec {
+        name: names::STATE_SUBSCRIBE,
+        direction: Direction::ClientToServer,
+        fields: &[req("scope", K::NonEmptyString)],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Subscribe to a state scope; the ack carries {scope, version, state}.",
+    },
+    EventSpec {
+        name: names::CONNECTION_ESTABLISHED,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("status", K::String),
+            req("endpoints", K::Array),
+            req("userId", K::String),
+            req("sid", K::String),
+            req("timestamp", K::Number),
+            opt("role", K::String),
+            opt("world", K::String),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Sent once when the namespace is joined.",
+    },
+    EventSpec {
+        name: names::TYPING_STATUS,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("isTyping", K::Bool),
+            opt("request_id", K::StringOrNumber),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Frinny started (true) or stopped (false) working on a request.",
+    },
+    EventSpec {
+        name: names::QUERY_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Frinny's answer to a query.",
+    },
+    EventSpec {
+        name: names::CHARACTER_CREATION_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Frinny's answer to character_creation_start.",
+    },
+    EventSpec {
+        name: names::LEVEL_UP_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Frinny's answer to level_up.",
+    },
+    EventSpec {
+        name: names::COMBAT_TURN_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Frinny's answer to combat_turn.",
+    },
+    EventSpec {
+        name: names::COMBAT_START_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Frinny's answer to combat_start.",
+    },
+    EventSpec {
+        name: names::FEEDBACK_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Acknowledges feedback.",
+    },
+    EventSpec {
+        name: names::CHARACTER_UPDATE,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("actorId", K::String),
+            req("updates", K::Object),
+            opt("message_id", K::StringOrNumber),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: true,
+        doc: "Suggested changes to a character: {actorId, updates: {skills: {name: rank}}}.",
+    },
+    EventSpec {
+        name: names::NOTIFICATION,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("message", K::NonEmptyString),
+            opt("title", K::String),
+            opt("level", K::String),
+            opt("timestamp", K::Number),
+            opt("from", K::String),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: true,
+        doc: "A notification for one user or the whole table.",
+    },
+    EventSpec {
+        name: names::STATE_PATCH,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("scope", K::NonEmptyString),
+            req("version", K::Number),
+            req("patch", K::Any),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "A JSON merge patch (RFC 7396) that takes a scope to `version`.",
+    },
+    EventSpec {
+        name: names::SERVER_SHUTDOWN,
+        direction: Direction::ServerToClient,
+        fields: &[req("reason", K::String)],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "The server is shutting down; reconnect later.",
+    },
+    EventSpec {
+        name: names::ERROR,
+        direction: Direction::ServerToClient,
+        fields: &[
+            opt("request_id", K::StringOrNumber),
+            opt("code", K::String),
+            opt("message", K::String),
+            opt("error", K::String),
+            opt("field", K::String),
+            opt("retryAfterMs", K::Number),
+            opt("timestamp", K::Number),
+        ],
+        any_of: &["message", "error"],
+        response: None,
+        broadcastable: false,
+        doc: "A request failed. Old backends send `error`, ours sends both `message` and `error`.",
+    },
+];
+
+/// The catalogue entry for `name`, if any.
+pub fn spec(name: &str) -> Option<&'static EventSpec> {
+    EVENTS.iter().find(|e| e.name == name)
+}
+
+/// The reply event for request event `name` (`character_creation_start` →
+/// `character_creation_response`), if it is a request.
+pub fn response_event(name: &str) -> Option<&'static str> {
+    spec(name).and_then(|e| e.response)
+}
+
+/// The client → server events that the server answers with a `*_response`.
+pub fn request_events() -> impl Iterator<Item = &'static EventSpec> {
+    EVENTS.iter().filter(|e| e.response.is_some())
+}
+
+/// Why a payload was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    /// Unknown event name or wrong direction ([`codes::INVALID_EVENT`]).
+    InvalidEvent,
+    /// Payload does not fit ([`codes::INVALID_PAYLOAD`]).
+    InvalidPayload,
+}
+
+impl ErrorKind {
+    /// The stable wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidEvent => codes::INVALID_EVENT,
+            ErrorKind::InvalidPayload => codes::INVALID_PAYLOAD,
+        }
+    }
+}
+
+/// A validation failure: a stable code, the offending field (if one), and a
+/// message that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The field at fault (`None` when the event itself or the whole payload is).
+    pub field: Option<String>,
+    /// A human message naming the event and field.
+    pub message: String,
+}
+
+impl CatalogueError {
+    /// The stable wire code (`INVALID_EVENT` or `INVALID_PAYLOAD`).
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    fn event(message: String) -> Self {
+        Self {
+            kind: ErrorKind::InvalidEvent,
+            field: None,
+            message,
+        }
+    }
+
+    fn payload(field: Option<&str>, message: String) -> Self {
+        Self {
+            kind: ErrorKind::InvalidPayload,
+            field: field.map(str::to_owned),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for CatalogueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message)
+    }
+}
+
+impl std::error::Error for CatalogueError {}
+
+/// Checks `payload` against the catalogue entry for `event`, whatever its
+/// direction. Unknown fields are allowed; a known field present as `null` is
+/// treated as absent.
+pub fn validate(event: &str, payload: &Value) -> Result<(), CatalogueError> {
+    let spec = spec(event)
+        .ok_or_else(|| CatalogueError::event(format!("unknown event `{}`", truncate(event, 64))))?;
+    validate_spec(spec, payload)
+}
+
+/// Like [`validate`], and also refuses an event that does not travel in
+/// `direction` (a client sending `query_response`, say) with `INVALID_EVENT`.
+pub fn validate_from(
+    direction: Direction,
+    event: &str,
+    payload: &Value,
+) -> Result<(), CatalogueError> {
+    match spec(event) {
+        Some(s) if s.direction == direction => validate_spec(s, payload),
+        Some(_) => Err(CatalogueError::event(format!(
+            "event `{event}` may not be sent in this direction"
+        ))),
+        None => Err(CatalogueError::event(format!(
+            "unknown event `{}`",
+            truncate(event, 64)
+        ))),
+    }
+}
+
+/// [`validate`] for a payload given as JSON text.
+pub fn validate_json(event: &str, payload_json: &str) -> Result<(), CatalogueError> {
+    let value: Value = serde_json::from_str(payload_json).map_err(|e| {
+        CatalogueError::payload(None, format!("payload of `{event}` is not valid JSON: {e}"))
+    })?;
+    validate(event, &value)
+}
+
+/// Checks `payload` against one entry.
+pub fn validate_spec(spec: &EventSpec, payload: &Value) -> Result<(), CatalogueError> {
+    let Some(object) = payload.as_object() else {
+        return Err(CatalogueError::payload(
+            None,
+            format!(
+                "payload of `{}` must be a JSON object, got {}",
+                spec.name,
+                json_type(payload)
+            ),
+        ));
+    };
+    for field in spec.fields {
+        match present(object, field.name) {
+            None if field.required => {
+                return Err(CatalogueError::payload(
+                    Some(field.name),
+                    format!(
+                        "field `{}` of `{}` is required ({})",
+                        field.name,
+                        spec.name,
+                        field.kind.describe()
+                    ),
+                ));
+            }
+            None => {}
+            Some(value) if !field.kind.matches(value) => {
+                return Err(CatalogueError::payload(
+                    Some(field.name),
+                    format!(
+                        "field `{}` of `{}` must be {}, got {}",
+                        field.name,
+                        spec.name,
+                        field.kind.describe(),
+                        json_type(value)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if !spec.any_of.is_empty() && !spec.any_of.iter().any(|f| present(object, f).is_some()) {
+        let first = spec.any_of.first().copied();
+        return Err(CatalogueError::payload(
+            first,
+            format!(
+                "`{}` needs one of the fields {}",
+                spec.name,
+                spec.any_of.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn present<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object.get(name).filter(|v| !v.is_null())
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// `request_id` as the wire carries it: a string, or a number from old
+/// clients that used timestamps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    /// A string id (`<Date.now()>:<userId>` from the old client).
+    Text(String),
+    /// A numeric id.
+    Number(serde_json::Number),
+}
+
+/// Payload of [`names::QUERY`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryPayload {
+    /// The user's message.
+    pub content: String,
+    /// The Foundry actor the question is about.
+    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    /// Earlier turns of the conversation, as the module keeps them.
+    #[serde(default)]
+    pub conversation_history: Vec<Value>,
+    /// Whether the message was sent in the public chat.
+    #[serde(default)]
+    pub is_public_chat: bool,
+    /// Correlates the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    /// The Foundry user id (informational: the server uses the token's).
+    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Any other context the module sends.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Payload of the game events: [`names::CHARACTER_CREATION_START`],
+/// [`names::LEVEL_UP`], [`names::COMBAT_TURN`], [`names::COMBAT_START`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GameEventPayload {
+    /// Correlates the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    /// The Foundry actor concerned.
+    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    /// The Foundry user id (informational).
+    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Event-specific context (level, combatant, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Payload of [`names::FEEDBACK`]. One of `rating` or `type` is required.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FeedbackPayload {
+    /// The request the feedback is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    /// A rating (number or label).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Value>,
+    /// A feedback type (`positive`, `negative`, ...).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// What the feedback refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_id: Option<Value>,
+    /// The message rated.
+    #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Value>,
+}
+
+/// Payload of [`names::BROADCAST`] (client → server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BroadcastPayload {
+    /// The event to deliver to the others; must be [`EventSpec::broadcastable`].
+    pub event: String,
+    /// Its payload, validated against that event.
+    pub payload: Value,
+}
+
+/// Payload of [`names::STATE_SUBSCRIBE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateSubscribePayload {
+    /// The scope (`global`, `world:<id>`, `user:<id>`, ...).
+    pub scope: String,
+}
+
+/// Payload of [`names::CONNECTION_ESTABLISHED`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionEstablishedPayload {
+    /// Always `"connected"`.
+    pub status: String,
+    /// The request events this server answers.
+    pub endpoints: Vec<String>,
+    /// The authenticated user id.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The Socket.IO session id.
+    pub sid: String,
+    /// Milliseconds since the Unix epoch.
+    pub timestamp: u64,
+    /// `gm` or `player`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The world id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<String>,
+}
+
+/// Payload of [`names::TYPING_STATUS`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypingStatusPayload {
+    /// Whether Frinny is working on a request.
+    #[serde(rename = "isTyping")]
+    pub is_typing: bool,
+    /// The request concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+}
+
+/// Payload of every `*_response` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplyPayload {
+    /// The request answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    /// The answer text (Markdown allowed).
+    pub content: String,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+    /// `true` when the answer comes from a demo responder, not an AI.
+    #[serde(default)]
+    pub demo: bool,
+}
+
+/// Payload of [`names::CHARACTER_UPDATE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharacterUpdatePayload {
+    /// The actor to update.
+    #[serde(rename = "actorId")]
+    pub actor_id: String,
+    /// `{skills: {name: rank}}` and similar.
+    pub updates: Map<String, Value>,
+    /// The message that suggested it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Value>,
+}
+
+/// Payload of [`names::NOTIFICATION`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationPayload {
+    /// The text.
+    pub message: String,
+    /// A title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `info`, `warning`, `error` or `success`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+    /// Who sent it (a user id, or `server`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// Notification levels accepted by the server's `/notify`.
+pub const NOTIFICATION_LEVELS: &[&str] = &["info", "success", "warning", "error"];
+
+/// Payload of [`names::STATE_PATCH`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatePatchPayload {
+    /// The scope patched.
+    pub scope: String,
+    /// The version after the patch (the first patch gives version 1).
+    pub version: u64,
+    /// An RFC 7396 JSON merge patch.
+    pub patch: Value,
+}
+
+/// Payload of [`names::ERROR`] as this server sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorPayload {
+    /// The request that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<RequestId>,
+    /// A stable code from [`codes`].
+    pub code: String,
+    /// A human message (what the old client read).
+    pub message: String,
+    /// The same message (what the old backend sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The field at fault, for `INVALID_PAYLOAD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For `RATE_LIMITED`: how long to wait.
+    #[serde(
+        rename = "retryAfterMs",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_ms: Option<u64>,
+    /// Milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_and_requests_have_known_responses() {
+        let mut seen = HashSet::new();
+        for e in EVENTS {
+            assert!(seen.insert(e.name), "duplicate {}", e.name);
+            if let Some(r) = e.response {
+                assert_eq!(e.direction, Direction::ClientToServer);
+                assert_eq!(
+                    spec(r).map(|s| s.direction),
+                    Some(Direction::ServerToClient),
+                    "{r}"
+                );
+            }
+            if e.broadcastable {
+                assert_eq!(e.direction, Direction::ServerToClient);
+            }
+        }
+        assert_eq!(request_events().count(), 6);
+        assert_eq!(
+            response_event(names::CHARACTER_CREATION_START),
+            Some(names::CHARACTER_CREATION_RESPONSE)
+        );
+        assert_eq!(response_event(names::QUERY), Some(names::QUERY_RESPONSE));
+        assert_eq!(response_event(names::TYPING_STATUS), None);
+    }
+
+    #[test]
+    fn a_good_query_passes() {
+        let p = json!({"content": "hi", "actorId": "a1", "conversation_history": [],
+                       "is_public_chat": false, "request_id": "1:u1", "userId": "u1", "extra": 1});
+        assert_eq!(validate(names::QUERY, &p), Ok(()));
+        assert_eq!(validate_json(names::QUERY, &p.to_string()), Ok(()));
+        let typed: QueryPayload = serde_json::from_value(p).unwrap();
+        assert_eq!(typed.content, "hi");
+        assert_eq!(typed.request_id, Some(RequestId::Text("1:u1".into())));
+        assert_eq!(typed.extra.get("extra"), Some(&json!(1)));
+    }
+
+    #[test]
+    fn unknown_event_is_invalid_event() {
+        let e = validate("nope", &json!({})).unwrap_err();
+        assert_eq!(e.code(), "INVALID_EVENT");
+        assert!(e.message.contains("nope"));
+        assert_eq!(e.field, None);
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        let e = validate(names::QUERY, &json!({"request_id": "r"})).unwrap_err();
+        assert_eq!(e.code(), "INVALID_PAYLOAD");
+        assert_eq!(e.field.as_deref(), Some("content"));
+        assert!(e.message.contains("`content`"), "{}", e.message);
+
+        let e = validate(
+            names::QUERY,
+            &json!({"content": "x", "is_public_chat": "yes"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("is_public_chat"));
+        assert!(e.message.contains("boolean"), "{}", e.message);
+
+        let e = validate(names::QUERY, &json!({"content": "   "})).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("content"));
+
+        let e = validate(names::QUERY, &json!("hi")).unwrap_err();
+        assert_eq!(e.code(), "INVALID_PAYLOAD");
+        assert_eq!(e.field, None);
+        assert!(e.message.contains("object"));
+    }
+
+    #[test]
+    fn null_optional_is_absent() {
+        assert_eq!(
+            validate(names::QUERY, &json!({"content": "x", "actorId": null})),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn feedback_needs_rating_or_type() {
+        assert_eq!(
+            validate(names::FEEDBACK, &json!({"request_id": "r", "rating": 5})),
+            Ok(())
+        );
+        assert_eq!(
+            validate(names::FEEDBACK, &json!({"messageId": "m", "type": "up"})),
+            Ok(())
+        );
+        let e = validate(names::FEEDBACK, &json!({"request_id": "r"})).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("rating"));
+        assert!(e.message.contains("rating, type"));
+    }
+
+    #[test]
+    fn direction_is_enforced() {
+        let ok = json!({"request_id": "r", "content": "x"});
+        assert_eq!(validate(names::QUERY_RESPONSE, &ok), Ok(()));
+        let e = validate_from(Direction::ClientToServer, names::QUERY_RESPONSE, &ok).unwrap_err();
+        assert_eq!(e.code(), "INVALID_EVENT");
+        assert_eq!(
+            validate_from(
+                Direction::ClientToServer,
+                names::QUERY,
+                &json!({"content": "x"})
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn invalid_json_text_is_invalid_payload() {
+        let e = validate_json(names::QUERY, "{not json").unwrap_err();
+        assert_eq!(e.code(), "INVALID_PAYLOAD");
+    }
+
+    #[test]
+    fn typed_payloads_agree_with_the_table() {
+        let samples: Vec<(&str, Value)> = vec![
+            (
+                names::QUERY,
+                serde_json::to_value(QueryPayload {
+                    content: "hi".into(),
+                    actor_id: None,
+                    conversation_history: vec![],
+                    is_public_chat: true,
+                    request_id: Some(RequestId::Number(7.into())),
+                    user_id: Some("u".into()),
+                    extra: Map::new(),
+                })
+                .unwrap(),
+            ),
+            (
+                names::LEVEL_UP,
+                serde_json::to_value(GameEventPayload::default()).unwrap(),
+            ),
+            (
+                names::FEEDBACK,
+                serde_json::to_value(FeedbackPayload {
+                    kind: Some("up".into()),
+                    ..Default::default()
+                })
+                .unwrap(),
+            ),
+            (
+                names::BROADCAST,
+                serde_json::to_value(BroadcastPayload {
+                    event: names::NOTIFICATION.into(),
+                    payload: json!({"message": "m"}),
+                })
+                .unwrap(),
+            ),
+            (
+                names::STATE_SUBSCRIBE,
+                serde_json::to_value(StateSubscribePayload {
+                    scope: "global".into(),
+                })
+                .unwrap(),
+            ),
+            (
+                names::CONNECTION_ESTABLISHED,
+                serde_json::to_value(ConnectionEstablishedPayload {
+                    status: "connected".into(),
+                    endpoints: vec!["query".into()],
+                    user_id: "u".into(),
+                    sid: "s".into(),
+                    timestamp: 1,
+                    role: Some("gm".into()),
+                    world: None,
+                })
+                .unwrap(),
+            ),
+            (
+                names::TYPING_STATUS,
+                serde_json::to_value(TypingStatusPayload {
+                    is_typing: true,
+                    request_id: None,
+                })
+                .unwrap(),
+            ),
+            (
+                names::QUERY_RESPONSE,
+                serde_json::to_value(ReplyPayload {
+                    request_id: Some(RequestId::Text("r".into())),
+                    content: "c".into(),
+                    timestamp: Some(3),
+                    demo: true,
+                })
+                .unwrap(),
+            ),
+            (
+                names::CHARACTER_UPDATE,
+                serde_json::to_value(CharacterUpdatePayload {
+                    actor_id: "a".into(),
+                    updates: Map::new(),
+                    message_id: None,
+                })
+                .unwrap(),
+            ),
+            (
+                names::NOTIFICATION,
+                serde_json::to_value(NotificationPayload {
+                    message: "m".into(),
+                    title: None,
+                    level: Some("info".into()),
+                    timestamp: None,
+                    from: None,
+                })
+                .unwrap(),
+            ),
+            (
+                names::STATE_PATCH,
+                serde_json::to_value(StatePatchPayload {
+                    scope: "global".into(),
+                    version: 1,
+                    patch: json!({"a": 1}),
+                })
+                .unwrap(),
+            ),
+            (
+                names::ERROR,
+                serde_json::to_value(ErrorPayload {
+                    request_id: None,
+                    code: codes::RATE_LIMITED.into(),
+                    message: "slow down".into(),
+                    error: Some("slow down".into()),
+                    field: None,
+                    retry_after_ms: Some(10),
+                    timestamp: Some(1),
+                })
+                .unwrap(),
+            ),
+        ];
+        for (event, value) in samples {
+            assert_eq!(validate(event, &value), Ok(()), "{event}: {value}");
+        }
+    }
+
+    #[test]
+    fn nothing_panics_on_odd_input() {
+        for v in [
+            json!(null),
+            json!([]),
+            json!(1),
+            json!({"content": {"deep": [1, 2]}}),
+        ] {
+            for e in EVENTS {
+                let _ = validate(e.name, &v);
+            }
+        }
+        let long = "x".repeat(10_000);
+        let e = validate(&long, &json!({})).unwrap_err();
+        assert!(e.message.len() < 200);
+    }
+}
