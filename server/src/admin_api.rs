@@ -13,21 +13,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use frinny_agent::catalogue::{names, spec, validate_spec, Direction, NOTIFICATION_LEVELS};
+use frinny_agent::protocol::socket_io::RESERVED_EVENTS;
 use serde_json::{json, Map, Value};
 
-/// Socket.IO and engine names a broadcast may not use.
-const RESERVED: &[&str] = &[
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-    "error",
-    "connection_established",
-    "state:patch",
-    "server_shutdown",
-];
+/// Names a broadcast may not use beside Socket.IO's reserved ones: events
+/// the server itself sends, which clients must be able to trust.
+const SERVER_ONLY: &[&str] = &["error", "connection_established", "state:patch", "server_shutdown"];
 
 fn check_admin(state: &HttpState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.app.admin_token else {
@@ -95,7 +86,7 @@ fn check_event_name(name: &str) -> Result<(), ApiError> {
             "`event` must be at most 64 characters of letters, digits, `_`, `:`, `.`, `-`",
         ));
     }
-    if RESERVED.contains(&name) {
+    if RESERVED_EVENTS.contains(&name) || SERVER_ONLY.contains(&name) {
         return Err(ApiError::field(
             "event",
             format!("`event` may not be the reserved name `{name}`"),
