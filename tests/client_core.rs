@@ -482,13 +482,26 @@ fn close_settles_everything_and_is_final() {
     let b = h.request("q", "{}", RequestOptions::default());
     h.c.close(h.now);
     h.drain();
-    assert_eq!(h.one(a), Err(ErrorCode::Disconnected));
+    assert_eq!(h.one(a), Err(ErrorCode::Disconnected), "lost with the link before close()");
     assert_eq!(h.one(b), Err(ErrorCode::Closed));
+    assert_eq!(h.c.state(), State::Closed);
     assert_eq!(h.c.state(), State::Closed);
     assert_eq!(h.c.emit("x", None, false).unwrap_err().code, ErrorCode::Closed);
     h.c.connect(h.now);
     h.drain();
     assert_eq!(h.connects.last(), Some(&Err(ErrorCode::Closed)));
+}
+
+#[test]
+fn close_rejects_in_flight_requests_with_closed() {
+    let mut h = Harness::default();
+    h.connect();
+    let a = h.request("q", "{}", RequestOptions::default());
+    h.c.close(h.now);
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), "41");
+    assert_eq!(h.one(a), Err(ErrorCode::Closed));
+    assert_eq!(h.closes, 1);
 }
 
 #[test]

@@ -391,15 +391,25 @@ impl Client {
         self.set_state(State::Disconnected, "io client disconnect");
     }
 
-    /// Ends the client for good: every pending request rejects with CLOSED
-    /// and buffered emits are dropped.
+    /// Ends the client for good: every pending request (in flight or
+    /// buffered) rejects with CLOSED, buffered emits are dropped and the
+    /// socket is closed.
     pub fn close(&mut self, now: u64) {
         if self.state == State::Closed {
             return;
         }
-        self.disconnect(now);
+        let _ = now;
+        self.wanted = false;
+        self.reconnect_at = None;
         self.connect_waiter_deadline = None;
-        let keys: Vec<RequestKey> = self.requests.keys().copied().collect();
+        if self.link == Link::Up && self.cfg.protocol == Protocol::SocketIo {
+            let packet = socket_io::Packet::Disconnect { nsp: Cow::Owned(self.cfg.namespace.clone()) };
+            self.send_packet(&packet);
+        }
+        self.drop_link(false);
+        self.settle_connect(Err(closed_error()));
+        let mut keys: Vec<RequestKey> = self.requests.keys().copied().collect();
+        keys.sort();
         for key in keys {
             self.settle(key, Err(closed_error()));
         }
