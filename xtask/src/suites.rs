@@ -32,7 +32,7 @@ pub fn serve() -> Result {
                     `cargo xtask build` has put the client into pkg/"
             .into());
     }
-    run(cmd("cargo").args(["run", "--release", "--package", "frinny-server", "--", "--dev"]))
+    run(cmd("cargo").args(["run", "--profile", "serve", "--package", "frinny-server", "--", "--dev"]))
 }
 
 type Suite = (&'static str, fn() -> Result);
@@ -101,10 +101,65 @@ fn browser() -> Result {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .ok_or("chromedriver is not on PATH (Debian package chromium-driver)")?;
+    // The interop servers live as long as this guard: dropped (killed) when
+    // the tests end, pass or fail.
+    let _node = TestServer::start("node socket.io", NODE_SIO_PORT, {
+        let mut c = cmd("node");
+        c.arg("tests/servers/node_sio.mjs").env("SIO_PORT", NODE_SIO_PORT.to_string());
+        c
+    })?;
     run(cmd("wasm-pack")
-        .args(["test", "--headless", "--chrome"])
+        .args(["test", "--headless", "--chrome", "--", "--test", "browser_*"])
         .env("CHROMEDRIVER", chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))
+}
+
+/// Where tests/servers/node_sio.mjs listens; tests/browser_agent.rs dials it.
+const NODE_SIO_PORT: u16 = 38471;
+
+/// A server process for the browser tests, killed when dropped. The servers
+/// also exit by themselves after 10 minutes, in case this process dies first.
+struct TestServer {
+    name: &'static str,
+    child: std::process::Child,
+}
+
+impl TestServer {
+    /// Spawns `command` and waits (up to 15 s) until 127.0.0.1:`port` accepts.
+    fn start(name: &'static str, port: u16, mut command: Command) -> Result<TestServer> {
+        use std::net::{SocketAddr, TcpStream};
+        use std::time::Duration;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Err(format!("port {port} for the {name} test server is already in use"));
+        }
+        println!("$ starting the {name} test server on 127.0.0.1:{port}");
+        let child = command.spawn().map_err(|e| format!("cannot start the {name} test server: {e}"))?;
+        let mut server = TestServer { name, child };
+        let start = Instant::now();
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("the {name} test server exited early ({status})"));
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                return Err(format!("the {name} test server did not listen on port {port} within 15 s"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            println!("$ stopping the {} test server", self.name);
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
 }
 
 const FUZZ_TARGETS: &[&str] =

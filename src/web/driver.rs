@@ -1,0 +1,348 @@
+//! The shared state behind one `AgentManager` and the output pump.
+//!
+//! Every input (a user call, a socket event, the timer, the network) goes
+//! to the core under a short `RefCell` borrow, then [`Driver::pump`] drains
+//! [`Client::poll_output`] and carries each output out with no borrow
+//! held, so JS callbacks can call back into the manager. The pump is a
+//! trampoline: a call made from inside a callback only feeds the core; the
+//! outermost pump carries out what follows, in order. At the end the timer
+//! is re-armed to [`Client::poll_timeout`].
+
+use super::convert;
+use super::errors;
+use super::glue;
+use super::listeners::{Kind, Listeners};
+use super::network::Network;
+use super::requests::{Pending, Waiting};
+use super::socket::Socket;
+use super::timer::Timer;
+use crate::core::{ArgsForm, Client, Config, Output, RequestKey};
+use js_sys::{Array, Function};
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use wasm_bindgen::JsValue;
+
+/// One manager's state. Owned through `Rc` by the exported class; every
+/// closure handed to the browser holds only a `Weak` to it.
+pub(crate) struct Driver {
+    this: Weak<Driver>,
+    /// The sans-IO client.
+    pub core: RefCell<Client>,
+    /// Subscribers and listeners.
+    pub listeners: Listeners,
+    /// Promises waiting for the core.
+    pub waiting: Waiting,
+    socket: RefCell<Option<Socket>>,
+    /// Generation of the current socket; events of older ones are ignored.
+    generation: Cell<u64>,
+    timer: RefCell<Option<Timer>>,
+    network: RefCell<Option<Network>>,
+    pumping: Cell<bool>,
+    /// Set while the manager is being freed: settle Promises, call no
+    /// listeners.
+    quiet: Cell<bool>,
+    released: Cell<bool>,
+}
+
+impl Driver {
+    /// A driver for `cfg`, listening for the browser's online/offline events.
+    pub(crate) fn new(cfg: Config, seed: u64) -> Rc<Driver> {
+        let driver = Rc::new_cyclic(|this: &Weak<Driver>| Driver {
+            this: this.clone(),
+            core: RefCell::new(Client::new(cfg, seed)),
+            listeners: Listeners::default(),
+            waiting: Waiting::default(),
+            socket: RefCell::new(None),
+            generation: Cell::new(0),
+            timer: RefCell::new(Some(Timer::new(this.clone()))),
+            network: RefCell::new(Network::listen(this.clone())),
+            pumping: Cell::new(false),
+            quiet: Cell::new(false),
+            released: Cell::new(false),
+        });
+        if !glue::navigator_online() {
+            driver.core.borrow_mut().set_online(glue::now_ms(), false);
+        }
+        driver
+    }
+
+    /// A `Weak` to this driver, for closures.
+    pub(crate) fn weak(&self) -> Weak<Driver> {
+        self.this.clone()
+    }
+
+    /// True once the manager has ended and let go of everything.
+    pub(crate) fn is_released(&self) -> bool {
+        self.released.get()
+    }
+
+    // ----- inputs from the browser --------------------------------------------
+
+    pub(crate) fn socket_opened(&self, generation: u64) {
+        if generation == self.generation.get() {
+            self.core.borrow_mut().on_open(glue::now_ms());
+            self.pump();
+        }
+    }
+
+    pub(crate) fn socket_text(&self, generation: u64, text: &str) {
+        if generation == self.generation.get() {
+            self.core.borrow_mut().on_text(glue::now_ms(), text);
+            self.pump();
+        }
+    }
+
+    pub(crate) fn socket_binary(&self, generation: u64, bytes: &[u8]) {
+        if generation == self.generation.get() {
+            self.core.borrow_mut().on_binary(glue::now_ms(), bytes);
+            self.pump();
+        }
+    }
+
+    pub(crate) fn socket_closed(&self, generation: u64, reason: &str) {
+        if generation == self.generation.get() {
+            self.core.borrow_mut().on_close(glue::now_ms(), reason);
+            self.pump();
+        }
+    }
+
+    pub(crate) fn timer_fired(&self) {
+        if let Some(t) = self.timer.borrow().as_ref() {
+            t.fired();
+        }
+        self.core.borrow_mut().on_timer(glue::now_ms());
+        self.pump();
+    }
+
+    pub(crate) fn network_changed(&self, online: bool) {
+        self.core.borrow_mut().set_online(glue::now_ms(), online);
+        self.pump();
+    }
+
+    pub(crate) fn abort(&self, key: RequestKey) {
+        self.core.borrow_mut().abort(key);
+        self.pump();
+    }
+
+    // ----- the pump --------------------------------------------------------------
+
+    /// Carries out every output the core has queued, then re-arms the timer.
+    pub(crate) fn pump(&self) {
+        if self.pumping.replace(true) {
+            return;
+        }
+        loop {
+            let next = self.core.borrow_mut().poll_output();
+            match next {
+                Some(output) => self.carry_out(output),
+                None => break,
+            }
+        }
+        self.pumping.set(false);
+        let deadline = self.core.borrow().poll_timeout();
+        if let Some(t) = self.timer.borrow().as_ref() {
+            t.arm(deadline);
+        }
+    }
+
+    fn carry_out(&self, output: Output) {
+        match output {
+            Output::Open { url } => self.open_socket(&url),
+            Output::Close => {
+                let old = self.socket.borrow_mut().take();
+                drop(old);
+            }
+            Output::SendText(text) => {
+                if let Some(s) = self.socket.borrow().as_ref() {
+                    s.send_text(&text);
+                }
+            }
+            Output::SendBinary(bytes) => {
+                if let Some(s) = self.socket.borrow().as_ref() {
+                    s.send_binary(&bytes);
+                }
+            }
+            Output::StateChange { state, reason } => {
+                if !self.quiet.get() {
+                    let args = Array::of2(&JsValue::from_str(state.as_str()), &JsValue::from_str(&reason));
+                    self.call_all(Kind::State, "stateChange", &args);
+                }
+            }
+            Output::Event { name, json, form, attachments } => {
+                if !self.quiet.get() {
+                    self.dispatch(&name, &json, form, attachments);
+                }
+            }
+            Output::Settled { key, result } => {
+                let Some(pending) = self.waiting.take(key) else { return };
+                match result {
+                    Ok(json) => pending.settler.resolve(&convert::parse(&json)),
+                    Err(e) => pending.settler.reject(&errors::from_client(&e)),
+                }
+                // The AbortSignal listener goes with `pending`.
+            }
+            Output::ConnectSettled(result) => {
+                let error = result.err().map(|e| errors::from_client(&e));
+                for settler in self.waiting.take_connects() {
+                    match &error {
+                        None => settler.resolve(&JsValue::UNDEFINED),
+                        Some(e) => settler.reject(e),
+                    }
+                }
+            }
+            Output::Error(e) => {
+                if !self.quiet.get() {
+                    self.report_error(&errors::from_client(&e));
+                }
+            }
+        }
+    }
+
+    fn open_socket(&self, url: &str) {
+        let old = self.socket.borrow_mut().take();
+        drop(old);
+        let generation = self.generation.get().wrapping_add(1);
+        self.generation.set(generation);
+        match Socket::open(url, generation, self.weak()) {
+            Ok(socket) => *self.socket.borrow_mut() = Some(socket),
+            Err(e) => {
+                // e.g. a SyntaxError for a malformed URL: a failed attempt.
+                let why = e
+                    .dyn_ref_error_message()
+                    .unwrap_or_else(|| "the browser refused to open the WebSocket".to_owned());
+                self.core.borrow_mut().on_close(glue::now_ms(), &why);
+            }
+        }
+    }
+
+    /// Calls an event's subscribers in order (catch-all ones get the name
+    /// first), timing the whole dispatch for `metrics()`.
+    fn dispatch(&self, name: &str, json: &str, form: ArgsForm, attachments: Vec<Vec<u8>>) {
+        let targets = self.listeners.targets(Kind::Event, name);
+        if targets.is_empty() {
+            return;
+        }
+        let started = glue::now_precise();
+        let limits = self.core.borrow().config().limits;
+        let args = convert::event_args(json, form, attachments, &limits);
+        let mut with_name: Option<Array> = None;
+        for id in targets {
+            let Some((callback, catch_all)) = self.listeners.take_live(Kind::Event, id) else { continue };
+            let call_args = if catch_all {
+                with_name
+                    .get_or_insert_with(|| {
+                        let a = Array::of1(&JsValue::from_str(name));
+                        for v in args.iter() {
+                            a.push(&v);
+                        }
+                        a
+                    })
+                    .clone()
+            } else {
+                args.clone()
+            };
+            self.call_one(&callback, &call_args, name);
+        }
+        let micros = ((glue::now_precise() - started) * 1000.0).clamp(0.0, f64::from(u32::MAX)) as u32;
+        self.core.borrow_mut().metrics_mut().record_dispatch(micros);
+    }
+
+    /// Calls every listener of `kind` with `args`.
+    fn call_all(&self, kind: Kind, what: &str, args: &Array) {
+        for id in self.listeners.targets(kind, what) {
+            if let Some((callback, _)) = self.listeners.take_live(kind, id) {
+                self.call_one(&callback, args, what);
+            }
+        }
+    }
+
+    /// Calls one callback; if it throws, `onError` listeners hear of it.
+    fn call_one(&self, callback: &Function, args: &Array, what: &str) {
+        if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, args) {
+            self.core.borrow_mut().metrics_mut().count_error(errors::CALLBACK_ERROR);
+            self.report_error(&errors::callback_error(what, &thrown));
+        }
+    }
+
+    /// Hands `error` to every `onError` listener. A listener that throws is
+    /// logged to the console (reporting it to itself could loop).
+    pub(crate) fn report_error(&self, error: &JsValue) {
+        let targets = self.listeners.targets(Kind::Error, "error");
+        if targets.is_empty() {
+            if error_code(error).as_deref() == Some(errors::CALLBACK_ERROR) {
+                glue::console_error("frinny-agent: a callback threw and no onError listener is set", error);
+            }
+            return;
+        }
+        let args = Array::of1(error);
+        for id in targets {
+            if let Some((callback, _)) = self.listeners.take_live(Kind::Error, id) {
+                if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, &args) {
+                    glue::console_error("frinny-agent: an onError listener threw", &thrown);
+                }
+            }
+        }
+    }
+
+    // ----- the end -----------------------------------------------------------------
+
+    /// Closes the client for good and lets go of every socket, timer,
+    /// listener and closure. With `quiet` (the manager is being freed) no
+    /// listener is called, but pending Promises still reject with CLOSED.
+    /// Idempotent.
+    pub(crate) fn shutdown(&self, quiet: bool) {
+        if self.released.get() {
+            return;
+        }
+        if quiet {
+            self.quiet.set(true);
+        }
+        // `Client::close` rejects in-flight requests with DISCONNECTED (it
+        // disconnects first) and only buffered ones with CLOSED; the JS
+        // contract is CLOSED for all, so the shell settles them first.
+        let closed = errors::js_error("CLOSED", "the manager is closed");
+        let requests = self.waiting.drain_requests();
+        for Pending { settler, .. } in requests {
+            settler.reject(&closed);
+        }
+        self.core.borrow_mut().close(glue::now_ms());
+        // From inside a callback this only queues: the outer pump finishes.
+        self.pump();
+        self.released.set(true);
+        let socket = self.socket.borrow_mut().take();
+        let timer = self.timer.borrow_mut().take();
+        let network = self.network.borrow_mut().take();
+        drop((socket, timer, network));
+        // Anything the core did not settle (it settles all on close).
+        let (requests, connects) = self.waiting.drain();
+        for Pending { settler, .. } in requests {
+            settler.reject(&closed);
+        }
+        for settler in connects {
+            settler.reject(&closed);
+        }
+        self.listeners.clear();
+    }
+
+    /// Promises and listeners still held (for leak checks).
+    pub(crate) fn held(&self) -> usize {
+        self.listeners.held() + self.waiting.len()
+    }
+}
+
+/// The `code` property of a JS error, if any.
+fn error_code(error: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(error, &JsValue::from_str("code")).ok().and_then(|c| c.as_string())
+}
+
+trait ErrorMessage {
+    fn dyn_ref_error_message(&self) -> Option<String>;
+}
+
+impl ErrorMessage for JsValue {
+    fn dyn_ref_error_message(&self) -> Option<String> {
+        use wasm_bindgen::JsCast;
+        self.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| self.as_string())
+    }
+}
+

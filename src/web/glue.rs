@@ -1,0 +1,63 @@
+//! The global JS functions the shell uses, bound directly so they work in a
+//! window and in a worker alike: the clock, timers, and console output.
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_js(handler: &Function, ms: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout_js(handle: &JsValue);
+
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error2(a: &JsValue, b: &JsValue);
+}
+
+/// The monotonic clock the core runs on: `performance.now()` in whole ms.
+pub(crate) fn now_ms() -> u64 {
+    let t = performance_now();
+    if t.is_finite() && t > 0.0 {
+        // `as` saturates; no panic for any input.
+        t as u64
+    } else {
+        0
+    }
+}
+
+/// `setTimeout(handler, ms)`; the handle for [`clear_timeout`].
+pub(crate) fn set_timeout(handler: &Function, ms: f64) -> JsValue {
+    set_timeout_js(handler, ms)
+}
+
+/// `clearTimeout(handle)`.
+pub(crate) fn clear_timeout(handle: &JsValue) {
+    clear_timeout_js(handle);
+}
+
+/// `console.error(message, value)`: for errors nobody else can be told
+/// about (an `onError` listener that throws).
+pub(crate) fn console_error(message: &str, value: &JsValue) {
+    console_error2(&JsValue::from_str(message), value);
+}
+
+/// `navigator.onLine`, or true where there is no navigator.
+pub(crate) fn navigator_online() -> bool {
+    let global = js_sys::global();
+    js_sys::Reflect::get(&global, &JsValue::from_str("navigator"))
+        .ok()
+        .filter(|n| n.is_object())
+        .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("onLine")).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true)
+}
+
+/// `performance.now()` with its fraction, for timing dispatches.
+pub(crate) fn now_precise() -> f64 {
+    performance_now()
+}

@@ -1,0 +1,165 @@
+//! Who listens: the event subscribers (the core's two-phase
+//! [`Registry`]), the `onStateChange` and `onError` listeners, and the
+//! unsubscribe function handed out for each subscription.
+//!
+//! Each unsubscribe function is a real `Closure` owned here and dropped the
+//! moment its subscription ends, however it ends (the function itself,
+//! `unsubscribe(name, cb)`, a `once` firing, or the manager ending). So
+//! after any number of subscribe/unsubscribe cycles nothing is left behind.
+//! Calling an unsubscribe function after its subscription ended throws
+//! (wasm-bindgen's "closure invoked ... after being dropped").
+
+use crate::core::{Registry, SubId};
+use js_sys::Function;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
+
+/// Which list a subscription is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    /// `subscribe`, `once`, `subscribeAll`.
+    Event,
+    /// `onStateChange`.
+    State,
+    /// `onError`.
+    Error,
+}
+
+/// What the shell keeps per subscription beside the registry.
+struct Entry {
+    /// Event name; `None` for catch-all and state/error listeners.
+    name: Option<String>,
+    callback: Function,
+    once: bool,
+    /// Held so the unsubscribe function stays callable; dropped with the entry.
+    #[allow(dead_code)]
+    unsubscribe: Closure<dyn Fn()>,
+}
+
+/// Every listener of one manager.
+#[derive(Default)]
+pub(crate) struct Listeners {
+    events: RefCell<Registry<Function>>,
+    states: RefCell<Registry<Function>>,
+    errors: RefCell<Registry<Function>>,
+    /// The shell's own index: `Registry::unsubscribe_where` does not say
+    /// which ids it removed, and each id owns a closure to release.
+    entries: RefCell<HashMap<(Kind, SubId), Entry>>,
+}
+
+/// How a subscription is added.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode<'a> {
+    /// Every `name` event.
+    Named(&'a str),
+    /// The next `name` event.
+    Once(&'a str),
+    /// Every event (or every state change / error).
+    All,
+}
+
+impl Listeners {
+    fn registry(&self, kind: Kind) -> &RefCell<Registry<Function>> {
+        match kind {
+            Kind::Event => &self.events,
+            Kind::State => &self.states,
+            Kind::Error => &self.errors,
+        }
+    }
+
+    /// Adds a subscription; `make_unsubscribe` builds its unsubscribe
+    /// closure from its id. Returns the JS function to hand out.
+    pub(crate) fn add(
+        &self,
+        kind: Kind,
+        mode: Mode<'_>,
+        callback: Function,
+        make_unsubscribe: impl FnOnce(SubId) -> Closure<dyn Fn()>,
+    ) -> Function {
+        let id = {
+            let mut r = self.registry(kind).borrow_mut();
+            match mode {
+                Mode::Named(n) => r.subscribe(n, callback.clone()),
+                Mode::Once(n) => r.once(n, callback.clone()),
+                Mode::All => r.subscribe_all(callback.clone()),
+            }
+        };
+        let unsubscribe = make_unsubscribe(id);
+        let function: Function = unsubscribe.as_ref().clone().into();
+        let (name, once) = match mode {
+            Mode::Named(n) => (Some(n.to_owned()), false),
+            Mode::Once(n) => (Some(n.to_owned()), true),
+            Mode::All => (None, false),
+        };
+        self.entries.borrow_mut().insert((kind, id), Entry { name, callback, once, unsubscribe });
+        function
+    }
+
+    /// Ends one subscription; false if it had already ended.
+    pub(crate) fn remove(&self, kind: Kind, id: SubId) -> bool {
+        let removed = self.registry(kind).borrow_mut().unsubscribe(id);
+        // Dropped after the borrow ends. If this runs inside the closure
+        // itself, wasm-bindgen defers the release until the call returns.
+        let entry = self.entries.borrow_mut().remove(&(kind, id));
+        drop(entry);
+        removed
+    }
+
+    /// `unsubscribe(name, cb)`: ends every subscription of `cb` to `name`;
+    /// returns how many.
+    pub(crate) fn remove_named(&self, name: &str, callback: &JsValue) -> usize {
+        let ids: Vec<SubId> = self
+            .entries
+            .borrow()
+            .iter()
+            .filter(|((kind, _), e)| {
+                *kind == Kind::Event && e.name.as_deref() == Some(name) && JsValue::from(&e.callback) == *callback
+            })
+            .map(|((_, id), _)| *id)
+            .collect();
+        ids.into_iter().filter(|id| self.remove(Kind::Event, *id)).count()
+    }
+
+    /// Phase one of dispatch: who should see an event named `name` now
+    /// (for state and error listeners, pass any name).
+    pub(crate) fn targets(&self, kind: Kind, name: &str) -> Vec<SubId> {
+        self.registry(kind).borrow().targets(name)
+    }
+
+    /// Phase two: the callback of `id` if still subscribed, and whether it
+    /// is a catch-all. A `once` subscription ends here (and its unsubscribe
+    /// closure is released).
+    pub(crate) fn take_live(&self, kind: Kind, id: SubId) -> Option<(Function, bool)> {
+        let (callback, catch_all) = {
+            let mut r = self.registry(kind).borrow_mut();
+            let catch_all = r.is_catch_all(id);
+            (r.take_live(id)?, catch_all)
+        };
+        let once = self.entries.borrow().get(&(kind, id)).is_some_and(|e| e.once);
+        if once {
+            let entry = self.entries.borrow_mut().remove(&(kind, id));
+            drop(entry);
+        }
+        Some((callback, catch_all))
+    }
+
+    /// Live subscriptions of `kind`.
+    pub(crate) fn len(&self, kind: Kind) -> usize {
+        self.registry(kind).borrow().len()
+    }
+
+    /// JS callbacks and closures held, all kinds together.
+    pub(crate) fn held(&self) -> usize {
+        self.entries.borrow().len() + self.events.borrow().len() + self.states.borrow().len() + self.errors.borrow().len()
+    }
+
+    /// Drops everything (the manager is ending).
+    pub(crate) fn clear(&self) {
+        let a = self.events.borrow_mut().clear();
+        let b = self.states.borrow_mut().clear();
+        let c = self.errors.borrow_mut().clear();
+        let entries: Vec<Entry> = self.entries.borrow_mut().drain().map(|(_, e)| e).collect();
+        drop((a, b, c, entries));
+    }
+}

@@ -1,0 +1,315 @@
+//! The exported JS class `AgentManager`: the JS surface fixed in
+//! DESIGN.md. Each method is a thin translation: parse the JS arguments,
+//! make one call into the core, pump its outputs.
+
+use super::convert;
+use super::driver::Driver;
+use super::errors;
+use super::glue;
+use super::listeners::{Kind, Mode};
+use super::options;
+use super::requests::{AbortHook, Pending, Settler};
+use crate::core::{ClientError, ErrorCode, RequestOptions};
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::prelude::*;
+
+/// The realtime link to a Frinny backend (Socket.IO v5, or plain JSON
+/// frames), as a drop-in for the old hand-written JS class.
+#[wasm_bindgen]
+pub struct AgentManager {
+    driver: Rc<Driver>,
+}
+
+fn throw(e: &ClientError) -> JsValue {
+    errors::from_client(e)
+}
+
+fn closed() -> ClientError {
+    ClientError::new(ErrorCode::Closed, "the manager is closed")
+}
+
+/// The unsubscribe closure for subscription `id` of `kind`.
+fn unsubscriber(driver: Weak<Driver>, kind: Kind) -> impl FnOnce(crate::core::SubId) -> Closure<dyn Fn()> {
+    move |id| {
+        Closure::<dyn Fn()>::new(move || {
+            if let Some(d) = driver.upgrade() {
+                d.listeners.remove(kind, id);
+            }
+        })
+    }
+}
+
+/// A random seed for backoff jitter and request-id prefixes.
+fn seed() -> u64 {
+    let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (hi << 32) ^ lo ^ glue::now_ms()
+}
+
+#[wasm_bindgen]
+impl AgentManager {
+    /// `new AgentManager({ url, path, query, namespace, auth, protocol,
+    /// reconnection, reconnectionDelay, reconnectionDelayMax,
+    /// randomizationFactor, reconnectionAttempts, connectTimeout, timeout,
+    /// bufferSize })`. Throws an `Error` with code `INVALID_OPTIONS` for
+    /// unknown or ill-typed options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "AgentManagerOptions")] options: JsValue,
+    ) -> Result<AgentManager, JsValue> {
+        let cfg = options::parse(&options).map_err(|e| throw(&e))?;
+        Ok(AgentManager { driver: Driver::new(cfg, seed()) })
+    }
+
+    /// Connects (or waits for the connection under way). Resolves once the
+    /// namespace is joined; rejects with CONNECT_REFUSED (the server's
+    /// CONNECT_ERROR), TIMEOUT (connectTimeout; reconnection goes on),
+    /// DISCONNECTED or CLOSED.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn connect(&self) -> Promise {
+        let Some((promise, settler)) = Settler::new() else {
+            return Promise::reject(&throw(&closed()));
+        };
+        self.driver.waiting.push_connect(settler);
+        self.driver.core.borrow_mut().connect(glue::now_ms());
+        self.driver.pump();
+        promise
+    }
+
+    /// Leaves the namespace and closes the link; no automatic reconnection.
+    /// In-flight requests reject with DISCONNECTED; buffered emits wait for
+    /// the next `connect()`.
+    pub fn disconnect(&self) {
+        self.driver.core.borrow_mut().disconnect(glue::now_ms());
+        self.driver.pump();
+    }
+
+    /// Ends the manager for good: pending requests reject with CLOSED and
+    /// every socket, timer, listener and callback is released. `free()`
+    /// does the same without calling listeners.
+    pub fn close(&self) {
+        self.driver.shutdown(false);
+    }
+
+    /// `'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed'`.
+    #[wasm_bindgen(getter, unchecked_return_type = "AgentState")]
+    pub fn state(&self) -> String {
+        self.driver.core.borrow().state().as_str().to_owned()
+    }
+
+    /// Requests not yet settled (in flight or buffered).
+    #[wasm_bindgen(getter = pendingCount)]
+    pub fn pending_count(&self) -> usize {
+        self.driver.core.borrow().pending_count()
+    }
+
+    /// Live event subscriptions (`subscribe`, `once`, `subscribeAll`).
+    #[wasm_bindgen(getter = subscriberCount)]
+    pub fn subscriber_count(&self) -> usize {
+        self.driver.listeners.len(Kind::Event)
+    }
+
+    /// JS callbacks and Promises the manager holds (subscriptions with their
+    /// unsubscribe functions, listeners, pending Promises); 0 after
+    /// `close()`. For leak checks.
+    #[wasm_bindgen(getter = heldCallbacks)]
+    pub fn held_callbacks(&self) -> usize {
+        self.driver.held()
+    }
+
+    fn add(&self, kind: Kind, mode: Mode<'_>, callback: Function) -> Result<Function, JsValue> {
+        if self.driver.is_released() {
+            return Err(throw(&closed()));
+        }
+        Ok(self.driver.listeners.add(kind, mode, callback, unsubscriber(self.driver.weak(), kind)))
+    }
+
+    /// Calls `callback(...args)` for every `name` event, in subscription
+    /// order. Returns the unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
+    ) -> Result<Function, JsValue> {
+        self.add(Kind::Event, Mode::Named(name), callback)
+    }
+
+    /// Removes every subscription of `callback` to `name`; returns whether
+    /// there was one.
+    pub fn unsubscribe(&self, name: &str, callback: &JsValue) -> bool {
+        self.driver.listeners.remove_named(name, callback) > 0
+    }
+
+    /// Calls `callback(...args)` for the next `name` event only. Returns the
+    /// unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn once(
+        &self,
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
+    ) -> Result<Function, JsValue> {
+        self.add(Kind::Event, Mode::Once(name), callback)
+    }
+
+    /// Calls `callback(name, ...args)` for every event (event debugging).
+    /// Returns the unsubscribe function.
+    #[wasm_bindgen(js_name = subscribeAll, unchecked_return_type = "() => void")]
+    pub fn subscribe_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(name: string, ...args: any[]) => void")] callback: Function,
+    ) -> Result<Function, JsValue> {
+        self.add(Kind::Event, Mode::All, callback)
+    }
+
+    /// Calls `callback(state, reason)` on every state change. Returns the
+    /// unsubscribe function.
+    #[wasm_bindgen(js_name = onStateChange, unchecked_return_type = "() => void")]
+    pub fn on_state_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(state: AgentState, reason: string) => void")] callback: Function,
+    ) -> Result<Function, JsValue> {
+        self.add(Kind::State, Mode::All, callback)
+    }
+
+    /// Calls `callback(error)` for errors no request owns: an `error` event
+    /// without request_id, a malformed frame, a subscriber that threw
+    /// (code CALLBACK_ERROR, the thrown value as `cause`). Returns the
+    /// unsubscribe function.
+    #[wasm_bindgen(js_name = onError, unchecked_return_type = "() => void")]
+    pub fn on_error(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(error: AgentError) => void")] callback: Function,
+    ) -> Result<Function, JsValue> {
+        self.add(Kind::Error, Mode::All, callback)
+    }
+
+    /// Sends `event` with `payload` (an object; `request_id` is added) and
+    /// resolves with the reply: a Socket.IO ack, or a server event carrying
+    /// the same `request_id`. Rejects with TIMEOUT, ABORTED, DISCONNECTED,
+    /// SERVER_ERROR, BUFFER_FULL, INVALID_PAYLOAD or CLOSED.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
+    pub fn request(
+        &self,
+        event: &str,
+        payload: Option<JsValue>,
+        options: Option<JsValue>,
+    ) -> Promise {
+        let payload = payload.unwrap_or(JsValue::UNDEFINED);
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        match self.try_request(event, &payload, &options) {
+            Ok(p) => p,
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    fn try_request(&self, event: &str, payload: &JsValue, options: &JsValue) -> Result<Promise, JsValue> {
+        let opts = options::request_opts(options).map_err(|e| throw(&e))?;
+        if opts.signal.as_ref().is_some_and(|s| s.aborted()) {
+            return Err(throw(&ClientError::new(ErrorCode::Aborted, "the request was aborted")));
+        }
+        let json = convert::to_json(payload).map_err(|e| throw(&e))?.unwrap_or_else(|| "{}".to_owned());
+        let (promise, settler) = Settler::new().ok_or_else(|| throw(&closed()))?;
+        let key = self
+            .driver
+            .core
+            .borrow_mut()
+            .request(glue::now_ms(), event, &json, RequestOptions { timeout_ms: opts.timeout_ms, retry: opts.retry })
+            .map_err(|e| throw(&e))?;
+        let abort = opts.signal.map(|s| AbortHook::new(s, key, self.driver.weak()));
+        self.driver.waiting.insert(key, Pending { settler, abort });
+        self.driver.pump();
+        Ok(promise)
+    }
+
+    /// Fire and forget. While not connected a non-volatile emit waits in the
+    /// outgoing buffer (throws BUFFER_FULL when it is full) and is sent once
+    /// after reconnect; a volatile one is dropped.
+    pub fn emit(
+        &self,
+        event: &str,
+        payload: Option<JsValue>,
+        options: Option<JsValue>,
+    ) -> Result<(), JsValue> {
+        let volatile = options::emit_volatile(&options.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
+        let json = convert::to_json(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
+        let result = self.driver.core.borrow_mut().emit(event, json.as_deref(), volatile);
+        self.driver.pump();
+        result.map_err(|e| throw(&e))
+    }
+
+    /// Asks the server to fan `event` with `payload` out to every client of
+    /// the table: a `broadcast` request `{event, payload}`, resolved by the
+    /// server's ack.
+    #[wasm_bindgen(js_name = broadcastEvent, unchecked_return_type = "Promise<any>")]
+    pub fn broadcast_event(&self, event: &str, payload: JsValue) -> Promise {
+        let body = Object::new();
+        let _ = Reflect::set(&body, &JsValue::from_str("event"), &JsValue::from_str(event));
+        let _ = Reflect::set(&body, &JsValue::from_str("payload"), &payload);
+        self.request(crate::catalogue::names::BROADCAST, Some(body.into()), None)
+    }
+
+    /// A snapshot of the counters, as a plain object.
+    #[wasm_bindgen(unchecked_return_type = "AgentMetrics")]
+    pub fn metrics(&self) -> Result<JsValue, JsValue> {
+        let snapshot = {
+            let core = self.driver.core.borrow();
+            let m = core.metrics();
+            MetricsSnapshot {
+                state: core.state().as_str(),
+                connects: m.connects,
+                reconnects: m.reconnects,
+                frames_in: m.frames_in,
+                frames_out: m.frames_out,
+                bytes_in: m.bytes_in,
+                bytes_out: m.bytes_out,
+                events_dispatched: m.events_dispatched,
+                pending_requests: core.pending_count(),
+                buffered: core.buffered_count(),
+                timeouts: m.timeouts,
+                volatile_dropped: m.volatile_dropped,
+                errors: m.errors.clone(),
+                last_ping_ms: m.last_ping_ms,
+                dispatch_p50_us: m.dispatch_percentile(50.0),
+                dispatch_p99_us: m.dispatch_percentile(99.0),
+                subscribers: self.driver.listeners.len(Kind::Event),
+            }
+        };
+        snapshot
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|e| errors::js_error("INTERNAL", &e.to_string()))
+    }
+}
+
+impl Drop for AgentManager {
+    /// `free()`: settle what waits, release everything, call no listener.
+    fn drop(&mut self) {
+        self.driver.shutdown(true);
+    }
+}
+
+/// What `metrics()` returns.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricsSnapshot {
+    state: &'static str,
+    connects: u64,
+    reconnects: u64,
+    frames_in: u64,
+    frames_out: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    events_dispatched: u64,
+    pending_requests: usize,
+    buffered: usize,
+    timeouts: u64,
+    volatile_dropped: u64,
+    errors: BTreeMap<String, u64>,
+    last_ping_ms: Option<u64>,
+    dispatch_p50_us: Option<u32>,
+    dispatch_p99_us: Option<u32>,
+    subscribers: usize,
+}

@@ -1,0 +1,43 @@
+//! The browser shell: the only code that touches web-sys/js-sys. It feeds the
+//! sans-IO [`Client`](crate::core::Client) what happened (socket opened,
+//! frame received, timer fired, the user called `emit`) and carries out the
+//! [`Output`](crate::core::Output)s it asks for.
+//!
+//! - [`manager`]: the exported JS class `AgentManager` (the JS surface).
+//! - [`frinny`]: Frinny helpers (`sendQuery`, `notifyLevelUp`, ...).
+//! - [`driver`]: the shared state behind it and the output pump.
+//! - [`options`]: the constructor's options object.
+//! - [`socket`]: one browser WebSocket and its event handlers.
+//! - [`timer`]: the single timer, re-armed to the core's next deadline.
+//! - [`network`]: the `online`/`offline` listeners.
+//! - [`listeners`]: subscriber registries and their unsubscribe functions.
+//! - [`requests`]: the Promises of pending requests and their AbortSignals.
+//! - [`convert`]: JSON text and binary payloads to JS values and back.
+//! - [`errors`]: JS `Error` objects with a stable `code`.
+//! - [`glue`]: the few global JS functions used (clock, timers, console).
+//! - [`types`]: TypeScript declarations for the options and callbacks.
+//!
+//! Re-entrancy: JS callbacks may call back into the manager (subscribe,
+//! emit, even close). No `RefCell` borrow is ever held while a JS callback
+//! runs, and the output pump is a trampoline: a nested call only queues
+//! work, the outermost pump carries it out, in order.
+//!
+//! Memory: every `Closure` is owned by a Rust value (the socket, the timer,
+//! a request, a subscription) and dropped when that ends; nothing is
+//! `forget`-ed, so a freed manager holds no JS callback.
+
+mod convert;
+mod driver;
+mod errors;
+mod frinny;
+mod glue;
+mod listeners;
+mod manager;
+mod network;
+mod options;
+mod requests;
+mod socket;
+mod timer;
+mod types;
+
+pub use manager::AgentManager;

@@ -1,0 +1,242 @@
+//! The constructor's options object, parsed with serde-wasm-bindgen into the
+//! core's [`Config`]. Unknown keys and ill-typed values are rejected (the
+//! constructor throws an `Error` with code `INVALID_OPTIONS` naming the
+//! problem), so a typo such as `reconectionDelay` does not go unnoticed.
+
+use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use wasm_bindgen::JsValue;
+
+/// The options as JS spells them. Names follow socket.io-client where it has
+/// one (`reconnectionDelay`, `reconnectionDelayMax`, `reconnectionAttempts`,
+/// `randomizationFactor`, `timeout`), with the roadmap's short forms
+/// (`delay`, `delayMax`, `attempts`) as aliases.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Options {
+    url: Option<String>,
+    path: Option<String>,
+    query: Option<Query>,
+    namespace: Option<String>,
+    auth: Option<serde_json::Value>,
+    protocol: Option<String>,
+    reconnection: Option<bool>,
+    #[serde(alias = "delay")]
+    reconnection_delay: Option<f64>,
+    #[serde(alias = "delayMax")]
+    reconnection_delay_max: Option<f64>,
+    randomization_factor: Option<f64>,
+    #[serde(alias = "attempts")]
+    reconnection_attempts: Option<f64>,
+    connect_timeout: Option<f64>,
+    timeout: Option<f64>,
+    buffer_size: Option<f64>,
+}
+
+/// Query parameters in the order JS lists them; values may be strings,
+/// numbers or booleans (sent as their text).
+#[derive(Default)]
+struct Query(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Query;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of string, number or boolean values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Query, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, QueryValue>()? {
+                    out.push((k, v.0));
+                }
+                Ok(Query(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+struct QueryValue(String);
+
+impl<'de> Deserialize<'de> for QueryValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            B(bool),
+            N(f64),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::S(s) => s,
+            Raw::B(b) => b.to_string(),
+            Raw::N(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => format!("{}", n as i64),
+            Raw::N(n) => n.to_string(),
+        };
+        Ok(QueryValue(text))
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ClientError {
+    ClientError::new(ErrorCode::InvalidOptions, message)
+}
+
+/// A whole number of milliseconds (or a count) in `0..=max`.
+fn whole(name: &str, v: f64, max: f64) -> Result<u64, ClientError> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {
+        Ok(v as u64)
+    } else {
+        Err(invalid(format!("option {name} must be a whole number from 0 to {max}, got {v}")))
+    }
+}
+
+const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's own limit
+
+/// Parses the JS options object into a [`Config`].
+pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
+    if !options.is_object() || js_sys::Array::is_array(options) {
+        return Err(invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }"));
+    }
+    // Through a JSON tree: serde-wasm-bindgen looks struct fields up by
+    // name and so never sees unknown keys; serde_json's struct path does.
+    // (`Infinity` becomes null there, i.e. the default: unlimited.)
+    let tree: serde_json::Value =
+        serde_wasm_bindgen::from_value(options.clone()).map_err(|e| invalid(format!("invalid options: {e}")))?;
+    let o: Options = serde_json::from_value(tree).map_err(|e| invalid(format!("invalid options: {e}")))?;
+    let url = o.url.filter(|u| !u.is_empty()).ok_or_else(|| invalid("option url is required"))?;
+    let mut cfg = Config::new(url);
+    cfg.protocol = match o.protocol.as_deref() {
+        None | Some("socket.io") => Protocol::SocketIo,
+        Some("json") => Protocol::Json,
+        Some(other) => return Err(invalid(format!("option protocol must be 'socket.io' or 'json', got {other:?}"))),
+    };
+    match (o.path, cfg.protocol) {
+        (Some(p), _) => cfg.path = p,
+        // The plain-JSON endpoint is the URL as given.
+        (None, Protocol::Json) => cfg.path = String::new(),
+        (None, Protocol::SocketIo) => {}
+    }
+    if let Some(q) = o.query {
+        cfg.query = q.0;
+    }
+    if let Some(ns) = o.namespace {
+        cfg.namespace = if ns.starts_with('/') { ns } else { format!("/{ns}") };
+    }
+    if let Some(auth) = o.auth {
+        if !auth.is_object() {
+            return Err(invalid("option auth must be an object"));
+        }
+        cfg.auth = Some(auth.to_string());
+    }
+    if let Some(r) = o.reconnection {
+        cfg.reconnection = r;
+    }
+    let mut backoff = Backoff::default();
+    if let Some(v) = o.reconnection_delay {
+        backoff.delay_ms = whole("reconnectionDelay", v, MAX_MS)?;
+    }
+    if let Some(v) = o.reconnection_delay_max {
+        backoff.delay_max_ms = whole("reconnectionDelayMax", v, MAX_MS)?;
+    }
+    if let Some(v) = o.randomization_factor {
+        if !(0.0..=1.0).contains(&v) {
+            return Err(invalid(format!("option randomizationFactor must be from 0 to 1, got {v}")));
+        }
+        backoff.randomization_factor = v;
+    }
+    if let Some(v) = o.reconnection_attempts {
+        backoff.attempts = if v == f64::INFINITY {
+            // Only reachable if the tree ever keeps non-finite numbers.
+            None
+        } else {
+            Some(whole("reconnectionAttempts", v, f64::from(u32::MAX))? as u32)
+        };
+    }
+    cfg.backoff = backoff;
+    if let Some(v) = o.connect_timeout {
+        cfg.connect_timeout_ms = whole("connectTimeout", v, MAX_MS)?;
+    }
+    if let Some(v) = o.timeout {
+        cfg.request_timeout_ms = whole("timeout", v, MAX_MS)?;
+    }
+    if let Some(v) = o.buffer_size {
+        cfg.buffer_size = whole("bufferSize", v, 1_000_000.0)? as usize;
+    }
+    Ok(cfg)
+}
+
+/// Options of one `request()` call: `{timeout, signal, retry}`.
+pub(crate) struct RequestOpts {
+    /// Overrides the manager's request timeout.
+    pub timeout_ms: Option<u64>,
+    /// Re-send once after a reconnect instead of rejecting DISCONNECTED.
+    pub retry: bool,
+    /// Rejects the request with ABORTED when it fires.
+    pub signal: Option<web_sys::AbortSignal>,
+}
+
+/// Parses `request()`'s third argument (`undefined` or an object).
+pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
+    let mut out = RequestOpts { timeout_ms: None, retry: false, signal: None };
+    if v.is_undefined() || v.is_null() {
+        return Ok(out);
+    }
+    if !v.is_object() {
+        return Err(invalid("request options must be an object { timeout, signal, retry }"));
+    }
+    let keys = js_sys::Object::keys(v.unchecked_ref_object());
+    for key in keys.iter() {
+        let name = key.as_string().unwrap_or_default();
+        let value = js_sys::Reflect::get(v, &key).unwrap_or(JsValue::UNDEFINED);
+        if value.is_undefined() {
+            continue;
+        }
+        match name.as_str() {
+            "timeout" => {
+                let ms = value.as_f64().ok_or_else(|| invalid("request option timeout must be a number"))?;
+                out.timeout_ms = Some(whole("timeout", ms, MAX_MS)?);
+            }
+            "retry" => {
+                out.retry = value.as_bool().ok_or_else(|| invalid("request option retry must be a boolean"))?;
+            }
+            "signal" => {
+                use wasm_bindgen::JsCast;
+                if value.is_null() {
+                    continue;
+                }
+                let signal = value
+                    .dyn_into::<web_sys::AbortSignal>()
+                    .map_err(|_| invalid("request option signal must be an AbortSignal"))?;
+                out.signal = Some(signal);
+            }
+            other => return Err(invalid(format!("unknown request option {other:?}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// `{volatile}` of `emit()`.
+pub(crate) fn emit_volatile(v: &JsValue) -> Result<bool, ClientError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(false);
+    }
+    let volatile = js_sys::Reflect::get(v, &JsValue::from_str("volatile")).unwrap_or(JsValue::UNDEFINED);
+    if volatile.is_undefined() {
+        return Ok(false);
+    }
+    volatile.as_bool().ok_or_else(|| invalid("emit option volatile must be a boolean"))
+}
+
+trait AsObject {
+    fn unchecked_ref_object(&self) -> &js_sys::Object;
+}
+
+impl AsObject for JsValue {
+    fn unchecked_ref_object(&self) -> &js_sys::Object {
+        wasm_bindgen::JsCast::unchecked_ref::<js_sys::Object>(self)
+    }
+}

@@ -1,0 +1,65 @@
+//! The single timer: one `setTimeout` at a time, armed for the core's next
+//! deadline ([`Client::poll_timeout`](crate::core::Client::poll_timeout)),
+//! with one reusable `Closure` for the manager's whole life.
+
+use super::driver::Driver;
+use super::glue;
+use std::cell::{Cell, RefCell};
+use std::rc::Weak;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The driver's timer.
+pub(crate) struct Timer {
+    callback: Closure<dyn FnMut()>,
+    handle: RefCell<Option<JsValue>>,
+    armed_for: Cell<Option<u64>>,
+}
+
+impl Timer {
+    /// A disarmed timer that calls `driver.timer_fired()` when it fires.
+    pub(crate) fn new(driver: Weak<Driver>) -> Timer {
+        let callback = Closure::<dyn FnMut()>::new(move || {
+            if let Some(d) = driver.upgrade() {
+                d.timer_fired();
+            }
+        });
+        Timer { callback, handle: RefCell::new(None), armed_for: Cell::new(None) }
+    }
+
+    /// Arms the timer for `deadline` (core clock, ms), or disarms it for
+    /// `None`. Re-arming for the same deadline is a no-op.
+    pub(crate) fn arm(&self, deadline: Option<u64>) {
+        if deadline == self.armed_for.get() && self.handle.borrow().is_some() {
+            return;
+        }
+        self.cancel();
+        if let Some(at) = deadline {
+            // Whole ms: the core's clock is floor(performance.now()).
+            let delay = (at.saturating_sub(glue::now_ms()) as f64).min(2_147_483_647.0);
+            let handle = glue::set_timeout(self.callback.as_ref().unchecked_ref(), delay);
+            *self.handle.borrow_mut() = Some(handle);
+            self.armed_for.set(Some(at));
+        }
+    }
+
+    /// The timeout ran: nothing is armed any more.
+    pub(crate) fn fired(&self) {
+        *self.handle.borrow_mut() = None;
+        self.armed_for.set(None);
+    }
+
+    /// Clears any pending timeout.
+    pub(crate) fn cancel(&self) {
+        if let Some(handle) = self.handle.borrow_mut().take() {
+            glue::clear_timeout(&handle);
+        }
+        self.armed_for.set(None);
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
