@@ -285,6 +285,21 @@ fn request_settles_by_ack() {
 }
 
 #[test]
+fn an_empty_ack_is_a_receipt_and_the_reply_event_settles() {
+    let mut h = Harness::default();
+    h.connect();
+    for empty in ["[]", "[null]"] {
+        let k = h.request("query", "{}", RequestOptions::default());
+        let frame = h.sent.last().unwrap().clone();
+        let rid = request_id_of(&frame);
+        h.text(&format!("43{}{empty}", ack_id_of(&frame)));
+        assert!(!h.settled.contains_key(&k), "python-socketio's automatic empty ack is not the reply");
+        h.text(&format!(r#"42["query_response",{{"request_id":"{rid}","content":"later"}}]"#));
+        assert!(h.one(k).unwrap().contains("later"));
+    }
+}
+
+#[test]
 fn request_settles_by_response_event_with_its_request_id() {
     let mut h = Harness::default();
     h.connect();

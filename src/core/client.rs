@@ -896,8 +896,15 @@ impl Client {
             }
             socket_io::Packet::Ack { id, data, .. } => {
                 if let Some(key) = self.by_ack.remove(&id) {
-                    let reply = first_arg(&data.json, 0).unwrap_or_else(|| "null".to_owned());
-                    self.settle(key, Ok(reply));
+                    // python-socketio (and so Flask-SocketIO, the Frinny
+                    // backend) acks every event that asked for an ack with
+                    // the handler's return value, usually None, often before
+                    // a background reply. An empty ack is only a receipt:
+                    // the reply is then the event carrying our request_id.
+                    match first_arg(&data.json, 0) {
+                        Some(reply) if reply != "null" => self.settle(key, Ok(reply)),
+                        _ => {}
+                    }
                 }
             }
         }
