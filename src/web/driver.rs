@@ -297,14 +297,7 @@ impl Driver {
         if quiet {
             self.quiet.set(true);
         }
-        // `Client::close` rejects in-flight requests with DISCONNECTED (it
-        // disconnects first) and only buffered ones with CLOSED; the JS
-        // contract is CLOSED for all, so the shell settles them first.
-        let closed = errors::js_error("CLOSED", "the manager is closed");
-        let requests = self.waiting.drain_requests();
-        for Pending { settler, .. } in requests {
-            settler.reject(&closed);
-        }
+        // The core rejects every pending request with CLOSED.
         self.core.borrow_mut().close(glue::now_ms());
         // From inside a callback this only queues: the outer pump finishes.
         self.pump();
@@ -313,7 +306,8 @@ impl Driver {
         let timer = self.timer.borrow_mut().take();
         let network = self.network.borrow_mut().take();
         drop((socket, timer, network));
-        // Anything the core did not settle (it settles all on close).
+        // A Promise the core never heard of (none expected) still settles.
+        let closed = errors::js_error("CLOSED", "the manager is closed");
         let (requests, connects) = self.waiting.drain();
         for Pending { settler, .. } in requests {
             settler.reject(&closed);
