@@ -8,10 +8,11 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod browser_support;
+
+use browser_support::*;
 use frinny_agent::web::AgentManager;
-use js_sys::{Array, Function, Promise, Reflect, JSON};
-use std::cell::RefCell;
-use std::rc::Rc;
+use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -21,111 +22,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const URL: &str = "http://127.0.0.1:38471";
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-}
-
-// ----- helpers ------------------------------------------------------------------
-
-fn js(text: &str) -> JsValue {
-    JSON::parse(text).unwrap()
-}
-
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap()
-}
-
-fn get_str(v: &JsValue, key: &str) -> String {
-    get(v, key).as_string().unwrap_or_default()
-}
-
-fn stringify(v: &JsValue) -> String {
-    JSON::stringify(v).map(String::from).unwrap_or_else(|_| "<not json>".into())
-}
-
-async fn sleep(ms: u32) {
-    let p = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, f64::from(ms));
-    });
-    JsFuture::from(p).await.unwrap();
-}
-
-/// Polls `cond` every 10 ms for up to `ms`.
-async fn wait_until(ms: u32, mut cond: impl FnMut() -> bool) -> bool {
-    for _ in 0..(ms / 10).max(1) {
-        if cond() {
-            return true;
-        }
-        sleep(10).await;
-    }
-    cond()
-}
-
 fn manager(extra: &str) -> AgentManager {
-    let text = if extra.is_empty() {
-        format!(r#"{{"url":"{URL}"}}"#)
-    } else {
-        format!(r#"{{"url":"{URL}",{extra}}}"#)
-    };
-    AgentManager::new(js(&text)).unwrap()
+    manager_at(URL, extra)
 }
 
 async fn connected(extra: &str) -> AgentManager {
-    let agent = manager(extra);
-    JsFuture::from(agent.connect()).await.unwrap();
-    assert_eq!(agent.state(), "connected");
-    agent
-}
-
-/// A JS callback recording each call's arguments (as a JSON array string).
-struct Recorder {
-    calls: Rc<RefCell<Vec<String>>>,
-    closure: Closure<dyn FnMut(JsValue, JsValue, JsValue)>,
-}
-
-impl Recorder {
-    fn new() -> Recorder {
-        let calls = Rc::new(RefCell::new(Vec::new()));
-        let c = calls.clone();
-        let closure = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c2: JsValue| {
-            let args = Array::new();
-            for v in [a, b, c2] {
-                if !v.is_undefined() {
-                    args.push(&v);
-                }
-            }
-            c.borrow_mut().push(stringify(&args));
-        });
-        Recorder { calls, closure }
-    }
-
-    fn f(&self) -> Function {
-        self.closure.as_ref().unchecked_ref::<Function>().clone()
-    }
-
-    fn calls(&self) -> Vec<String> {
-        self.calls.borrow().clone()
-    }
-
-    fn len(&self) -> usize {
-        self.calls.borrow().len()
-    }
-}
-
-async fn rejection(p: Promise) -> JsValue {
-    match JsFuture::from(p).await {
-        Ok(v) => panic!("expected a rejection, got {}", stringify(&v)),
-        Err(e) => {
-            assert!(e.is_instance_of::<js_sys::Error>(), "rejections are Error objects");
-            e
-        }
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
+    connected_at(URL, extra).await
 }
 
 // ----- connection ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! The tasks after setup: build, serve, the test suites, fuzzing.
 
+use crate::setup;
 use crate::util::{self, cmd, output, run, Result};
 use std::process::Command;
 use std::time::Instant;
@@ -108,6 +109,17 @@ fn browser() -> Result {
         c.arg("tests/servers/node_sio.mjs").env("SIO_PORT", NODE_SIO_PORT.to_string());
         c
     })?;
+    let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
+        let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
+        c.args(["tests/servers/frinny_backend.py", "--lifetime", "600", "--port"])
+            .arg(PYTHON_FRINNY_PORT.to_string());
+        c
+    })?;
+    let _json = TestServer::start("plain JSON WebSocket", JSON_WS_PORT, {
+        let mut c = cmd("node");
+        c.args(["tests/servers/json_server.mjs", "--lifetime", "600", "--port"]).arg(JSON_WS_PORT.to_string());
+        c
+    })?;
     run(cmd("wasm-pack")
         .args(["test", "--headless", "--chrome", "--", "--test", "browser_*"])
         .env("CHROMEDRIVER", chromedriver)
@@ -116,6 +128,10 @@ fn browser() -> Result {
 
 /// Where tests/servers/node_sio.mjs listens; tests/browser_agent.rs dials it.
 const NODE_SIO_PORT: u16 = 38471;
+/// Where tests/servers/frinny_backend.py listens; tests/browser_interop.rs dials it.
+const PYTHON_FRINNY_PORT: u16 = 38472;
+/// Where tests/servers/json_server.mjs listens; tests/browser_interop.rs dials it.
+const JSON_WS_PORT: u16 = 38473;
 
 /// A server process for the browser tests, killed when dropped. The servers
 /// also exit by themselves after 10 minutes, in case this process dies first.

@@ -1,0 +1,119 @@
+//! Helpers shared by the browser test files (`tests/browser_*.rs`): JSON
+//! and property access, sleeping and polling, managers, and a recording
+//! JS callback. Not a test target itself (a directory module).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use frinny_agent::web::AgentManager;
+use js_sys::{Array, Function, Promise, Reflect, JSON};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+}
+
+pub fn js(text: &str) -> JsValue {
+    JSON::parse(text).unwrap()
+}
+
+pub fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+pub fn get_str(v: &JsValue, key: &str) -> String {
+    get(v, key).as_string().unwrap_or_default()
+}
+
+pub fn stringify(v: &JsValue) -> String {
+    JSON::stringify(v).map(String::from).unwrap_or_else(|_| "<not json>".into())
+}
+
+pub async fn sleep(ms: u32) {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, f64::from(ms));
+    });
+    JsFuture::from(p).await.unwrap();
+}
+
+/// Polls `cond` every 10 ms for up to `ms`.
+pub async fn wait_until(ms: u32, mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..(ms / 10).max(1) {
+        if cond() {
+            return true;
+        }
+        sleep(10).await;
+    }
+    cond()
+}
+
+/// A manager for the server at `url`, with `extra` JSON members in its options.
+pub fn manager_at(url: &str, extra: &str) -> AgentManager {
+    let text = if extra.is_empty() {
+        format!(r#"{{"url":"{url}"}}"#)
+    } else {
+        format!(r#"{{"url":"{url}",{extra}}}"#)
+    };
+    AgentManager::new(js(&text)).unwrap()
+}
+
+/// A manager for `url`, connected.
+pub async fn connected_at(url: &str, extra: &str) -> AgentManager {
+    let agent = manager_at(url, extra);
+    JsFuture::from(agent.connect()).await.unwrap();
+    assert_eq!(agent.state(), "connected");
+    agent
+}
+
+/// A JS callback recording each call's arguments (as a JSON array string).
+pub struct Recorder {
+    pub calls: Rc<RefCell<Vec<String>>>,
+    pub closure: Closure<dyn FnMut(JsValue, JsValue, JsValue)>,
+}
+
+impl Recorder {
+    pub fn new() -> Recorder {
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let c = calls.clone();
+        let closure = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c2: JsValue| {
+            let args = Array::new();
+            for v in [a, b, c2] {
+                if !v.is_undefined() {
+                    args.push(&v);
+                }
+            }
+            c.borrow_mut().push(stringify(&args));
+        });
+        Recorder { calls, closure }
+    }
+
+    pub fn f(&self) -> Function {
+        self.closure.as_ref().unchecked_ref::<Function>().clone()
+    }
+
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.borrow().clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.calls.borrow().len()
+    }
+}
+
+pub async fn rejection(p: Promise) -> JsValue {
+    match JsFuture::from(p).await {
+        Ok(v) => panic!("expected a rejection, got {}", stringify(&v)),
+        Err(e) => {
+            assert!(e.is_instance_of::<js_sys::Error>(), "rejections are Error objects");
+            e
+        }
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
+}
