@@ -317,6 +317,18 @@ fn request_settles_by_response_event_with_its_request_id() {
 }
 
 #[test]
+fn only_response_and_error_events_answer_a_request() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(&format!(r#"42["typing_status",{{"isTyping":true,"request_id":"{rid}"}}]"#));
+    assert!(!h.settled.contains_key(&k), "typing_status names the request but is not its answer");
+    h.text(&format!(r#"42["query_response",{{"request_id":"{rid}","content":"ok"}}]"#));
+    assert!(h.one(k).unwrap().contains("ok"));
+}
+
+#[test]
 fn error_event_with_request_id_rejects_with_server_error() {
     let mut h = Harness::default();
     h.connect();

@@ -923,7 +923,7 @@ impl Client {
             ArgsForm::Single => usize::MAX,
         };
         // Replies to requests carry the request_id; only look when one waits.
-        let owner = if self.requests.is_empty() {
+        let owner = if self.requests.is_empty() || !is_reply_event(name) {
             None
         } else {
             let arg = if first == usize::MAX { Some(json.clone()) } else { first_arg(&json, first) };
@@ -972,6 +972,15 @@ impl Client {
 
 fn closed_error() -> ClientError {
     ClientError::new(ErrorCode::Closed, "the manager is closed")
+}
+
+/// Whether an event named `name` can answer a request: Frinny replies with
+/// `<event>_response` (`character_creation_start` gets
+/// `character_creation_response`) or `error`. Other events may carry the
+/// request_id too (the reference server's `typing_status` does, to say which
+/// question is being typed) without being the answer.
+fn is_reply_event(name: &str) -> bool {
+    name == "error" || name.ends_with("_response")
 }
 
 /// `payload` (a JSON object) with `"request_id": id` set, keeping the other
