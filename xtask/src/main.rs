@@ -19,7 +19,7 @@ tasks:
   build              wasm-pack build --target web --release into pkg/, then wasm-opt -Oz
   run                setup, build, then start the reference server with the demo page
   test [SUITE...]    setup, then every suite (or only the named ones):
-                     clippy, native, browser
+                     clippy, native, js, browser, e2e
   fuzz [--seconds N] [TARGET...]
                      run each cargo-fuzz target for N seconds (default 60)
   bench              benchmarks side by side with the peers (not written yet)

@@ -5,25 +5,23 @@ use crate::util::{self, cmd, output, run, Result};
 use std::process::Command;
 use std::time::Instant;
 
-/// Features rustc enables for wasm32 by default; Debian's wasm-opt must be
-/// told about them or it refuses the module.
-const WASM_FEATURES: &[&str] = &[
-    "--enable-bulk-memory",
-    "--enable-nontrapping-float-to-int",
-    "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--enable-multivalue",
-    "--enable-reference-types",
-];
-
 /// `wasm-pack build --target web --release` into pkg/, then wasm-opt -Oz.
 ///
 /// wasm-pack's own wasm-opt step is off (Cargo.toml metadata) because it
-/// would download binaryen; we run Debian's instead.
+/// downloads binaryen from outside the package registries. Debian's
+/// binaryen (108) cannot parse what wasm-bindgen 0.2.130 emits (externref
+/// table ops such as `table.fill`), so the wasm-opt used is the npm
+/// `binaryen` package's, pinned in package-lock.json.
 pub fn build() -> Result {
     run(cmd("wasm-pack").args(["build", "--target", "web", "--release", "--out-dir", "pkg"]))?;
     let wasm = util::root().join("pkg").join("frinny_agent_bg.wasm");
-    run(Command::new("wasm-opt").arg("-Oz").args(WASM_FEATURES).arg(&wasm).arg("-o").arg(&wasm))
+    let wasm_opt = util::root().join("node_modules").join(".bin").join("wasm-opt");
+    run(Command::new(wasm_opt)
+        .args(["-Oz", "--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+        .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue"])
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))
 }
 
 /// Starts the reference server with the demo page.
@@ -38,7 +36,13 @@ pub fn serve() -> Result {
 
 type Suite = (&'static str, fn() -> Result);
 
-const SUITES: &[Suite] = &[("clippy", clippy), ("native", native), ("browser", browser)];
+const SUITES: &[Suite] = &[
+    ("clippy", clippy),
+    ("native", native),
+    ("js", js),
+    ("browser", browser),
+    ("e2e", e2e),
+];
 
 /// Runs every suite (or the named ones), prints each outcome and a summary,
 /// and fails if any suite failed.
@@ -95,6 +99,20 @@ fn clippy() -> Result {
 
 fn native() -> Result {
     run(cmd("cargo").args(["test", "--workspace"]))
+}
+
+/// The hand-written JS (js/) under node's test runner.
+fn js() -> Result {
+    run(cmd("node").args(["--test", "tests/js/"]))
+}
+
+/// The demo page served by the reference server, driven in Debian's
+/// Chromium by playwright-core: needs pkg/ and the server binary.
+fn e2e() -> Result {
+    build()?;
+    run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
+    let server = util::root().join("target").join("debug").join("frinny-server");
+    run(cmd("node").args(["--test", "tests/e2e/"]).env("FRINNY_SERVER_BIN", server))
 }
 
 fn browser() -> Result {
