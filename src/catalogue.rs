@@ -36,8 +36,14 @@ pub mod names {
     /// Client → server: relay an event to the other clients of the world
     /// (allowed for roles that may broadcast only).
     pub const BROADCAST: &str = "broadcast";
-    /// Client → server: subscribe to a state scope (answered by ack with a snapshot).
+    /// Client → server: subscribe to a state scope, or catch up from `since`
+    /// (answered by ack with a snapshot or the missed patches).
     pub const STATE_SUBSCRIBE: &str = "state:subscribe";
+    /// Client → server: a merge patch against a base version (compare-and-set;
+    /// acked with `{version}` or refused with `{code: CONFLICT, version, doc}`).
+    pub const STATE_UPDATE: &str = "state:update";
+    /// Client → server: stop receiving `state:patch` for a scope.
+    pub const STATE_UNSUBSCRIBE: &str = "state:unsubscribe";
 
     /// Server → client: sent once after the namespace is joined.
     pub const CONNECTION_ESTABLISHED: &str = "connection_established";
@@ -83,6 +89,11 @@ pub mod codes {
     pub const RESPONDER_FAILED: &str = "RESPONDER_FAILED";
     /// The server failed while answering.
     pub const INTERNAL: &str = "INTERNAL";
+    /// A `state:update` whose base is not the scope's current version; the
+    /// refusal carries the server's `version` and `doc`.
+    pub const CONFLICT: &str = "CONFLICT";
+    /// A `state:update` would make the scope's document larger than the server allows.
+    pub const STATE_TOO_LARGE: &str = "STATE_TOO_LARGE";
 }
 
 /// Which way an event travels.
@@ -293,11 +304,36 @@ pub const EVENTS: &[EventSpec] = &[
     EventSpec {
         name: names::STATE_SUBSCRIBE,
         direction: Direction::ClientToServer,
+        fields: &[req("scope", K::NonEmptyString), opt("since", K::Number)],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot \
+              {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}.",
+    },
+    EventSpec {
+        name: names::STATE_UPDATE,
+        direction: Direction::ClientToServer,
+        fields: &[
+            req("scope", K::NonEmptyString),
+            req("base", K::Number),
+            req("patch", K::Object),
+            opt("id", K::String),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "A merge patch (RFC 7396) against version `base`; acked with {scope, base, version} \
+              or refused with {code: CONFLICT, version, doc}.",
+    },
+    EventSpec {
+        name: names::STATE_UNSUBSCRIBE,
+        direction: Direction::ClientToServer,
         fields: &[req("scope", K::NonEmptyString)],
         any_of: &[],
         response: None,
         broadcastable: false,
-        doc: "Subscribe to a state scope; the ack carries {scope, version, state}.",
+        doc: "Stop receiving `state:patch` for a scope.",
     },
     EventSpec {
         name: names::CONNECTION_ESTABLISHED,
@@ -415,13 +451,14 @@ pub const EVENTS: &[EventSpec] = &[
         direction: Direction::ServerToClient,
         fields: &[
             req("scope", K::NonEmptyString),
+            req("base", K::Number),
             req("version", K::Number),
             req("patch", K::Any),
         ],
         any_of: &[],
         response: None,
         broadcastable: false,
-        doc: "A JSON merge patch (RFC 7396) that takes a scope to `version`.",
+        doc: "A JSON merge patch (RFC 7396) that takes a scope from `base` to `version`.",
     },
     EventSpec {
         name: names::SERVER_SHUTDOWN,
@@ -728,7 +765,97 @@ pub struct BroadcastPayload {
 /// Payload of [`names::STATE_SUBSCRIBE`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateSubscribePayload {
-    /// The scope (`global`, `world:<id>`, `user:<id>`, ...).
+    /// The scope (`world`, `combat:<id>`, `user:<id>`, ...).
+    pub scope: String,
+    /// The version the client holds: the server answers with the patches
+    /// after it, or a snapshot when they are no longer in its history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+}
+
+/// One patch of a scope's history: it takes the document from `base` to
+/// `version` (always `base + 1` on this server).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatePatchEntry {
+    /// The version the patch applies to.
+    pub base: u64,
+    /// The version after it.
+    pub version: u64,
+    /// An RFC 7396 JSON merge patch.
+    pub patch: Value,
+}
+
+/// The ack of [`names::STATE_SUBSCRIBE`]: a snapshot (`doc`) or, when the
+/// subscriber gave `since` and the server still has them, the patches after
+/// `since` in order (`patches`, possibly empty). Exactly one of the two is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateSubscribeReply {
+    /// The scope.
+    pub scope: String,
+    /// The scope's version now.
+    pub version: u64,
+    /// The whole document at `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc: Option<Value>,
+    /// The patches from `since` to `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Vec<StatePatchEntry>>,
+    /// Identifies the server's store: when it changes (a restart), versions
+    /// started again and a snapshot replaces whatever the client holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
+}
+
+/// Payload of [`names::STATE_UPDATE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateUpdatePayload {
+    /// The scope.
+    pub scope: String,
+    /// The version the patch was made against (compare-and-set).
+    pub base: u64,
+    /// An RFC 7396 JSON merge patch (an object).
+    pub patch: Value,
+    /// A client-chosen id: the server acks a re-sent update it already
+    /// applied (a lost ack) with the original version instead of refusing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// The ack of an accepted [`names::STATE_UPDATE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateUpdateAck {
+    /// The scope.
+    pub scope: String,
+    /// The base the patch applied to.
+    pub base: u64,
+    /// The version it made.
+    pub version: u64,
+    /// `true` when this was a re-sent update already applied.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+/// The ack of a [`names::STATE_UPDATE`] refused with [`codes::CONFLICT`]: the
+/// base was stale; here is the server's document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateConflict {
+    /// Always [`codes::CONFLICT`].
+    pub code: String,
+    /// A human message.
+    #[serde(default)]
+    pub message: String,
+    /// The scope.
+    pub scope: String,
+    /// The scope's version now.
+    pub version: u64,
+    /// The document at `version`.
+    pub doc: Value,
+}
+
+/// Payload of [`names::STATE_UNSUBSCRIBE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateUnsubscribePayload {
+    /// The scope.
     pub scope: String,
 }
 
@@ -821,6 +948,8 @@ pub const NOTIFICATION_LEVELS: &[&str] = &["info", "success", "warning", "error"
 pub struct StatePatchPayload {
     /// The scope patched.
     pub scope: String,
+    /// The version the patch applies to.
+    pub base: u64,
     /// The version after the patch (the first patch gives version 1).
     pub version: u64,
     /// An RFC 7396 JSON merge patch.
@@ -1015,7 +1144,25 @@ mod tests {
             (
                 names::STATE_SUBSCRIBE,
                 serde_json::to_value(StateSubscribePayload {
-                    scope: "global".into(),
+                    scope: "world".into(),
+                    since: Some(3),
+                })
+                .unwrap(),
+            ),
+            (
+                names::STATE_UPDATE,
+                serde_json::to_value(StateUpdatePayload {
+                    scope: "user:u1".into(),
+                    base: 3,
+                    patch: json!({"hp": 1}),
+                    id: Some("c-1".into()),
+                })
+                .unwrap(),
+            ),
+            (
+                names::STATE_UNSUBSCRIBE,
+                serde_json::to_value(StateUnsubscribePayload {
+                    scope: "world".into(),
                 })
                 .unwrap(),
             ),
@@ -1074,6 +1221,7 @@ mod tests {
                 names::STATE_PATCH,
                 serde_json::to_value(StatePatchPayload {
                     scope: "global".into(),
+                    base: 0,
                     version: 1,
                     patch: json!({"a": 1}),
                 })

@@ -8,17 +8,23 @@ use crate::auth::{check_id, now_millis};
 use crate::http::HttpState;
 use crate::rooms;
 use crate::state_store::PatchError;
+use crate::state_sync;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use frinny_agent::catalogue::{names, spec, validate_spec, Direction, NOTIFICATION_LEVELS};
+use frinny_agent::catalogue::{codes, names, spec, validate_spec, Direction, NOTIFICATION_LEVELS};
 use frinny_agent::protocol::socket_io::RESERVED_EVENTS;
 use serde_json::{json, Map, Value};
 
 /// Names a broadcast may not use beside Socket.IO's reserved ones: events
 /// the server itself sends, which clients must be able to trust.
-const SERVER_ONLY: &[&str] = &["error", "connection_established", "state:patch", "server_shutdown"];
+const SERVER_ONLY: &[&str] = &[
+    "error",
+    "connection_established",
+    "state:patch",
+    "server_shutdown",
+];
 
 fn check_admin(state: &HttpState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.app.admin_token else {
@@ -193,10 +199,14 @@ pub async fn notify(
     Ok(Json(json!({"delivered": true, "recipients": recipients})))
 }
 
-/// `POST /state/update` {scope, patch, baseVersion?}: applies a JSON merge
-/// patch to the scope, pushes `state:patch` {scope, version, patch} to its
-/// subscribers, answers {scope, version, state}. A stale `baseVersion` gives
-/// 409 with `currentVersion`.
+/// `POST /state/update` {scope, patch, world?, base? (or baseVersion), push?}:
+/// the same compare-and-set path as the `state:update` event, with the
+/// rights of a GM. `world` defaults to `default` (the world of legacy
+/// `userId` connections). Applies the merge patch, pushes `state:patch`
+/// {scope, base, version, patch} to the scope's subscribers (unless `push`
+/// is `false`: for tests that need a gap), answers {world, scope, base,
+/// version, doc, recipients}. A stale base gives 409 {code: CONFLICT,
+/// version, doc, currentVersion}; a document past the size limit 413.
 pub async fn state_update(
     State(state): State<HttpState>,
     headers: HeaderMap,
@@ -206,49 +216,90 @@ pub async fn state_update(
     let body = parse_object(&body)?;
     let scope = required_str(&body, "scope")?;
     check_id("scope", scope).map_err(|e| ApiError::field("scope", e))?;
-    let patch = body
-        .get("patch")
-        .ok_or_else(|| ApiError::field("patch", "`patch` is required (a JSON merge patch)"))?;
-    let base = match body.get("baseVersion") {
-        None | Some(Value::Null) => None,
+    let world = optional_str(&body, "world")?.unwrap_or("default");
+    check_id("world", world).map_err(|e| ApiError::field("world", e))?;
+    let patch = match body.get("patch") {
+        Some(p @ Value::Object(_)) => p,
+        Some(_) => {
+            return Err(ApiError::field(
+                "patch",
+                "`patch` must be a JSON object (a JSON merge patch)",
+            ))
+        }
+        None => {
+            return Err(ApiError::field(
+                "patch",
+                "`patch` is required (a JSON merge patch)",
+            ))
+        }
+    };
+    let (base_field, base_value) = match (body.get("base"), body.get("baseVersion")) {
+        (Some(v), _) if !v.is_null() => ("base", Some(v)),
+        (_, Some(v)) if !v.is_null() => ("baseVersion", Some(v)),
+        _ => ("base", None),
+    };
+    let base = match base_value {
+        None => None,
         Some(v) => Some(v.as_u64().ok_or_else(|| {
             ApiError::field(
-                "baseVersion",
-                "`baseVersion` must be a non-negative integer",
+                base_field,
+                format!("`{base_field}` must be a non-negative integer"),
             )
         })?),
     };
-    let snapshot = state
+    let push = match body.get("push") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::field("push", "`push` must be a boolean")),
+    };
+    let applied = state
         .app
         .store
-        .apply(scope, patch, base)
+        .apply(world, scope, patch, base, None)
         .map_err(|e| match e {
-            PatchError::Conflict { current } => {
+            PatchError::Conflict(now) => {
+                state.app.metrics.error(codes::CONFLICT);
                 let mut err = ApiError::new(
                     StatusCode::CONFLICT,
-                    "VERSION_CONFLICT",
+                    codes::CONFLICT,
                     format!(
-                        "`baseVersion` {} is stale; the current version is {current}",
-                        base.unwrap_or(0)
+                        "`{base_field}` {} is stale; the current version is {}",
+                        base.unwrap_or(0),
+                        now.version
                     ),
                 );
-                err.field = Some("baseVersion".into());
-                err.extra.insert("currentVersion".into(), json!(current));
+                err.field = Some(base_field.into());
+                err.extra.insert("version".into(), json!(now.version));
+                err.extra
+                    .insert("currentVersion".into(), json!(now.version));
+                err.extra.insert("doc".into(), now.doc);
                 err
             }
+            PatchError::TooLarge { size, max } => {
+                let mut err = ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    codes::STATE_TOO_LARGE,
+                    format!("scope `{scope}` would be {size} bytes; the limit is {max}"),
+                );
+                err.field = Some("patch".into());
+                err
+            }
+            PatchError::Invalid(why) => ApiError::field("patch", why),
         })?;
-    let push = json!({"scope": scope, "version": snapshot.version, "patch": patch});
-    if let Err(e) = state
-        .io
-        .to(rooms::state(scope))
-        .emit(names::STATE_PATCH, &push)
-        .await
-    {
-        tracing::warn!("state:patch push failed: {e}");
-    } else {
-        state.app.metrics.event_out(names::STATE_PATCH);
+    let room = rooms::state(world, scope);
+    let mut recipients = 0;
+    if push {
+        let push = state_sync::patch_event(scope, applied.base, applied.version, patch);
+        let target = state.io.to(room);
+        recipients = target.clone().sockets().len();
+        if let Err(e) = target.emit(names::STATE_PATCH, &push).await {
+            tracing::warn!("state:patch push failed: {e}");
+        } else {
+            state.app.metrics.event_out(names::STATE_PATCH);
+        }
     }
-    Ok(Json(
-        json!({"scope": scope, "version": snapshot.version, "state": snapshot.state}),
-    ))
+    Ok(Json(json!({
+        "world": world, "scope": scope, "base": applied.base,
+        "version": applied.version, "doc": applied.doc, "recipients": recipients,
+    })))
 }

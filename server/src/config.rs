@@ -55,6 +55,16 @@ pub struct Config {
     #[arg(long, env = "FRINNY_MAX_PAYLOAD_BYTES", default_value_t = 64 * 1024)]
     pub max_payload_bytes: usize,
 
+    /// Largest serialized document of one state scope, in bytes. An update
+    /// that would grow it further is refused with `STATE_TOO_LARGE`.
+    #[arg(long, env = "FRINNY_STATE_MAX_DOC_BYTES", default_value_t = 256 * 1024)]
+    pub state_max_doc_bytes: usize,
+
+    /// Patches kept per state scope for subscribers that fell behind; further
+    /// behind, they get a snapshot (0: always a snapshot).
+    #[arg(long, env = "FRINNY_STATE_HISTORY", default_value_t = 128)]
+    pub state_history: usize,
+
     /// Sustained events per second allowed on one connection.
     #[arg(long, env = "FRINNY_RATE_PER_CONNECTION", default_value_t = 10)]
     pub rate_per_connection: u32,
@@ -123,6 +133,8 @@ impl Config {
             pkg_dir: PathBuf::from(default_dir("pkg")),
             max_connections: 100,
             max_payload_bytes: 64 * 1024,
+            state_max_doc_bytes: 256 * 1024,
+            state_history: 128,
             rate_per_connection: 1000,
             burst_per_connection: 1000,
             rate_per_user: 1000,
@@ -171,6 +183,7 @@ impl Config {
         let positive = [
             ("--max-connections", self.max_connections as u64),
             ("--max-payload-bytes", self.max_payload_bytes as u64),
+            ("--state-max-doc-bytes", self.state_max_doc_bytes as u64),
             ("--rate-per-connection", u64::from(self.rate_per_connection)),
             (
                 "--burst-per-connection",

@@ -1,6 +1,7 @@
 //! Every client event enters through [`on_event`]: counted, rate limited,
 //! size-checked and validated against the catalogue, then dispatched to the
-//! Frinny request handler, the broadcast relay or the state subscription.
+//! Frinny request handler, the broadcast relay or the state protocol
+//! ([`state_sync`]).
 //! Failures answer with `error` {request_id, code, message, field?,
 //! retryAfterMs?} to the sending socket (and in the ack when one was asked for).
 
@@ -9,6 +10,7 @@ use crate::auth::{now_millis, Identity};
 use crate::limits::ConnectionLimiter;
 use crate::responder::Request;
 use crate::rooms;
+use crate::state_sync;
 use frinny_agent::catalogue::{
     codes, names, response_event, spec, validate_from, validate_spec, Direction, EventSpec, EVENTS,
 };
@@ -30,7 +32,8 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
+    /// A failure with `code` and `message`, no field.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -153,7 +156,9 @@ pub async fn on_event(
 
     let outcome = match event.as_str() {
         names::BROADCAST => relay_broadcast(&app, &socket, &identity, payload, ack).await,
-        names::STATE_SUBSCRIBE => subscribe_state(&app, &socket, &identity, &payload, ack),
+        names::STATE_SUBSCRIBE => state_sync::subscribe(&app, &socket, &identity, &payload, ack),
+        names::STATE_UPDATE => state_sync::update(&app, &socket, &identity, &payload, ack).await,
+        names::STATE_UNSUBSCRIBE => state_sync::unsubscribe(&socket, &identity, &payload, ack),
         _ => match response_event(&event) {
             Some(reply_event) => {
                 answer(&app, &socket, identity, event, reply_event, payload, ack).await;
@@ -170,7 +175,8 @@ pub async fn on_event(
     }
 }
 
-type Outcome = Result<(), (Failure, AckSender)>;
+/// What a handler did: `Err` carries the failure and the ack to answer it with.
+pub type Outcome = Result<(), (Failure, AckSender)>;
 
 async fn emit_to_user(app: &Shared, socket: &SocketRef, user: &str, event: &str, body: &Value) {
     match socket.within(rooms::user(user)).emit(event, body).await {
@@ -324,33 +330,5 @@ async fn relay_broadcast(
     app.metrics.event_out(inner_spec.name);
     tracing::info!(user = %identity.user_id, event = inner_spec.name, recipients, "broadcast relayed");
     let _ = ack.send(&json!({"ok": true, "event": inner_spec.name, "recipients": recipients}));
-    Ok(())
-}
-
-/// `state:subscribe` {scope}: joins the scope's room; the ack carries the
-/// snapshot {scope, version, state}.
-fn subscribe_state(
-    app: &Shared,
-    socket: &SocketRef,
-    identity: &Identity,
-    payload: &Value,
-    ack: AckSender,
-) -> Outcome {
-    let scope = payload
-        .get("scope")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !rooms::may_subscribe(identity, scope) {
-        let mut f = Failure::new(
-            codes::FORBIDDEN,
-            format!("you may not subscribe to scope `{scope}`"),
-        );
-        f.field = Some("scope".into());
-        return Err((f, ack));
-    }
-    socket.join(rooms::state(scope));
-    let snapshot = app.store.get(scope);
-    let _ =
-        ack.send(&json!({"scope": scope, "version": snapshot.version, "state": snapshot.state}));
     Ok(())
 }

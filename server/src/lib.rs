@@ -5,6 +5,7 @@
 //! - Client events are rate limited ([`limits`]), size-checked, validated
 //!   against the shared catalogue ([`frinny_agent::catalogue`]) and answered
 //!   through a [`responder::Responder`] ([`events`]).
+//! - Versioned shared state per scope ([`state_store`], [`state_sync`]).
 //! - HTTP: admin endpoints that push events ([`admin_api`]), ops endpoints
 //!   ([`ops`]), `--dev` token minting ([`dev`]), static files ([`http`]).
 //! - [`server`] starts, serves and stops gracefully.
@@ -26,6 +27,7 @@ pub mod rooms;
 pub mod server;
 pub mod socket;
 pub mod state_store;
+pub mod state_sync;
 
 pub use config::Config;
 pub use server::{run, start, RunningServer, StartError};

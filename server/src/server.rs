@@ -10,7 +10,7 @@ use crate::limits::RateLimits;
 use crate::metrics::Metrics;
 use crate::responder::{DemoResponder, Responder};
 use crate::socket;
-use crate::state_store::StateStore;
+use crate::state_store::{StateStore, StoreLimits};
 use frinny_agent::catalogue::names;
 use serde_json::json;
 use socketioxide::SocketIo;
@@ -96,7 +96,10 @@ pub async fn start(
             config.rate_per_user,
             config.burst_per_user,
         ),
-        store: StateStore::default(),
+        store: StateStore::new(StoreLimits {
+            max_doc_bytes: config.state_max_doc_bytes,
+            history: config.state_history,
+        }),
         responder,
         started: Instant::now(),
         config,

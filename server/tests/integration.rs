@@ -715,59 +715,64 @@ async fn post_state_update_patches_versions_and_pushes() {
     let mut not_sub = s.client("u2", Role::Player, "w1").await;
 
     let id = sub
-        .emit_with_ack("state:subscribe", json!({"scope": "world:w1"}))
+        .emit_with_ack("state:subscribe", json!({"scope": "world"}))
         .await;
+    let snap = sub.ack(id).await;
     assert_eq!(
-        sub.ack(id).await,
-        json!({"scope": "world:w1", "version": 0, "state": {}})
+        (&snap["scope"], &snap["version"], &snap["doc"]),
+        (&json!("world"), &json!(0), &json!({}))
     );
 
-    let body = json!({"scope": "world:w1", "patch": {"combat": {"round": 1}, "scene": "Ruins"}})
+    let body = json!({"world": "w1", "scope": "world", "patch": {"combat": {"round": 1}, "scene": "Ruins"}})
         .to_string();
     let r = http(s.addr, "POST", "/state/update", Some(ADMIN), Some(&body)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.json(),
-        json!({"scope": "world:w1", "version": 1,
-        "state": {"combat": {"round": 1}, "scene": "Ruins"}})
+        json!({"world": "w1", "scope": "world", "base": 0, "version": 1, "recipients": 1,
+        "doc": {"combat": {"round": 1}, "scene": "Ruins"}})
     );
     let p = sub.event("state:patch").await;
     assert_eq!(
         p,
-        json!({"scope": "world:w1", "version": 1, "patch": {"combat": {"round": 1}, "scene": "Ruins"}})
+        json!({"scope": "world", "base": 0, "version": 1, "patch": {"combat": {"round": 1}, "scene": "Ruins"}})
     );
     assert!(not_sub.try_event("state:patch", QUIET).await.is_none());
 
-    let body = json!({"scope": "world:w1", "patch": {"combat": {"round": 2}, "scene": null}, "baseVersion": 1}).to_string();
+    let body = json!({"world": "w1", "scope": "world", "patch": {"combat": {"round": 2}, "scene": null}, "baseVersion": 1}).to_string();
     let r = http(s.addr, "POST", "/state/update", Some(ADMIN), Some(&body)).await;
-    assert_eq!(r.json()["state"], json!({"combat": {"round": 2}}));
+    assert_eq!(r.json()["doc"], json!({"combat": {"round": 2}}));
     assert_eq!(sub.event("state:patch").await["version"], 2);
 
-    let body = json!({"scope": "world:w1", "patch": {}, "baseVersion": 1}).to_string();
+    let body = json!({"world": "w1", "scope": "world", "patch": {}, "base": 1}).to_string();
     let r = http(s.addr, "POST", "/state/update", Some(ADMIN), Some(&body)).await;
     assert_eq!(r.status, 409);
     assert_eq!(
         (
             r.json()["code"].as_str(),
+            r.json()["version"].as_u64(),
             r.json()["currentVersion"].as_u64()
         ),
-        (Some("VERSION_CONFLICT"), Some(2))
+        (Some("CONFLICT"), Some(2), Some(2))
     );
+    assert_eq!(r.json()["doc"], json!({"combat": {"round": 2}}));
 
     let bad = [
         ("{", 400, None),
         (r#"{"patch": {}}"#, 422, Some("scope")),
         (r#"{"scope": "g"}"#, 422, Some("patch")),
+        (r#"{"scope": "g", "patch": 3}"#, 422, Some("patch")),
         (
             r#"{"scope": "g", "patch": {}, "baseVersion": -1}"#,
             422,
             Some("baseVersion"),
         ),
         (
-            r#"{"scope": "g", "patch": {}, "baseVersion": "1"}"#,
+            r#"{"scope": "g", "patch": {}, "base": "1"}"#,
             422,
-            Some("baseVersion"),
+            Some("base"),
         ),
+        (r#"{"scope": "g", "patch": {}, "push": 1}"#, 422, Some("push")),
     ];
     for (body, status, field) in bad {
         let r = http(s.addr, "POST", "/state/update", Some(ADMIN), Some(body)).await;
@@ -777,7 +782,7 @@ async fn post_state_update_patches_versions_and_pushes() {
         }
     }
 
-    // Scopes of other users or worlds cannot be subscribed to.
+    // Scopes of other users cannot be subscribed to.
     not_sub
         .emit("state:subscribe", json!({"scope": "user:u1"}))
         .await;

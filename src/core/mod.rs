@@ -1,6 +1,7 @@
 //! The client as a sans-IO state machine and its parts: connection states,
 //! heartbeat, backoff with jitter, the subscriber registry, the pending
-//! request table and the outgoing buffer. No socket, timer or JS here; the
+//! request table, the outgoing buffer, and the synced state store
+//! ([`SyncStore`]). No socket, timer or JS here; the
 //! browser shell (`web`) feeds it and carries out its [`Output`]s.
 
 mod backoff;
@@ -9,6 +10,7 @@ mod error;
 mod metrics;
 mod registry;
 mod rng;
+mod sync;
 pub mod url;
 
 pub use backoff::Backoff;
@@ -17,3 +19,6 @@ pub use error::{ClientError, ErrorCode};
 pub use metrics::Metrics;
 pub use registry::{Registry, SubId};
 pub use rng::Rng;
+pub use sync::{
+    Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
+};

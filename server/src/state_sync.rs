@@ -1,0 +1,259 @@
+//! The state protocol over Socket.IO: `state:subscribe`, `state:update`,
+//! `state:unsubscribe`, and the `state:patch` pushes, plus the permission
+//! rule per scope. Scopes live inside the caller's world: `world` of world
+//! `w1` and `world` of world `w2` are two documents.
+//!
+//! | scope | read | write |
+//! | --- | --- | --- |
+//! | `world` | everyone | GM |
+//! | `combat:<id>` | everyone | GM |
+//! | `user:<id>` | that user, GM | that user, GM |
+//! | anything else | GM | GM |
+
+use crate::app::Shared;
+use crate::auth::{check_id, Identity, Role};
+use crate::events::{Failure, Outcome};
+use crate::rooms;
+use crate::state_store::{CatchUp, PatchError};
+use frinny_agent::catalogue::{codes, names};
+use serde_json::{json, Map, Value};
+use socketioxide::extract::{AckSender, SocketRef};
+
+/// Whether `identity` may read (subscribe to) `scope`.
+pub fn may_read(identity: &Identity, scope: &str) -> bool {
+    scope == "world" || scope.starts_with("combat:") || may_write(identity, scope)
+}
+
+/// Whether `identity` may write (update) `scope`.
+pub fn may_write(identity: &Identity, scope: &str) -> bool {
+    match identity.role {
+        Role::Gm => true,
+        Role::Player => scope
+            .strip_prefix("user:")
+            .is_some_and(|u| u == identity.user_id),
+    }
+}
+
+fn scope_of(payload: &Value) -> Result<&str, Failure> {
+    let scope = payload
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    check_id("scope", scope).map_err(|e| {
+        let mut f = Failure::new(codes::INVALID_PAYLOAD, e);
+        f.field = Some("scope".into());
+        f
+    })?;
+    Ok(scope)
+}
+
+fn forbidden(identity: &Identity, action: &str, scope: &str) -> Failure {
+    let mut f = Failure::new(
+        codes::FORBIDDEN,
+        format!(
+            "role `{}` may not {action} scope `{scope}`",
+            identity.role.as_str()
+        ),
+    );
+    f.field = Some("scope".into());
+    f
+}
+
+/// The `state:subscribe` reply for a catch-up.
+pub fn catch_up_reply(scope: &str, catch_up: CatchUp, epoch: &str) -> Value {
+    match catch_up {
+        CatchUp::Snapshot(s) => {
+            json!({"scope": scope, "version": s.version, "doc": s.doc, "epoch": epoch})
+        }
+        CatchUp::Patches { version, patches } => {
+            let patches: Vec<Value> = patches
+                .into_iter()
+                .map(|e| json!({"base": e.base, "version": e.version, "patch": e.patch}))
+                .collect();
+            json!({"scope": scope, "version": version, "patches": patches, "epoch": epoch})
+        }
+    }
+}
+
+/// `state:subscribe` {scope, since?, epoch?}: joins the scope's room; the ack
+/// carries a snapshot {scope, version, doc, epoch} or the missed patches
+/// {scope, version, patches: [{base, version, patch}], epoch}.
+pub fn subscribe(
+    app: &Shared,
+    socket: &SocketRef,
+    identity: &Identity,
+    payload: &Value,
+    ack: AckSender,
+) -> Outcome {
+    let scope = match scope_of(payload) {
+        Ok(s) => s,
+        Err(f) => return Err((f, ack)),
+    };
+    if !may_read(identity, scope) {
+        return Err((forbidden(identity, "read", scope), ack));
+    }
+    // Join first, then read: a patch applied after the read is pushed to the
+    // room this socket is already in.
+    socket.join(rooms::state(&identity.world, scope));
+    let since = payload.get("since").and_then(Value::as_u64);
+    let epoch = payload.get("epoch").and_then(Value::as_str);
+    let catch_up = app.store.catch_up(&identity.world, scope, since, epoch);
+    let _ = ack.send(&catch_up_reply(scope, catch_up, app.store.epoch()));
+    Ok(())
+}
+
+/// `state:unsubscribe` {scope}: leaves the scope's room; acks {scope}.
+pub fn unsubscribe(
+    socket: &SocketRef,
+    identity: &Identity,
+    payload: &Value,
+    ack: AckSender,
+) -> Outcome {
+    let scope = match scope_of(payload) {
+        Ok(s) => s,
+        Err(f) => return Err((f, ack)),
+    };
+    socket.leave(rooms::state(&identity.world, scope));
+    let _ = ack.send(&json!({"scope": scope}));
+    Ok(())
+}
+
+/// The `state:patch` push for an applied patch.
+pub fn patch_event(scope: &str, base: u64, version: u64, patch: &Value) -> Value {
+    json!({"scope": scope, "base": base, "version": version, "patch": patch})
+}
+
+/// The refusal of a stale update.
+pub fn conflict_reply(scope: &str, version: u64, doc: Value) -> Value {
+    let mut body = Map::new();
+    body.insert("code".into(), json!(codes::CONFLICT));
+    body.insert(
+        "message".into(),
+        json!(format!(
+            "scope `{scope}` is at version {version}; rebase the patch on it"
+        )),
+    );
+    body.insert("scope".into(), json!(scope));
+    body.insert("version".into(), json!(version));
+    body.insert("doc".into(), doc);
+    Value::Object(body)
+}
+
+/// `state:update` {scope, base, patch, id?}: compare-and-set. Acked with
+/// {scope, base, version} (and `duplicate: true` for a re-sent id already
+/// applied) after `state:patch` went to the scope's subscribers; a stale base
+/// is acked with {code: CONFLICT, scope, version, doc}.
+pub async fn update(
+    app: &Shared,
+    socket: &SocketRef,
+    identity: &Identity,
+    payload: &Value,
+    ack: AckSender,
+) -> Outcome {
+    let scope = match scope_of(payload) {
+        Ok(s) => s,
+        Err(f) => return Err((f, ack)),
+    };
+    if !may_write(identity, scope) {
+        return Err((forbidden(identity, "write", scope), ack));
+    }
+    let Some(base) = payload.get("base").and_then(Value::as_u64) else {
+        let mut f = Failure::new(
+            codes::INVALID_PAYLOAD,
+            "`base` must be a non-negative integer (the version the patch was made against)",
+        );
+        f.field = Some("base".into());
+        return Err((f, ack));
+    };
+    let patch = payload.get("patch").cloned().unwrap_or(Value::Null);
+    let origin = match payload.get("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => {
+            Some(format!("{}\u{1f}{id}", identity.user_id))
+        }
+        Some(_) => {
+            let mut f = Failure::new(
+                codes::INVALID_PAYLOAD,
+                "`id` must be a string of 1 to 128 bytes",
+            );
+            f.field = Some("id".into());
+            return Err((f, ack));
+        }
+    };
+    match app.store.apply(
+        &identity.world,
+        scope,
+        &patch,
+        Some(base),
+        origin.as_deref(),
+    ) {
+        Ok(applied) => {
+            if !applied.duplicate {
+                let push = patch_event(scope, applied.base, applied.version, &patch);
+                let room = rooms::state(&identity.world, scope);
+                match socket.within(room).emit(names::STATE_PATCH, &push).await {
+                    Ok(()) => app.metrics.event_out(names::STATE_PATCH),
+                    Err(e) => tracing::warn!("state:patch push failed: {e}"),
+                }
+            }
+            let mut body =
+                json!({"scope": scope, "base": applied.base, "version": applied.version});
+            if applied.duplicate {
+                if let Some(obj) = body.as_object_mut() {
+                    obj.insert("duplicate".into(), json!(true));
+                }
+            }
+            let _ = ack.send(&body);
+            Ok(())
+        }
+        Err(PatchError::Conflict(now)) => {
+            // A normal outcome of compare-and-set: told in the ack only, so
+            // that the client's request resolves with the server's document.
+            app.metrics.error(codes::CONFLICT);
+            let _ = ack.send(&conflict_reply(scope, now.version, now.doc));
+            Ok(())
+        }
+        Err(PatchError::TooLarge { size, max }) => {
+            let mut f = Failure::new(
+                codes::STATE_TOO_LARGE,
+                format!("scope `{scope}` would be {size} bytes; the limit is {max}"),
+            );
+            f.field = Some("patch".into());
+            Err((f, ack))
+        }
+        Err(PatchError::Invalid(why)) => {
+            let mut f = Failure::new(codes::INVALID_PAYLOAD, why);
+            f.field = Some("patch".into());
+            Err((f, ack))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(user: &str, role: Role) -> Identity {
+        Identity {
+            user_id: user.into(),
+            role,
+            world: "w1".into(),
+            legacy: false,
+        }
+    }
+
+    #[test]
+    fn scope_permissions() {
+        let p = id("u1", Role::Player);
+        let gm = id("g", Role::Gm);
+        for scope in ["world", "combat:c1"] {
+            assert!(may_read(&p, scope));
+            assert!(!may_write(&p, scope));
+            assert!(may_read(&gm, scope) && may_write(&gm, scope));
+        }
+        assert!(may_read(&p, "user:u1") && may_write(&p, "user:u1"));
+        assert!(!may_read(&p, "user:u2") && !may_write(&p, "user:u2"));
+        assert!(may_read(&gm, "user:u2") && may_write(&gm, "user:u2"));
+        assert!(!may_read(&p, "secret") && may_read(&gm, "secret"));
+    }
+}
