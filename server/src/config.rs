@@ -37,6 +37,13 @@ pub struct Config {
     #[arg(long, env = "FRINNY_DEV")]
     pub dev: bool,
 
+    /// Origins allowed to call the HTTP endpoints and the long-polling
+    /// transport from a page of another origin (a Foundry server on :30000,
+    /// say); comma-separated in the env var. `*` allows any. In `--dev`
+    /// with none given, any origin is allowed (the server is loopback only).
+    #[arg(long = "allow-origin", env = "FRINNY_ALLOW_ORIGINS", value_delimiter = ',')]
+    pub allow_origins: Vec<String>,
+
     /// Directory served at `/` (the demo page).
     #[arg(long, env = "FRINNY_WWW_DIR", default_value = default_dir("www"))]
     pub www_dir: PathBuf,
@@ -129,6 +136,7 @@ impl Config {
             jwt_secret: Some("test-secret-test-secret-test-secret".to_owned()),
             admin_token: Some("test-admin-token".to_owned()),
             dev,
+            allow_origins: Vec::new(),
             www_dir: PathBuf::from(default_dir("www")),
             pkg_dir: PathBuf::from(default_dir("pkg")),
             max_connections: 100,

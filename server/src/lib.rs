@@ -16,6 +16,7 @@ pub mod api_error;
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod dev;
 pub mod events;
 pub mod http;

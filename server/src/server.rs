@@ -113,11 +113,14 @@ pub async fn start(
         .build_layer();
     socket::register(&io);
 
-    let http = router(HttpState {
+    let mut http = router(HttpState {
         app: app.clone(),
         io: io.clone(),
     })
     .layer(layer);
+    if let Some(cors) = crate::cors::layer(&app.config) {
+        http = http.layer(cors);
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| StartError::Bind(addr, e))?;
