@@ -443,3 +443,269 @@ async fn freeing_a_connected_manager_rejects_pending_requests() {
     assert_eq!(get_str(&err, "code"), "CLOSED");
     assert_eq!(states.len(), 0, "free() calls no listener");
 }
+
+// ----- binary payloads ------------------------------------------------------------
+
+/// `seen` of a binary_echo reply: path -> hex of every Buffer the server got.
+fn seen_by_server(reply: &JsValue) -> Vec<(String, String)> {
+    js_sys::Array::from(&get(reply, "seen"))
+        .iter()
+        .map(|e| (get_str(&e, "path"), get_str(&e, "hex")))
+        .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[wasm_bindgen_test]
+async fn binary_payloads_round_trip_both_ways() {
+    let agent = connected("").await;
+    let all: Vec<u8> = (0..=255).collect();
+    // An ArrayBuffer, a typed-array window on a bigger buffer, a DataView
+    // deep inside, an empty buffer, next to plain JSON.
+    let payload = js_expr(
+        "(() => { const all = new Uint8Array(256).map((_, i) => i); \
+           return { text: 'hi', blob: all.buffer, \
+                    view: new Uint8Array(all.buffer, 10, 10), \
+                    nested: [1, { dv: new DataView(all.buffer, 250, 6) }], \
+                    empty: new ArrayBuffer(0), \
+                    u16: new Uint16Array([258, 772]) }; })()",
+    );
+    let reply = JsFuture::from(agent.request("binary_echo", Some(payload), None)).await.unwrap();
+    // What the server received, byte for byte.
+    let mut seen = seen_by_server(&reply);
+    seen.sort();
+    let mut expected = vec![
+        ("$.blob".to_owned(), hex(&all)),
+        ("$.view".to_owned(), hex(&all[10..20])),
+        ("$.nested[1].dv".to_owned(), hex(&all[250..256])),
+        ("$.empty".to_owned(), String::new()),
+        ("$.u16".to_owned(), "02010403".to_owned()), // little endian 258, 772
+    ];
+    expected.sort();
+    assert_eq!(seen, expected);
+    // What came back: the same bytes, as ArrayBuffers where the Buffers were.
+    let echo = get(&reply, "echo");
+    assert_eq!(get_str(&echo, "text"), "hi");
+    assert!(!get_str(&echo, "request_id").is_empty());
+    assert_eq!(buffer_bytes(&get(&echo, "blob")), all);
+    assert_eq!(buffer_bytes(&get(&echo, "view")), &all[10..20]);
+    let nested = js_sys::Array::from(&get(&echo, "nested"));
+    assert_eq!(nested.get(0).as_f64(), Some(1.0));
+    assert_eq!(buffer_bytes(&get(&nested.get(1), "dv")), &all[250..256]);
+    assert_eq!(buffer_bytes(&get(&echo, "empty")), Vec::<u8>::new());
+    assert_eq!(buffer_bytes(&get(&echo, "u16")), [2, 1, 4, 3]);
+
+    // Server to client: BINARY_EVENTs to subscribers.
+    let got = Collector::new();
+    agent.subscribe("binary_data", got.f()).unwrap();
+    agent.emit("binary_push", Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)), None).unwrap();
+    assert!(wait_until(3000, || got.len() == 2).await);
+    for i in 0..2u8 {
+        let data = got.arg(usize::from(i), 0);
+        assert_eq!(get(&data, "index").as_f64(), Some(f64::from(i)));
+        assert_eq!(buffer_bytes(&get(&data, "data")), [0, 1, 127, 128, 255]);
+        let parts = js_sys::Array::from(&get(&data, "parts"));
+        assert_eq!(buffer_bytes(&parts.get(0)), [i]);
+        assert_eq!(buffer_bytes(&parts.get(1)), [255 - i]);
+    }
+
+    // A reply event with binary data settles its request with the bytes.
+    let reply = JsFuture::from(agent.request("binary_query", Some(js(r#"{"bytes":[9,8,7]}"#)), None)).await.unwrap();
+    assert_eq!(buffer_bytes(&get(&reply, "data")), [9, 8, 7]);
+
+    // A binary emit (fire and forget) arrives once.
+    let key = unique("binary-emit");
+    let payload = js_expr(&format!("({{ key: '{key}', data: new Uint8Array([1, 2, 3]) }})"));
+    agent.emit("record", Some(payload), None).unwrap();
+    let reply = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)).await.unwrap();
+    assert_eq!(get(&reply, "count").as_f64(), Some(1.0));
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+async fn buffered_binary_emits_and_requests_keep_their_bytes() {
+    let agent = manager("");
+    let key = unique("binary-buffered");
+    agent
+        .emit("record", Some(js_expr(&format!("({{ key: '{key}', data: new Uint8Array([5, 6]).buffer }})"))), None)
+        .unwrap();
+    let pending = agent.request("binary_echo", Some(js_expr("({ data: new Uint8Array([42, 43, 44]) })")), None);
+    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(2.0));
+    JsFuture::from(agent.connect()).await.unwrap();
+    let reply = JsFuture::from(pending).await.unwrap();
+    assert_eq!(seen_by_server(&reply), [("$.data".to_owned(), "2a2b2c".to_owned())]);
+    assert_eq!(buffer_bytes(&get(&get(&reply, "echo"), "data")), [42, 43, 44]);
+    let reply = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)).await.unwrap();
+    assert_eq!(get(&reply, "count").as_f64(), Some(1.0), "the buffered binary emit arrives once");
+    agent.close();
+}
+
+// ----- lost links -------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn a_retry_request_survives_a_dropped_link() {
+    let agent = connected(r#""reconnectionDelay":100,"randomizationFactor":0"#).await;
+    let states = Recorder::new();
+    agent.on_state_change(states.f()).unwrap();
+    let retried = agent.request("slow_echo", Some(js(r#"{"delayMs":600,"n":1}"#)), Some(js(r#"{"retry":true}"#)));
+    let plain = agent.request("slow_echo", Some(js(r#"{"delayMs":600,"n":2}"#)), None);
+    agent.emit("drop_link", None, None).unwrap();
+    let err = rejection(plain).await;
+    assert_eq!(get_str(&err, "code"), "DISCONNECTED");
+    // Re-sent once after the reconnect, answered by the server then.
+    let reply = JsFuture::from(retried).await.unwrap();
+    assert_eq!(get(&reply, "n").as_f64(), Some(1.0));
+    assert_eq!(states.calls().first().map(String::as_str), Some(r#"["reconnecting","transport close"]"#));
+    assert_eq!(states.calls().last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
+    assert_eq!(agent.pending_count(), 0);
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+async fn offline_and_online_events_drop_and_restore_the_link() {
+    let agent = connected(r#""reconnectionDelay":100,"randomizationFactor":0"#).await;
+    let states = Recorder::new();
+    agent.on_state_change(states.f()).unwrap();
+    let in_flight = agent.request("slow_echo", Some(js(r#"{"delayMs":1000}"#)), None);
+    dispatch_window_event("offline");
+    assert_eq!(agent.state(), "reconnecting", "offline drops the link at once");
+    assert_eq!(states.calls(), [r#"["reconnecting","network offline"]"#]);
+    assert_eq!(get_str(&rejection(in_flight).await, "code"), "DISCONNECTED");
+    // No attempt while offline, however long.
+    let key = unique("offline");
+    agent.emit("record", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None).unwrap();
+    sleep(600).await;
+    assert_eq!(agent.state(), "reconnecting");
+    assert_eq!(states.len(), 1, "{:?}", states.calls());
+    // Online: tries at once, flushes the buffer.
+    dispatch_window_event("online");
+    assert!(wait_until(3000, || agent.state() == "connected").await, "{:?}", states.calls());
+    assert_eq!(states.calls().last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
+    let reply = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)).await.unwrap();
+    assert_eq!(get(&reply, "count").as_f64(), Some(1.0));
+    agent.close();
+}
+
+// ----- a server killed and restarted, a server that stops pinging ---------------------
+
+/// tests/servers/node_chaos.mjs: control endpoint, restartable socket.io
+/// server, Engine.IO server that stops pinging.
+const CHAOS_CONTROL: &str = "http://127.0.0.1:38474/control";
+const CHAOS_SIO: &str = "http://127.0.0.1:38475";
+const CHAOS_SILENT: &str = "http://127.0.0.1:38476";
+
+async fn chaos_count(key: &str) -> f64 {
+    get(&fetch_json("GET", &format!("{CHAOS_CONTROL}/count?key={key}")).await, "count").as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn server_killed_and_restarted_mid_traffic() {
+    let agent = connected_at(
+        CHAOS_SIO,
+        r#""reconnectionDelay":100,"reconnectionDelayMax":400,"randomizationFactor":0"#,
+    )
+    .await;
+    let states = Recorder::new();
+    agent.on_state_change(states.f()).unwrap();
+    let before = unique("before-kill");
+    let during = unique("during-kill");
+    let record = |key: &str| agent.emit("record", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None);
+
+    // Traffic while up: emits the server has counted, requests in flight.
+    for _ in 0..5 {
+        record(&before).unwrap();
+    }
+    let counted = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{before}"}}"#))), None))
+        .await
+        .unwrap();
+    assert_eq!(get(&counted, "count").as_f64(), Some(5.0));
+    let plain = agent.request("slow_echo", Some(js(r#"{"delayMs":1500,"n":1}"#)), None);
+    let retried = agent.request("slow_echo", Some(js(r#"{"delayMs":300,"n":2}"#)), Some(js(r#"{"retry":true}"#)));
+    sleep(50).await;
+
+    // Kill: every connection destroyed, the port closed for 800 ms.
+    let killed = fetch_json("POST", &format!("{CHAOS_CONTROL}/restart?downMs=800")).await;
+    assert_eq!(get(&killed, "ok").as_bool(), Some(true));
+    assert!(wait_until(3000, || agent.state() == "reconnecting").await, "{:?}", states.calls());
+    assert_eq!(get_str(&rejection(plain).await, "code"), "DISCONNECTED");
+
+    // Traffic while down: buffered, sent once after the reconnect.
+    for _ in 0..5 {
+        record(&during).unwrap();
+    }
+    let buffered = agent.request("echo", Some(js(r#"{"buffered":true}"#)), None);
+    assert!(get(&agent.metrics().unwrap(), "buffered").as_f64().unwrap() >= 6.0);
+
+    assert!(wait_until(8000, || agent.state() == "connected").await, "{:?}", states.calls());
+    let reply = JsFuture::from(retried).await.unwrap();
+    assert_eq!(get(&reply, "n").as_f64(), Some(2.0), "the retry request succeeds after the reconnect");
+    let reply = JsFuture::from(buffered).await.unwrap();
+    assert_eq!(get(&reply, "buffered").as_bool(), Some(true));
+    // Exactly once, counted by the server across its restart.
+    sleep(300).await;
+    assert_eq!(chaos_count(&during).await, 5.0, "buffered emits arrive exactly once");
+    assert_eq!(chaos_count(&before).await, 5.0, "emits sent before the kill are not sent again");
+
+    let calls = states.calls();
+    assert!(
+        calls.first().is_some_and(|c| c.starts_with(r#"["reconnecting","transport "#)),
+        "{calls:?}"
+    );
+    assert_eq!(calls.last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
+    assert_eq!(get(&agent.metrics().unwrap(), "reconnects").as_f64(), Some(1.0));
+    assert_eq!(get(&fetch_json("GET", &format!("{CHAOS_CONTROL}/status")).await, "up").as_bool(), Some(true));
+    assert_eq!(agent.pending_count(), 0);
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_server_that_stops_pinging_is_detected() {
+    // pingInterval 300 + pingTimeout 200: two pings, then silence.
+    let tag = unique("silent");
+    let agent = connected_at(
+        CHAOS_SILENT,
+        &format!(r#""query":{{"tag":"{tag}","pings":"2"}},"reconnectionDelay":5000,"randomizationFactor":0"#),
+    )
+    .await;
+    let states = Recorder::new();
+    agent.on_state_change(states.f()).unwrap();
+    let joined_at = js_sys::Date::now();
+    assert!(wait_until(5000, || agent.state() != "connected").await);
+    let detected_after = js_sys::Date::now() - joined_at;
+    assert_eq!(states.calls(), [r#"["reconnecting","ping timeout"]"#]);
+    // Two pings (at ~300 and ~600 ms), then pingInterval + pingTimeout.
+    assert!((900.0..2500.0).contains(&detected_after), "detected after {detected_after} ms");
+    assert!(get(&agent.metrics().unwrap(), "lastPingMs").as_f64().is_some());
+
+    // The server's view: both pings answered, the socket closed about
+    // pingInterval + pingTimeout (500 ms) after the last ping.
+    sleep(100).await;
+    let log = js_sys::Array::from(&fetch_json("GET", &format!("{CHAOS_CONTROL}/silent?tag={tag}")).await);
+    assert_eq!(log.length(), 1, "{}", stringify(&log));
+    let conn = log.get(0);
+    assert_eq!(get(&conn, "joined").as_bool(), Some(true));
+    assert_eq!(get(&conn, "pings").as_f64(), Some(2.0));
+    assert_eq!(get(&conn, "pongs").as_f64(), Some(2.0));
+    let silence = get(&conn, "closedAt").as_f64().unwrap() - get(&conn, "lastPingAt").as_f64().unwrap();
+    assert!((450.0..1500.0).contains(&silence), "closed {silence} ms after the last ping");
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+fn cyclic_payloads_are_invalid_with_or_without_binary_data() {
+    let agent = manager("");
+    for expr in [
+        "(() => { const o = { b: new ArrayBuffer(1) }; o.self = o; return o; })()",
+        "(() => { const o = { n: 1 }; o.self = [o]; return o; })()",
+    ] {
+        let err = agent.emit("record", Some(js_expr(expr)), None).unwrap_err();
+        assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD", "{expr}");
+    }
+    // The same object twice (not a cycle) is fine, and so are Dates.
+    let shared = js_expr("(() => { const b = new Uint8Array([1]); return { a: b, b: [b], d: new Date(0) }; })()");
+    agent.emit("record", Some(shared), None).unwrap();
+    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(1.0));
+    agent.close();
+}

@@ -23,6 +23,12 @@ struct Harness {
     settled: HashMap<RequestKey, Vec<Result<String, ErrorCode>>>,
     connects: Vec<Result<(), ErrorCode>>,
     errors: Vec<ErrorCode>,
+    /// Binary frames, each with the number of text frames sent before it.
+    binary: Vec<(usize, Vec<u8>)>,
+    /// Attachments of settled replies.
+    settled_bin: HashMap<RequestKey, Vec<Vec<u8>>>,
+    /// Attachments of delivered events, by event index.
+    event_bin: Vec<Vec<Vec<u8>>>,
 }
 
 impl Harness {
@@ -38,6 +44,9 @@ impl Harness {
             settled: HashMap::new(),
             connects: vec![],
             errors: vec![],
+            binary: vec![],
+            settled_bin: HashMap::new(),
+            event_bin: vec![],
         }
     }
 
@@ -51,10 +60,16 @@ impl Harness {
                 Output::Open { .. } => self.opens += 1,
                 Output::Close => self.closes += 1,
                 Output::SendText(t) => self.sent.push(t),
-                Output::SendBinary(_) => {}
+                Output::SendBinary(b) => self.binary.push((self.sent.len(), b)),
                 Output::StateChange { state, reason } => self.states.push((state, reason)),
-                Output::Event { name, json, .. } => self.events.push((name, json)),
-                Output::Settled { key, result } => {
+                Output::Event { name, json, attachments, .. } => {
+                    self.events.push((name, json));
+                    self.event_bin.push(attachments);
+                }
+                Output::Settled { key, result, attachments } => {
+                    if !attachments.is_empty() {
+                        self.settled_bin.insert(key, attachments);
+                    }
                     self.settled.entry(key).or_default().push(result.map_err(|e| e.code))
                 }
                 Output::ConnectSettled(r) => self.connects.push(r.map_err(|e| e.code)),
@@ -124,7 +139,9 @@ fn request_id_of(frame: &str) -> String {
 }
 
 fn ack_id_of(frame: &str) -> u64 {
-    frame[2..frame.find('[').unwrap()].parse().unwrap()
+    let head = &frame[2..frame.find('[').unwrap()];
+    // BINARY_EVENT: `<count>-<ack id>`.
+    head.rsplit('-').next().unwrap().parse().unwrap()
 }
 
 #[test]
@@ -574,8 +591,9 @@ fn events_carry_their_args_form() {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Request { timeout: u64, retry: bool },
+    Request { timeout: u64, retry: bool, binary: bool },
     AckOldest,
+    BinaryAckOldest,
     ReplyNewestByEvent,
     ErrorReply,
     Abort(usize),
@@ -590,8 +608,10 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (1u64..5_000, any::<bool>()).prop_map(|(timeout, retry)| Step::Request { timeout, retry }),
+        (1u64..5_000, any::<bool>(), any::<bool>())
+            .prop_map(|(timeout, retry, binary)| Step::Request { timeout, retry, binary }),
         Just(Step::AckOldest),
+        Just(Step::BinaryAckOldest),
         Just(Step::ReplyNewestByEvent),
         Just(Step::ErrorReply),
         (0usize..8).prop_map(Step::Abort),
@@ -605,6 +625,17 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// An EVENT or BINARY_EVENT (with one attachment) frame.
+fn is_event(f: &str) -> bool {
+    f.starts_with("42") || f.starts_with("451-")
+}
+
+/// An EVENT or BINARY_EVENT frame that asks for an ack.
+fn has_ack_id(f: &str) -> bool {
+    (f.starts_with("42") && f.as_bytes().get(2).is_some_and(u8::is_ascii_digit))
+        || (f.starts_with("451-") && f.as_bytes().get(4).is_some_and(u8::is_ascii_digit))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -615,26 +646,40 @@ proptest! {
         let mut keys: Vec<RequestKey> = vec![];
         for s in steps {
             match s {
-                Step::Request { timeout, retry } => {
-                    if let Ok(k) = h.c.request(h.now, "q", "{}", RequestOptions { timeout_ms: Some(timeout), retry }) {
+                Step::Request { timeout, retry, binary } => {
+                    let opts = RequestOptions { timeout_ms: Some(timeout), retry };
+                    let made = if binary {
+                        h.c.request_binary(h.now, "q", &format!(r#"{{"b":{PH0}}}"#), vec![vec![1, 2]], opts)
+                    } else {
+                        h.c.request(h.now, "q", "{}", opts)
+                    };
+                    if let Ok(k) = made {
                         keys.push(k);
                     }
                     h.drain();
                 }
                 Step::AckOldest => {
-                    if let Some(f) = h.sent.iter().find(|f| f.starts_with("42") && f.as_bytes().get(2).is_some_and(u8::is_ascii_digit)) {
+                    if let Some(f) = h.sent.iter().find(|f| has_ack_id(f)) {
                         let id = ack_id_of(f);
                         h.text(&format!("43{id}[1]"));
                     }
                 }
+                Step::BinaryAckOldest => {
+                    if let Some(f) = h.sent.iter().find(|f| has_ack_id(f)) {
+                        let id = ack_id_of(f);
+                        h.text(&format!("461-{id}[{PH0}]"));
+                        h.c.on_binary(h.now, &[7]);
+                        h.drain();
+                    }
+                }
                 Step::ReplyNewestByEvent => {
-                    if let Some(f) = h.sent.iter().rev().find(|f| f.starts_with("42")).cloned() {
+                    if let Some(f) = h.sent.iter().rev().find(|f| is_event(f)).cloned() {
                         let rid = request_id_of(&f);
                         h.text(&format!(r#"42["q_response",{{"request_id":"{rid}"}}]"#));
                     }
                 }
                 Step::ErrorReply => {
-                    if let Some(f) = h.sent.iter().rev().find(|f| f.starts_with("42")).cloned() {
+                    if let Some(f) = h.sent.iter().rev().find(|f| is_event(f)).cloned() {
                         let rid = request_id_of(&f);
                         h.text(&format!(r#"42["error",{{"request_id":"{rid}","message":"no"}}]"#));
                     }
@@ -671,4 +716,124 @@ proptest! {
         }
         prop_assert_eq!(h.c.pending_count(), 0);
     }
+}
+
+// ----- binary payloads ------------------------------------------------------------
+
+const PH0: &str = r#"{"_placeholder":true,"num":0}"#;
+const PH1: &str = r#"{"_placeholder":true,"num":1}"#;
+
+#[test]
+fn binary_emit_goes_out_as_binary_event_then_its_attachments() {
+    let mut h = Harness::default();
+    h.connect();
+    let payload = format!(r#"{{"a":{PH0},"b":[1,{PH1}]}}"#);
+    h.c.emit_binary("upload", Some(&payload), vec![vec![1, 2, 3], vec![]], false).unwrap();
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), &format!(r#"452-["upload",{payload}]"#));
+    let n = h.sent.len();
+    assert_eq!(h.binary, [(n, vec![1, 2, 3]), (n, vec![])]);
+    assert_eq!(h.c.metrics().frames_out as usize, n + 2);
+}
+
+#[test]
+fn binary_payloads_must_match_their_attachments() {
+    let mut h = Harness::default();
+    h.connect();
+    // A placeholder without an attachment, an attachment without one, a repeat.
+    for (payload, n) in [(format!("[{PH0},{PH1}]"), 1), (format!("[{PH0}]"), 2), (format!("[{PH0},{PH0}]"), 2)] {
+        let err = h.c.emit_binary("x", Some(&payload), vec![vec![9]; n], false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPayload, "{payload} with {n}");
+        let err = h
+            .c
+            .request_binary(0, "x", &format!(r#"{{"p":{payload}}}"#), vec![vec![9]; n], RequestOptions::default())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidPayload);
+    }
+    h.drain();
+    assert!(h.binary.is_empty());
+    // The plain-JSON framing has no binary frames.
+    let mut cfg = Config::new("ws://h/ws");
+    cfg.protocol = Protocol::Json;
+    let mut j = Harness::new(cfg);
+    let err = j.c.emit_binary("x", Some(PH0), vec![vec![1]], false).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidPayload);
+}
+
+#[test]
+fn binary_request_settles_by_a_binary_ack_with_its_attachments() {
+    let mut h = Harness::default();
+    h.connect();
+    let payload = format!(r#"{{"blob":{PH0}}}"#);
+    let k = h.c.request_binary(h.now, "binary_echo", &payload, vec![vec![0, 255, 7]], RequestOptions::default()).unwrap();
+    h.drain();
+    let frame = h.sent.last().unwrap().clone();
+    assert!(frame.starts_with(r#"451-0["binary_echo",{"blob":{"_placeholder":true,"num":0},"request_id":""#), "{frame}");
+    assert_eq!(h.binary, [(h.sent.len(), vec![0, 255, 7])]);
+    // BINARY_ACK whose first argument holds the second attachment only:
+    // the reply's placeholders are renumbered from 0.
+    h.text(&format!(r#"462-0[{{"x":{PH1}}},{PH0}]"#));
+    assert!(h.settled.is_empty(), "waits for its attachments");
+    h.c.on_binary(h.now, &[0xaa]);
+    h.drain();
+    assert!(h.settled.is_empty());
+    h.c.on_binary(h.now, &[0xbb, 0xcc]);
+    h.drain();
+    assert_eq!(h.one(k), Ok(format!(r#"{{"x":{PH0}}}"#)));
+    assert_eq!(h.settled_bin[&k], [vec![0xbb, 0xcc]]);
+}
+
+#[test]
+fn a_binary_event_with_a_request_id_settles_its_request_with_the_bytes() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("photo", "{}", RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(&format!(r#"451-["photo_response",{{"request_id":"{rid}","data":{PH0}}}]"#));
+    h.c.on_binary(h.now, &[1, 2]);
+    h.drain();
+    assert_eq!(h.one(k), Ok(format!(r#"{{"request_id":"{rid}","data":{PH0}}}"#)));
+    assert_eq!(h.settled_bin[&k], [vec![1, 2]]);
+    // Subscribers get the whole event with its attachments.
+    assert_eq!(h.events.last().unwrap().0, "photo_response");
+    assert_eq!(h.event_bin.last().unwrap(), &[vec![1, 2]]);
+}
+
+#[test]
+fn buffered_binary_emits_and_requests_keep_their_attachments() {
+    let mut h = Harness::default();
+    h.connect();
+    h.close_socket();
+    h.c.emit_binary("a", Some(PH0), vec![vec![1]], false).unwrap();
+    h.c.emit_binary("v", Some(PH0), vec![vec![2]], true).unwrap(); // volatile: dropped
+    let k = h
+        .c
+        .request_binary(h.now, "b", &format!(r#"{{"f":{PH0}}}"#), vec![vec![3, 3]], RequestOptions { retry: true, timeout_ms: None })
+        .unwrap();
+    h.c.emit("c", Some("1"), false).unwrap();
+    assert_eq!(h.c.buffered_count(), 3);
+    h.drain();
+    assert!(h.binary.is_empty(), "nothing goes out while the link is down");
+    let before = h.sent.len();
+    h.advance(10_000);
+    h.join();
+    let after: Vec<&str> = h.sent[before..].iter().map(String::as_str).collect();
+    assert_eq!(after.len(), 4, "{after:?}");
+    assert_eq!(after[1], format!(r#"451-["a",{PH0}]"#));
+    assert!(after[2].starts_with(r#"451-"#) && after[2].contains(r#""f":{"_placeholder":true,"num":0}"#), "{}", after[2]);
+    assert_eq!(after[3], r#"42["c",1]"#);
+    // Each attachment right after its own text frame, in order, once.
+    assert_eq!(h.binary, [(before + 2, vec![1]), (before + 3, vec![3, 3])]);
+
+    // The link drops with the request in flight: retried once, bytes again.
+    h.close_socket();
+    assert!(!h.settled.contains_key(&k));
+    h.advance(10_000);
+    h.join();
+    assert_eq!(h.binary.len(), 3);
+    assert_eq!(h.binary[2], (h.sent.len(), vec![3, 3]));
+    let frame = h.sent.last().unwrap().clone();
+    h.text(&format!(r#"43{}[{{"ok":true}}]"#, ack_id_of(&frame)));
+    assert_eq!(h.one(k), Ok(r#"{"ok":true}"#.to_owned()));
+    assert!(!h.settled_bin.contains_key(&k));
 }

@@ -25,6 +25,7 @@ use super::url::websocket_url;
 use super::Backoff;
 use crate::protocol::engine_io::{self, Data};
 use crate::protocol::socket_io;
+use crate::protocol::value::{self, Value};
 use crate::protocol::{json, json_frame, DecodeError, Limits};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -184,6 +185,10 @@ pub enum Output {
         key: RequestKey,
         /// The reply (raw JSON) or the error.
         result: Result<String, ClientError>,
+        /// Binary attachments the reply's `{"_placeholder":true,"num":N}`
+        /// objects refer to (numbered from 0 within this reply); empty
+        /// unless the reply carried binary data.
+        attachments: Vec<Vec<u8>>,
     },
     /// The pending `connect()` calls settle.
     ConnectSettled(Result<(), ClientError>),
@@ -211,6 +216,8 @@ struct Request {
     event: String,
     /// The payload with `request_id` in it.
     payload: String,
+    /// Binary attachments the payload's placeholders refer to.
+    attachments: Vec<Vec<u8>>,
     request_id: String,
     deadline: u64,
     retry: bool,
@@ -222,8 +229,8 @@ struct Request {
 
 #[derive(Debug)]
 enum Queued {
-    /// An encoded emit, ready to send.
-    Frame(String),
+    /// An encoded emit, ready to send, with its binary attachments.
+    Frame(String, Vec<Vec<u8>>),
     /// A request, encoded when sent (it gets a fresh ack id each time).
     Request(RequestKey),
 }
@@ -437,6 +444,21 @@ impl Client {
     /// Fire and forget. While not connected a non-volatile emit waits in the
     /// buffer (BUFFER_FULL if it is full); a volatile one is dropped.
     pub fn emit(&mut self, event: &str, payload: Option<&str>, volatile: bool) -> Result<(), ClientError> {
+        self.emit_binary(event, payload, Vec::new(), volatile)
+    }
+
+    /// [`emit`](Self::emit) with binary attachments: `payload` holds a
+    /// `{"_placeholder":true,"num":N}` object for each of `attachments`
+    /// (numbered `0..attachments.len()`, each once), and the event goes out
+    /// as a BINARY_EVENT: its text frame, then one binary frame per
+    /// attachment. Buffered emits keep their attachments.
+    pub fn emit_binary(
+        &mut self,
+        event: &str,
+        payload: Option<&str>,
+        attachments: Vec<Vec<u8>>,
+        volatile: bool,
+    ) -> Result<(), ClientError> {
         if self.state == State::Closed {
             return Err(closed_error());
         }
@@ -445,13 +467,13 @@ impl Client {
             return Ok(());
         }
         // Encoded now, so a bad event name or payload fails the call itself.
-        let frame = self.encode_event(event, payload, None)?;
+        let frame = self.encode_event(event, payload, &attachments, None)?;
         if self.link == Link::Up {
-            self.send_frame_text(frame);
+            self.send_frame(frame, &attachments);
             return Ok(());
         }
         self.check_buffer_room()?;
-        self.queue.push_back(Queued::Frame(frame));
+        self.queue.push_back(Queued::Frame(frame, attachments));
         Ok(())
     }
 
@@ -466,6 +488,20 @@ impl Client {
         payload: &str,
         opts: RequestOptions,
     ) -> Result<RequestKey, ClientError> {
+        self.request_binary(now, event, payload, Vec::new(), opts)
+    }
+
+    /// [`request`](Self::request) with binary attachments (see
+    /// [`emit_binary`](Self::emit_binary)); they are kept while the request
+    /// waits in the buffer and sent again with it on a retry.
+    pub fn request_binary(
+        &mut self,
+        now: u64,
+        event: &str,
+        payload: &str,
+        attachments: Vec<Vec<u8>>,
+        opts: RequestOptions,
+    ) -> Result<RequestKey, ClientError> {
         if self.state == State::Closed {
             return Err(closed_error());
         }
@@ -474,7 +510,7 @@ impl Client {
         let payload = with_request_id(payload, &request_id).ok_or_else(|| {
             ClientError::new(ErrorCode::InvalidPayload, "a request payload must be a JSON object")
         })?;
-        self.encode_event(event, Some(&payload), None)?;
+        self.encode_event(event, Some(&payload), &attachments, None)?;
         if self.link != Link::Up {
             self.check_buffer_room()?;
         }
@@ -485,6 +521,7 @@ impl Client {
             Request {
                 event: event.to_owned(),
                 payload,
+                attachments,
                 request_id: request_id.clone(),
                 deadline,
                 retry: opts.retry,
@@ -629,7 +666,7 @@ impl Client {
         self.settle_connect(Ok(()));
         while let Some(item) = self.queue.pop_front() {
             match item {
-                Queued::Frame(frame) => self.send_frame_text(frame),
+                Queued::Frame(frame, attachments) => self.send_frame(frame, &attachments),
                 Queued::Request(key) => self.send_request(key),
             }
         }
@@ -672,7 +709,7 @@ impl Client {
                     .iter()
                     .filter_map(|q| match q {
                         Queued::Request(k) => Some(*k),
-                        Queued::Frame(_) => None,
+                        Queued::Frame(..) => None,
                     })
                     .collect();
                 for key in queued {
@@ -771,6 +808,16 @@ impl Client {
         }
     }
 
+    /// A text frame followed by its binary attachments.
+    fn send_frame(&mut self, frame: String, attachments: &[Vec<u8>]) {
+        self.send_frame_text(frame);
+        for attachment in attachments {
+            self.metrics.frames_out += 1;
+            self.metrics.bytes_out += attachment.len() as u64;
+            self.out.push_back(Output::SendBinary(attachment.clone()));
+        }
+    }
+
     fn send_frame_text(&mut self, frame: String) {
         self.metrics.frames_out += 1;
         self.metrics.bytes_out += frame.len() as u64;
@@ -778,8 +825,16 @@ impl Client {
     }
 
     /// The whole text frame for an event: `42["event",payload]` (with the
-    /// namespace and ack id when needed), or `{"action":"event",...}`.
-    fn encode_event(&self, event: &str, payload: Option<&str>, ack: Option<u64>) -> Result<String, ClientError> {
+    /// namespace and ack id when needed; `45N-...` with N attachments), or
+    /// `{"action":"event",...}`. With attachments the placeholders in
+    /// `payload` must be exactly `0..attachments.len()`, each once.
+    fn encode_event(
+        &self,
+        event: &str,
+        payload: Option<&str>,
+        attachments: &[Vec<u8>],
+        ack: Option<u64>,
+    ) -> Result<String, ClientError> {
         let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
         match self.cfg.protocol {
             Protocol::SocketIo => {
@@ -788,12 +843,26 @@ impl Client {
                 args.push('[');
                 args.push_str(payload);
                 args.push(']');
-                let packet = socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack).map_err(invalid)?;
-                let mut frame = String::with_capacity(args.len() + event.len() + 8);
+                let mut packet =
+                    socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack).map_err(invalid)?;
+                if !attachments.is_empty() {
+                    let tree: Value = json::parse(&args, self.cfg.limits.max_depth).map_err(invalid)?;
+                    value::check_placeholders(&tree, attachments.len()).map_err(invalid)?;
+                    // Only the count goes into the header; the frames follow
+                    // from the caller's copy.
+                    if let socket_io::Packet::Event { data, .. } = &mut packet {
+                        data.attachments = attachments.iter().map(|_| Vec::new()).collect();
+                    }
+                }
+                let mut frame = String::with_capacity(args.len() + event.len() + 12);
                 frame.push('4');
                 packet.encode_text_into(&mut frame);
                 Ok(frame)
             }
+            Protocol::Json if !attachments.is_empty() => Err(ClientError::new(
+                ErrorCode::InvalidPayload,
+                "binary data cannot be sent with the plain-JSON protocol",
+            )),
             Protocol::Json => json_frame::encode(event, payload.unwrap_or("{}"))
                 .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string())),
         }
@@ -809,16 +878,20 @@ impl Client {
             Protocol::Json => None,
         };
         let Some(req) = self.requests.get(&key) else { return };
-        match self.encode_event(&req.event, Some(&req.payload), ack) {
+        match self.encode_event(&req.event, Some(&req.payload), &req.attachments, ack) {
             Ok(frame) => {
-                if let Some(req) = self.requests.get_mut(&key) {
-                    req.in_flight = true;
-                    req.ack = ack;
-                }
+                let attachments = match self.requests.get_mut(&key) {
+                    Some(req) => {
+                        req.in_flight = true;
+                        req.ack = ack;
+                        req.attachments.clone()
+                    }
+                    None => Vec::new(),
+                };
                 if let Some(id) = ack {
                     self.by_ack.insert(id, key);
                 }
-                self.send_frame_text(frame);
+                self.send_frame(frame, &attachments);
             }
             // Checked when the request was made; settle rather than lose it.
             Err(e) => self.settle(key, Err(e)),
@@ -901,9 +974,14 @@ impl Client {
                     // the handler's return value, usually None, often before
                     // a background reply. An empty ack is only a receipt:
                     // the reply is then the event carrying our request_id.
-                    match first_arg(&data.json, 0) {
-                        Some(reply) if reply != "null" => self.settle(key, Ok(reply)),
-                        _ => {}
+                    if data.attachments.is_empty() {
+                        match first_arg(&data.json, 0) {
+                            Some(reply) if reply != "null" => self.settle(key, Ok(reply)),
+                            _ => {}
+                        }
+                    } else if let Some((reply, attachments)) = binary_arg(data, 0, &self.cfg.limits) {
+                        // BINARY_ACK: the first argument with its own attachments.
+                        self.settle_with(key, Ok(reply), attachments);
                     }
                 }
             }
@@ -926,17 +1004,25 @@ impl Client {
         let owner = if self.requests.is_empty() || !is_reply_event(name) {
             None
         } else {
-            let arg = if first == usize::MAX { Some(json.clone()) } else { first_arg(&json, first) };
-            arg.and_then(|a| reply_request_id(&a).map(|id| (id, a)))
-                .and_then(|(id, a)| self.by_request_id.get(&id).map(|k| (*k, a)))
+            let arg = if first == usize::MAX {
+                Some((json.clone(), Vec::new()))
+            } else if attachments.is_empty() {
+                first_arg(&json, first).map(|a| (a, Vec::new()))
+            } else {
+                let payload =
+                    socket_io::Payload { json: Cow::Borrowed(json.as_str()), attachments: attachments.clone() };
+                binary_arg(payload, first, &self.cfg.limits)
+            };
+            arg.and_then(|(a, bin)| reply_request_id(&a).map(|id| (id, a, bin)))
+                .and_then(|(id, a, bin)| self.by_request_id.get(&id).map(|k| (*k, a, bin)))
         };
         match (owner, name) {
-            (Some((key, arg)), "error") => {
+            (Some((key, arg, _)), "error") => {
                 let msg = error_text(&arg);
                 self.metrics.count_error(ErrorCode::ServerError.as_str());
                 self.settle(key, Err(ClientError::new(ErrorCode::ServerError, msg)));
             }
-            (Some((key, arg)), _) => self.settle(key, Ok(arg)),
+            (Some((key, arg, bin)), _) => self.settle_with(key, Ok(arg), bin),
             (None, "error") => {
                 let arg = if first == usize::MAX { Some(json.clone()) } else { first_arg(&json, first) };
                 let msg = arg.map(|a| error_text(&a)).unwrap_or_else(|| "server error".into());
@@ -950,6 +1036,10 @@ impl Client {
     }
 
     fn settle(&mut self, key: RequestKey, result: Result<String, ClientError>) {
+        self.settle_with(key, result, Vec::new());
+    }
+
+    fn settle_with(&mut self, key: RequestKey, result: Result<String, ClientError>, attachments: Vec<Vec<u8>>) {
         let Some(req) = self.requests.remove(&key) else { return };
         self.by_request_id.remove(&req.request_id);
         self.deadlines.remove(&(req.deadline, key));
@@ -966,7 +1056,7 @@ impl Client {
                 self.metrics.count_error(ErrorCode::Timeout.as_str());
             }
         }
-        self.out.push_back(Output::Settled { key, result });
+        self.out.push_back(Output::Settled { key, result, attachments });
     }
 }
 
@@ -1005,6 +1095,21 @@ fn with_request_id(payload: &str, id: &str) -> Option<String> {
 fn first_arg(array: &str, index: usize) -> Option<String> {
     let items: Vec<&RawValue> = serde_json::from_str(array).ok()?;
     items.get(index).map(|v| v.get().to_owned())
+}
+
+/// Element `index` of a binary packet's argument array, as JSON with its own
+/// placeholders (renumbered from 0) and attachments; `None` if the array
+/// has no such element or its placeholders do not add up (the decoder has
+/// checked them already).
+fn binary_arg(payload: socket_io::Payload<'_>, index: usize, limits: &Limits) -> Option<(String, Vec<Vec<u8>>)> {
+    match payload.into_value(limits).ok()? {
+        Value::Array(items) => {
+            let item = items.into_iter().nth(index)?;
+            let p = socket_io::Payload::deconstruct(&item);
+            Some((p.json.into_owned(), p.attachments))
+        }
+        _ => None,
+    }
 }
 
 /// The `request_id` of a reply payload (string or number), if it has one.

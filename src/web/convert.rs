@@ -8,9 +8,9 @@ use crate::core::{ArgsForm, ClientError, ErrorCode};
 use crate::protocol::socket_io::Payload;
 use crate::protocol::value::Value;
 use crate::protocol::Limits;
-use js_sys::{Array, Object, Reflect, Uint8Array, JSON};
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array, JSON};
 use std::borrow::Cow;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// `JSON.stringify(value)`; `None` for `undefined` (no argument at all).
 /// Cycles, BigInts and the like fail with INVALID_PAYLOAD.
@@ -26,6 +26,144 @@ pub(crate) fn to_json(value: &JsValue) -> Result<Option<String>, ClientError> {
     })?;
     // JSON.stringify gives undefined for functions and symbols.
     Ok(text.as_string())
+}
+
+/// How deep [`to_wire`] follows nested arrays and objects looking for binary
+/// data. Deeper or cyclic payloads fail with INVALID_PAYLOAD once binary
+/// data was found; otherwise `JSON.stringify` reports them.
+const MAX_BINARY_DEPTH: usize = 100;
+
+/// A payload for the wire: its JSON text (`None` for `undefined`) and, if it
+/// holds binary data (`ArrayBuffer`, a typed array or a `DataView`, at any
+/// depth, as socket.io's `hasBinary` finds it), the bytes, each replaced in
+/// the JSON by `{"_placeholder":true,"num":N}` (socket.io-parser's
+/// `deconstructPacket`).
+pub(crate) fn to_wire(value: &JsValue) -> Result<(Option<String>, Vec<Vec<u8>>), ClientError> {
+    if !has_binary(value, &mut Vec::new()) {
+        return Ok((to_json(value)?, Vec::new()));
+    }
+    let mut attachments = Vec::new();
+    let clone = deconstruct(value, &mut Vec::new(), &mut attachments)?;
+    Ok((to_json(&clone)?, attachments))
+}
+
+/// Whether `v` is binary data itself.
+fn is_binary(v: &JsValue) -> bool {
+    v.is_instance_of::<ArrayBuffer>() || ArrayBuffer::is_view(v)
+}
+
+/// Objects that turn themselves into JSON (`Date`, ...) are left to
+/// `JSON.stringify` and not searched.
+fn has_to_json(v: &JsValue) -> bool {
+    Reflect::get(v, &JsValue::from_str("toJSON")).is_ok_and(|f| f.is_function())
+}
+
+/// Whether `v` is one of the objects being walked (a cycle).
+fn is_ancestor(v: &JsValue, ancestors: &[JsValue]) -> bool {
+    ancestors.iter().any(|a| Object::is(a, v))
+}
+
+/// The children of an array or plain object, as `(key, value)`.
+fn children(v: &JsValue) -> Vec<(JsValue, JsValue)> {
+    if Array::is_array(v) {
+        return Array::from(v).iter().enumerate().map(|(i, item)| (JsValue::from_f64(i as f64), item)).collect();
+    }
+    match v.dyn_ref::<Object>() {
+        Some(obj) => Object::keys(obj)
+            .iter()
+            .map(|k| {
+                let item = Reflect::get(v, &k).unwrap_or(JsValue::UNDEFINED);
+                (k, item)
+            })
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// socket.io's `hasBinary`: binary data anywhere in `v`. `ancestors` are
+/// the containers on the way down, to stop at cycles.
+fn has_binary(v: &JsValue, ancestors: &mut Vec<JsValue>) -> bool {
+    if !v.is_object() || ancestors.len() > MAX_BINARY_DEPTH || is_ancestor(v, ancestors) {
+        return false;
+    }
+    if is_binary(v) {
+        return true;
+    }
+    if !Array::is_array(v) && has_to_json(v) {
+        return false;
+    }
+    ancestors.push(v.clone());
+    let found = children(v).iter().any(|(_, item)| has_binary(item, ancestors));
+    ancestors.pop();
+    found
+}
+
+/// A copy of `v` with every piece of binary data replaced by a placeholder
+/// and its bytes appended to `out`, depth first.
+fn deconstruct(v: &JsValue, ancestors: &mut Vec<JsValue>, out: &mut Vec<Vec<u8>>) -> Result<JsValue, ClientError> {
+    if !v.is_object() {
+        return Ok(v.clone());
+    }
+    if ancestors.len() > MAX_BINARY_DEPTH || is_ancestor(v, ancestors) {
+        return Err(ClientError::new(
+            ErrorCode::InvalidPayload,
+            format!("payload is cyclic or nested deeper than {MAX_BINARY_DEPTH} levels"),
+        ));
+    }
+    if is_binary(v) {
+        let placeholder = Object::new();
+        let _ = Reflect::set(&placeholder, &JsValue::from_str("_placeholder"), &JsValue::TRUE);
+        let _ = Reflect::set(&placeholder, &JsValue::from_str("num"), &JsValue::from_f64(out.len() as f64));
+        out.push(binary_bytes(v));
+        return Ok(placeholder.into());
+    }
+    let copy: JsValue = if Array::is_array(v) {
+        Array::new().into()
+    } else if has_to_json(v) {
+        return Ok(v.clone());
+    } else {
+        Object::new().into()
+    };
+    ancestors.push(v.clone());
+    for (key, item) in children(v) {
+        let item = deconstruct(&item, ancestors, out);
+        match item {
+            Ok(item) => {
+                let _ = Reflect::set(&copy, &key, &item);
+            }
+            Err(e) => {
+                ancestors.pop();
+                return Err(e);
+            }
+        }
+    }
+    ancestors.pop();
+    Ok(copy)
+}
+
+/// The bytes of an `ArrayBuffer` or of the window a typed array or
+/// `DataView` has on its buffer.
+fn binary_bytes(v: &JsValue) -> Vec<u8> {
+    if let Some(buf) = v.dyn_ref::<ArrayBuffer>() {
+        return Uint8Array::new(buf).to_vec();
+    }
+    let field = |name: &str| Reflect::get(v, &JsValue::from_str(name)).ok();
+    let number = |name: &str| field(name).and_then(|n| n.as_f64()).unwrap_or(0.0) as u32;
+    match field("buffer").and_then(|b| b.dyn_into::<ArrayBuffer>().ok()) {
+        Some(buf) => Uint8Array::new_with_byte_offset_and_length(&buf, number("byteOffset"), number("byteLength")).to_vec(),
+        None => Vec::new(),
+    }
+}
+
+/// A request's reply that carried binary data: its tree with each
+/// attachment as an `ArrayBuffer` where its placeholder was.
+pub(crate) fn reply(json: &str, attachments: Vec<Vec<u8>>, limits: &Limits) -> JsValue {
+    let payload = Payload { json: Cow::Borrowed(json), attachments };
+    match payload.into_value(limits) {
+        Ok(v) => to_js(&v),
+        // The core checked the placeholders; fall back to the text.
+        Err(_) => parse(json),
+    }
 }
 
 /// `JSON.parse(text)` of JSON the core already validated; `undefined` if it
@@ -92,7 +230,6 @@ impl Casts for JsValue {
     }
 
     fn dyn_into_error_message(&self) -> Option<String> {
-        use wasm_bindgen::JsCast;
         self.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| self.as_string())
     }
 }

@@ -173,10 +173,14 @@ impl Driver {
                     self.dispatch(&name, &json, form, attachments);
                 }
             }
-            Output::Settled { key, result } => {
+            Output::Settled { key, result, attachments } => {
                 let Some(pending) = self.waiting.take(key) else { return };
                 match result {
-                    Ok(json) => pending.settler.resolve(&convert::parse(&json)),
+                    Ok(json) if attachments.is_empty() => pending.settler.resolve(&convert::parse(&json)),
+                    Ok(json) => {
+                        let limits = self.core.borrow().config().limits;
+                        pending.settler.resolve(&convert::reply(&json, attachments, &limits));
+                    }
                     Err(e) => pending.settler.reject(&errors::from_client(&e)),
                 }
                 // The AbortSignal listener goes with `pending`.

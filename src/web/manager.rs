@@ -190,7 +190,9 @@ impl AgentManager {
     /// Sends `event` with `payload` (an object; `request_id` is added) and
     /// resolves with the reply: a Socket.IO ack, or a server event carrying
     /// the same `request_id`. Rejects with TIMEOUT, ABORTED, DISCONNECTED,
-    /// SERVER_ERROR, BUFFER_FULL, INVALID_PAYLOAD or CLOSED.
+    /// SERVER_ERROR, BUFFER_FULL, INVALID_PAYLOAD or CLOSED. Binary data in
+    /// the payload is sent as attachments; binary data in the reply arrives
+    /// as `ArrayBuffer`s.
     #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
     pub fn request(
         &self,
@@ -211,13 +213,20 @@ impl AgentManager {
         if opts.signal.as_ref().is_some_and(|s| s.aborted()) {
             return Err(throw(&ClientError::new(ErrorCode::Aborted, "the request was aborted")));
         }
-        let json = convert::to_json(payload).map_err(|e| throw(&e))?.unwrap_or_else(|| "{}".to_owned());
+        let (json, attachments) = convert::to_wire(payload).map_err(|e| throw(&e))?;
+        let json = json.unwrap_or_else(|| "{}".to_owned());
         let (promise, settler) = Settler::new().ok_or_else(|| throw(&closed()))?;
         let key = self
             .driver
             .core
             .borrow_mut()
-            .request(glue::now_ms(), event, &json, RequestOptions { timeout_ms: opts.timeout_ms, retry: opts.retry })
+            .request_binary(
+                glue::now_ms(),
+                event,
+                &json,
+                attachments,
+                RequestOptions { timeout_ms: opts.timeout_ms, retry: opts.retry },
+            )
             .map_err(|e| throw(&e))?;
         let abort = opts.signal.map(|s| AbortHook::new(s, key, self.driver.weak()));
         self.driver.waiting.insert(key, Pending { settler, abort });
@@ -227,7 +236,9 @@ impl AgentManager {
 
     /// Fire and forget. While not connected a non-volatile emit waits in the
     /// outgoing buffer (throws BUFFER_FULL when it is full) and is sent once
-    /// after reconnect; a volatile one is dropped.
+    /// after reconnect; a volatile one is dropped. Binary data anywhere in
+    /// `payload` (`ArrayBuffer`, typed arrays, `DataView`) goes out as
+    /// Socket.IO attachments, as socket.io-client sends it.
     pub fn emit(
         &self,
         event: &str,
@@ -235,8 +246,8 @@ impl AgentManager {
         options: Option<JsValue>,
     ) -> Result<(), JsValue> {
         let volatile = options::emit_volatile(&options.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
-        let json = convert::to_json(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
-        let result = self.driver.core.borrow_mut().emit(event, json.as_deref(), volatile);
+        let (json, attachments) = convert::to_wire(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
+        let result = self.driver.core.borrow_mut().emit_binary(event, json.as_deref(), attachments, volatile);
         self.driver.pump();
         result.map_err(|e| throw(&e))
     }

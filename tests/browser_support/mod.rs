@@ -117,3 +117,65 @@ pub async fn rejection(p: Promise) -> JsValue {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
 }
+
+/// `fetch(url, {method})` and the response's JSON (for the test servers'
+/// HTTP control endpoints).
+pub async fn fetch_json(method: &str, url: &str) -> JsValue {
+    let f = Function::new_with_args("method, url", "return fetch(url, { method }).then((r) => r.json())");
+    let p: Promise = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(method), &JsValue::from_str(url)).unwrap().into();
+    JsFuture::from(p).await.unwrap()
+}
+
+/// `window.dispatchEvent(new Event(name))`, e.g. `offline` / `online`.
+pub fn dispatch_window_event(name: &str) {
+    let f = Function::new_with_args("name", "window.dispatchEvent(new Event(name))");
+    f.call1(&JsValue::UNDEFINED, &JsValue::from_str(name)).unwrap();
+}
+
+/// Evaluates a JS expression (for building typed arrays and the like).
+pub fn js_expr(expr: &str) -> JsValue {
+    Function::new_no_args(&format!("return ({expr});")).call0(&JsValue::UNDEFINED).unwrap()
+}
+
+/// The bytes of an `ArrayBuffer`; panics on anything else.
+pub fn buffer_bytes(v: &JsValue) -> Vec<u8> {
+    let buf = v.dyn_ref::<js_sys::ArrayBuffer>().unwrap_or_else(|| panic!("not an ArrayBuffer: {}", stringify(v)));
+    js_sys::Uint8Array::new(buf).to_vec()
+}
+
+/// A JS callback keeping every call's arguments as JS values (for payloads
+/// JSON cannot show, such as ArrayBuffers).
+pub struct Collector {
+    pub calls: Rc<RefCell<Vec<Array>>>,
+    pub closure: Closure<dyn FnMut(JsValue, JsValue, JsValue)>,
+}
+
+impl Collector {
+    pub fn new() -> Collector {
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let c = calls.clone();
+        let closure = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c2: JsValue| {
+            let args = Array::new();
+            for v in [a, b, c2] {
+                if !v.is_undefined() {
+                    args.push(&v);
+                }
+            }
+            c.borrow_mut().push(args);
+        });
+        Collector { calls, closure }
+    }
+
+    pub fn f(&self) -> Function {
+        self.closure.as_ref().unchecked_ref::<Function>().clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.calls.borrow().len()
+    }
+
+    /// Argument `arg` of call `call`.
+    pub fn arg(&self, call: usize, arg: u32) -> JsValue {
+        self.calls.borrow()[call].get(arg)
+    }
+}

@@ -127,6 +127,14 @@ fn browser() -> Result {
         c.arg("tests/servers/node_sio.mjs").env("SIO_PORT", NODE_SIO_PORT.to_string());
         c
     })?;
+    let _chaos = TestServer::start("node chaos (restartable socket.io, silent Engine.IO)", NODE_CHAOS_CONTROL_PORT, {
+        let mut c = cmd("node");
+        c.arg("tests/servers/node_chaos.mjs")
+            .env("CHAOS_CONTROL_PORT", NODE_CHAOS_CONTROL_PORT.to_string())
+            .env("CHAOS_SIO_PORT", NODE_CHAOS_SIO_PORT.to_string())
+            .env("CHAOS_SILENT_PORT", NODE_CHAOS_SILENT_PORT.to_string());
+        c
+    })?;
     let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
         let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
         c.args(["tests/servers/frinny_backend.py", "--lifetime", "600", "--port"])
@@ -146,6 +154,13 @@ fn browser() -> Result {
 
 /// Where tests/servers/node_sio.mjs listens; tests/browser_agent.rs dials it.
 const NODE_SIO_PORT: u16 = 38471;
+/// tests/servers/node_chaos.mjs: its HTTP control endpoint (it listens last,
+/// so once it accepts the other two do), the socket.io server it kills and
+/// restarts, and the Engine.IO server that stops pinging. tests/browser_agent.rs
+/// dials all three.
+const NODE_CHAOS_CONTROL_PORT: u16 = 38474;
+const NODE_CHAOS_SIO_PORT: u16 = 38475;
+const NODE_CHAOS_SILENT_PORT: u16 = 38476;
 /// Where tests/servers/frinny_backend.py listens; tests/browser_interop.rs dials it.
 const PYTHON_FRINNY_PORT: u16 = 38472;
 /// Where tests/servers/json_server.mjs listens; tests/browser_interop.rs dials it.

@@ -1,0 +1,136 @@
+// The event handlers of the Node socket.io test servers, shared by
+// node_sio.mjs (the long-lived server) and node_chaos.mjs (the one that is
+// killed and restarted). `records` outlives any one io server, so arrivals
+// are counted across restarts.
+//
+// Namespaces and events:
+//   /          connection_established on connect (Frinny contract)
+//     echo(payload, ack)        acks the payload back
+//     slow_echo(payload, ack)   acks the payload back after payload.delayMs
+//     query(payload)            Frinny style: replies with query_response
+//                               {request_id, content} to the client's room;
+//                               content 'fail' -> error {error, request_id};
+//                               content 'silent' -> no reply at all
+//     trigger({event, args, count})  the server emits `event` with `args`
+//                               `count` times, then `trigger_done`
+//     kick()                    the server disconnects the socket
+//     drop_link()               the server closes the transport (lost link)
+//     record({key})             counts arrivals per key
+//     count({key}, ack)         acks {count} for key
+//     broadcast({event, payload}, ack)  fans event out to everyone, acks {ok}
+//     error_no_id()             emits error {message} without request_id
+//     binary_echo(payload, ack) acks {echo: payload, seen} where `seen` lists
+//                               every Buffer the server got as {path, hex}
+//     binary_push({bytes, count})  emits `binary_data` {index, data, parts}
+//                               `count` times (data = Buffer of `bytes`,
+//                               parts = [Buffer [index], Uint8Array [255-index]])
+//     binary_query(payload)     replies binary_query_response
+//                               {request_id, data: Buffer of payload.bytes}
+//   /admin     admin_hello {nsp} on connect; echo(payload, ack)
+//   /guarded   middleware refuses unless auth.token === 'secret'
+
+/** Every Buffer / typed array in `v`, as {path, hex}, depth first. */
+export function binaries(v, path = '$', out = []) {
+  if (Buffer.isBuffer(v) || ArrayBuffer.isView(v)) {
+    out.push({ path, hex: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') });
+  } else if (v instanceof ArrayBuffer) {
+    out.push({ path, hex: Buffer.from(v).toString('hex') });
+  } else if (Array.isArray(v)) {
+    v.forEach((item, i) => binaries(item, `${path}[${i}]`, out));
+  } else if (v && typeof v === 'object') {
+    for (const [k, item] of Object.entries(v)) binaries(item, `${path}.${k}`, out);
+  }
+  return out;
+}
+
+export function attach(io, records) {
+  io.on('connection', (socket) => {
+    const userId = socket.handshake.query.userId || 'anonymous';
+    socket.join(String(userId));
+    socket.emit('connection_established', {
+      status: 'connected', userId, sid: socket.id, timestamp: Date.now(),
+    });
+
+    socket.on('echo', (payload, ack) => {
+      if (typeof ack === 'function') ack(payload);
+    });
+
+    socket.on('slow_echo', (payload, ack) => {
+      const delay = Number((payload && payload.delayMs) || 500);
+      setTimeout(() => { if (typeof ack === 'function') ack(payload); }, delay);
+    });
+
+    socket.on('query', (payload) => {
+      const id = payload && payload.request_id;
+      const content = payload && payload.content;
+      if (content === 'silent') return;
+      if (content === 'fail') {
+        socket.emit('error', { error: 'the backend failed', request_id: id, timestamp: Date.now() });
+        return;
+      }
+      io.to(String(userId)).emit('query_response', { request_id: id, content: `reply to ${content}` });
+    });
+
+    socket.on('trigger', ({ event, args = [], count = 1 } = {}) => {
+      for (let i = 0; i < count; i++) socket.emit(event, ...args);
+      socket.emit('trigger_done', { count });
+    });
+
+    socket.on('kick', () => socket.disconnect(true));
+
+    // Closes the transport under the client (no Socket.IO DISCONNECT): to the
+    // client a lost link, which it must reconnect.
+    socket.on('drop_link', () => socket.conn.close());
+
+    socket.on('record', (payload) => {
+      const key = payload && payload.key;
+      records.set(key, (records.get(key) || 0) + 1);
+    });
+
+    socket.on('count', (payload, ack) => {
+      if (typeof ack === 'function') ack({ count: records.get(payload && payload.key) || 0 });
+    });
+
+    socket.on('broadcast', (payload, ack) => {
+      if (payload && typeof payload.event === 'string') io.emit(payload.event, payload.payload);
+      if (typeof ack === 'function') ack({ ok: true });
+    });
+
+    socket.on('error_no_id', () => {
+      socket.emit('error', { message: 'something went wrong', timestamp: Date.now() });
+    });
+
+    socket.on('binary_echo', (payload, ack) => {
+      if (typeof ack === 'function') ack({ echo: payload, seen: binaries(payload) });
+    });
+
+    socket.on('binary_push', ({ bytes = [], count = 1 } = {}) => {
+      for (let i = 0; i < count; i++) {
+        socket.emit('binary_data', {
+          index: i,
+          data: Buffer.from(bytes),
+          parts: [Buffer.from([i]), new Uint8Array([255 - i])],
+        });
+      }
+    });
+
+    socket.on('binary_query', (payload) => {
+      const id = payload && payload.request_id;
+      socket.emit('binary_query_response', { request_id: id, data: Buffer.from((payload && payload.bytes) || []) });
+    });
+  });
+
+  io.of('/admin').on('connection', (socket) => {
+    socket.emit('admin_hello', { nsp: '/admin' });
+    socket.on('echo', (payload, ack) => {
+      if (typeof ack === 'function') ack({ nsp: '/admin', payload });
+    });
+  });
+
+  const guarded = io.of('/guarded');
+  guarded.use((socket, next) => {
+    if (socket.handshake.auth && socket.handshake.auth.token === 'secret') next();
+    else next(new Error('not authorized'));
+  });
+  guarded.on('connection', (socket) => socket.emit('welcome', { ok: true }));
+}
