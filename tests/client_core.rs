@@ -357,6 +357,26 @@ fn error_event_with_request_id_rejects_with_server_error() {
 }
 
 #[test]
+fn a_server_error_keeps_the_servers_own_code() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.c.on_text(
+        h.now,
+        &format!(r#"42["error",{{"request_id":"{rid}","code":"RATE_LIMITED","message":"slow down","retryAfterMs":250}}]"#),
+    );
+    let settled = std::iter::from_fn(|| h.c.poll_output()).find_map(|o| match o {
+        Output::Settled { key, result, .. } if key == k => Some(result),
+        _ => None,
+    });
+    let err = settled.expect("settled").unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServerError);
+    assert_eq!(err.message, "slow down");
+    assert_eq!(err.server_code.as_deref(), Some("RATE_LIMITED"));
+}
+
+#[test]
 fn error_event_without_request_id_goes_to_on_error_only() {
     let mut h = Harness::default();
     h.connect();

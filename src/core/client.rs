@@ -1018,16 +1018,17 @@ impl Client {
         };
         match (owner, name) {
             (Some((key, arg, _)), "error") => {
-                let msg = error_text(&arg);
                 self.metrics.count_error(ErrorCode::ServerError.as_str());
-                self.settle(key, Err(ClientError::new(ErrorCode::ServerError, msg)));
+                self.settle(key, Err(ClientError::from_server_payload(&arg)));
             }
             (Some((key, arg, bin)), _) => self.settle_with(key, Ok(arg), bin),
             (None, "error") => {
                 let arg = if first == usize::MAX { Some(json.clone()) } else { first_arg(&json, first) };
-                let msg = arg.map(|a| error_text(&a)).unwrap_or_else(|| "server error".into());
+                let err = arg
+                    .map(|a| ClientError::from_server_payload(&a))
+                    .unwrap_or_else(|| ClientError::new(ErrorCode::ServerError, "server error"));
                 self.metrics.count_error(ErrorCode::ServerError.as_str());
-                self.out.push_back(Output::Error(ClientError::new(ErrorCode::ServerError, msg)));
+                self.out.push_back(Output::Error(err));
             }
             (None, _) => {}
         }
@@ -1124,26 +1125,7 @@ fn reply_request_id(arg: &str) -> Option<String> {
     serde_json::from_str::<String>(raw).ok().or_else(|| Some(raw.to_owned()))
 }
 
-/// The text of an `error` event: its `error` field, else `message`, else the
-/// whole payload (the backend sends `error`, the old client read `message`).
-fn error_text(arg: &str) -> String {
-    #[derive(serde::Deserialize)]
-    struct ErrorPayload {
-        error: Option<serde_json::Value>,
-        message: Option<serde_json::Value>,
-    }
-    let text = |v: serde_json::Value| match v {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    };
-    match serde_json::from_str::<ErrorPayload>(arg) {
-        Ok(ErrorPayload { error: Some(e), .. }) => text(e),
-        Ok(ErrorPayload { message: Some(m), .. }) => text(m),
-        _ => serde_json::from_str::<String>(arg).unwrap_or_else(|_| arg.to_owned()),
-    }
-}
-
 /// CONNECT_ERROR data is `{"message": ...}` (v5) or a bare string (v4 servers).
 fn connect_error_message(data: &str) -> String {
-    error_text(data)
+    ClientError::from_server_payload(data).message
 }

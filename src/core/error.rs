@@ -68,18 +68,55 @@ pub struct ClientError {
     pub message: String,
     /// For protocol errors, the decoder's own code (e.g. `INVALID_JSON`).
     pub detail: Option<&'static str>,
+    /// For SERVER_ERROR, the server's own `code` field when it sent one
+    /// (e.g. `RATE_LIMITED`, `FORBIDDEN`), so callers can react to it.
+    pub server_code: Option<String>,
 }
 
 impl ClientError {
     /// An error with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ClientError { code, message: message.into(), detail: None }
+        ClientError { code, message: message.into(), detail: None, server_code: None }
+    }
+
+    /// A SERVER_ERROR built from the payload of a server `error` event (or
+    /// CONNECT_ERROR): its text from `error`, else `message`, else the whole
+    /// payload; its `code` kept as `server_code`.
+    ///
+    /// ```
+    /// use frinny_agent::core::ClientError;
+    /// let e = ClientError::from_server_payload(r#"{"code":"RATE_LIMITED","message":"slow down","retryAfterMs":500}"#);
+    /// assert_eq!((e.message.as_str(), e.server_code.as_deref()), ("slow down", Some("RATE_LIMITED")));
+    /// assert_eq!(ClientError::from_server_payload(r#""bare text""#).message, "bare text");
+    /// ```
+    pub fn from_server_payload(payload: &str) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Fields {
+            error: Option<serde_json::Value>,
+            message: Option<serde_json::Value>,
+            code: Option<String>,
+        }
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        match serde_json::from_str::<Fields>(payload) {
+            Ok(f) => {
+                // The backend sends `error`, the old client read `message`.
+                let message = f.error.map(text).or_else(|| f.message.map(text)).unwrap_or_else(|| payload.to_owned());
+                ClientError { code: ErrorCode::ServerError, message, detail: None, server_code: f.code }
+            }
+            Err(_) => ClientError::new(
+                ErrorCode::ServerError,
+                serde_json::from_str::<String>(payload).unwrap_or_else(|_| payload.to_owned()),
+            ),
+        }
     }
 }
 
 impl From<DecodeError> for ClientError {
     fn from(e: DecodeError) -> Self {
-        ClientError { code: ErrorCode::ProtocolError, message: e.to_string(), detail: Some(e.code()) }
+        ClientError { code: ErrorCode::ProtocolError, message: e.to_string(), detail: Some(e.code()), server_code: None }
     }
 }
 

@@ -15,11 +15,15 @@ pub(crate) fn js_error(code: &str, message: &str) -> JsValue {
 }
 
 /// The JS form of a core error; protocol errors also carry the decoder's
-/// own code as `detail` (e.g. `INVALID_JSON`).
+/// own code as `detail` (e.g. `INVALID_JSON`), server errors the server's
+/// own code as `serverCode` (e.g. `RATE_LIMITED`).
 pub(crate) fn from_client(e: &ClientError) -> JsValue {
     let err = js_error(e.code.as_str(), &e.message);
     if let Some(detail) = e.detail {
         set(&err, "detail", &JsValue::from_str(detail));
+    }
+    if let Some(server_code) = &e.server_code {
+        set(&err, "serverCode", &JsValue::from_str(server_code));
     }
     err
 }

@@ -66,6 +66,8 @@ export interface AgentError extends Error {
     | 'CALLBACK_ERROR' | string;
   /** For PROTOCOL_ERROR: the decoder's own code. */
   detail?: string;
+  /** For SERVER_ERROR: the server's own code, when it sent one (e.g. 'RATE_LIMITED'). */
+  serverCode?: string;
   /** For CALLBACK_ERROR: the event whose subscriber threw. */
   event?: string;
   /** For CALLBACK_ERROR: what it threw. */
