@@ -15,8 +15,9 @@ use super::listeners::{Kind, Listeners};
 use super::network::Network;
 use super::requests::{Pending, Waiting};
 use super::socket::Socket;
+use super::sync::StateSync;
 use super::timer::Timer;
-use crate::core::{ArgsForm, Client, Config, Output, RequestKey};
+use crate::core::{ArgsForm, Client, Config, Output, RequestKey, State};
 use js_sys::{Array, Function};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -32,6 +33,8 @@ pub(crate) struct Driver {
     pub listeners: Listeners,
     /// Promises waiting for the core.
     pub waiting: Waiting,
+    /// Synced state scopes and the Promises waiting on them.
+    pub sync: StateSync,
     socket: RefCell<Option<Socket>>,
     /// Generation of the current socket; events of older ones are ignored.
     generation: Cell<u64>,
@@ -52,6 +55,7 @@ impl Driver {
             core: RefCell::new(Client::new(cfg, seed)),
             listeners: Listeners::default(),
             waiting: Waiting::default(),
+            sync: StateSync::new(format!("{:08x}", (seed >> 32) as u32)),
             socket: RefCell::new(None),
             generation: Cell::new(0),
             timer: RefCell::new(Some(Timer::new(this.clone()))),
@@ -69,6 +73,11 @@ impl Driver {
     /// A `Weak` to this driver, for closures.
     pub(crate) fn weak(&self) -> Weak<Driver> {
         self.this.clone()
+    }
+
+    /// True while the manager is being freed: no listener may be called.
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet.get()
     }
 
     /// True once the manager has ended and let go of everything.
@@ -167,13 +176,20 @@ impl Driver {
                     let args = Array::of2(&JsValue::from_str(state.as_str()), &JsValue::from_str(&reason));
                     self.call_all(Kind::State, "stateChange", &args);
                 }
+                self.sync_link(state == State::Connected);
             }
             Output::Event { name, json, form, attachments } => {
+                if name == crate::catalogue::names::STATE_PATCH {
+                    self.sync_patch(&json, form);
+                }
                 if !self.quiet.get() {
                     self.dispatch(&name, &json, form, attachments);
                 }
             }
             Output::Settled { key, result, attachments } => {
+                if self.sync.owns(key) {
+                    return self.sync_settled(key, result);
+                }
                 let Some(pending) = self.waiting.take(key) else { return };
                 match result {
                     Ok(json) if attachments.is_empty() => pending.settler.resolve(&convert::parse(&json)),
@@ -261,7 +277,7 @@ impl Driver {
     }
 
     /// Calls one callback; if it throws, `onError` listeners hear of it.
-    fn call_one(&self, callback: &Function, args: &Array, what: &str) {
+    pub(crate) fn call_one(&self, callback: &Function, args: &Array, what: &str) {
         if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, args) {
             self.core.borrow_mut().metrics_mut().count_error(errors::CALLBACK_ERROR);
             self.report_error(&errors::callback_error(what, &thrown));
@@ -319,12 +335,15 @@ impl Driver {
         for settler in connects {
             settler.reject(&closed);
         }
+        for settler in self.sync.drain() {
+            settler.reject(&closed);
+        }
         self.listeners.clear();
     }
 
     /// Promises and listeners still held (for leak checks).
     pub(crate) fn held(&self) -> usize {
-        self.listeners.held() + self.waiting.len()
+        self.listeners.held() + self.waiting.len() + self.sync.len()
     }
 }
 

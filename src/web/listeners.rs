@@ -24,7 +24,13 @@ pub(crate) enum Kind {
     State,
     /// `onError`.
     Error,
+    /// `subscribeState(scope, cb)`, named by the scope.
+    Doc,
+    /// `onConflict(scope, fn)`, named by the scope.
+    Conflict,
 }
+
+const KINDS: [Kind; 5] = [Kind::Event, Kind::State, Kind::Error, Kind::Doc, Kind::Conflict];
 
 /// What the shell keeps per subscription beside the registry.
 struct Entry {
@@ -43,6 +49,8 @@ pub(crate) struct Listeners {
     events: RefCell<Registry<Function>>,
     states: RefCell<Registry<Function>>,
     errors: RefCell<Registry<Function>>,
+    docs: RefCell<Registry<Function>>,
+    conflicts: RefCell<Registry<Function>>,
     /// The shell's own index: `Registry::unsubscribe_where` does not say
     /// which ids it removed, and each id owns a closure to release.
     entries: RefCell<HashMap<(Kind, SubId), Entry>>,
@@ -65,6 +73,8 @@ impl Listeners {
             Kind::Event => &self.events,
             Kind::State => &self.states,
             Kind::Error => &self.errors,
+            Kind::Doc => &self.docs,
+            Kind::Conflict => &self.conflicts,
         }
     }
 
@@ -151,15 +161,13 @@ impl Listeners {
 
     /// JS callbacks and closures held, all kinds together.
     pub(crate) fn held(&self) -> usize {
-        self.entries.borrow().len() + self.events.borrow().len() + self.states.borrow().len() + self.errors.borrow().len()
+        self.entries.borrow().len() + KINDS.iter().map(|k| self.registry(*k).borrow().len()).sum::<usize>()
     }
 
     /// Drops everything (the manager is ending).
     pub(crate) fn clear(&self) {
-        let a = self.events.borrow_mut().clear();
-        let b = self.states.borrow_mut().clear();
-        let c = self.errors.borrow_mut().clear();
+        let callbacks: Vec<Vec<Function>> = KINDS.iter().map(|k| self.registry(*k).borrow_mut().clear()).collect();
         let entries: Vec<Entry> = self.entries.borrow_mut().drain().map(|(_, e)| e).collect();
-        drop((a, b, c, entries));
+        drop((callbacks, entries));
     }
 }

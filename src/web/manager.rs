@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 /// frames), as a drop-in for the old hand-written JS class.
 #[wasm_bindgen]
 pub struct AgentManager {
-    driver: Rc<Driver>,
+    pub(super) driver: Rc<Driver>,
 }
 
 fn throw(e: &ClientError) -> JsValue {
@@ -120,7 +120,7 @@ impl AgentManager {
         self.driver.held()
     }
 
-    fn add(&self, kind: Kind, mode: Mode<'_>, callback: Function) -> Result<Function, JsValue> {
+    pub(super) fn add(&self, kind: Kind, mode: Mode<'_>, callback: Function) -> Result<Function, JsValue> {
         if self.driver.is_released() {
             return Err(throw(&closed()));
         }

@@ -5,6 +5,8 @@
 //!
 //! - [`manager`]: the exported JS class `AgentManager` (the JS surface).
 //! - [`frinny`]: Frinny helpers (`sendQuery`, `notifyLevelUp`, ...).
+//! - [`state`]: state synchronisation (`syncState`, `updateState`, ...).
+//! - [`sync`]: the shell around the sans-IO `SyncStore`.
 //! - [`driver`]: the shared state behind it and the output pump.
 //! - [`options`]: the constructor's options object.
 //! - [`socket`]: one browser WebSocket and its event handlers.
@@ -37,6 +39,8 @@ mod network;
 mod options;
 mod requests;
 mod socket;
+mod state;
+mod sync;
 mod timer;
 mod types;
 

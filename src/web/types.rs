@@ -60,6 +60,17 @@ export interface EmitOptions {
 }
 
 /** Every rejection and `onError` report is an Error with a stable code. */
+/** What changed a synced document: the second argument of `subscribeState` callbacks. */
+export interface DocChange {
+  type: 'snapshot' | 'patch' | 'optimistic' | 'rollback' | 'conflict';
+  /** The server version it brought (snapshot, patch, conflict). */
+  version?: number;
+  /** The local update concerned (optimistic, rollback, conflict). */
+  updateId?: number;
+  /** The merge patch applied (patch, optimistic). */
+  patch?: object;
+}
+
 export interface AgentError extends Error {
   code: 'TIMEOUT' | 'DISCONNECTED' | 'CONNECT_REFUSED' | 'BUFFER_FULL' | 'ABORTED' | 'SERVER_ERROR'
     | 'INVALID_PAYLOAD' | 'INVALID_OPTIONS' | 'PROTOCOL_ERROR' | 'RECONNECT_FAILED' | 'CLOSED'

@@ -179,3 +179,15 @@ impl Collector {
         self.calls.borrow()[call].get(arg)
     }
 }
+
+/// `POST url` with a JSON body and a bearer token; resolves with
+/// `{status, body}` (body parsed as JSON).
+pub async fn post_json(url: &str, bearer: &str, body: &str) -> JsValue {
+    let f = Function::new_with_args(
+        "url, bearer, body",
+        "return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', \
+         authorization: `Bearer ${bearer}` }, body }).then(async (r) => ({ status: r.status, body: await r.json() }))",
+    );
+    let p: Promise = f.call3(&JsValue::UNDEFINED, &url.into(), &bearer.into(), &body.into()).unwrap().into();
+    JsFuture::from(p).await.unwrap()
+}

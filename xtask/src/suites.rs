@@ -135,6 +135,13 @@ fn browser() -> Result {
             .env("CHAOS_SILENT_PORT", NODE_CHAOS_SILENT_PORT.to_string());
         c
     })?;
+    run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
+    let _reference = TestServer::start("reference (frinny-server --dev)", REFERENCE_PORT, {
+        let mut c = cmd(&util::root().join("target").join("debug").join("frinny-server").to_string_lossy());
+        c.args(["--dev", "--demo-delay-ms", "0", "--log", "warn", "--admin-token", REFERENCE_ADMIN_TOKEN, "--port"])
+            .arg(REFERENCE_PORT.to_string());
+        c
+    })?;
     let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
         let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
         c.args(["tests/servers/frinny_backend.py", "--lifetime", "600", "--port"])
@@ -161,6 +168,10 @@ const NODE_SIO_PORT: u16 = 38471;
 const NODE_CHAOS_CONTROL_PORT: u16 = 38474;
 const NODE_CHAOS_SIO_PORT: u16 = 38475;
 const NODE_CHAOS_SILENT_PORT: u16 = 38476;
+/// Where the reference server listens for tests/browser_sync.rs, and the
+/// admin token those tests use for `POST /state/update`.
+const REFERENCE_PORT: u16 = 38477;
+const REFERENCE_ADMIN_TOKEN: &str = "browser-tests-admin";
 /// Where tests/servers/frinny_backend.py listens; tests/browser_interop.rs dials it.
 const PYTHON_FRINNY_PORT: u16 = 38472;
 /// Where tests/servers/json_server.mjs listens; tests/browser_interop.rs dials it.

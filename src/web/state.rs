@@ -1,0 +1,85 @@
+//! The state-synchronisation methods of `AgentManager`: versioned shared
+//! documents per scope (`world`, `combat:<id>`, `user:<id>`), kept in step
+//! with the server, with optimistic updates and conflict resolution.
+//!
+//! ```js
+//! const world = await agent.syncState('world');
+//! const off = agent.subscribeState('world', (doc, change) => render(doc, change.type));
+//! agent.onConflict('world', (local, server) => ({ notes: mergeNotes(local, server) }));
+//! await agent.updateState('world', { weather: 'rain' }, { optimistic: true });
+//! ```
+
+use super::listeners::{Kind, Mode};
+use super::manager::AgentManager;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+impl AgentManager {
+    /// Starts following `scope` (if not already) and resolves with its
+    /// document once it is in step with the server. After a reconnect the
+    /// scope resumes from its last version by itself.
+    #[wasm_bindgen(js_name = syncState, unchecked_return_type = "Promise<any>")]
+    pub fn sync_state(&self, scope: &str) -> Promise {
+        self.driver.sync_state(scope).unwrap_or_else(|e| Promise::reject(&e))
+    }
+
+    /// The document of `scope` as this client sees it now (optimistic
+    /// updates included), or `undefined` if it is not synced.
+    #[wasm_bindgen(js_name = getState)]
+    pub fn get_state(&self, scope: &str) -> Result<JsValue, JsValue> {
+        self.driver.sync.doc(scope)
+    }
+
+    /// Calls `callback(doc, change)` whenever the document of `scope`
+    /// changes (`change.type`: `snapshot`, `patch`, `optimistic`,
+    /// `rollback`, `conflict`). Starts syncing the scope if needed. Returns
+    /// the unsubscribe function.
+    #[wasm_bindgen(js_name = subscribeState, unchecked_return_type = "() => void")]
+    pub fn subscribe_state(
+        &self,
+        scope: &str,
+        #[wasm_bindgen(unchecked_param_type = "(doc: any, change: DocChange) => void")] callback: Function,
+    ) -> Result<Function, JsValue> {
+        let off = self.add(Kind::Doc, Mode::Named(scope), callback)?;
+        self.driver.watch_state(scope)?;
+        Ok(off)
+    }
+
+    /// Stops following `scope`; waiting `syncState` calls reject with
+    /// UNSUBSCRIBED.
+    #[wasm_bindgen(js_name = unsyncState)]
+    pub fn unsync_state(&self, scope: &str) -> Result<(), JsValue> {
+        self.driver.unsync_state(scope)
+    }
+
+    /// Applies the merge patch `patch` to `scope` on the server
+    /// (compare-and-set against the version this client holds) and resolves
+    /// with `{version}`. With `{optimistic: true}` the change is visible at
+    /// once and rolled back if refused. On a conflict the scope's
+    /// `onConflict` resolver may return a patch to re-submit; without one
+    /// the server wins and the Promise rejects with CONFLICT.
+    #[wasm_bindgen(js_name = updateState, unchecked_return_type = "Promise<{ version: number }>")]
+    pub fn update_state(&self, scope: &str, patch: JsValue, options: Option<JsValue>) -> Promise {
+        let optimistic = options
+            .and_then(|o| Reflect::get(&o, &JsValue::from_str("optimistic")).ok())
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        self.driver.update_state(scope, &patch, optimistic).unwrap_or_else(|e| Promise::reject(&e))
+    }
+
+    /// Sets the conflict resolver of `scope`: `resolver(local, server)`
+    /// gets this client's intended document and the server's, and may
+    /// return a merge patch to re-submit against the server's version (or
+    /// nothing: the server wins). The latest resolver set is used. Returns
+    /// the function that removes it.
+    #[wasm_bindgen(js_name = onConflict, unchecked_return_type = "() => void")]
+    pub fn on_conflict(
+        &self,
+        scope: &str,
+        #[wasm_bindgen(unchecked_param_type = "(local: any, server: any) => object | undefined | null")]
+        resolver: Function,
+    ) -> Result<Function, JsValue> {
+        self.add(Kind::Conflict, Mode::Named(scope), resolver)
+    }
+}
