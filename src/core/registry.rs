@@ -16,7 +16,7 @@
 //! r.subscribe_all("log");
 //! let mut called = Vec::new();
 //! for id in r.targets("typing_status") {
-//!     if let Some(cb) = r.take_live(id) { called.push(cb); }
+//!     if let Some((cb, _ended)) = r.take_live(id) { called.push(cb); }
 //! }
 //! assert_eq!(called, ["a", "log"]);
 //! r.unsubscribe(a);
@@ -103,8 +103,9 @@ impl<C: Clone> Registry<C> {
     }
 
     /// Removes every subscription to `name` whose callback `matches`
-    /// (the JS `unsubscribe(name, cb)`); returns how many went.
-    pub fn unsubscribe_where(&mut self, name: &str, matches: impl Fn(&C) -> bool) -> usize {
+    /// (the JS `unsubscribe(name, cb)`); returns the ids that went, so the
+    /// caller can release what it keeps per subscription.
+    pub fn unsubscribe_where(&mut self, name: &str, matches: impl Fn(&C) -> bool) -> Vec<SubId> {
         let ids: Vec<SubId> = self
             .by_name
             .get(name)
@@ -115,7 +116,7 @@ impl<C: Clone> Registry<C> {
                     .collect()
             })
             .unwrap_or_default();
-        ids.iter().filter(|id| self.unsubscribe(**id)).count()
+        ids.into_iter().filter(|id| self.unsubscribe(*id)).collect()
     }
 
     /// Who should see a `name` event now: its subscribers in order, then the
@@ -131,15 +132,17 @@ impl<C: Clone> Registry<C> {
         !self.all.is_empty() || self.by_name.contains_key(name)
     }
 
-    /// The callback of `id` if it is still subscribed; a `once` subscription
-    /// is removed as it is taken, so it fires exactly once.
-    pub fn take_live(&mut self, id: SubId) -> Option<C> {
+    /// The callback of `id` if it is still subscribed, and whether the
+    /// subscription ended with this call: a `once` subscription is removed
+    /// as it is taken, so it fires exactly once.
+    pub fn take_live(&mut self, id: SubId) -> Option<(C, bool)> {
         let entry = self.entries.get(&id)?;
         let callback = entry.callback.clone();
-        if entry.once {
+        let ended = entry.once;
+        if ended {
             self.unsubscribe(id);
         }
-        Some(callback)
+        Some((callback, ended))
     }
 
     /// True if the catch-all subscription `id` is still live.
@@ -175,7 +178,7 @@ mod tests {
     fn fire(r: &mut Registry<&'static str>, name: &str) -> Vec<&'static str> {
         let mut out = Vec::new();
         for id in r.targets(name) {
-            if let Some(cb) = r.take_live(id) {
+            if let Some((cb, _)) = r.take_live(id) {
                 out.push(cb);
             }
         }
@@ -196,6 +199,9 @@ mod tests {
     #[test]
     fn once_fires_once() {
         let mut r = Registry::new();
+        let first = r.once("e", "first");
+        assert_eq!(r.take_live(first), Some(("first", true)), "taking a once subscription ends it");
+        assert_eq!(r.take_live(first), None);
         r.once("e", "o");
         r.subscribe("e", "s");
         assert_eq!(fire(&mut r, "e"), ["o", "s"]);
@@ -208,7 +214,7 @@ mod tests {
         let _a = r.subscribe("e", "a");
         let b = r.subscribe("e", "b");
         let targets = r.targets("e");
-        assert_eq!(r.take_live(targets[0]), Some("a"));
+        assert_eq!(r.take_live(targets[0]), Some(("a", false)));
         // "a"'s callback unsubscribes "b".
         assert!(r.unsubscribe(b));
         assert_eq!(r.take_live(targets[1]), None);
@@ -222,7 +228,7 @@ mod tests {
         r.subscribe("e", "b");
         r.subscribe("e", "a");
         r.subscribe("f", "a");
-        assert_eq!(r.unsubscribe_where("e", |c| *c == "a"), 2);
+        assert_eq!(r.unsubscribe_where("e", |c| *c == "a").len(), 2);
         assert_eq!(fire(&mut r, "e"), ["b"]);
         assert_eq!(fire(&mut r, "f"), ["a"]);
     }

@@ -32,18 +32,11 @@ pub(crate) enum Kind {
 
 const KINDS: [Kind; 5] = [Kind::Event, Kind::State, Kind::Error, Kind::Doc, Kind::Conflict];
 
-/// What the shell keeps per subscription beside the registry.
-struct Entry {
-    /// Event name; `None` for catch-all and state/error listeners.
-    name: Option<String>,
-    callback: Function,
-    once: bool,
-    /// Held so the unsubscribe function stays callable; dropped with the entry.
-    #[allow(dead_code)]
-    unsubscribe: Closure<dyn Fn()>,
-}
+/// The unsubscribe function handed out for one subscription.
+type Unsubscriber = Closure<dyn Fn()>;
 
-/// Every listener of one manager.
+/// Every listener of one manager: a registry per kind, and the unsubscribe
+/// closure handed out for each subscription, released when it ends.
 #[derive(Default)]
 pub(crate) struct Listeners {
     events: RefCell<Registry<Function>>,
@@ -51,9 +44,7 @@ pub(crate) struct Listeners {
     errors: RefCell<Registry<Function>>,
     docs: RefCell<Registry<Function>>,
     conflicts: RefCell<Registry<Function>>,
-    /// The shell's own index: `Registry::unsubscribe_where` does not say
-    /// which ids it removed, and each id owns a closure to release.
-    entries: RefCell<HashMap<(Kind, SubId), Entry>>,
+    unsubscribers: RefCell<HashMap<(Kind, SubId), Unsubscriber>>,
 }
 
 /// How a subscription is added.
@@ -97,38 +88,33 @@ impl Listeners {
         };
         let unsubscribe = make_unsubscribe(id);
         let function: Function = unsubscribe.as_ref().clone().into();
-        let (name, once) = match mode {
-            Mode::Named(n) => (Some(n.to_owned()), false),
-            Mode::Once(n) => (Some(n.to_owned()), true),
-            Mode::All => (None, false),
-        };
-        self.entries.borrow_mut().insert((kind, id), Entry { name, callback, once, unsubscribe });
+        self.unsubscribers.borrow_mut().insert((kind, id), unsubscribe);
         function
+    }
+
+    /// Releases the unsubscribe closure of a subscription that ended. If
+    /// this runs inside the closure itself, wasm-bindgen defers the release
+    /// until the call returns.
+    fn release(&self, kind: Kind, id: SubId) {
+        let closure = self.unsubscribers.borrow_mut().remove(&(kind, id));
+        drop(closure);
     }
 
     /// Ends one subscription; false if it had already ended.
     pub(crate) fn remove(&self, kind: Kind, id: SubId) -> bool {
         let removed = self.registry(kind).borrow_mut().unsubscribe(id);
-        // Dropped after the borrow ends. If this runs inside the closure
-        // itself, wasm-bindgen defers the release until the call returns.
-        let entry = self.entries.borrow_mut().remove(&(kind, id));
-        drop(entry);
+        self.release(kind, id);
         removed
     }
 
     /// `unsubscribe(name, cb)`: ends every subscription of `cb` to `name`;
     /// returns how many.
     pub(crate) fn remove_named(&self, name: &str, callback: &JsValue) -> usize {
-        let ids: Vec<SubId> = self
-            .entries
-            .borrow()
-            .iter()
-            .filter(|((kind, _), e)| {
-                *kind == Kind::Event && e.name.as_deref() == Some(name) && JsValue::from(&e.callback) == *callback
-            })
-            .map(|((_, id), _)| *id)
-            .collect();
-        ids.into_iter().filter(|id| self.remove(Kind::Event, *id)).count()
+        let ids = self.registry(Kind::Event).borrow_mut().unsubscribe_where(name, |f| JsValue::from(f) == *callback);
+        for id in &ids {
+            self.release(Kind::Event, *id);
+        }
+        ids.len()
     }
 
     /// Phase one of dispatch: who should see an event named `name` now
@@ -141,15 +127,14 @@ impl Listeners {
     /// is a catch-all. A `once` subscription ends here (and its unsubscribe
     /// closure is released).
     pub(crate) fn take_live(&self, kind: Kind, id: SubId) -> Option<(Function, bool)> {
-        let (callback, catch_all) = {
+        let (callback, catch_all, ended) = {
             let mut r = self.registry(kind).borrow_mut();
             let catch_all = r.is_catch_all(id);
-            (r.take_live(id)?, catch_all)
+            let (callback, ended) = r.take_live(id)?;
+            (callback, catch_all, ended)
         };
-        let once = self.entries.borrow().get(&(kind, id)).is_some_and(|e| e.once);
-        if once {
-            let entry = self.entries.borrow_mut().remove(&(kind, id));
-            drop(entry);
+        if ended {
+            self.release(kind, id);
         }
         Some((callback, catch_all))
     }
@@ -161,13 +146,13 @@ impl Listeners {
 
     /// JS callbacks and closures held, all kinds together.
     pub(crate) fn held(&self) -> usize {
-        self.entries.borrow().len() + KINDS.iter().map(|k| self.registry(*k).borrow().len()).sum::<usize>()
+        self.unsubscribers.borrow().len() + KINDS.iter().map(|k| self.registry(*k).borrow().len()).sum::<usize>()
     }
 
     /// Drops everything (the manager is ending).
     pub(crate) fn clear(&self) {
         let callbacks: Vec<Vec<Function>> = KINDS.iter().map(|k| self.registry(*k).borrow_mut().clear()).collect();
-        let entries: Vec<Entry> = self.entries.borrow_mut().drain().map(|(_, e)| e).collect();
-        drop((callbacks, entries));
+        let closures: Vec<Unsubscriber> = self.unsubscribers.borrow_mut().drain().map(|(_, c)| c).collect();
+        drop((callbacks, closures));
     }
 }
