@@ -444,6 +444,31 @@ async fn freeing_a_connected_manager_rejects_pending_requests() {
     assert_eq!(states.len(), 0, "free() calls no listener");
 }
 
+#[wasm_bindgen_test]
+async fn managers_connected_used_and_freed_leave_no_growth() {
+    // One connected manager with subscribers, a request and a state
+    // listener, then freed: after warm-up, wasm memory stays put.
+    async fn cycle() {
+        let agent = connected("").await;
+        let rec = Recorder::new();
+        let _off = agent.subscribe("typing_status", rec.f()).unwrap();
+        let _off2 = agent.on_state_change(rec.f()).unwrap();
+        let _off3 = agent.on_error(rec.f()).unwrap();
+        let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"n":1}"#)), None)).await.unwrap();
+        assert_eq!(get(&reply, "n").as_f64(), Some(1.0));
+        agent.disconnect();
+        drop(agent); // what JS free() does
+    }
+    for _ in 0..20 {
+        cycle().await;
+    }
+    let before = wasm_memory_bytes();
+    for _ in 0..200 {
+        cycle().await;
+    }
+    assert_eq!(wasm_memory_bytes(), before, "200 connect/use/free cycles grew wasm memory");
+}
+
 // ----- binary payloads ------------------------------------------------------------
 
 /// `seen` of a binary_echo reply: path -> hex of every Buffer the server got.
