@@ -59,7 +59,6 @@ export interface EmitOptions {
   volatile?: boolean;
 }
 
-/** Every rejection and `onError` report is an Error with a stable code. */
 /** What changed a synced document: the second argument of `subscribeState` callbacks. */
 export interface DocChange {
   type: 'snapshot' | 'patch' | 'optimistic' | 'rollback' | 'conflict';
@@ -71,6 +70,7 @@ export interface DocChange {
   patch?: object;
 }
 
+/** Every rejection and `onError` report is an Error with a stable code. */
 export interface AgentError extends Error {
   code: 'TIMEOUT' | 'DISCONNECTED' | 'CONNECT_REFUSED' | 'BUFFER_FULL' | 'ABORTED' | 'SERVER_ERROR'
     | 'INVALID_PAYLOAD' | 'INVALID_OPTIONS' | 'PROTOCOL_ERROR' | 'RECONNECT_FAILED' | 'CLOSED'

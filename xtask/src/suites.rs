@@ -106,10 +106,12 @@ fn js() -> Result {
     run(cmd("node").args(["--test", "tests/js/"]))
 }
 
-/// The demo page served by the reference server, driven in Debian's
-/// Chromium by playwright-core: needs pkg/ and the server binary.
+/// The built package's TypeScript declarations type-checked against a
+/// usage file, then the demo page served by the reference server, driven in
+/// Debian's Chromium by playwright-core: needs pkg/ and the server binary.
 fn e2e() -> Result {
     build()?;
+    run(cmd(&util::root().join("node_modules").join(".bin").join("tsc").to_string_lossy()).args(["-p", "tests/types"]))?;
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
     let server = util::root().join("target").join("debug").join("frinny-server");
     run(cmd("node").args(["--test", "tests/e2e/"]).env("FRINNY_SERVER_BIN", server))
