@@ -209,6 +209,46 @@ async fn subscribe_unsubscribe_once_and_subscribe_all() {
     assert_eq!(agent.held_callbacks(), 0);
 }
 
+#[wasm_bindgen_test]
+async fn unsubscribing_and_emitting_inside_a_callback_is_safe() {
+    let agent = std::rc::Rc::new(connected("").await);
+    let first_calls = Recorder::new();
+    let b = Recorder::new();
+    let done = Recorder::new();
+    agent.subscribe("trigger_done", done.f()).unwrap();
+    // The first subscriber ends itself and the next one, then emits through
+    // the manager: all from inside the dispatch that called it.
+    let holder = js_sys::Object::new();
+    let first = Function::new_with_args(
+        "holder, log",
+        "return (...args) => { log(args[0]); holder.offSelf(); holder.offB(); holder.emitRecord(); }",
+    )
+    .call2(&JsValue::UNDEFINED, &holder, &first_calls.f())
+    .unwrap();
+    let off_self = agent.subscribe("tick", first.into()).unwrap();
+    let off_b = agent.subscribe("tick", b.f()).unwrap();
+    let key = unique("reentrant");
+    let emit_record = Closure::<dyn Fn()>::new({
+        let agent = agent.clone();
+        let payload = format!(r#"{{"key":"{key}"}}"#);
+        move || agent.emit("record", Some(js(&payload)), None).unwrap()
+    });
+    Reflect::set(&holder, &"offSelf".into(), &off_self).unwrap();
+    Reflect::set(&holder, &"offB".into(), &off_b).unwrap();
+    Reflect::set(&holder, &"emitRecord".into(), emit_record.as_ref()).unwrap();
+    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":3}"#)), None).unwrap();
+    assert!(wait_until(3000, || done.len() == 1).await);
+    assert_eq!(first_calls.calls(), ["[1]"], "called once, then it was gone");
+    assert_eq!(b.len(), 0, "removed by an earlier callback of the same dispatch");
+    let count = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None))
+        .await
+        .unwrap();
+    assert_eq!(get(&count, "count").as_f64(), Some(1.0), "the emit made inside the callback went out once");
+    assert_eq!(agent.subscriber_count(), 1);
+    drop(emit_record);
+    agent.close();
+}
+
 // ----- requests -----------------------------------------------------------------
 
 #[wasm_bindgen_test]
