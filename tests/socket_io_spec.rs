@@ -465,13 +465,14 @@ fn suite_connect_unknown_namespace_refused() {
     );
 }
 
-/// The suite sends `40/random` and `41/custom` (no closing comma), which the
-/// reference parser accepts; this codec requires the comma (every server
-/// writes it) and refuses these.
+/// The suite sends `40/random` and `41/custom` (no closing comma); as the
+/// reference parser, the namespace then runs to the end of the packet.
 #[test]
-fn suite_namespace_without_comma_is_refused() {
-    bad("0/random", DecodeError::InvalidNamespace);
-    bad("1/custom", DecodeError::InvalidNamespace);
+fn suite_namespace_without_comma_runs_to_the_end() {
+    assert_eq!(decode_frames("0/random", &[]), Packet::connect("/random", None).unwrap().into_owned());
+    assert_eq!(decode_frames("1/custom", &[]), Packet::disconnect("/custom").unwrap().into_owned());
+    // Anything else glued to the namespace is not a payload: an EVENT then has none.
+    bad(r#"2/admin["x"]"#, DecodeError::InvalidPayload("EVENT needs a payload"));
 }
 
 #[test]
@@ -1194,8 +1195,9 @@ fn bad_truncated_frames() {
         "4",
         DecodeError::InvalidPayload("CONNECT_ERROR needs a payload"),
     );
-    bad("2/admin", DecodeError::InvalidNamespace);
-    bad(r#"2/admin["a"]"#, DecodeError::InvalidNamespace);
+    // Without its comma the namespace runs to the end: no payload left.
+    bad("2/admin", DecodeError::InvalidPayload("EVENT needs a payload"));
+    bad(r#"2/admin["a"]"#, DecodeError::InvalidPayload("EVENT needs a payload"));
     bad(
         "51",
         DecodeError::InvalidAttachments("attachment count not followed by '-'"),

@@ -37,10 +37,8 @@
 //! }
 //! ```
 //!
-//! Differences from `socket.io-parser`, all stricter: a namespace must be
-//! closed by `,` (the reference also accepts one that runs to the end of the
-//! frame), an event name must be a string (the reference also accepts a
-//! number), EVENT, ACK and CONNECT_ERROR must carry a payload, ack ids are only
+//! Differences from `socket.io-parser`, all stricter: an event name must be
+//! a string (the reference also accepts a number), EVENT, ACK and CONNECT_ERROR must carry a payload, ack ids are only
 //! read on EVENT and ACK packets, and the placeholders of a binary packet must
 //! be exactly `0..count`, each once.
 
@@ -741,7 +739,9 @@ fn parse_text<'a>(text: &'a str, limits: &Limits) -> Result<(Packet<'a>, usize),
     }
 
     let (nsp, rest) = if rest.starts_with('/') {
-        rest.split_once(',').ok_or(DecodeError::InvalidNamespace)?
+        // As socket.io-parser: the namespace runs to the comma, or to the end
+        // of a packet that carries nothing else (`41/admin`).
+        rest.split_once(',').unwrap_or((rest, ""))
     } else {
         ("/", rest)
     };
