@@ -563,7 +563,7 @@ async fn binary_payloads_round_trip_both_ways() {
     assert_eq!(buffer_bytes(&get(&echo, "u16")), [2, 1, 4, 3]);
 
     // Server to client: BINARY_EVENTs to subscribers.
-    let got = Collector::new();
+    let got = Recorder::new();
     agent.subscribe("binary_data", got.f()).unwrap();
     agent.emit("binary_push", Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)), None).unwrap();
     assert!(wait_until(3000, || got.len() == 2).await);

@@ -121,7 +121,7 @@ async fn a_conflict_calls_on_conflict_and_the_resubmitted_patch_lands() {
     settle(a.sync_state("world")).await.unwrap();
     // The server moves on without telling this client.
     server_update(&world, r#"{"weather":"rain"}"#, false).await;
-    let seen = Collector::new();
+    let seen = Recorder::new();
     let resolver = Function::new_with_args(
         "record",
         "return (local, server) => { record(local, server); return { torch: 'lit' }; }",

@@ -69,9 +69,11 @@ pub async fn connected_at(url: &str, extra: &str) -> AgentManager {
     agent
 }
 
-/// A JS callback recording each call's arguments (as a JSON array string).
+/// A JS callback recording each call's arguments: as a JSON array string
+/// taken at the call, and as the JS values themselves (for payloads JSON
+/// cannot show, such as ArrayBuffers).
 pub struct Recorder {
-    pub calls: Rc<RefCell<Vec<String>>>,
+    pub calls: Rc<RefCell<Vec<(String, Array)>>>,
     pub closure: Closure<dyn FnMut(JsValue, JsValue, JsValue)>,
 }
 
@@ -86,7 +88,7 @@ impl Recorder {
                     args.push(&v);
                 }
             }
-            c.borrow_mut().push(stringify(&args));
+            c.borrow_mut().push((stringify(&args), args));
         });
         Recorder { calls, closure }
     }
@@ -96,11 +98,16 @@ impl Recorder {
     }
 
     pub fn calls(&self) -> Vec<String> {
-        self.calls.borrow().clone()
+        self.calls.borrow().iter().map(|(text, _)| text.clone()).collect()
     }
 
     pub fn len(&self) -> usize {
         self.calls.borrow().len()
+    }
+
+    /// Argument `arg` of call `call`, as the JS value itself.
+    pub fn arg(&self, call: usize, arg: u32) -> JsValue {
+        self.calls.borrow()[call].1.get(arg)
     }
 }
 
@@ -141,43 +148,6 @@ pub fn js_expr(expr: &str) -> JsValue {
 pub fn buffer_bytes(v: &JsValue) -> Vec<u8> {
     let buf = v.dyn_ref::<js_sys::ArrayBuffer>().unwrap_or_else(|| panic!("not an ArrayBuffer: {}", stringify(v)));
     js_sys::Uint8Array::new(buf).to_vec()
-}
-
-/// A JS callback keeping every call's arguments as JS values (for payloads
-/// JSON cannot show, such as ArrayBuffers).
-pub struct Collector {
-    pub calls: Rc<RefCell<Vec<Array>>>,
-    pub closure: Closure<dyn FnMut(JsValue, JsValue, JsValue)>,
-}
-
-impl Collector {
-    pub fn new() -> Collector {
-        let calls = Rc::new(RefCell::new(Vec::new()));
-        let c = calls.clone();
-        let closure = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c2: JsValue| {
-            let args = Array::new();
-            for v in [a, b, c2] {
-                if !v.is_undefined() {
-                    args.push(&v);
-                }
-            }
-            c.borrow_mut().push(args);
-        });
-        Collector { calls, closure }
-    }
-
-    pub fn f(&self) -> Function {
-        self.closure.as_ref().unchecked_ref::<Function>().clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.calls.borrow().len()
-    }
-
-    /// Argument `arg` of call `call`.
-    pub fn arg(&self, call: usize, arg: u32) -> JsValue {
-        self.calls.borrow()[call].get(arg)
-    }
 }
 
 /// `POST url` with a JSON body and a bearer token; resolves with
