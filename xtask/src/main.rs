@@ -4,6 +4,7 @@
 //! task runs first. Each step checks before it acts, so a second run does
 //! nothing and takes seconds.
 
+mod bench;
 mod setup;
 mod suites;
 mod util;
@@ -22,7 +23,8 @@ tasks:
                      clippy, native, js, browser, e2e
   fuzz [--seconds N] [TARGET...]
                      run each cargo-fuzz target for N seconds (default 60)
-  bench              benchmarks side by side with the peers (not written yet)
+  bench [--skip-build] [--quick] [--only size,client,server]
+                     benchmarks side by side with the peers; table into BENCHMARKS.md
 ";
 
 fn main() -> ExitCode {
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
         "run" => setup::all().and_then(|()| suites::build()).and_then(|()| suites::serve()),
         "test" => setup::all().and_then(|()| suites::test(rest)),
         "fuzz" => suites::fuzz(rest),
-        "bench" => Err("`cargo xtask bench` is not written yet (issue 6)".into()),
+        "bench" => setup::all().and_then(|()| bench::bench(rest)),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             Ok(())

@@ -1,0 +1,278 @@
+// Client benchmarks (sections 2-5 of issue 6) in Debian's headless Chromium.
+//
+//   node bench/browser.mjs [--port 39001] [--runs 5] [--inbound 100000]
+//        [--decode 1000000] [--decode-runs 3] [--rtt 10000]
+//        [--mem-events 1000000] [--mem-cycles 100000] [--only inbound,decode,rtt,mem]
+//
+// Starts, in this process, on 127.0.0.1:
+//   --port     a static server for the page (repo files, cross-origin isolated)
+//   --port+1   the flood server: after the Engine.IO/Socket.IO handshake it writes
+//              N pre-encoded `42["combat_update",{...}]` WebSocket frames in one go
+//   --port+2   a socket.io 4.8 server that acks every `bench_rpc` with {ok, i}
+// then drives bench/page/ with playwright-core and prints `RESULT <key> <value>`
+// lines on stdout (everything else goes to stderr). Exits by itself; a hard
+// time limit (--time-limit seconds, default 900) ends it in any case.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+import { Server as SioServer } from 'socket.io';
+import { chromium } from 'playwright-core';
+import { frame } from './page/payload.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+const PORT = Number(arg('port', 39001));
+const RUNS = Number(arg('runs', 5));
+const INBOUND = Number(arg('inbound', 100000));
+const DECODE = Number(arg('decode', 1000000));
+const DECODE_RUNS = Number(arg('decode-runs', 3));
+const RTT = Number(arg('rtt', 10000));
+const MEM_EVENTS = Number(arg('mem-events', 1000000));
+const MEM_CYCLES = Number(arg('mem-cycles', 100000));
+const ONLY = arg('only', 'inbound,decode,rtt,mem').split(',');
+const TIME_LIMIT = Number(arg('time-limit', 900));
+
+const hardStop = setTimeout(() => {
+  console.error(`bench/browser.mjs: time limit of ${TIME_LIMIT} s reached`);
+  process.exit(3);
+}, TIME_LIMIT * 1000);
+
+const log = (...a) => console.error('[bench]', ...a);
+const result = (key, value) => console.log(`RESULT ${key} ${typeof value === 'number' ? +value.toFixed(3) : value}`);
+
+// ----- the static server ------------------------------------------------------------
+
+const ALLOWED = ['/bench/page/', '/bench/.profile-pkg/', '/pkg/', '/js/', '/node_modules/socket.io-client/dist/',
+  '/node_modules/socket.io-parser/build/esm/', '/node_modules/@socket.io/component-emitter/lib/esm/'];
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json' };
+
+const staticServer = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const p = path.normalize(decodeURIComponent(url.pathname));
+  const file = path.join(ROOT, p);
+  if (!ALLOWED.some((a) => p.startsWith(a)) || !file.startsWith(ROOT) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    res.writeHead(404).end('not found');
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+    'cache-control': 'no-store',
+    // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs.
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-embedder-policy': 'require-corp',
+  });
+  fs.createReadStream(file).pipe(res);
+});
+
+// ----- the flood server -----------------------------------------------------------------
+
+const floods = new Map();
+/** N WebSocket text frames (server to client: unmasked) in one buffer. */
+function floodBuffer(n) {
+  if (!floods.has(n)) {
+    const parts = [];
+    for (let i = 0; i < n; i++) {
+      const body = Buffer.from(frame(i));
+      const head = body.length < 126 ? Buffer.from([0x81, body.length])
+        : body.length < 65536 ? Buffer.from([0x81, 126, body.length >> 8, body.length & 255])
+          : null;
+      if (!head) throw new Error('frame too large');
+      parts.push(head, body);
+    }
+    floods.set(n, Buffer.concat(parts));
+  }
+  return floods.get(n);
+}
+
+let floodSeq = 0;
+const floodServer = new WebSocketServer({ host: '127.0.0.1', port: PORT + 1, perMessageDeflate: false });
+floodServer.on('connection', (ws, req) => {
+  const q = new URL(req.url, 'http://x').searchParams;
+  const n = Math.min(Number(q.get('n') || 1000), 2000000);
+  const buf = floodBuffer(n);
+  // Bypasses ws's sender: the frames are already encoded. Nothing else is
+  // sent on this socket afterwards (no pings within the long pingInterval).
+  const blast = () => ws._socket.write(buf);
+  ws.on('error', () => {});
+  if (q.get('mode') === 'raw') {
+    blast();
+    return;
+  }
+  const id = ++floodSeq;
+  ws.send('0' + JSON.stringify({ sid: `flood${id}`, upgrades: [], pingInterval: 600000, pingTimeout: 600000, maxPayload: 100000000 }));
+  ws.on('message', (data) => {
+    if (data.toString().startsWith('40')) ws.send(`40{"sid":"flood-sio${id}"}`, blast);
+  });
+});
+
+// ----- the acking socket.io server ------------------------------------------------------
+
+const ackHttp = http.createServer();
+const sio = new SioServer(ackHttp, { transports: ['websocket'], serveClient: false, perMessageDeflate: false });
+sio.on('connection', (socket) => {
+  socket.on('bench_rpc', (payload, ack) => {
+    if (typeof ack === 'function') ack({ ok: true, i: payload?.i, request_id: payload?.request_id });
+  });
+});
+
+await Promise.all([
+  new Promise((r) => staticServer.listen(PORT, '127.0.0.1', r)),
+  new Promise((r) => floodServer.on('listening', r)),
+  new Promise((r) => ackHttp.listen(PORT + 2, '127.0.0.1', r)),
+]);
+log(`servers on 127.0.0.1:${PORT} (page), ${PORT + 1} (flood), ${PORT + 2} (socket.io acks)`);
+floodBuffer(INBOUND);
+
+// --serve-only S: only the servers, for S seconds (bench/profile.mjs).
+if (arg('serve-only', null)) {
+  clearTimeout(hardStop);
+  setTimeout(() => process.exit(0), Number(arg('serve-only', 60)) * 1000);
+  await new Promise(() => {});
+}
+
+// ----- the browser ---------------------------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--enable-precise-memory-info'],
+});
+let failed = false;
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => log('[page]', m.text()));
+  page.on('pageerror', (e) => log('[page error]', e.message));
+  await page.goto(`http://127.0.0.1:${PORT}/bench/page/index.html?flood=${PORT + 1}&sio=${PORT + 2}`);
+  await page.waitForFunction(() => window.benchReady === true || window.benchError !== undefined, null, { timeout: 30000 });
+  const err = await page.evaluate(() => window.benchError);
+  if (err) throw new Error(`the bench page did not load: ${err}`);
+  log(`page loaded; crossOriginIsolated=${await page.evaluate(() => crossOriginIsolated)}`);
+  const cdp = await page.context().newCDPSession(page);
+  const run = (fn, ...args) => page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
+
+  const stats = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    return { median, min: s[0], max: s[s.length - 1], spread: (s[s.length - 1] - s[0]) / median * 100 };
+  };
+  const section = async (name, body) => {
+    if (!ONLY.includes(name)) return;
+    const t = Date.now();
+    try {
+      await body();
+    } catch (e) {
+      failed = true;
+      log(`${name} failed: ${e.stack || e}`);
+      result(`${name}.error`, JSON.stringify(String(e.message || e).slice(0, 200)));
+    }
+    log(`${name} took ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  };
+
+  await section('inbound', async () => {
+    const kinds = ['ours', 'sio', 'raw'];
+    const rates = { ours: [], sio: [], raw: [] };
+    for (const k of kinds) await run('inbound', k, Math.min(INBOUND, 5000)); // warm-up
+    // How busy the renderer's main thread was (CDP TaskDuration / wall):
+    // near 100 % means the client is the bottleneck, well below means the
+    // browser's WebSocket delivery is.
+    await cdp.send('Performance.enable');
+    const taskSecs = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+    const busy = { ours: [], sio: [], raw: [] };
+    for (let r = 0; r < RUNS; r++) {
+      for (let j = 0; j < kinds.length; j++) {
+        const k = kinds[(r + j) % kinds.length]; // rotate who goes first
+        const before = await taskSecs();
+        const t = Date.now();
+        const out = await run('inbound', k, INBOUND);
+        const load = ((await taskSecs()) - before) / ((Date.now() - t) / 1000) * 100;
+        rates[k].push(out.rate);
+        busy[k].push(load);
+        log(`inbound run ${r + 1} ${k}: ${Math.round(out.rate)} events/s (${out.ms.toFixed(0)} ms first to last; main thread ${load.toFixed(0)} % busy)`);
+      }
+    }
+    for (const k of kinds) {
+      const s = stats(rates[k]);
+      result(`inbound.${k}.median`, s.median);
+      result(`inbound.${k}.min`, s.min);
+      result(`inbound.${k}.max`, s.max);
+      result(`inbound.${k}.spread_pct`, s.spread);
+      result(`inbound.${k}.main_busy_pct`, stats(busy[k]).median);
+    }
+  });
+
+  await section('decode', async () => {
+    const kinds = ['ours', 'sio-full', 'parser', 'raw'];
+    const rates = Object.fromEntries(kinds.map((k) => [k, []]));
+    for (const k of kinds) await run('decode', k, 20000); // warm-up
+    for (let r = 0; r < DECODE_RUNS; r++) {
+      for (let j = 0; j < kinds.length; j++) {
+        const k = kinds[(r + j) % kinds.length];
+        const out = await run('decode', k, DECODE);
+        rates[k].push(out.rate);
+        log(`decode run ${r + 1} ${k}: ${Math.round(out.rate)} events/s (${out.ms.toFixed(0)} ms)`);
+      }
+    }
+    for (const k of kinds) {
+      const s = stats(rates[k]);
+      result(`decode.${k}.median`, s.median);
+      result(`decode.${k}.spread_pct`, s.spread);
+    }
+  });
+
+  await section('rtt', async () => {
+    for (const k of ['ours', 'sio']) {
+      const out = await run('rtt', k, RTT);
+      log(`rtt ${k}: p50 ${out.p50.toFixed(0)} µs, p99 ${out.p99.toFixed(0)} µs, max ${out.max.toFixed(0)} µs (clock resolution ${out.resolutionUs} µs)`);
+      result(`rtt.${k}.p50_us`, out.p50);
+      result(`rtt.${k}.p99_us`, out.p99);
+    }
+  });
+
+  await section('mem', async () => {
+    const measure = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      return { heap: usedSize, wasm: await run('wasmBytes') };
+    };
+    for (const k of ['ours', 'sio-full']) {
+      await run('memSetup', k, 10000);
+      const warm = await measure();
+      const afterEventsExtra = await run('memEvents', MEM_EVENTS);
+      const events = await measure();
+      const afterCyclesExtra = await run('memCycles', MEM_CYCLES);
+      const cycles = await measure();
+      await run('memTeardown');
+      log(`mem ${k}: heap ${warm.heap} -> ${events.heap} (1M events) -> ${cycles.heap} (cycles); wasm ${warm.wasm} -> ${events.wasm} -> ${cycles.wasm}`,
+        JSON.stringify({ afterEventsExtra, afterCyclesExtra }));
+      result(`mem.${k}.heap_warm`, warm.heap);
+      result(`mem.${k}.heap_events`, events.heap);
+      result(`mem.${k}.heap_cycles`, cycles.heap);
+      if (k === 'ours') {
+        result(`mem.${k}.wasm_warm`, warm.wasm);
+        result(`mem.${k}.wasm_events`, events.wasm);
+        result(`mem.${k}.wasm_cycles`, cycles.wasm);
+        if (afterCyclesExtra.heldCallbacks !== undefined) result(`mem.${k}.held_callbacks`, afterCyclesExtra.heldCallbacks);
+      }
+    }
+  });
+} catch (e) {
+  failed = true;
+  log(`failed: ${e.stack || e}`);
+} finally {
+  await browser.close().catch(() => {});
+  clearTimeout(hardStop);
+  floodServer.close();
+  sio.close();
+  staticServer.close();
+  staticServer.closeAllConnections?.();
+  process.exit(failed ? 1 : 0);
+}
