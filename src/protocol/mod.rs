@@ -12,7 +12,8 @@
 //! Event payloads stay as **raw JSON text** inside the codecs: the decoder
 //! validates the structure it must route on (packet type, namespace, ack id,
 //! that an EVENT is an array led by a string event name, nesting depth, size)
-//! with serde_json's borrowed [`RawValue`](serde_json::value::RawValue), and
+//! with the one-pass [`scan`] validator (serde_json's borrowed
+//! [`RawValue`](serde_json::value::RawValue) where it must keep a value), and
 //! hands the payload on as the exact text that came off the wire. It never
 //! builds a `serde_json::Value` tree on the hot path.
 //!
@@ -30,6 +31,7 @@ mod error;
 pub mod json;
 pub mod json_frame;
 mod limits;
+pub mod scan;
 pub mod socket_io;
 pub mod value;
 

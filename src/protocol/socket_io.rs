@@ -43,10 +43,9 @@
 //! be exactly `0..count`, each once.
 
 use super::value::{self, Value};
-use super::{json, DecodeError, Limits};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use super::{json, scan, DecodeError, Limits};
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 /// Event names Socket.IO reserves; an EVENT using one is refused
 /// ([`DecodeError::ReservedEventName`]).
@@ -546,8 +545,9 @@ impl<'a> Packet<'a> {
     }
 }
 
-/// What the top-level JSON value is, found in one serde pass that validates
-/// the whole text without building it and borrows the event name.
+/// What the top-level JSON value is, found by the one-pass
+/// [`scan`](super::scan) that validates the whole text without building it;
+/// the event name borrows from the text unless it has escapes.
 enum Shape<'a> {
     /// An array and its first element (`None` when empty).
     Array(Option<Head<'a>>),
@@ -563,11 +563,24 @@ enum Head<'a> {
 }
 
 fn inspect(text: &str, max_depth: usize) -> Result<Shape<'_>, DecodeError> {
-    json::check_depth(text, max_depth)?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let shape = Shape::deserialize(&mut de).map_err(invalid_json)?;
-    de.end().map_err(invalid_json)?;
-    Ok(shape)
+    Ok(match scan::scan(text, max_depth)? {
+        scan::Shape::NamedArray { start, end } => {
+            let raw = text.get(start..end).unwrap_or_default();
+            let name = if raw.contains('\\') {
+                // Rare: decode the escapes (and refuse lone surrogates).
+                let quoted = text.get(start.saturating_sub(1)..end + 1).unwrap_or_default();
+                Cow::Owned(serde_json::from_str::<String>(quoted).map_err(invalid_json)?)
+            } else {
+                Cow::Borrowed(raw)
+            };
+            Shape::Array(Some(Head::Name(name)))
+        }
+        scan::Shape::EmptyArray => Shape::Array(None),
+        scan::Shape::Array => Shape::Array(Some(Head::NotString)),
+        scan::Shape::Object => Shape::Object,
+        scan::Shape::String => Shape::String,
+        scan::Shape::Other => Shape::Other,
+    })
 }
 
 fn event_name(shape: Shape<'_>) -> Result<Cow<'_, str>, DecodeError> {
@@ -588,100 +601,6 @@ fn event_name(shape: Shape<'_>) -> Result<Cow<'_, str>, DecodeError> {
     }
 }
 
-fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-    Ok(())
-}
-
-impl<'de> Deserialize<'de> for Shape<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Shape<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Shape::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Shape::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Shape::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Shape::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Shape::Other)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Shape::String)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let head = seq.next_element::<Head<'de>>()?;
-                drain_seq(seq)?;
-                Ok(Shape::Array(head))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map)?;
-                Ok(Shape::Object)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for Head<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Head<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Head::NotString)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Head::NotString)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Head::NotString)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Head::NotString)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Head::NotString)
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Head::Name(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Head::Name(Cow::Owned(s.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-                Ok(Head::Name(Cow::Owned(s)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                drain_seq(seq)?;
-                Ok(Head::NotString)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                drain_map(map)?;
-                Ok(Head::NotString)
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 /// Splits the ack id digits off the front of `rest`.
 fn parse_id(rest: &str) -> Result<(Option<u64>, &str), DecodeError> {

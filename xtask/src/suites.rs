@@ -225,7 +225,7 @@ impl Drop for TestServer {
 }
 
 const FUZZ_TARGETS: &[&str] =
-    &["engine_io_text", "engine_io_payload", "socket_io_decoder", "json_frame"];
+    &["engine_io_text", "engine_io_payload", "socket_io_decoder", "json_frame", "json_scan"];
 
 /// `cargo xtask fuzz [--seconds N] [TARGET...]`: each target for N seconds.
 pub fn fuzz(args: &[String]) -> Result {
