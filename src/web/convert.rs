@@ -172,8 +172,15 @@ pub(crate) fn parse(text: &str) -> JsValue {
     JSON::parse(text).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// The subscriber arguments of an event (without its name).
-pub(crate) fn event_args(json: &str, form: ArgsForm, attachments: Vec<Vec<u8>>, limits: &Limits) -> Array {
+/// The subscriber arguments of an event (without its name); `parse` is the
+/// `JSON.parse` to use for plain JSON text.
+pub(crate) fn event_args(
+    json: &str,
+    form: ArgsForm,
+    attachments: Vec<Vec<u8>>,
+    limits: &Limits,
+    parse: impl Fn(&str) -> JsValue,
+) -> Array {
     match form {
         ArgsForm::Single => Array::of1(&parse(json)),
         ArgsForm::NamedArray if attachments.is_empty() => match parse(json).dyn_into_array() {

@@ -17,6 +17,15 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error2(a: &JsValue, b: &JsValue);
+
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn json_parse_js(text: &js_sys::JsString) -> Result<JsValue, JsValue>;
+}
+
+/// `JSON.parse` of a JS string that never crossed into wasm; `undefined` if
+/// it is not JSON.
+pub(crate) fn json_parse(text: &js_sys::JsString) -> JsValue {
+    json_parse_js(text).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// The monotonic clock the core runs on: `performance.now()` in whole ms.

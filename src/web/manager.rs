@@ -289,8 +289,8 @@ impl AgentManager {
                 subscribers: self.driver.listeners.len(Kind::Event),
             }
         };
-        snapshot
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        serde_json::to_string(&snapshot)
+            .map(|text| convert::parse(&text))
             .map_err(|e| errors::js_error("INTERNAL", &e.to_string()))
     }
 }

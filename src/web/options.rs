@@ -1,4 +1,4 @@
-//! The constructor's options object, parsed with serde-wasm-bindgen into the
+//! The constructor's options object, parsed (through its JSON text) into the
 //! core's [`Config`]. Unknown keys and ill-typed values are rejected (the
 //! constructor throws an `Error` with code `INVALID_OPTIONS` naming the
 //! problem), so a typo such as `reconectionDelay` does not go unnoticed.
@@ -101,12 +101,14 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
     if !options.is_object() || js_sys::Array::is_array(options) {
         return Err(invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }"));
     }
-    // Through a JSON tree: serde-wasm-bindgen looks struct fields up by
-    // name and so never sees unknown keys; serde_json's struct path does.
-    // (`Infinity` becomes null there, i.e. the default: unlimited.)
-    let tree: serde_json::Value =
-        serde_wasm_bindgen::from_value(options.clone()).map_err(|e| invalid(format!("invalid options: {e}")))?;
-    let o: Options = serde_json::from_value(tree).map_err(|e| invalid(format!("invalid options: {e}")))?;
+    // Through JSON text: serde_json's struct path sees unknown keys (and so
+    // refuses them), and it keeps serde-wasm-bindgen out of the package.
+    // `Infinity` becomes null, i.e. the default: unlimited.
+    let text = js_sys::JSON::stringify(options)
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or_else(|| invalid("options must be plain data (JSON.stringify failed)"))?;
+    let o: Options = serde_json::from_str(&text).map_err(|e| invalid(format!("invalid options: {e}")))?;
     let url = o.url.filter(|u| !u.is_empty()).ok_or_else(|| invalid("option url is required"))?;
     let mut cfg = Config::new(url);
     cfg.protocol = match o.protocol.as_deref() {

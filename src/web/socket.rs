@@ -5,7 +5,7 @@
 //! handlers, closes the socket and releases the closures.
 
 use super::driver::Driver;
-use js_sys::{ArrayBuffer, Uint8Array};
+use js_sys::{ArrayBuffer, JsString, Uint8Array};
 use std::rc::Weak;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -36,8 +36,8 @@ impl Socket {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             let Some(d) = d.upgrade() else { return };
             let data = e.data();
-            if let Some(text) = data.as_string() {
-                d.socket_text(generation, &text);
+            if let Some(js) = data.dyn_ref::<JsString>() {
+                d.socket_text(generation, String::from(js), js);
             } else if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
                 d.socket_binary(generation, &Uint8Array::new(buf).to_vec());
             }
