@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 /// The CORS layer for `config`, or `None` when no cross-origin access is
-/// allowed: `--allow-origin` values (`*` for any), or any origin in `--dev`
-/// when none is given.
+/// allowed: `--allow-origin` values (`*` for any), or, in `--dev` when none
+/// is given, pages served from a loopback address.
 ///
 /// ```
 /// let mut config = frinny_server::config::Config::for_tests(false);
@@ -16,11 +16,16 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 /// assert!(frinny_server::cors::layer(&config).is_some());
 /// ```
 pub fn layer(config: &Config) -> Option<CorsLayer> {
-    let any = config.allow_origins.iter().any(|o| o == "*") || (config.dev && config.allow_origins.is_empty());
-    let origin = if any {
+    let origin = if config.allow_origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else if config.allow_origins.is_empty() {
-        return None;
+        if !config.dev {
+            return None;
+        }
+        // A loopback-only server is still reachable from any page open in
+        // the same browser: in --dev only loopback pages may read it (or a
+        // site could mint itself a GM token from /dev/token).
+        AllowOrigin::predicate(|origin, _| origin.to_str().is_ok_and(is_loopback_origin))
     } else {
         let list: Vec<HeaderValue> =
             config.allow_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
@@ -32,4 +37,31 @@ pub fn layer(config: &Config) -> Option<CorsLayer> {
             .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
             .allow_headers(Any),
     )
+}
+
+/// True for `http(s)://localhost`, `127.0.0.1` or `[::1]`, with any port.
+///
+/// ```
+/// use frinny_server::cors::is_loopback_origin;
+/// assert!(is_loopback_origin("http://127.0.0.1:30000"));
+/// assert!(is_loopback_origin("http://localhost"));
+/// assert!(!is_loopback_origin("http://127.0.0.1.evil.example"));
+/// assert!(!is_loopback_origin("https://foundry.example"));
+/// ```
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+        return false;
+    };
+    is_loopback_host(rest)
+}
+
+/// True for a `Host` (or origin authority) of `localhost`, `127.0.0.1` or
+/// `[::1]`, with or without a port.
+pub fn is_loopback_host(authority: &str) -> bool {
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map(|(h, _)| h.trim_start_matches('[')).unwrap_or(authority)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
 }

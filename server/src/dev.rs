@@ -4,9 +4,10 @@
 
 use crate::api_error::ApiError;
 use crate::auth::{check_id, now_secs, Role};
+use crate::cors::{is_loopback_host, is_loopback_origin};
 use crate::http::HttpState;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -26,8 +27,21 @@ pub struct TokenQuery {
 /// Mints a token: {token, userId, role, world, expiresAt}.
 pub async fn token(
     State(state): State<HttpState>,
+    headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    // DNS rebinding: a site whose name resolves to 127.0.0.1 would reach us
+    // with its own Host; a cross-site page sends its Origin.
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let local_host = header("host").is_some_and(is_loopback_host);
+    let local_origin = header("origin").is_none_or(is_loopback_origin);
+    if !(local_host && local_origin) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "/dev/token answers only loopback pages".to_owned(),
+        ));
+    }
     let user = q.user_id.unwrap_or_default();
     check_id("userId", &user).map_err(|e| ApiError::field("userId", e))?;
     let role_name = q.role.unwrap_or_else(|| "player".to_owned());

@@ -193,10 +193,15 @@ async fn answer(
     identity: Identity,
     event: String,
     reply_event: &'static str,
-    payload: Value,
+    mut payload: Value,
     ack: AckSender,
 ) {
     let started = Instant::now();
+    // The old backend believed `userId` in the payload; a responder must see
+    // the authenticated user, whatever the client wrote.
+    if let Some(obj) = payload.as_object_mut() {
+        obj.insert("userId".into(), json!(identity.user_id));
+    }
     let request_id = payload.get("request_id").cloned();
     let user = identity.user_id.clone();
     let mut typing = Map::new();
@@ -316,7 +321,8 @@ async fn relay_broadcast(
     }
     if let Some(obj) = inner.as_object_mut() {
         if inner_spec.name == names::NOTIFICATION {
-            obj.entry("from").or_insert_with(|| json!(identity.user_id));
+            // Always the sender: a GM's relay must not pass for `/notify`.
+            obj.insert("from".into(), json!(identity.user_id));
             obj.entry("timestamp")
                 .or_insert_with(|| json!(now_millis()));
         }
