@@ -317,6 +317,75 @@ fn an_empty_ack_is_a_receipt_and_the_reply_event_settles() {
 }
 
 #[test]
+fn a_receipted_request_is_not_sent_again_after_a_lost_link() {
+    let mut h = Harness::default();
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions { retry: true, timeout_ms: None });
+    let frame = h.sent.last().unwrap().clone();
+    let rid = request_id_of(&frame);
+    h.text(&format!("43{}[]", ack_id_of(&frame)));
+    h.close_socket();
+    assert!(!h.settled.contains_key(&k), "the server has it: not rejected");
+    h.advance(10_000);
+    h.join();
+    let resent = h.sent.iter().filter(|f| f.contains(&rid)).count();
+    assert_eq!(resent, 1, "a receipted request never runs twice");
+    h.text(&format!(r#"42["query_response",{{"request_id":"{rid}"}}]"#));
+    assert!(h.one(k).is_ok());
+}
+
+#[test]
+fn retry_does_not_hold_a_request_when_no_reconnect_will_come() {
+    let mut cfg = Config::new("http://h");
+    cfg.reconnection = false;
+    let mut h = Harness::new(cfg);
+    h.connect();
+    let k = h.request("query", "{}", RequestOptions { retry: true, timeout_ms: None });
+    h.close_socket();
+    assert_eq!(h.one(k), Err(ErrorCode::Disconnected));
+    assert_eq!(h.c.state(), State::Disconnected);
+}
+
+#[test]
+fn a_server_error_answering_a_request_is_counted_once() {
+    let mut h = Harness::default();
+    h.connect();
+    h.request("query", "{}", RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(&format!(r#"42["error",{{"request_id":"{rid}","error":"no"}}]"#));
+    assert_eq!(h.c.metrics().errors.get("SERVER_ERROR"), Some(&1));
+}
+
+#[test]
+fn connect_after_disconnect_is_a_connect_not_a_reconnect() {
+    let mut h = Harness::default();
+    h.connect();
+    h.c.disconnect(h.now);
+    h.drain();
+    h.connect();
+    assert_eq!(h.c.metrics().reconnects, 0);
+    assert_eq!(h.states.last().unwrap(), &(State::Connected, "connected".to_owned()));
+}
+
+#[test]
+fn connect_while_offline_waits_for_the_network() {
+    let mut h = Harness::default();
+    h.c.set_online(0, false);
+    h.c.connect(0);
+    h.drain();
+    assert_eq!(h.opens, 0, "no attempt while offline");
+    assert_eq!(h.c.state(), State::Connecting);
+    h.advance(5_000);
+    assert_eq!(h.opens, 0);
+    h.c.set_online(h.now, true);
+    h.advance(0);
+    assert_eq!(h.opens, 1);
+    assert_eq!(h.c.state(), State::Connecting);
+    h.join();
+    assert_eq!(h.connects, vec![Ok(())]);
+}
+
+#[test]
 fn request_settles_by_response_event_with_its_request_id() {
     let mut h = Harness::default();
     h.connect();

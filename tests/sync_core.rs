@@ -1040,3 +1040,19 @@ proptest! {
         run(n, ops)?;
     }
 }
+
+#[test]
+fn a_subscribe_lost_with_the_link_is_asked_again_on_reconnect_only() {
+    let mut s = SyncStore::new("t");
+    s.subscribe("world");
+    s.on_connect();
+    assert_eq!(subscribes(&drain(&mut s)), vec![None]);
+    // The core settles the in-flight request DISCONNECTED before it says the
+    // link went down: the store must neither drop the scope nor ask now.
+    s.on_subscribe_failed("world", SyncError::new("DISCONNECTED", "link lost"));
+    assert!(drain(&mut s).is_empty());
+    assert!(s.is_subscribed("world"));
+    s.on_disconnect();
+    s.on_connect();
+    assert_eq!(subscribes(&drain(&mut s)), vec![None], "asked once, after the reconnect");
+}

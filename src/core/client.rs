@@ -225,6 +225,9 @@ struct Request {
     /// Socket.IO ack id while in flight.
     ack: Option<u64>,
     in_flight: bool,
+    /// The server acknowledged receipt with an empty ack: it has the
+    /// request, and the reply is an event still to come. Never re-sent.
+    receipted: bool,
 }
 
 #[derive(Debug)]
@@ -369,7 +372,14 @@ impl Client {
             State::Disconnected => {
                 self.wanted = true;
                 self.attempt = 0;
-                self.start_attempt(now, State::Connecting, "io client connect");
+                // A new session: its first join is a connect, not a reconnect.
+                self.ever_joined = false;
+                if self.online {
+                    self.start_attempt(now, State::Connecting, "io client connect");
+                } else {
+                    // No attempt while offline: `online` starts it.
+                    self.set_state(State::Connecting, "waiting for the network");
+                }
             }
         }
         if !self.connect_waiting {
@@ -435,7 +445,7 @@ impl Client {
             if self.link != Link::Down {
                 self.lose_link(now, "network offline");
             }
-        } else if self.wanted && self.link == Link::Down && self.state == State::Reconnecting {
+        } else if self.wanted && self.link == Link::Down && matches!(self.state, State::Connecting | State::Reconnecting) {
             // Back online: try at once instead of waiting out the backoff.
             self.reconnect_at = Some(now);
         }
@@ -528,6 +538,7 @@ impl Client {
                 retried: false,
                 ack: None,
                 in_flight: false,
+                receipted: false,
             },
         );
         self.by_request_id.insert(request_id, key);
@@ -636,7 +647,9 @@ impl Client {
         if self.reconnect_at.is_some_and(|t| t <= now) {
             self.reconnect_at = None;
             if self.wanted && self.online && self.link == Link::Down {
-                self.start_attempt(now, State::Reconnecting, "reconnect attempt");
+                // A first connect that waited for the network stays `connecting`.
+                let state = if self.state == State::Connecting { State::Connecting } else { State::Reconnecting };
+                self.start_attempt(now, state, "reconnect attempt");
             }
         }
     }
@@ -687,8 +700,9 @@ impl Client {
     /// in flight, then reconnect with backoff.
     fn lose_link(&mut self, now: u64, reason: &str) {
         self.drop_link(false);
-        self.fail_in_flight(|r| r.retry && !r.retried, ErrorCode::Disconnected, reason);
-        if !self.wanted || !self.cfg.reconnection {
+        let reconnecting = self.wanted && self.cfg.reconnection;
+        self.fail_in_flight(|r| reconnecting && r.retry && !r.retried, ErrorCode::Disconnected, reason);
+        if !reconnecting {
             self.wanted = false;
             self.settle_connect(Err(ClientError::new(ErrorCode::Disconnected, reason.to_owned())));
             self.set_state(State::Disconnected, reason);
@@ -725,8 +739,10 @@ impl Client {
     /// front of the queue (marked retried), the rest reject with `code`.
     fn fail_in_flight(&mut self, requeue: impl Fn(&Request) -> bool, code: ErrorCode, reason: &str) {
         self.by_ack.clear();
+        // A receipted request stays: the server has it, its reply may still
+        // come after the reconnect, and re-sending would run it twice.
         let mut in_flight: Vec<RequestKey> =
-            self.requests.iter().filter(|(_, r)| r.in_flight).map(|(k, _)| *k).collect();
+            self.requests.iter().filter(|(_, r)| r.in_flight && !r.receipted).map(|(k, _)| *k).collect();
         in_flight.sort();
         let mut again = Vec::new();
         for key in in_flight {
@@ -977,7 +993,12 @@ impl Client {
                     if data.attachments.is_empty() {
                         match first_arg(&data.json, 0) {
                             Some(reply) if reply != "null" => self.settle(key, Ok(reply)),
-                            _ => {}
+                            _ => {
+                                if let Some(req) = self.requests.get_mut(&key) {
+                                    req.receipted = true;
+                                    req.ack = None;
+                                }
+                            }
                         }
                     } else if let Some((reply, attachments)) = binary_arg(data, 0, &self.cfg.limits) {
                         // BINARY_ACK: the first argument with its own attachments.
@@ -1018,7 +1039,7 @@ impl Client {
         };
         match (owner, name) {
             (Some((key, arg, _)), "error") => {
-                self.metrics.count_error(ErrorCode::ServerError.as_str());
+                // Counted as it settles.
                 self.settle(key, Err(ClientError::from_server_payload(&arg)));
             }
             (Some((key, arg, bin)), _) => self.settle_with(key, Ok(arg), bin),
@@ -1051,11 +1072,7 @@ impl Client {
             self.queue.retain(|q| !matches!(q, Queued::Request(k) if *k == key));
         }
         if let Err(e) = &result {
-            if e.code != ErrorCode::Timeout {
-                self.metrics.count_error(e.code.as_str());
-            } else {
-                self.metrics.count_error(ErrorCode::Timeout.as_str());
-            }
+            self.metrics.count_error(e.code.as_str());
         }
         self.out.push_back(Output::Settled { key, result, attachments });
     }

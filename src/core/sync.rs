@@ -656,13 +656,20 @@ impl SyncStore {
     }
 
     /// `state:subscribe` could not be answered (`DISCONNECTED`, `TIMEOUT`,
-    /// or a server `error` event). Transport failures ask again when
-    /// connected; anything else drops the scope with `SubscribeFailed`.
+    /// or a server `error` event). A lost link is ignored ([`on_connect`]
+    /// asks again for every scope); a timeout asks again now; anything else
+    /// drops the scope with `SubscribeFailed`.
+    ///
+    /// [`on_connect`]: Self::on_connect
     pub fn on_subscribe_failed(&mut self, scope: &str, error: SyncError) {
         let Some(s) = self.scopes.get_mut(scope) else {
             return;
         };
         s.asking = false;
+        if error.code == "DISCONNECTED" || !self.connected {
+            // The link went away: on_connect asks again for every scope.
+            return;
+        }
         if is_transport(&error.code) {
             self.ask(scope);
         } else {
