@@ -210,6 +210,28 @@ async fn subscribe_unsubscribe_once_and_subscribe_all() {
 }
 
 #[wasm_bindgen_test]
+async fn unsubscribe_functions_are_safe_to_call_any_number_of_times() {
+    let agent = connected("").await;
+    let rec = Recorder::new();
+    let off = agent.subscribe("tick", rec.f()).unwrap();
+    let off_once = agent.once("tick", rec.f()).unwrap();
+    let off_state = agent.on_state_change(rec.f()).unwrap();
+    let done = Recorder::new();
+    agent.subscribe("trigger_done", done.f()).unwrap();
+    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":1}"#)), None).unwrap();
+    assert!(wait_until(3000, || done.len() == 1).await);
+    // After the once fired, twice in a row, and after the manager is gone:
+    // no throw, no effect.
+    off_once.call0(&JsValue::UNDEFINED).unwrap();
+    off.call0(&JsValue::UNDEFINED).unwrap();
+    off.call0(&JsValue::UNDEFINED).unwrap();
+    agent.close();
+    off_state.call0(&JsValue::UNDEFINED).unwrap();
+    drop(agent);
+    off.call0(&JsValue::UNDEFINED).unwrap();
+}
+
+#[wasm_bindgen_test]
 async fn unsubscribing_and_emitting_inside_a_callback_is_safe() {
     let agent = std::rc::Rc::new(connected("").await);
     let first_calls = Recorder::new();

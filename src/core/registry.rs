@@ -29,6 +29,20 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SubId(u64);
 
+impl SubId {
+    /// The handle as a number (to carry it through JS; below 2^53 for any
+    /// realistic number of subscriptions).
+    pub fn to_raw(self) -> u64 {
+        self.0
+    }
+
+    /// A handle from [`to_raw`](Self::to_raw). An unknown one simply
+    /// matches no subscription.
+    pub fn from_raw(raw: u64) -> Self {
+        SubId(raw)
+    }
+}
+
 #[derive(Debug)]
 struct Entry<C> {
     /// `None` for catch-all subscriptions.

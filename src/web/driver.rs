@@ -16,6 +16,7 @@ use super::network::Network;
 use super::requests::{Pending, Waiting};
 use super::socket::Socket;
 use super::sync::StateSync;
+use super::unsubscribe;
 use super::timer::Timer;
 use crate::core::{ArgsForm, Client, Config, Output, RequestKey, State};
 use js_sys::{Array, Function, JsString};
@@ -54,6 +55,8 @@ pub(crate) struct Driver {
     pumping: Cell<bool>,
     /// The text frame whose outputs are being carried out.
     frame: RefCell<Option<Frame>>,
+    /// This manager's number for its unsubscribe functions.
+    manager_id: u32,
     /// Dispatches so far, to time one in [`DISPATCH_SAMPLE`].
     dispatches: Cell<u32>,
     /// Set while the manager is being freed: settle Promises, call no
@@ -77,6 +80,7 @@ impl Driver {
             network: RefCell::new(Network::listen(this.clone())),
             pumping: Cell::new(false),
             frame: RefCell::new(None),
+            manager_id: unsubscribe::register(this.clone()),
             dispatches: Cell::new(0),
             quiet: Cell::new(false),
             released: Cell::new(false),
@@ -85,6 +89,11 @@ impl Driver {
             driver.core.borrow_mut().set_online(glue::now_ms(), false);
         }
         driver
+    }
+
+    /// This manager's number (see `unsubscribe`).
+    pub(crate) fn manager_id(&self) -> u32 {
+        self.manager_id
     }
 
     /// A `Weak` to this driver, for closures.
@@ -368,6 +377,7 @@ impl Driver {
         // From inside a callback this only queues: the outer pump finishes.
         self.pump();
         self.released.set(true);
+        unsubscribe::forget(self.manager_id);
         let socket = self.socket.borrow_mut().take();
         let timer = self.timer.borrow_mut().take();
         let network = self.network.borrow_mut().take();

@@ -8,12 +8,13 @@ use super::errors;
 use super::glue;
 use super::listeners::{Kind, Mode};
 use super::options;
+use super::unsubscribe;
 use super::requests::{AbortHook, Pending, Settler};
 use crate::core::{ClientError, ErrorCode, RequestOptions};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The realtime link to a Frinny backend (Socket.IO v5, or plain JSON
@@ -29,17 +30,6 @@ fn throw(e: &ClientError) -> JsValue {
 
 fn closed() -> ClientError {
     ClientError::new(ErrorCode::Closed, "the manager is closed")
-}
-
-/// The unsubscribe closure for subscription `id` of `kind`.
-fn unsubscriber(driver: Weak<Driver>, kind: Kind) -> impl FnOnce(crate::core::SubId) -> Closure<dyn Fn()> {
-    move |id| {
-        Closure::<dyn Fn()>::new(move || {
-            if let Some(d) = driver.upgrade() {
-                d.listeners.remove(kind, id);
-            }
-        })
-    }
 }
 
 /// A random seed for backoff jitter and request-id prefixes.
@@ -124,7 +114,8 @@ impl AgentManager {
         if self.driver.is_released() {
             return Err(throw(&closed()));
         }
-        Ok(self.driver.listeners.add(kind, mode, callback, unsubscriber(self.driver.weak(), kind)))
+        let id = self.driver.listeners.add(kind, mode, callback);
+        Ok(unsubscribe::function(self.driver.manager_id(), kind, id))
     }
 
     /// Calls `callback(...args)` for every `name` event, in subscription

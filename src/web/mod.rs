@@ -12,7 +12,8 @@
 //! - [`socket`]: one browser WebSocket and its event handlers.
 //! - [`timer`]: the single timer, re-armed to the core's next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
-//! - [`listeners`]: subscriber registries and their unsubscribe functions.
+//! - [`listeners`]: subscriber registries.
+//! - [`unsubscribe`]: the unsubscribe functions handed to JS (no closure each).
 //! - [`requests`]: the Promises of pending requests and their AbortSignals.
 //! - [`convert`]: JSON text and binary payloads to JS values and back.
 //! - [`errors`]: JS `Error` objects with a stable `code`.
@@ -43,5 +44,6 @@ mod state;
 mod sync;
 mod timer;
 mod types;
+mod unsubscribe;
 
 pub use manager::AgentManager;
