@@ -418,6 +418,7 @@ async fn invalid_options_throw_invalid_options() {
         r#"{"url":"http://x","auth":"token"}"#,
         r#"{"url":"http://x","randomizationFactor":2}"#,
         r#"{"path":"/socket.io/"}"#,
+        r#"{"url":"http://x","namespace":"/a,b"}"#,
         r#"[]"#,
         r#""http://x""#,
     ] {

@@ -126,6 +126,9 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
         cfg.query = q.0;
     }
     if let Some(ns) = o.namespace {
+        if ns.contains(',') {
+            return Err(invalid(format!("option namespace must not contain ',', got {ns:?}")));
+        }
         cfg.namespace = if ns.starts_with('/') { ns } else { format!("/{ns}") };
     }
     if let Some(auth) = o.auth {
