@@ -188,6 +188,12 @@ impl Config {
                 Some(_) => {}
             }
         }
+        if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError(
+                "--admin-token must be at least 16 bytes long (it guards /broadcast, /notify, /state/update)"
+                    .to_owned(),
+            ));
+        }
         let positive = [
             ("--max-connections", self.max_connections as u64),
             ("--max-payload-bytes", self.max_payload_bytes as u64),
@@ -231,5 +237,13 @@ mod tests {
             "0",
         ]);
         assert!(c.check().unwrap_err().0.contains("max-connections"));
+    }
+
+    #[test]
+    fn a_short_admin_token_is_refused() {
+        let c = Config::parse_from(["frinny-server", "--dev", "--admin-token", "x"]);
+        assert!(c.check().unwrap_err().0.contains("admin-token"));
+        let c = Config::parse_from(["frinny-server", "--dev", "--admin-token", "0123456789abcdef"]);
+        assert_eq!(c.check(), Ok(()));
     }
 }

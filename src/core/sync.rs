@@ -1,5 +1,5 @@
 //! The state synchronisation engine: named scopes, each a JSON document with a
-//! version held by the server, kept in step through RFC 7386 merge patches.
+//! version held by the server, kept in step through RFC 7396 merge patches.
 //! Sans-IO like [`Client`](super::Client) and independent of it: the shell
 //! feeds it what the server said and carries out its [`SyncOutput`]s.
 //!
@@ -513,7 +513,7 @@ impl SyncStore {
         if !patch.is_object() {
             return Err(SyncError::new(
                 codes::INVALID_PAYLOAD,
-                "a state patch must be a JSON object (an RFC 7386 merge patch)",
+                "a state patch must be a JSON object (an RFC 7396 merge patch)",
             ));
         }
         let Some(s) = self.scopes.get_mut(scope) else {

@@ -14,7 +14,8 @@
 //! payload is replaced by `{"_placeholder":true,"num":N}` objects.
 //!
 //! Payloads stay raw JSON text (see the [module doc](super)): decoding checks
-//! the shape with one borrowing serde pass and hands out slices of the input.
+//! the shape with one pass of the [`scan`](super::scan) validator and hands
+//! out slices of the input.
 //!
 //! ```
 //! use frinny_agent::protocol::socket_io::{Decoder, Packet};

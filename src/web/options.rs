@@ -103,7 +103,8 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
     }
     // Through JSON text: serde_json's struct path sees unknown keys (and so
     // refuses them), and it keeps serde-wasm-bindgen out of the package.
-    // `Infinity` becomes null, i.e. the default: unlimited.
+    // `Infinity` becomes null, i.e. the option's default (for
+    // `reconnectionAttempts`, unlimited).
     let text = js_sys::JSON::stringify(options)
         .ok()
         .and_then(|t| t.as_string())

@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 
 const PORT = 38480;
 const ORIGIN = `http://127.0.0.1:${PORT}`;
-const ADMIN = 'e2e-admin-token';
+const ADMIN = 'e2e-admin-token-for-tests';
 const SERVER = process.env.FRINNY_SERVER_BIN ?? 'target/debug/frinny-server';
 
 let server;

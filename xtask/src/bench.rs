@@ -302,7 +302,7 @@ fn server(who: &str, port: u16, o: &Opts, f: &mut Figures) -> Result {
     if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
         return Err(format!("port {port} is already in use"));
     }
-    let token = format!("bench-{}", std::process::id());
+    let token = format!("bench-admin-token-{}", std::process::id());
     let root = util::root();
     let mut c = if who == "ours" {
         let bin = root.join("target/serve/frinny-server");
