@@ -105,6 +105,8 @@ struct ScopeState {
     version: u64,
     doc: Value,
     history: VecDeque<Entry>,
+    /// Sum of `bytes` over `history`.
+    history_bytes: usize,
 }
 
 impl Default for ScopeState {
@@ -113,6 +115,7 @@ impl Default for ScopeState {
             version: 0,
             doc: json!({}),
             history: VecDeque::new(),
+            history_bytes: 0,
         }
     }
 }
@@ -311,9 +314,18 @@ impl StateStore {
         s.version = s.version.saturating_add(1);
         s.doc = doc;
         if self.limits.history > 0 {
-            while s.history.len() >= self.limits.history {
-                s.history.pop_front();
+            // Bounded by count and by bytes: patches weighing more than the
+            // document are never sent (catch_up answers with a snapshot),
+            // so keeping them would only let a writer grow memory while the
+            // document stays small.
+            while s.history.len() >= self.limits.history
+                || (!s.history.is_empty() && s.history_bytes.saturating_add(bytes) > self.limits.max_doc_bytes)
+            {
+                if let Some(old) = s.history.pop_front() {
+                    s.history_bytes = s.history_bytes.saturating_sub(old.bytes);
+                }
             }
+            s.history_bytes = s.history_bytes.saturating_add(bytes);
             s.history.push_back(Entry {
                 base,
                 version: s.version,
@@ -444,5 +456,22 @@ mod tests {
             s.apply("w", "g", &deep, None, None),
             Err(PatchError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn history_is_bounded_by_bytes_too() {
+        let s = StateStore::new(StoreLimits { max_doc_bytes: 200, history: 1000 });
+        // Alternate a big value and its removal: the document stays small,
+        // the history must not grow past the document limit in bytes.
+        let big = json!({ "x": "y".repeat(150) });
+        for i in 0..100u64 {
+            let patch = if i % 2 == 0 { big.clone() } else { json!({ "x": null }) };
+            s.apply("w", "u", &patch, Some(i), None).unwrap();
+        }
+        let scopes = s.scopes.lock().unwrap();
+        let st = &scopes[&("w".to_owned(), "u".to_owned())];
+        assert!(st.history_bytes <= 200, "{} bytes kept", st.history_bytes);
+        assert_eq!(st.history_bytes, st.history.iter().map(|e| e.bytes).sum::<usize>());
+        assert!(!st.history.is_empty(), "the newest patch is always kept");
     }
 }
