@@ -81,6 +81,8 @@ pub mod codes {
     pub const INVALID_PAYLOAD: &str = "INVALID_PAYLOAD";
     /// Too many events; the error carries `retryAfterMs`.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The socket's token expired; the server disconnects it.
+    pub const TOKEN_EXPIRED: &str = "TOKEN_EXPIRED";
     /// The event's payload is larger than the server accepts.
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The caller's role may not do this.

@@ -63,8 +63,17 @@ pub struct Identity {
     pub role: Role,
     /// The world id (room `world:<id>`).
     pub world: String,
-    /// `true` when it came from the unauthenticated legacy `userId` query (dev only).
-    pub legacy: bool,
+    /// When its token expires (seconds since the epoch); `None` for the
+    /// unauthenticated legacy `userId` query (dev only). Checked on every
+    /// event, not only at connect: a socket must not outlive its token.
+    pub expires_at: Option<u64>,
+}
+
+impl Identity {
+    /// True once the token has expired at `now` (seconds since the epoch).
+    pub fn expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|exp| now >= exp)
+    }
 }
 
 /// Why a token was refused. The `Display` text goes to the client in
@@ -195,7 +204,7 @@ impl Authenticator {
             user_id: claims.sub,
             role: claims.role,
             world: claims.world,
-            legacy: false,
+            expires_at: Some(claims.exp),
         })
     }
 }

@@ -6,7 +6,7 @@
 //! retryAfterMs?} to the sending socket (and in the ack when one was asked for).
 
 use crate::app::Shared;
-use crate::auth::{now_millis, Identity};
+use crate::auth::{now_millis, now_secs, Identity};
 use crate::limits::ConnectionLimiter;
 use crate::responder::Request;
 use crate::rooms;
@@ -100,6 +100,15 @@ pub async fn on_event(
     app.metrics
         .event_in(known.map(|s| s.name).unwrap_or("_unknown"));
     let request_id = request_id_of(&data);
+
+    if identity.expired(now_secs()) {
+        let f = Failure::new(codes::TOKEN_EXPIRED, "token expired: get a new token and reconnect");
+        fail(&app, &socket, ack, request_id.as_ref(), &f);
+        // The socket must not outlive its token: the server disconnects it
+        // (a DISCONNECT the client does not retry by itself).
+        let _ = socket.clone().disconnect();
+        return;
+    }
 
     if let Err(wait) = app.limits.check(&limiter, &identity.user_id) {
         app.metrics.rate_limited();

@@ -178,7 +178,7 @@ mod tests {
                 user_id: "u".into(),
                 role: Role::Player,
                 world: "w".into(),
-                legacy: false,
+                expires_at: None,
             },
         }
     }

@@ -87,7 +87,7 @@ async fn authenticate(
                     user_id: user,
                     role: Role::Player,
                     world: "default".to_owned(),
-                    legacy: true,
+                    expires_at: None,
                 }
             }
             _ => return Err(Refused::Auth(AuthError::Missing)),

@@ -238,7 +238,7 @@ mod tests {
             user_id: user.into(),
             role,
             world: "w1".into(),
-            legacy: false,
+            expires_at: None,
         }
     }
 

@@ -45,3 +45,34 @@ async fn a_spoofed_user_id_in_the_payload_never_reaches_the_responder() {
     }
     tokio::time::timeout(Duration::from_secs(10), server.shutdown()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_socket_does_not_outlive_its_token() {
+    let server = frinny_server::start(Config::for_tests(false), None).await.unwrap();
+    let addr = server.local_addr();
+    // Valid for one second.
+    let token = server.app().auth.issue("bob", Role::Player, "w", 1).unwrap();
+    let mut c = SioClient::connect(addr, Some(json!({ "token": token })), "").await.unwrap();
+    c.event("connection_established").await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    c.emit("query", json!({"content": "still there?", "request_id": "r2"})).await;
+    let mut saw_error = false;
+    let mut disconnected = false;
+    while let Some(p) = c.next(Duration::from_secs(2)).await {
+        match p {
+            Incoming::Event(name, body) if name == "error" => {
+                assert_eq!(body["code"], "TOKEN_EXPIRED");
+                assert_eq!(body["request_id"], "r2");
+                saw_error = true;
+            }
+            Incoming::Event(name, _) => assert_ne!(name, "query_response", "answered on an expired token"),
+            Incoming::Disconnected => {
+                disconnected = true;
+                break;
+            }
+            Incoming::Ack(..) => {}
+        }
+    }
+    assert!(saw_error && disconnected, "error {saw_error}, disconnected {disconnected}");
+    tokio::time::timeout(Duration::from_secs(10), server.shutdown()).await.unwrap();
+}
