@@ -49,9 +49,18 @@ fn escape(label: &str) -> String {
 }
 
 impl Metrics {
-    /// A socket joined.
-    pub fn connected(&self) {
-        self.connections.fetch_add(1, Ordering::Relaxed);
+    /// Takes one of `max` connection slots, atomically: false when all are
+    /// taken. Give it back with [`disconnected`](Self::disconnected) (on a
+    /// refusal too); count the join with [`joined`](Self::joined).
+    pub fn try_reserve(&self, max: usize) -> bool {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.connections
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .is_ok()
+    }
+
+    /// A socket whose slot was reserved joined.
+    pub fn joined(&self) {
         self.connections_total.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -196,7 +205,9 @@ mod tests {
     #[test]
     fn renders_all_series() {
         let m = Metrics::default();
-        m.connected();
+        assert!(m.try_reserve(1));
+        assert!(!m.try_reserve(1), "one slot only");
+        m.joined();
         m.event_in("query");
         m.event_in("query");
         m.event_out("query_response");

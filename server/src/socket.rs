@@ -66,16 +66,32 @@ async fn authenticate(
     State(app): State<Shared>,
 ) -> Result<(), Refused> {
     let max = app.config.max_connections;
-    if usize::try_from(app.metrics.connections()).unwrap_or(0) >= max {
+    // Reserved atomically: concurrent handshakes cannot overshoot the limit.
+    if !app.metrics.try_reserve(max) {
         tracing::warn!(sid = %socket.id, "connection refused: {max} connections open");
         return Err(Refused::Full(max));
     }
-    let identity = match token_from(&auth) {
+    let identity = identify(&socket, &auth, &app).inspect_err(|_| app.metrics.disconnected())?;
+    socket.join([
+        rooms::user(&identity.user_id),
+        rooms::world(&identity.world),
+    ]);
+    socket.extensions.insert(app.limits.new_connection());
+    socket.extensions.insert(identity);
+    socket.on_fallback(events::on_event);
+    socket.on_disconnect(on_disconnect);
+    app.metrics.joined();
+    Ok(())
+}
+
+/// Who the socket is: its token's identity, or in `--dev` the legacy query.
+fn identify(socket: &SocketRef, auth: &Result<Value, socketioxide::ParserError>, app: &Shared) -> Result<Identity, Refused> {
+    let identity = match token_from(auth) {
         Some(token) => app.auth.verify(&token).map_err(|e| {
             tracing::info!(sid = %socket.id, "connection refused: {e}");
             Refused::Auth(e)
         })?,
-        None => match legacy_user(&socket) {
+        None => match legacy_user(socket) {
             Some(user) if app.config.dev => {
                 check_id("userId", &user).map_err(Refused::BadLegacyUser)?;
                 tracing::warn!(
@@ -93,16 +109,7 @@ async fn authenticate(
             _ => return Err(Refused::Auth(AuthError::Missing)),
         },
     };
-    socket.join([
-        rooms::user(&identity.user_id),
-        rooms::world(&identity.world),
-    ]);
-    socket.extensions.insert(app.limits.new_connection());
-    socket.extensions.insert(identity);
-    socket.on_fallback(events::on_event);
-    socket.on_disconnect(on_disconnect);
-    app.metrics.connected();
-    Ok(())
+    Ok(identity)
 }
 
 /// Greets the socket once it has joined the namespace.
