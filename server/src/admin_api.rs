@@ -252,6 +252,7 @@ pub async fn state_update(
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::field("push", "`push` must be a boolean")),
     };
+    let _in_order = state.app.state_writes.lock().await;
     let applied = state
         .app
         .store

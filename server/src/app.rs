@@ -21,8 +21,12 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-connection and per-user rate limits.
     pub limits: RateLimits,
-    /// The versioned state store behind `/state/update`.
+    /// The versioned state store (`state:update` and `POST /state/update`).
     pub store: StateStore,
+    /// Held from a state write until its `state:patch` push went out, so
+    /// subscribers get pushes in version order (else a later version could
+    /// overtake an earlier one and every subscriber would see a gap).
+    pub state_writes: tokio::sync::Mutex<()>,
     /// Where answers come from.
     pub responder: Arc<dyn Responder>,
     /// When the server started.

@@ -100,6 +100,7 @@ pub async fn start(
             max_doc_bytes: config.state_max_doc_bytes,
             history: config.state_history,
         }),
+        state_writes: tokio::sync::Mutex::new(()),
         responder,
         started: Instant::now(),
         config,

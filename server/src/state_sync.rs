@@ -180,6 +180,7 @@ pub async fn update(
             return Err((f, ack));
         }
     };
+    let _in_order = app.state_writes.lock().await;
     match app.store.apply(
         &identity.world,
         scope,
