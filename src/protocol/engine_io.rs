@@ -353,13 +353,13 @@ impl Handshake {
     /// ```
     pub fn write_json(&self, out: &mut String) {
         out.push_str("{\"sid\":");
-        write_json_string(&self.sid, out);
+        json::push_string(out, &self.sid);
         out.push_str(",\"upgrades\":[");
         for (i, upgrade) in self.upgrades.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            write_json_string(upgrade, out);
+            json::push_string(out, upgrade);
         }
         // Writing to a String cannot fail.
         let _ = write!(
@@ -385,27 +385,6 @@ impl Handshake {
         self.write_json(&mut out);
         out
     }
-}
-
-/// Writes `s` as a JSON string literal, escaping exactly as serde_json does.
-fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// One Engine.IO packet.

@@ -5,6 +5,7 @@ use super::DecodeError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
 /// Fails with [`DecodeError::TooDeep`] if `text` nests arrays or objects
 /// deeper than `max`. One linear pass over the bytes, skipping strings, so a
@@ -72,13 +73,44 @@ pub fn object_fields(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
     serde_json::from_str::<OrderedObject<'_>>(text).ok().map(|o| o.0)
 }
 
-/// Appends `s` as a JSON string literal (quoted and escaped).
+/// Appends `s` as a JSON string literal (quoted and escaped) to `out`,
+/// copying unescaped runs whole; the one JSON string writer of the codecs.
+///
+/// ```
+/// let mut out = String::new();
+/// frinny_agent::protocol::json::push_string(&mut out, "say \"hi\"\n\u{1}é");
+/// assert_eq!(out, r#""say \"hi\"\n\u0001é""#);
+/// ```
 pub fn push_string(out: &mut String, s: &str) {
-    // Escaping a &str cannot fail; fall back to "" rather than panic.
-    match serde_json::to_string(s) {
-        Ok(quoted) => out.push_str(&quoted),
-        Err(_) => out.push_str("\"\""),
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // `i` is at an ASCII byte, so both ends are char boundaries.
+        if let Some(chunk) = s.get(start..i) {
+            out.push_str(chunk);
+        }
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
     }
+    if let Some(chunk) = s.get(start..) {
+        out.push_str(chunk);
+    }
+    out.push('"');
 }
 
 struct OrderedObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);

@@ -370,7 +370,7 @@ impl<'a> Packet<'a> {
         let inner = array_inner(args_json)?;
         let mut json = String::with_capacity(name.len() + inner.len() + 5);
         json.push('[');
-        value::write_json_str(&mut json, &name);
+        json::push_string(&mut json, &name);
         if !inner.is_empty() {
             json.push(',');
             json.push_str(inner);

@@ -17,7 +17,7 @@
 //! assert!(!v.has_binary());
 //! ```
 
-use super::DecodeError;
+use super::{json, DecodeError};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 use std::fmt::{self, Write as _};
@@ -238,39 +238,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-/// Appends `s` as a JSON string literal (quotes included) to `out`.
-pub(crate) fn write_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        // `i` is at an ASCII byte, so both ends are char boundaries.
-        if let Some(chunk) = s.get(start..i) {
-            out.push_str(chunk);
-        }
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
-        }
-        start = i + 1;
-    }
-    if let Some(chunk) = s.get(start..) {
-        out.push_str(chunk);
-    }
-    out.push('"');
-}
-
 /// Writes `v` as JSON, replacing each [`Value::Binary`] by a placeholder
 /// numbered in depth-first order and appending its bytes to `attachments`.
 pub(crate) fn write_deconstructed(v: &Value, out: &mut String, attachments: &mut Vec<Vec<u8>>) {
@@ -281,7 +248,7 @@ pub(crate) fn write_deconstructed(v: &Value, out: &mut String, attachments: &mut
         Value::Number(n) => {
             let _ = write!(out, "{n}");
         }
-        Value::String(s) => write_json_str(out, s),
+        Value::String(s) => json::push_string(out, s),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -298,7 +265,7 @@ pub(crate) fn write_deconstructed(v: &Value, out: &mut String, attachments: &mut
                 if i > 0 {
                     out.push(',');
                 }
-                write_json_str(out, k);
+                json::push_string(out, k);
                 out.push(':');
                 write_deconstructed(item, out, attachments);
             }
