@@ -306,7 +306,7 @@ pub const EVENTS: &[EventSpec] = &[
     EventSpec {
         name: names::STATE_SUBSCRIBE,
         direction: Direction::ClientToServer,
-        fields: &[req("scope", K::NonEmptyString), opt("since", K::Number)],
+        fields: &[req("scope", K::NonEmptyString), opt("since", K::Number), opt("epoch", K::String)],
         any_of: &[],
         response: None,
         broadcastable: false,

@@ -252,6 +252,11 @@ pub async fn state_update(
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::field("push", "`push` must be a boolean")),
     };
+    if !push && !state.app.config.dev {
+        // Silent writes exist to force gaps in tests; in production every
+        // change must reach its subscribers.
+        return Err(ApiError::field("push", "`push: false` is only accepted in --dev"));
+    }
     let _in_order = state.app.state_writes.lock().await;
     let applied = state
         .app

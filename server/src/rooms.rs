@@ -11,10 +11,13 @@ pub fn world(world_id: &str) -> String {
     format!("world:{world_id}")
 }
 
+/// How every state room's name starts.
+pub const STATE_PREFIX: &str = "state:";
+
 /// The room of the subscribers of one state scope of one world.
 pub fn state(world_id: &str, scope: &str) -> String {
     // Ids contain no control characters, so the separator is unambiguous.
-    format!("state:{world_id}\u{1f}{scope}")
+    format!("{STATE_PREFIX}{world_id}\u{1f}{scope}")
 }
 
 #[cfg(test)]

@@ -75,6 +75,9 @@ pub fn catch_up_reply(scope: &str, catch_up: CatchUp, epoch: &str) -> Value {
     }
 }
 
+/// Most scopes one connection may follow at once.
+pub const MAX_SCOPES_PER_SOCKET: usize = 64;
+
 /// `state:subscribe` {scope, since?, epoch?}: joins the scope's room; the ack
 /// carries a snapshot {scope, version, doc, epoch} or the missed patches
 /// {scope, version, patches: [{base, version, patch}], epoch}.
@@ -92,9 +95,21 @@ pub fn subscribe(
     if !may_read(identity, scope) {
         return Err((forbidden(identity, "read", scope), ack));
     }
+    // A socket follows a bounded number of scopes: each is a room, and
+    // anyone may read any `combat:<id>`.
+    let room = rooms::state(&identity.world, scope);
+    let following = socket.rooms().into_iter().filter(|r| r.starts_with(rooms::STATE_PREFIX)).count();
+    if following >= MAX_SCOPES_PER_SOCKET && !socket.rooms().contains(&room.clone().into()) {
+        let mut f = Failure::new(
+            codes::INVALID_PAYLOAD,
+            format!("a connection may follow at most {MAX_SCOPES_PER_SOCKET} scopes; unsubscribe some first"),
+        );
+        f.field = Some("scope".into());
+        return Err((f, ack));
+    }
     // Join first, then read: a patch applied after the read is pushed to the
     // room this socket is already in.
-    socket.join(rooms::state(&identity.world, scope));
+    socket.join(room);
     let since = payload.get("since").and_then(Value::as_u64);
     let epoch = payload.get("epoch").and_then(Value::as_str);
     let catch_up = app.store.catch_up(&identity.world, scope, since, epoch);
