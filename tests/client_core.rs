@@ -386,6 +386,38 @@ fn connect_while_offline_waits_for_the_network() {
 }
 
 #[test]
+fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
+    let mut h = Harness::default();
+    assert!(!h.c.accepts_plain_event("tick"), "not connected");
+    h.connect();
+    assert!(h.c.accepts_plain_event("tick"));
+    assert!(!h.c.accepts_plain_event("error"), "errors go to onError");
+    assert!(!h.c.accepts_plain_event("connect"), "reserved");
+    assert!(h.c.accepts_plain_event("query_response"), "no request waits");
+    h.request("query", "{}", RequestOptions::default());
+    assert!(!h.c.accepts_plain_event("query_response"), "it may answer the request");
+    assert!(h.c.accepts_plain_event("tick"));
+    // Half a binary packet received: the next text frame is the core's.
+    h.text(r#"451-["bin",{"_placeholder":true,"num":0}]"#);
+    assert!(!h.c.accepts_plain_event("tick"));
+    h.c.on_binary(h.now, &[1, 2]);
+    h.drain();
+    assert!(h.c.accepts_plain_event("tick"));
+    let before = h.c.metrics().events_dispatched;
+    h.c.on_plain_event(20);
+    assert_eq!(h.c.metrics().events_dispatched, before + 1);
+    // Other namespaces and the JSON protocol always go through the core.
+    let mut cfg = Config::new("http://h");
+    cfg.namespace = "/admin".into();
+    let mut admin = Harness::new(cfg);
+    admin.c.connect(0);
+    admin.c.on_open(0);
+    admin.text(OPEN);
+    admin.text(r#"40/admin,{"sid":"x"}"#);
+    assert!(!admin.c.accepts_plain_event("tick"));
+}
+
+#[test]
 fn request_settles_by_response_event_with_its_request_id() {
     let mut h = Harness::default();
     h.connect();

@@ -616,6 +616,38 @@ impl Client {
         }
     }
 
+    /// Whether the shell may deliver a plain event itself: a root-namespace
+    /// EVENT without ack id or attachments (`42["name",...]`) that it parsed
+    /// with the engine's own `JSON.parse`, instead of handing the frame to
+    /// [`on_text`](Self::on_text). True only when this client would do
+    /// nothing with such an event but count it and hand it to subscribers:
+    /// the link is up on the root namespace, no binary packet is half
+    /// received, the name is not reserved, not `error` (which goes to
+    /// `onError`), and not a reply a pending request may be waiting for.
+    /// After delivering it, the shell calls
+    /// [`on_plain_event`](Self::on_plain_event).
+    ///
+    /// This is the inbound fast path: it spares copying the frame into
+    /// wasm and validating it twice. The depth limit is the engine's
+    /// there: it guards Rust's recursion, which this path does not use.
+    pub fn accepts_plain_event(&self, name: &str) -> bool {
+        self.link == Link::Up
+            && self.cfg.protocol == Protocol::SocketIo
+            && self.cfg.namespace == "/"
+            && self.decoder.pending_attachments().is_none()
+            && name != "error"
+            && !socket_io::RESERVED_EVENTS.contains(&name)
+            && (self.requests.is_empty() || !is_reply_event(name))
+    }
+
+    /// Counts a plain event of `bytes` the shell delivered itself (see
+    /// [`accepts_plain_event`](Self::accepts_plain_event)).
+    pub fn on_plain_event(&mut self, bytes: usize) {
+        self.metrics.frames_in += 1;
+        self.metrics.bytes_in += bytes as u64;
+        self.metrics.events_dispatched += 1;
+    }
+
     /// The clock reached `now`: fire every deadline that passed.
     pub fn on_timer(&mut self, now: u64) {
         if self.connect_waiter_deadline.is_some_and(|t| t <= now) {

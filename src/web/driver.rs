@@ -20,6 +20,7 @@ use super::unsubscribe;
 use super::timer::Timer;
 use crate::core::{ArgsForm, Client, Config, Output, RequestKey, State};
 use js_sys::{Array, Function, JsString};
+use wasm_bindgen::JsCast;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::JsValue;
@@ -118,6 +119,34 @@ impl Driver {
             self.core.borrow_mut().on_open(glue::now_ms());
             self.pump();
         }
+    }
+
+    /// The inbound fast path: a plain `42["name",...]` event is parsed once
+    /// by the engine's `JSON.parse` and handed to its subscribers, if the
+    /// core says it would do nothing else with it
+    /// ([`Client::accepts_plain_event`]). False: use [`socket_text`](Self::socket_text).
+    pub(crate) fn socket_plain_event(&self, generation: u64, js: &JsString) -> bool {
+        if generation != self.generation.get() || self.quiet.get() || self.pumping.get() {
+            return false;
+        }
+        let len = js.length();
+        let max = self.core.borrow().config().limits.max_frame_bytes;
+        // A UTF-16 unit is at most 3 UTF-8 bytes: at most max/3 units is
+        // within the byte limit; longer frames take the core path, which
+        // measures bytes. (Byte counts in metrics are UTF-16 units here.)
+        if len < 4 || len as usize > max / 3 || js.char_code_at(0) != 52.0 || js.char_code_at(1) != 50.0 || js.char_code_at(2) != 91.0 {
+            return false;
+        }
+        let Some(items) = glue::json_parse_strict(&js.slice(2, len)).and_then(|v| v.dyn_into::<Array>().ok()) else {
+            return false;
+        };
+        let Some(name) = items.get(0).as_string() else { return false };
+        if name == crate::catalogue::names::STATE_PATCH || !self.core.borrow().accepts_plain_event(&name) {
+            return false;
+        }
+        self.core.borrow_mut().on_plain_event(len as usize);
+        self.dispatch_with(&name, || items.slice_from(1));
+        true
     }
 
     /// A text frame, as Rust text for the core and as the JS string it came
@@ -289,6 +318,13 @@ impl Driver {
     /// of `metrics()`: reading the clock twice per event cost more than a
     /// small subscriber (BENCHMARKS.md).
     fn dispatch(&self, name: &str, json: &str, form: ArgsForm, attachments: Vec<Vec<u8>>) {
+        let limits = self.core.borrow().config().limits;
+        self.dispatch_with(name, || convert::event_args(json, form, attachments, &limits, |text| self.parse_json(text)));
+    }
+
+    /// [`dispatch`](Self::dispatch) with the arguments made by `args`, only
+    /// if someone listens.
+    fn dispatch_with(&self, name: &str, args: impl FnOnce() -> Array) {
         let targets = self.listeners.targets(Kind::Event, name);
         if targets.is_empty() {
             return;
@@ -296,8 +332,7 @@ impl Driver {
         let n = self.dispatches.get().wrapping_add(1);
         self.dispatches.set(n);
         let started = (n % DISPATCH_SAMPLE == 1).then(glue::now_precise);
-        let limits = self.core.borrow().config().limits;
-        let args = convert::event_args(json, form, attachments, &limits, |text| self.parse_json(text));
+        let args = args();
         let mut with_name: Option<Array> = None;
         for id in targets {
             let Some((callback, catch_all)) = self.listeners.take_live(Kind::Event, id) else { continue };

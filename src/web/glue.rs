@@ -28,6 +28,11 @@ pub(crate) fn json_parse(text: &js_sys::JsString) -> JsValue {
     json_parse_js(text).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `JSON.parse` of a JS string; `None` if it is not JSON.
+pub(crate) fn json_parse_strict(text: &js_sys::JsString) -> Option<JsValue> {
+    json_parse_js(text).ok()
+}
+
 /// The monotonic clock the core runs on: `performance.now()` in whole ms.
 pub(crate) fn now_ms() -> u64 {
     let t = performance_now();

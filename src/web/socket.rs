@@ -37,7 +37,9 @@ impl Socket {
             let Some(d) = d.upgrade() else { return };
             let data = e.data();
             if let Some(js) = data.dyn_ref::<JsString>() {
-                d.socket_text(generation, String::from(js), js);
+                if !d.socket_plain_event(generation, js) {
+                    d.socket_text(generation, String::from(js), js);
+                }
             } else if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
                 d.socket_binary(generation, &Uint8Array::new(buf).to_vec());
             }
