@@ -120,6 +120,17 @@ impl Default for ScopeState {
     }
 }
 
+impl ScopeState {
+    fn snapshot(&self) -> Snapshot {
+        Snapshot { version: self.version, doc: self.doc.clone() }
+    }
+}
+
+/// The snapshot of the scope at `k`: version 0 and `{}` when never patched.
+fn snapshot_at(scopes: &HashMap<Key, ScopeState>, k: &Key) -> Snapshot {
+    scopes.get(k).map(ScopeState::snapshot).unwrap_or_else(|| ScopeState::default().snapshot())
+}
+
 type Key = (String, String);
 
 /// The store.
@@ -174,16 +185,7 @@ impl StateStore {
     /// never patched).
     pub fn get(&self, world: &str, scope: &str) -> Snapshot {
         let scopes = self.scopes.lock().unwrap_or_else(|p| p.into_inner());
-        scopes
-            .get(&key(world, scope))
-            .map(|s| Snapshot {
-                version: s.version,
-                doc: s.doc.clone(),
-            })
-            .unwrap_or(Snapshot {
-                version: 0,
-                doc: json!({}),
-            })
+        snapshot_at(&scopes, &key(world, scope))
     }
 
     /// What a subscriber holding `since` (of `epoch`) needs: the patches
@@ -200,12 +202,7 @@ impl StateStore {
         let scopes = self.scopes.lock().unwrap_or_else(|p| p.into_inner());
         let empty = ScopeState::default();
         let s = scopes.get(&key(world, scope)).unwrap_or(&empty);
-        let snapshot = || {
-            CatchUp::Snapshot(Snapshot {
-                version: s.version,
-                doc: s.doc.clone(),
-            })
-        };
+        let snapshot = || CatchUp::Snapshot(s.snapshot());
         let Some(since) = since else {
             return snapshot();
         };
@@ -281,18 +278,7 @@ impl StateStore {
         let current = scopes.get(&k).map(|s| s.version).unwrap_or(0);
         if let Some(base) = base {
             if base != current {
-                return Err(PatchError::Conflict(
-                    scopes
-                        .get(&k)
-                        .map(|s| Snapshot {
-                            version: s.version,
-                            doc: s.doc.clone(),
-                        })
-                        .unwrap_or(Snapshot {
-                            version: 0,
-                            doc: json!({}),
-                        }),
-                ));
+                return Err(PatchError::Conflict(snapshot_at(&scopes, &k)));
             }
         }
         let mut doc = scopes.get(&k).map(|s| s.doc.clone()).unwrap_or(json!({}));
