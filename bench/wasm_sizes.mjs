@@ -28,7 +28,8 @@ while (pos < b.length) {
   if (id === 2) { // imports: count the imported functions (they come first in the index space)
     const n = leb();
     for (let i = 0; i < n; i++) {
-      pos += leb(); pos += leb(); // module, field
+      // `pos += leb()` would read pos before leb() moves it past the length.
+      for (let k = 0; k < 2; k++) { const l = leb(); pos += l; } // module, field
       const kind = b[pos++];
       if (kind === 0) { leb(); imported++; }
       else if (kind === 1) { pos++; const f = leb(); leb(); if (f & 1) leb(); }
