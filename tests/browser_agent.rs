@@ -271,6 +271,64 @@ async fn unsubscribing_and_emitting_inside_a_callback_is_safe() {
     agent.close();
 }
 
+#[wasm_bindgen_test]
+async fn events_on_the_fast_path_and_through_the_core_reach_the_same_subscribers() {
+    let agent = connected("").await;
+    let before = agent.metrics().unwrap();
+    let all = Recorder::new();
+    let names = Recorder::new();
+    // Plain `42["tick",...]` frames take the JS fast path; `binary_data`
+    // (attachments) and `query_response` while a request waits go through
+    // the core. Both kinds reach catch-all and named subscribers alike.
+    agent.subscribe_all(names.f()).unwrap();
+    agent.subscribe("tick", all.f()).unwrap();
+    agent.subscribe("binary_data", all.f()).unwrap();
+    agent.subscribe("query_response", all.f()).unwrap();
+    let done = Recorder::new();
+    agent.subscribe("trigger_done", done.f()).unwrap();
+    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":3}"#)), None).unwrap();
+    agent.emit("binary_push", Some(js(r#"{"bytes":[7],"count":1}"#)), None).unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"hi"}"#)), None)).await.unwrap();
+    assert_eq!(get_str(&reply, "content"), "reply to hi");
+    assert!(wait_until(3000, || done.len() == 1 && all.len() >= 4).await);
+    let seen: Vec<String> = names.calls().into_iter().map(|c| c.split(',').next().unwrap_or("").to_owned()).collect();
+    for name in [r#"["tick""#, r#"["binary_data""#, r#"["trigger_done""#] {
+        assert!(seen.iter().any(|s| s == name), "{name} missing from {seen:?}");
+    }
+    assert_eq!(seen.iter().filter(|s| *s == r#"["tick""#).count(), 3);
+    let bin = all.arg(3, 0);
+    assert!(bin.is_object() && buffer_bytes(&get(&bin, "data")) == [7], "{:?}", all.calls());
+    // The fast path's events are counted and timed like the others.
+    let m = agent.metrics().unwrap();
+    let dispatched = get(&m, "eventsDispatched").as_f64().unwrap() - get(&before, "eventsDispatched").as_f64().unwrap();
+    assert!(dispatched >= 5.0, "tick x3, binary_data, trigger_done: {dispatched}");
+    let frames = get(&m, "framesIn").as_f64().unwrap() - get(&before, "framesIn").as_f64().unwrap();
+    assert!(frames >= dispatched, "{frames} frames for {dispatched} events");
+    assert!(get(&m, "dispatchP50Us").as_f64().is_some(), "{}", stringify(&m));
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_subscriber_may_close_the_manager_and_then_throw() {
+    let agent = std::rc::Rc::new(connected("").await);
+    let after = Recorder::new();
+    let close = Closure::<dyn Fn()>::new({
+        let agent = agent.clone();
+        move || agent.close()
+    });
+    let closer = Function::new_with_args("close", "return () => { close(); throw new Error('after close'); }")
+        .call1(&JsValue::UNDEFINED, close.as_ref())
+        .unwrap();
+    agent.subscribe("tick", closer.into()).unwrap();
+    agent.subscribe("tick", after.f()).unwrap();
+    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":2}"#)), None).unwrap();
+    assert!(wait_until(3000, || agent.state() == "closed").await);
+    sleep(100).await;
+    assert_eq!(after.len(), 0, "the manager closed before the next call");
+    assert_eq!(agent.held_callbacks(), 0);
+    drop(close);
+}
+
 // ----- requests -----------------------------------------------------------------
 
 #[wasm_bindgen_test]

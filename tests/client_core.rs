@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use frinny_agent::core::{
-    ArgsForm, Backoff, Client, Config, ErrorCode, Output, Protocol, RequestKey, RequestOptions, State,
+    ArgsForm, Backoff, Client, Config, ErrorCode, FastPath, Output, Protocol, RequestKey, RequestOptions, State,
 };
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -388,24 +388,36 @@ fn connect_while_offline_waits_for_the_network() {
 #[test]
 fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
     let mut h = Harness::default();
-    assert!(!h.c.accepts_plain_event("tick"), "not connected");
+    assert_eq!(h.c.fast_path(), FastPath::Closed, "not connected");
+    assert!(!h.c.fast_path().admits("tick"));
     h.connect();
-    assert!(h.c.accepts_plain_event("tick"));
-    assert!(!h.c.accepts_plain_event("error"), "errors go to onError");
-    assert!(!h.c.accepts_plain_event("connect"), "reserved");
-    assert!(h.c.accepts_plain_event("query_response"), "no request waits");
+    assert_eq!(h.c.fast_path(), FastPath::Open);
+    assert!(h.c.fast_path().admits("tick"));
+    assert!(!h.c.fast_path().admits("error"), "errors go to onError");
+    assert!(!h.c.fast_path().admits("connect"), "reserved");
+    assert!(h.c.fast_path().admits("query_response"), "no request waits");
+    let names: Vec<_> = FastPath::core_names().collect();
+    assert!(names.contains(&"error") && names.contains(&"disconnecting") && names.len() == 7, "{names:?}");
     h.request("query", "{}", RequestOptions::default());
-    assert!(!h.c.accepts_plain_event("query_response"), "it may answer the request");
-    assert!(h.c.accepts_plain_event("tick"));
+    assert_eq!(h.c.fast_path(), FastPath::ExceptReplies);
+    assert!(!h.c.fast_path().admits("query_response"), "it may answer the request");
+    assert!(!h.c.fast_path().admits("error"));
+    assert!(h.c.fast_path().admits("tick"));
     // Half a binary packet received: the next text frame is the core's.
     h.text(r#"451-["bin",{"_placeholder":true,"num":0}]"#);
-    assert!(!h.c.accepts_plain_event("tick"));
+    assert_eq!(h.c.fast_path(), FastPath::Closed);
     h.c.on_binary(h.now, &[1, 2]);
     h.drain();
-    assert!(h.c.accepts_plain_event("tick"));
-    let before = h.c.metrics().events_dispatched;
-    h.c.on_plain_event(20);
-    assert_eq!(h.c.metrics().events_dispatched, before + 1);
+    assert!(h.c.fast_path().admits("tick"));
+    let before = h.c.metrics().clone();
+    h.c.on_plain_events(3, 60);
+    assert_eq!(h.c.metrics().events_dispatched, before.events_dispatched + 3);
+    assert_eq!(h.c.metrics().frames_in, before.frames_in + 3);
+    assert_eq!(h.c.metrics().bytes_in, before.bytes_in + 60);
+    // A lost link closes it again.
+    h.c.on_close(h.now, "transport close");
+    h.drain();
+    assert_eq!(h.c.fast_path(), FastPath::Closed);
     // Other namespaces and the JSON protocol always go through the core.
     let mut cfg = Config::new("http://h");
     cfg.namespace = "/admin".into();
@@ -414,7 +426,7 @@ fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
     admin.c.on_open(0);
     admin.text(OPEN);
     admin.text(r#"40/admin,{"sid":"x"}"#);
-    assert!(!admin.c.accepts_plain_event("tick"));
+    assert_eq!(admin.c.fast_path(), FastPath::Closed);
 }
 
 #[test]

@@ -616,36 +616,40 @@ impl Client {
         }
     }
 
-    /// Whether the shell may deliver a plain event itself: a root-namespace
-    /// EVENT without ack id or attachments (`42["name",...]`) that it parsed
+    /// Whether the shell may deliver plain events itself: root-namespace
+    /// EVENTs without ack id or attachments (`42["name",...]`) that it parsed
     /// with the engine's own `JSON.parse`, instead of handing the frame to
-    /// [`on_text`](Self::on_text). True only when this client would do
+    /// [`on_text`](Self::on_text). Open only while this client would do
     /// nothing with such an event but count it and hand it to subscribers:
-    /// the link is up on the root namespace, no binary packet is half
-    /// received, the name is not reserved, not `error` (which goes to
-    /// `onError`), and not a reply a pending request may be waiting for.
-    /// After delivering it, the shell calls
-    /// [`on_plain_event`](Self::on_plain_event).
+    /// the link is up on the root namespace and no binary packet is half
+    /// received; while requests wait, replies stay with the core. Which
+    /// names are admitted is [`FastPath::admits`]. The shell asks after
+    /// every input (the answer only changes then) and reports what it
+    /// delivered with [`on_plain_events`](Self::on_plain_events).
     ///
     /// This is the inbound fast path: it spares copying the frame into
     /// wasm and validating it twice. The depth limit is the engine's
     /// there: it guards Rust's recursion, which this path does not use.
-    pub fn accepts_plain_event(&self, name: &str) -> bool {
-        self.link == Link::Up
-            && self.cfg.protocol == Protocol::SocketIo
-            && self.cfg.namespace == "/"
-            && self.decoder.pending_attachments().is_none()
-            && name != "error"
-            && !socket_io::RESERVED_EVENTS.contains(&name)
-            && (self.requests.is_empty() || !is_reply_event(name))
+    pub fn fast_path(&self) -> FastPath {
+        if self.link != Link::Up
+            || self.cfg.protocol != Protocol::SocketIo
+            || self.cfg.namespace != "/"
+            || self.decoder.pending_attachments().is_some()
+        {
+            FastPath::Closed
+        } else if self.requests.is_empty() {
+            FastPath::Open
+        } else {
+            FastPath::ExceptReplies
+        }
     }
 
-    /// Counts a plain event of `bytes` the shell delivered itself (see
-    /// [`accepts_plain_event`](Self::accepts_plain_event)).
-    pub fn on_plain_event(&mut self, bytes: usize) {
-        self.metrics.frames_in += 1;
-        self.metrics.bytes_in += bytes as u64;
-        self.metrics.events_dispatched += 1;
+    /// Counts `events` plain events in as many frames of `bytes` in all
+    /// that the shell delivered itself (see [`fast_path`](Self::fast_path)).
+    pub fn on_plain_events(&mut self, events: u64, bytes: u64) {
+        self.metrics.frames_in += events;
+        self.metrics.bytes_in += bytes;
+        self.metrics.events_dispatched += events;
     }
 
     /// The clock reached `now`: fire every deadline that passed.
@@ -1121,6 +1125,46 @@ fn closed_error() -> ClientError {
 /// question is being typed) without being the answer.
 fn is_reply_event(name: &str) -> bool {
     name == "error" || name.ends_with("_response")
+}
+
+/// When the shell may deliver plain events without the core: see
+/// [`Client::fast_path`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FastPath {
+    /// Every frame goes to the core.
+    Closed,
+    /// Plain events with an admitted name may skip the core.
+    Open,
+    /// As `Open`, but replies (`*_response`) go to the core: a waiting
+    /// request may be answered by one.
+    ExceptReplies,
+}
+
+impl FastPath {
+    /// Names never delivered without the core: `error` (it goes to
+    /// `onError`) and socket.io's reserved event names.
+    pub fn core_names() -> impl Iterator<Item = &'static str> {
+        std::iter::once("error").chain(socket_io::RESERVED_EVENTS)
+    }
+
+    /// Whether a plain event named `name` may skip the core now.
+    pub fn admits(self, name: &str) -> bool {
+        let core_name = name == "error" || socket_io::RESERVED_EVENTS.contains(&name);
+        match self {
+            FastPath::Closed => false,
+            FastPath::Open => !core_name,
+            FastPath::ExceptReplies => !core_name && !is_reply_event(name),
+        }
+    }
+
+    /// Its number for the JS side: 0 closed, 1 open, 2 open except replies.
+    pub fn as_u8(self) -> u8 {
+        match self {
+            FastPath::Closed => 0,
+            FastPath::Open => 1,
+            FastPath::ExceptReplies => 2,
+        }
+    }
 }
 
 /// `payload` (a JSON object) with `"request_id": id` set, keeping the other

@@ -14,7 +14,7 @@ mod sync;
 pub mod url;
 
 pub use backoff::Backoff;
-pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
+pub use client::{ArgsForm, Client, Config, FastPath, Output, Protocol, RequestKey, RequestOptions, State};
 pub use error::{ClientError, ErrorCode};
 pub use metrics::Metrics;
 pub use registry::{Registry, SubId};

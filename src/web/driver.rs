@@ -11,6 +11,7 @@
 use super::convert;
 use super::errors;
 use super::glue;
+use super::hub::EventHub;
 use super::listeners::{Kind, Listeners};
 use super::network::Network;
 use super::requests::{Pending, Waiting};
@@ -18,12 +19,12 @@ use super::socket::Socket;
 use super::sync::StateSync;
 use super::unsubscribe;
 use super::timer::Timer;
-use crate::core::{ArgsForm, Client, Config, Output, RequestKey, State};
+use crate::core::{ArgsForm, Client, Config, FastPath, Output, RequestKey, State};
 use js_sys::{Array, Function, JsString};
-use wasm_bindgen::JsCast;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// A text frame being handled: the text the core decodes, and the JS
 /// string it came from when that is pure ASCII (so byte offsets in one are
@@ -33,8 +34,8 @@ struct Frame {
     js: Option<JsString>,
 }
 
-/// One dispatch in this many is timed for `metrics()` (the first always is).
-const DISPATCH_SAMPLE: u32 = 16;
+/// The hub's hook for a subscriber that throws: `(name, error)`.
+type ThrownHook = Closure<dyn Fn(JsValue, JsValue)>;
 
 /// One manager's state. Owned through `Rc` by the exported class; every
 /// closure handed to the browser holds only a `Weak` to it.
@@ -42,7 +43,13 @@ pub(crate) struct Driver {
     this: Weak<Driver>,
     /// The sans-IO client.
     pub core: RefCell<Client>,
-    /// Subscribers and listeners.
+    /// Event subscribers and the inbound fast path (JS side).
+    pub hub: EventHub,
+    /// The hub's hook for a subscriber that throws; released at shutdown.
+    thrown: RefCell<Option<ThrownHook>>,
+    /// The fast-path gate last handed to the hub.
+    gate: Cell<u8>,
+    /// State, error, document and conflict listeners.
     pub listeners: Listeners,
     /// Promises waiting for the core.
     pub waiting: Waiting,
@@ -58,8 +65,6 @@ pub(crate) struct Driver {
     frame: RefCell<Option<Frame>>,
     /// This manager's number for its unsubscribe functions.
     manager_id: u32,
-    /// Dispatches so far, to time one in [`DISPATCH_SAMPLE`].
-    dispatches: Cell<u32>,
     /// Set while the manager is being freed: settle Promises, call no
     /// listeners.
     quiet: Cell<bool>,
@@ -69,22 +74,38 @@ pub(crate) struct Driver {
 impl Driver {
     /// A driver for `cfg`, listening for the browser's online/offline events.
     pub(crate) fn new(cfg: Config, seed: u64) -> Rc<Driver> {
-        let driver = Rc::new_cyclic(|this: &Weak<Driver>| Driver {
-            this: this.clone(),
-            core: RefCell::new(Client::new(cfg, seed)),
-            listeners: Listeners::default(),
-            waiting: Waiting::default(),
-            sync: StateSync::new(format!("{:08x}", (seed >> 32) as u32)),
-            socket: RefCell::new(None),
-            generation: Cell::new(0),
-            timer: RefCell::new(Some(Timer::new(this.clone()))),
-            network: RefCell::new(Network::listen(this.clone())),
-            pumping: Cell::new(false),
-            frame: RefCell::new(None),
-            manager_id: unsubscribe::register(this.clone()),
-            dispatches: Cell::new(0),
-            quiet: Cell::new(false),
-            released: Cell::new(false),
+        // A UTF-16 unit is at most 3 UTF-8 bytes: at most max/3 units is
+        // within the byte limit; longer frames take the core path, which
+        // measures bytes. (Byte counts in metrics are UTF-16 units there.)
+        let max_units = u32::try_from(cfg.limits.max_frame_bytes / 3).unwrap_or(u32::MAX);
+        let driver = Rc::new_cyclic(|this: &Weak<Driver>| {
+            let weak = this.clone();
+            let thrown = ThrownHook::new(move |name: JsValue, error: JsValue| {
+                if let Some(d) = weak.upgrade() {
+                    d.callback_threw(&name.as_string().unwrap_or_default(), &error);
+                }
+            });
+            let core_names = FastPath::core_names().chain([crate::catalogue::names::STATE_PATCH]);
+            let hub = EventHub::create(thrown.as_ref().unchecked_ref(), max_units, core_names);
+            Driver {
+                this: this.clone(),
+                core: RefCell::new(Client::new(cfg, seed)),
+                hub,
+                thrown: RefCell::new(Some(thrown)),
+                gate: Cell::new(0),
+                listeners: Listeners::default(),
+                waiting: Waiting::default(),
+                sync: StateSync::new(format!("{:08x}", (seed >> 32) as u32)),
+                socket: RefCell::new(None),
+                generation: Cell::new(0),
+                timer: RefCell::new(Some(Timer::new(this.clone()))),
+                network: RefCell::new(Network::listen(this.clone())),
+                pumping: Cell::new(false),
+                frame: RefCell::new(None),
+                manager_id: unsubscribe::register(this.clone()),
+                quiet: Cell::new(false),
+                released: Cell::new(false),
+            }
         });
         if !glue::navigator_online() {
             driver.core.borrow_mut().set_online(glue::now_ms(), false);
@@ -119,34 +140,6 @@ impl Driver {
             self.core.borrow_mut().on_open(glue::now_ms());
             self.pump();
         }
-    }
-
-    /// The inbound fast path: a plain `42["name",...]` event is parsed once
-    /// by the engine's `JSON.parse` and handed to its subscribers, if the
-    /// core says it would do nothing else with it
-    /// ([`Client::accepts_plain_event`]). False: use [`socket_text`](Self::socket_text).
-    pub(crate) fn socket_plain_event(&self, generation: u64, js: &JsString) -> bool {
-        if generation != self.generation.get() || self.quiet.get() || self.pumping.get() {
-            return false;
-        }
-        let len = js.length();
-        let max = self.core.borrow().config().limits.max_frame_bytes;
-        // A UTF-16 unit is at most 3 UTF-8 bytes: at most max/3 units is
-        // within the byte limit; longer frames take the core path, which
-        // measures bytes. (Byte counts in metrics are UTF-16 units here.)
-        if len < 4 || len as usize > max / 3 || js.char_code_at(0) != 52.0 || js.char_code_at(1) != 50.0 || js.char_code_at(2) != 91.0 {
-            return false;
-        }
-        let Some(items) = glue::json_parse_strict(&js.slice(2, len)).and_then(|v| v.dyn_into::<Array>().ok()) else {
-            return false;
-        };
-        let Some(name) = items.get(0).as_string() else { return false };
-        if name == crate::catalogue::names::STATE_PATCH || !self.core.borrow().accepts_plain_event(&name) {
-            return false;
-        }
-        self.core.borrow_mut().on_plain_event(len as usize);
-        self.dispatch_with(&name, || items.slice_from(1));
-        true
     }
 
     /// A text frame, as Rust text for the core and as the JS string it came
@@ -226,6 +219,10 @@ impl Driver {
             }
         }
         self.pumping.set(false);
+        let gate = if self.quiet.get() { 0 } else { self.core.borrow().fast_path().as_u8() };
+        if gate != self.gate.replace(gate) {
+            self.hub.set_gate(gate);
+        }
         let deadline = self.core.borrow().poll_timeout();
         if let Some(t) = self.timer.borrow().as_ref() {
             t.arm(deadline);
@@ -301,7 +298,8 @@ impl Driver {
         drop(old);
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
-        match Socket::open(url, generation, self.weak()) {
+        self.hub.set_generation(generation as f64);
+        match Socket::open(url, generation, &self.hub, self.weak()) {
             Ok(socket) => *self.socket.borrow_mut() = Some(socket),
             Err(e) => {
                 // e.g. a SyntaxError for a malformed URL: a failed attempt.
@@ -313,54 +311,41 @@ impl Driver {
         }
     }
 
-    /// Calls an event's subscribers in order (catch-all ones get the name
-    /// first). One dispatch in [`DISPATCH_SAMPLE`] is timed for the p50/p99
-    /// of `metrics()`: reading the clock twice per event cost more than a
-    /// small subscriber (BENCHMARKS.md).
+    /// Hands an event the core decoded to its subscribers (the hub calls
+    /// them in order and times one dispatch in 16 for `metrics()`). The
+    /// arguments are only built if someone listens.
     fn dispatch(&self, name: &str, json: &str, form: ArgsForm, attachments: Vec<Vec<u8>>) {
-        let limits = self.core.borrow().config().limits;
-        self.dispatch_with(name, || convert::event_args(json, form, attachments, &limits, |text| self.parse_json(text)));
-    }
-
-    /// [`dispatch`](Self::dispatch) with the arguments made by `args`, only
-    /// if someone listens.
-    fn dispatch_with(&self, name: &str, args: impl FnOnce() -> Array) {
-        let targets = self.listeners.targets(Kind::Event, name);
-        if targets.is_empty() {
+        if !self.hub.wants(name) {
             return;
         }
-        let n = self.dispatches.get().wrapping_add(1);
-        self.dispatches.set(n);
-        let started = (n % DISPATCH_SAMPLE == 1).then(glue::now_precise);
-        let args = args();
-        let mut with_name: Option<Array> = None;
-        for id in targets {
-            let Some((callback, catch_all)) = self.listeners.take_live(Kind::Event, id) else { continue };
-            let call_args = if catch_all {
-                with_name
-                    .get_or_insert_with(|| {
-                        let a = Array::of1(&JsValue::from_str(name));
-                        for v in args.iter() {
-                            a.push(&v);
-                        }
-                        a
-                    })
-                    .clone()
-            } else {
-                args.clone()
-            };
-            self.call_one(&callback, &call_args, name);
-        }
-        if let Some(started) = started {
-            let micros = ((glue::now_precise() - started) * 1000.0).clamp(0.0, f64::from(u32::MAX)) as u32;
-            self.core.borrow_mut().metrics_mut().record_dispatch(micros);
+        let limits = self.core.borrow().config().limits;
+        let args = convert::event_args(json, form, attachments, &limits, |text| self.parse_json(text));
+        self.hub.deliver(name, &args);
+    }
+
+    /// A subscriber of `name` threw `error`: counted, and `onError` hears.
+    fn callback_threw(&self, name: &str, error: &JsValue) {
+        self.core.borrow_mut().metrics_mut().count_error(errors::CALLBACK_ERROR);
+        self.report_error(&errors::callback_error(name, error));
+    }
+
+    /// Moves what the fast path counted and timed into the core's metrics.
+    pub(crate) fn drain_fast_path(&self) {
+        let drained = self.hub.drain().to_vec();
+        let mut core = self.core.borrow_mut();
+        if let [_frames, units, events, samples @ ..] = drained.as_slice() {
+            // `as` saturates: a bogus number cannot panic.
+            core.on_plain_events(*events as u64, *units as u64);
+            for micros in samples {
+                core.metrics_mut().record_dispatch(*micros as u32);
+            }
         }
     }
 
     /// Calls every listener of `kind` with `args`.
     fn call_all(&self, kind: Kind, what: &str, args: &Array) {
         for id in self.listeners.targets(kind, what) {
-            if let Some((callback, _)) = self.listeners.take_live(kind, id) {
+            if let Some(callback) = self.listeners.take_live(kind, id) {
                 self.call_one(&callback, args, what);
             }
         }
@@ -369,8 +354,7 @@ impl Driver {
     /// Calls one callback; if it throws, `onError` listeners hear of it.
     pub(crate) fn call_one(&self, callback: &Function, args: &Array, what: &str) {
         if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, args) {
-            self.core.borrow_mut().metrics_mut().count_error(errors::CALLBACK_ERROR);
-            self.report_error(&errors::callback_error(what, &thrown));
+            self.callback_threw(what, &thrown);
         }
     }
 
@@ -386,7 +370,7 @@ impl Driver {
         }
         let args = Array::of1(error);
         for id in targets {
-            if let Some((callback, _)) = self.listeners.take_live(Kind::Error, id) {
+            if let Some(callback) = self.listeners.take_live(Kind::Error, id) {
                 if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, &args) {
                     glue::console_error("frinny-agent: an onError listener threw", &thrown);
                 }
@@ -429,12 +413,16 @@ impl Driver {
         for settler in self.sync.drain() {
             settler.reject(&closed);
         }
+        self.hub.clear();
+        self.gate.set(0);
+        let thrown = self.thrown.borrow_mut().take();
+        drop(thrown);
         self.listeners.clear();
     }
 
     /// Promises and listeners still held (for leak checks).
     pub(crate) fn held(&self) -> usize {
-        self.listeners.held() + self.waiting.len() + self.sync.len()
+        self.hub.count() as usize + self.listeners.held() + self.waiting.len() + self.sync.len()
     }
 }
 

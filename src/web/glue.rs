@@ -28,11 +28,6 @@ pub(crate) fn json_parse(text: &js_sys::JsString) -> JsValue {
     json_parse_js(text).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `JSON.parse` of a JS string; `None` if it is not JSON.
-pub(crate) fn json_parse_strict(text: &js_sys::JsString) -> Option<JsValue> {
-    json_parse_js(text).ok()
-}
-
 /// The monotonic clock the core runs on: `performance.now()` in whole ms.
 pub(crate) fn now_ms() -> u64 {
     let t = performance_now();
@@ -69,9 +64,4 @@ pub(crate) fn navigator_online() -> bool {
         .and_then(|n| js_sys::Reflect::get(&n, &JsValue::from_str("onLine")).ok())
         .and_then(|v| v.as_bool())
         .unwrap_or(true)
-}
-
-/// `performance.now()` with its fraction, for timing dispatches.
-pub(crate) fn now_precise() -> f64 {
-    performance_now()
 }

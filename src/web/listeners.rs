@@ -1,20 +1,17 @@
-//! Who listens: the event subscribers (the core's two-phase
-//! [`Registry`]), the `onStateChange`, `onError`, `subscribeState` and
-//! `onConflict` listeners. A subscription holds only its JS callback, which
-//! goes when the subscription ends (its unsubscribe function,
-//! `unsubscribe(name, cb)`, a `once` firing, or the manager ending), so any
-//! number of subscribe/unsubscribe cycles leaves nothing behind.
+//! Who listens besides the event subscribers (those are in the JS event
+//! hub, see `hub`): the `onStateChange`, `onError`, `subscribeState` and
+//! `onConflict` listeners, each kind in the core's two-phase [`Registry`].
+//! A subscription holds only its JS callback, which goes when the
+//! subscription ends (its unsubscribe function or the manager ending), so
+//! any number of subscribe/unsubscribe cycles leaves nothing behind.
 
 use crate::core::{Registry, SubId};
 use js_sys::Function;
 use std::cell::RefCell;
-use wasm_bindgen::prelude::*;
 
 /// Which list a subscription is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Kind {
-    /// `subscribe`, `once`, `subscribeAll`.
-    Event,
     /// `onStateChange`.
     State,
     /// `onError`.
@@ -25,13 +22,12 @@ pub(crate) enum Kind {
     Conflict,
 }
 
-const KINDS: [Kind; 5] = [Kind::Event, Kind::State, Kind::Error, Kind::Doc, Kind::Conflict];
+const KINDS: [Kind; 4] = [Kind::State, Kind::Error, Kind::Doc, Kind::Conflict];
 
 impl Kind {
     /// Its number, to carry it through JS.
     pub(crate) fn index(self) -> u32 {
         match self {
-            Kind::Event => 0,
             Kind::State => 1,
             Kind::Error => 2,
             Kind::Doc => 3,
@@ -49,7 +45,6 @@ impl Kind {
 /// functions handed out hold no closure of their own: see `unsubscribe`.)
 #[derive(Default)]
 pub(crate) struct Listeners {
-    events: RefCell<Registry<Function>>,
     states: RefCell<Registry<Function>>,
     errors: RefCell<Registry<Function>>,
     docs: RefCell<Registry<Function>>,
@@ -59,18 +54,15 @@ pub(crate) struct Listeners {
 /// How a subscription is added.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Mode<'a> {
-    /// Every `name` event.
+    /// Everything about `name` (a scope).
     Named(&'a str),
-    /// The next `name` event.
-    Once(&'a str),
-    /// Every event (or every state change / error).
+    /// Every state change / error.
     All,
 }
 
 impl Listeners {
     fn registry(&self, kind: Kind) -> &RefCell<Registry<Function>> {
         match kind {
-            Kind::Event => &self.events,
             Kind::State => &self.states,
             Kind::Error => &self.errors,
             Kind::Doc => &self.docs,
@@ -83,7 +75,6 @@ impl Listeners {
         let mut r = self.registry(kind).borrow_mut();
         match mode {
             Mode::Named(n) => r.subscribe(n, callback),
-            Mode::Once(n) => r.once(n, callback),
             Mode::All => r.subscribe_all(callback),
         }
     }
@@ -93,31 +84,15 @@ impl Listeners {
         self.registry(kind).borrow_mut().unsubscribe(id)
     }
 
-    /// `unsubscribe(name, cb)`: ends every subscription of `cb` to `name`;
-    /// returns how many.
-    pub(crate) fn remove_named(&self, name: &str, callback: &JsValue) -> usize {
-        self.registry(Kind::Event).borrow_mut().unsubscribe_where(name, |f| JsValue::from(f) == *callback).len()
-    }
-
     /// Phase one of dispatch: who should see an event named `name` now
     /// (for state and error listeners, pass any name).
     pub(crate) fn targets(&self, kind: Kind, name: &str) -> Vec<SubId> {
         self.registry(kind).borrow().targets(name)
     }
 
-    /// Phase two: the callback of `id` if still subscribed, and whether it
-    /// is a catch-all. A `once` subscription ends here (and its unsubscribe
-    /// closure is released).
-    pub(crate) fn take_live(&self, kind: Kind, id: SubId) -> Option<(Function, bool)> {
-        let mut r = self.registry(kind).borrow_mut();
-        let catch_all = r.is_catch_all(id);
-        let (callback, _ended) = r.take_live(id)?;
-        Some((callback, catch_all))
-    }
-
-    /// Live subscriptions of `kind`.
-    pub(crate) fn len(&self, kind: Kind) -> usize {
-        self.registry(kind).borrow().len()
+    /// Phase two: the callback of `id` if still subscribed.
+    pub(crate) fn take_live(&self, kind: Kind, id: SubId) -> Option<Function> {
+        self.registry(kind).borrow_mut().take_live(id).map(|(callback, _ended)| callback)
     }
 
     /// JS callbacks and closures held, all kinds together.

@@ -99,7 +99,7 @@ impl AgentManager {
     /// Live event subscriptions (`subscribe`, `once`, `subscribeAll`).
     #[wasm_bindgen(getter = subscriberCount)]
     pub fn subscriber_count(&self) -> usize {
-        self.driver.listeners.len(Kind::Event)
+        self.driver.hub.count() as usize
     }
 
     /// JS callbacks and Promises the manager holds (subscriptions with their
@@ -118,6 +118,15 @@ impl AgentManager {
         Ok(unsubscribe::function(self.driver.manager_id(), kind, id))
     }
 
+    /// An event subscription (`name` `None`: every event), kept by the
+    /// JS event hub.
+    fn add_event(&self, name: Option<&str>, callback: Function, once: bool) -> Result<Function, JsValue> {
+        if self.driver.is_released() {
+            return Err(throw(&closed()));
+        }
+        Ok(self.driver.hub.add(name, &callback, once))
+    }
+
     /// Calls `callback(...args)` for every `name` event, in subscription
     /// order. Returns the unsubscribe function.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
@@ -126,13 +135,13 @@ impl AgentManager {
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
     ) -> Result<Function, JsValue> {
-        self.add(Kind::Event, Mode::Named(name), callback)
+        self.add_event(Some(name), callback, false)
     }
 
     /// Removes every subscription of `callback` to `name`; returns whether
     /// there was one.
     pub fn unsubscribe(&self, name: &str, callback: &JsValue) -> bool {
-        self.driver.listeners.remove_named(name, callback) > 0
+        self.driver.hub.remove_named(name, callback) > 0
     }
 
     /// Calls `callback(...args)` for the next `name` event only. Returns the
@@ -143,7 +152,7 @@ impl AgentManager {
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
     ) -> Result<Function, JsValue> {
-        self.add(Kind::Event, Mode::Once(name), callback)
+        self.add_event(Some(name), callback, true)
     }
 
     /// Calls `callback(name, ...args)` for every event (event debugging).
@@ -153,7 +162,7 @@ impl AgentManager {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(name: string, ...args: any[]) => void")] callback: Function,
     ) -> Result<Function, JsValue> {
-        self.add(Kind::Event, Mode::All, callback)
+        self.add_event(None, callback, false)
     }
 
     /// Calls `callback(state, reason)` on every state change. Returns the
@@ -257,6 +266,7 @@ impl AgentManager {
     /// A snapshot of the counters, as a plain object.
     #[wasm_bindgen(unchecked_return_type = "AgentMetrics")]
     pub fn metrics(&self) -> Result<JsValue, JsValue> {
+        self.driver.drain_fast_path();
         let snapshot = {
             let core = self.driver.core.borrow();
             let m = core.metrics();
@@ -277,7 +287,7 @@ impl AgentManager {
                 last_ping_ms: m.last_ping_ms,
                 dispatch_p50_us: m.dispatch_percentile(50.0),
                 dispatch_p99_us: m.dispatch_percentile(99.0),
-                subscribers: self.driver.listeners.len(Kind::Event),
+                subscribers: self.driver.hub.count() as usize,
             }
         };
         serde_json::to_string(&snapshot)

@@ -12,7 +12,9 @@
 //! - [`socket`]: one browser WebSocket and its event handlers.
 //! - [`timer`]: the single timer, re-armed to the core's next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
-//! - [`listeners`]: subscriber registries.
+//! - [`hub`]: the event subscribers, kept in JS (`event_hub.js`), and the
+//!   inbound fast path in front of them.
+//! - [`listeners`]: the other listener registries (state, error, scopes).
 //! - [`unsubscribe`]: the unsubscribe functions handed to JS (no closure each).
 //! - [`requests`]: the Promises of pending requests and their AbortSignals.
 //! - [`convert`]: JSON text and binary payloads to JS values and back.
@@ -26,7 +28,8 @@
 //! work, the outermost pump carries it out, in order.
 //!
 //! Memory: every `Closure` is owned by a Rust value (the socket, the timer,
-//! a request, a subscription) and dropped when that ends; nothing is
+//! a request, the driver's one hook for throwing subscribers) and dropped
+//! when that ends; nothing is
 //! `forget`-ed, so a freed manager holds no JS callback.
 
 mod convert;
@@ -34,6 +37,7 @@ mod driver;
 mod errors;
 mod frinny;
 mod glue;
+mod hub;
 mod listeners;
 mod manager;
 mod network;

@@ -1,10 +1,12 @@
 //! One browser `WebSocket` (binaryType `arraybuffer`) and its four event
 //! handlers. The handlers hold only a `Weak` to the driver and the socket's
 //! generation number, so a late event from an old socket is ignored and the
-//! socket never keeps the manager alive. Dropping a [`Socket`] detaches the
+//! socket never keeps the manager alive. `onmessage` is the event hub's
+//! fast path in front of the wasm handler. Dropping a [`Socket`] detaches the
 //! handlers, closes the socket and releases the closures.
 
 use super::driver::Driver;
+use super::hub::EventHub;
 use js_sys::{ArrayBuffer, JsString, Uint8Array};
 use std::rc::Weak;
 use wasm_bindgen::prelude::*;
@@ -22,7 +24,7 @@ pub(crate) struct Socket {
 impl Socket {
     /// Opens a WebSocket to `url`; its events go to `driver` tagged with
     /// `generation`. Fails if the browser rejects the URL.
-    pub(crate) fn open(url: &str, generation: u64, driver: Weak<Driver>) -> Result<Socket, JsValue> {
+    pub(crate) fn open(url: &str, generation: u64, hub: &EventHub, driver: Weak<Driver>) -> Result<Socket, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
 
@@ -37,9 +39,7 @@ impl Socket {
             let Some(d) = d.upgrade() else { return };
             let data = e.data();
             if let Some(js) = data.dyn_ref::<JsString>() {
-                if !d.socket_plain_event(generation, js) {
-                    d.socket_text(generation, String::from(js), js);
-                }
+                d.socket_text(generation, String::from(js), js);
             } else if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
                 d.socket_binary(generation, &Uint8Array::new(buf).to_vec());
             }
@@ -54,7 +54,8 @@ impl Socket {
             }
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let fast_then_slow = hub.onmessage(generation as f64, on_message.as_ref().unchecked_ref());
+        ws.set_onmessage(Some(&fast_then_slow));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
     }

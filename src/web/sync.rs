@@ -255,7 +255,7 @@ impl Driver {
     fn conflict_resolver(&self, reply: &Value) -> Option<Function> {
         let scope = reply.get("scope").and_then(Value::as_str)?;
         let targets = self.listeners.targets(Kind::Conflict, scope);
-        targets.into_iter().rev().find_map(|id| self.listeners.take_live(Kind::Conflict, id)).map(|(f, _)| f)
+        targets.into_iter().rev().find_map(|id| self.listeners.take_live(Kind::Conflict, id))
     }
 
     /// Carries out everything the store has queued. JS callbacks run with
@@ -285,7 +285,7 @@ impl Driver {
                     let Ok(doc) = self.sync.doc(&scope) else { continue };
                     let args = Array::of2(&doc, &change_js(&change));
                     for id in self.listeners.targets(Kind::Doc, &scope) {
-                        if let Some((callback, _)) = self.listeners.take_live(Kind::Doc, id) {
+                        if let Some(callback) = self.listeners.take_live(Kind::Doc, id) {
                             self.call_one(&callback, &args, &scope);
                         }
                     }

@@ -1,0 +1,218 @@
+// The event subscribers of one AgentManager, kept on the JS side, and the
+// inbound fast path that reaches them without entering wasm.
+//
+// Why in JS: a plain `42["name",...]` event needs nothing from the core but
+// to be counted and delivered, and every crossing into wasm and back (the
+// frame, the name, the subscriber lookup, one call per callback) cost more
+// than socket.io-parser's whole decode (BENCHMARKS.md). The core still
+// decides *when* the fast path may be used: the driver sets `gate` after
+// every pump (`Client::fast_path`), and anything the fast path declines goes
+// to wasm unchanged. Events the core decodes itself (binary, namespaced,
+// replies, errors) are handed to `deliver` and reach the same subscribers,
+// in the same order, with the same rules:
+//
+// - named subscribers in subscription order, then the catch-all ones
+//   (which get the name first);
+// - the list is taken when the event arrives, and each subscription is
+//   checked again just before its call, so unsubscribing from inside a
+//   callback stops the calls that have not happened yet, and a `once`
+//   subscription ends as it fires;
+// - a callback that throws does not stop the others: the driver's `thrown`
+//   hook counts it and tells the `onError` listeners.
+//
+// Lists are copy-on-write: subscribing never changes an array a dispatch
+// is walking.
+
+/** Dispatch durations kept for `metrics()` until the driver drains them. */
+const SAMPLES = 64;
+
+export class EventHub {
+  /**
+   * @param {(name: string, thrown: unknown) => void} thrown called when a
+   *   subscriber throws
+   * @param {number} maxUnits the longest frame, in UTF-16 units, the fast
+   *   path takes (longer ones go to the core, which measures bytes)
+   * @param {string[]} coreNames names the fast path always leaves to the
+   *   core (`FastPath::core_names` and `state:patch`)
+   */
+  constructor(thrown, maxUnits, coreNames) {
+    this.thrown = thrown;
+    this.maxUnits = maxUnits;
+    this.coreNames = new Set(coreNames);
+    /** 0: closed; 1: open; 2: open except for reply names (requests wait). */
+    this.gate = 0;
+    this.generation = -1;
+    this.named = new Map();
+    this.all = [];
+    this.count = 0;
+    this.seq = 0;
+    // What the fast path did since the driver last drained it.
+    this.frames = 0;
+    this.units = 0;
+    this.events = 0;
+    this.dispatches = 0;
+    this.samples = new Uint32Array(SAMPLES);
+    this.sampled = 0;
+  }
+
+  /**
+   * Adds a subscription: to `name`, or to every event when `name` is
+   * undefined. Returns its unsubscribe function, which never throws and
+   * does nothing the second time.
+   */
+  add(name, callback, once) {
+    const entry = { callback, name, once, live: true };
+    if (name === undefined) {
+      this.all = [...this.all, entry];
+    } else {
+      const list = this.named.get(name);
+      this.named.set(name, list === undefined ? [entry] : [...list, entry]);
+    }
+    this.count++;
+    return () => { this.end(entry); };
+  }
+
+  /** Ends every subscription of `callback` to `name`; how many ended. */
+  removeNamed(name, callback) {
+    const list = this.named.get(name);
+    if (list === undefined) return 0;
+    let n = 0;
+    for (const entry of list) {
+      if (entry.callback === callback && this.end(entry)) n++;
+    }
+    return n;
+  }
+
+  /** Ends one subscription; false if it had already ended. */
+  end(entry) {
+    if (!entry.live) return false;
+    entry.live = false;
+    this.count--;
+    if (entry.name === undefined) {
+      this.all = this.all.filter((e) => e !== entry);
+    } else {
+      const rest = this.named.get(entry.name).filter((e) => e !== entry);
+      if (rest.length === 0) this.named.delete(entry.name);
+      else this.named.set(entry.name, rest);
+    }
+    return true;
+  }
+
+  /** Ends every subscription (the manager is ending). */
+  clear() {
+    for (const list of this.named.values()) for (const entry of list) entry.live = false;
+    for (const entry of this.all) entry.live = false;
+    this.named = new Map();
+    this.all = [];
+    this.count = 0;
+    this.gate = 0;
+    // The driver's hook is released with the manager; a callback that
+    // closed the manager and then threw must not call it.
+    this.thrown = () => {};
+  }
+
+  /**
+   * The socket's `onmessage`: the fast path first, else `slow(event)` (into
+   * wasm). `generation` is the socket's number: a late event of an old
+   * socket never takes the fast path.
+   */
+  onmessage(generation, slow) {
+    return (event) => {
+      if (!this.fast(event.data, generation)) slow(event);
+    };
+  }
+
+  /** The fast path; true if it delivered the frame. */
+  fast(data, generation) {
+    if (this.gate === 0 || generation !== this.generation || typeof data !== 'string') return false;
+    const n = data.length;
+    // `42[`: a Socket.IO EVENT on `/` without an ack id.
+    if (n < 4 || n > this.maxUnits || data.charCodeAt(0) !== 52 || data.charCodeAt(1) !== 50 || data.charCodeAt(2) !== 91) {
+      return false;
+    }
+    let items;
+    try {
+      items = JSON.parse(data.slice(2));
+    } catch {
+      return false; // the core reports it
+    }
+    const name = items[0];
+    if (typeof name !== 'string' || this.coreNames.has(name) || (this.gate === 2 && name.endsWith('_response'))) {
+      return false;
+    }
+    this.frames++;
+    this.units += n;
+    this.events++;
+    this.dispatch(name, items);
+    return true;
+  }
+
+  /** Whether anyone would see a `name` event. */
+  wants(name) {
+    return this.all.length > 0 || this.named.has(name);
+  }
+
+  /** An event the core decoded: `args` without the name. */
+  deliver(name, args) {
+    args.unshift(name);
+    this.dispatch(name, args);
+  }
+
+  /** Calls `name`'s subscribers; `items` is `[name, ...args]`. */
+  dispatch(name, items) {
+    const named = this.named.get(name);
+    const all = this.all;
+    if (named === undefined && all.length === 0) return;
+    // One dispatch in 16 is timed: reading the clock twice per event cost
+    // more than a small subscriber.
+    const timed = (++this.dispatches & 15) === 1;
+    const started = timed ? performance.now() : 0;
+    if (named !== undefined) {
+      for (let i = 0; i < named.length; i++) {
+        const entry = named[i];
+        if (!entry.live) continue;
+        if (entry.once) this.end(entry);
+        this.call(entry.callback, name, items, 1);
+      }
+    }
+    for (let i = 0; i < all.length; i++) {
+      const entry = all[i];
+      if (!entry.live) continue;
+      this.call(entry.callback, name, items, 0);
+    }
+    if (timed) {
+      const micros = Math.min(Math.max(0, Math.round((performance.now() - started) * 1000)), 0xffffffff);
+      this.samples[this.sampled++ % SAMPLES] = micros;
+    }
+  }
+
+  /** `callback(...items.slice(from))`, reporting a throw. */
+  call(callback, name, items, from) {
+    try {
+      if (from === 0) callback.apply(undefined, items);
+      else if (items.length === 2) callback(items[1]);
+      else if (items.length === 1) callback();
+      else callback.apply(undefined, items.slice(1));
+    } catch (thrown) {
+      this.thrown(name, thrown);
+    }
+  }
+
+  /**
+   * What happened since the last drain, for the core's metrics:
+   * `[frames, units, events, ...dispatch micros oldest first]`.
+   */
+  drain() {
+    const kept = Math.min(this.sampled, SAMPLES);
+    const out = new Float64Array(3 + kept);
+    out[0] = this.frames;
+    out[1] = this.units;
+    out[2] = this.events;
+    for (let i = 0; i < kept; i++) out[3 + i] = this.samples[(this.sampled - kept + i) % SAMPLES];
+    this.frames = 0;
+    this.units = 0;
+    this.events = 0;
+    this.sampled = 0;
+    return out;
+  }
+}
