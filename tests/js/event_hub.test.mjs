@@ -1,0 +1,134 @@
+// The event hub (src/web/event_hub.js) on its own, under node: the fast
+// path's decisions and the dispatch rules both paths share. The browser
+// tests (tests/browser_agent.rs) check the same rules through AgentManager
+// against a real socket.io server.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { EventHub } from '../../src/web/event_hub.js';
+
+const CORE = ['error', 'connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'state:patch'];
+
+function hub({ gate = 1, maxUnits = 1000 } = {}) {
+  const thrown = [];
+  const h = new EventHub((name, e) => thrown.push([name, e.message]), maxUnits, CORE);
+  h.gate = gate;
+  h.generation = 7;
+  const slow = [];
+  const onmessage = h.onmessage(7, (e) => slow.push(e.data));
+  return { h, thrown, slow, onmessage };
+}
+
+const frame = (name, ...args) => '42' + JSON.stringify([name, ...args]);
+
+test('plain events are delivered without the slow path and counted', () => {
+  const { h, slow, onmessage } = hub();
+  const got = [];
+  h.add('tick', (...a) => got.push(a), false);
+  onmessage({ data: frame('tick', 1, { x: 2 }) });
+  onmessage({ data: frame('tick') });
+  onmessage({ data: frame('nobody', 3) });
+  assert.deepEqual(got, [[1, { x: 2 }], []]);
+  assert.deepEqual(slow, []);
+  const [frames, units, events, ...samples] = h.drain();
+  assert.equal(frames, 3);
+  assert.equal(events, 3);
+  assert.equal(units, frame('tick', 1, { x: 2 }).length + frame('tick').length + frame('nobody', 3).length);
+  assert.equal(samples.length, 1, 'the first dispatch is timed');
+  assert.deepEqual([...h.drain()], [0, 0, 0], 'drained');
+});
+
+test('everything the core must see takes the slow path', () => {
+  const { h, slow, onmessage } = hub();
+  h.add('tick', () => assert.fail('not delivered here'), false);
+  const frames = [
+    '2', // ping
+    '41', // disconnect
+    '43["tick"]', // an ack
+    '421["tick"]', // asks for an ack
+    '42/admin,["tick"]', // another namespace
+    '451-["tick",{"_placeholder":true,"num":0}]', // binary
+    '42["tick",', // not JSON
+    '42[1,2]', // numeric name
+    frame('error', { message: 'x' }),
+    frame('connect'),
+    frame('state:patch', { scope: 's' }),
+  ];
+  for (const data of frames) onmessage({ data });
+  onmessage({ data: new ArrayBuffer(2) });
+  assert.equal(slow.length, frames.length + 1);
+  assert.equal(h.drain()[0], 0);
+});
+
+test('the gate decides: closed, open, open except replies; old sockets never', () => {
+  const { h, slow, onmessage } = hub({ gate: 0 });
+  const got = [];
+  h.add('query_response', (p) => got.push(p), false);
+  onmessage({ data: frame('query_response', 1) });
+  assert.equal(slow.length, 1, 'closed');
+  h.gate = 2;
+  onmessage({ data: frame('query_response', 2) });
+  assert.equal(slow.length, 2, 'a waiting request may be answered by it');
+  h.gate = 1;
+  onmessage({ data: frame('query_response', 3) });
+  assert.deepEqual(got, [3]);
+  h.generation = 8;
+  onmessage({ data: frame('query_response', 4) });
+  assert.equal(slow.length, 3, "an old socket's event");
+});
+
+test('frames longer than maxUnits go to the core, which measures bytes', () => {
+  const { h, slow, onmessage } = hub({ maxUnits: 20 });
+  h.add('t', () => {}, false);
+  onmessage({ data: frame('t', 'x'.repeat(30)) });
+  assert.equal(slow.length, 1);
+});
+
+test('order, once, catch-alls, unsubscribing during a dispatch, throwing callbacks', () => {
+  const { h, thrown } = hub();
+  const log = [];
+  let offB;
+  h.add('e', (v) => { log.push(['a', v]); offB(); }, false);
+  offB = h.add('e', (v) => log.push(['b', v]), false);
+  h.add('e', (v) => log.push(['once', v]), true);
+  h.add(undefined, (name, v) => log.push(['all', name, v]), false);
+  h.add('e', () => { throw new Error('boom'); }, false);
+  assert.equal(h.count, 5);
+  h.deliver('e', [1]);
+  h.deliver('e', [2]);
+  assert.deepEqual(log, [['a', 1], ['once', 1], ['all', 'e', 1], ['a', 2], ['all', 'e', 2]]);
+  assert.deepEqual(thrown, [['e', 'boom'], ['e', 'boom']]);
+  assert.equal(h.count, 3, 'b and once ended');
+  offB(); // a second call does nothing
+  assert.equal(h.count, 3);
+});
+
+test('a subscription made during a dispatch sees only later events', () => {
+  const { h } = hub();
+  const log = [];
+  h.add('e', (v) => { log.push(['first', v]); if (v === 1) h.add('e', (w) => log.push(['late', w]), false); }, false);
+  h.deliver('e', [1]);
+  h.deliver('e', [2]);
+  assert.deepEqual(log, [['first', 1], ['first', 2], ['late', 2]]);
+});
+
+test('removeNamed, wants, clear', () => {
+  const { h, thrown, onmessage } = hub();
+  const cb = () => {};
+  h.add('e', cb, false);
+  h.add('e', cb, false);
+  h.add('f', cb, false);
+  assert.equal(h.wants('e'), true);
+  assert.equal(h.wants('g'), false);
+  assert.equal(h.removeNamed('e', cb), 2);
+  assert.equal(h.removeNamed('e', cb), 0);
+  assert.equal(h.wants('e'), false);
+  const off = h.add(undefined, () => { throw new Error('late'); }, false);
+  assert.equal(h.wants('anything'), true);
+  h.clear();
+  assert.equal(h.count, 0);
+  assert.equal(h.gate, 0);
+  off(); // no throw after clear
+  h.deliver('f', []);
+  onmessage({ data: frame('f') });
+  assert.deepEqual(thrown, []);
+});
