@@ -118,7 +118,10 @@ pub async fn start(
         app: app.clone(),
         io: io.clone(),
     })
-    .layer(layer);
+    .layer(layer)
+    // Outside the Socket.IO layer, so the head it keeps per session is a copy
+    // and not a slice of hyper's read buffer (see `detach`).
+    .layer(axum::middleware::map_request(crate::detach::detach_head));
     if let Some(cors) = crate::cors::layer(&app.config) {
         http = http.layer(cors);
     }
