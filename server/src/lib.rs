@@ -17,6 +17,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod cors;
+pub mod detach;
 pub mod dev;
 pub mod events;
 pub mod http;

@@ -567,6 +567,24 @@ async fn an_oversized_payload_is_refused_and_the_connection_lives() {
     s.stop().await;
 }
 
+#[tokio::test]
+async fn a_payload_just_under_the_limit_arrives_whole() {
+    // The server reads WebSocket frames through a 1 KiB buffer; the largest
+    // legal event, 64 times that, must still arrive whole and be answered.
+    let config = Config::for_tests(false);
+    let limit = config.max_payload_bytes;
+    let s = TestServer::start(config).await;
+    let mut c = s.client("u1", Role::Player, "w").await;
+    let content = "x".repeat(limit - 64);
+    c.emit("query", json!({"content": content, "request_id": "big"}))
+        .await;
+    assert_eq!(c.event("query_response").await["request_id"], "big");
+    c.emit("query", json!({"content": "small", "request_id": "small"}))
+        .await;
+    assert_eq!(c.event("query_response").await["request_id"], "small");
+    s.stop().await;
+}
+
 // ---------------------------------------------------------------- HTTP endpoints
 
 #[tokio::test]
