@@ -21,6 +21,7 @@
 use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
 use super::rng::Rng;
+use super::sort;
 use super::url::websocket_url;
 use super::Backoff;
 use crate::protocol::engine_io::{self, Data};
@@ -426,7 +427,7 @@ impl Client {
         self.drop_link(false);
         self.settle_connect(Err(closed_error()));
         let mut keys: Vec<RequestKey> = self.requests.keys().copied().collect();
-        keys.sort();
+        sort::sort(&mut keys);
         for key in keys {
             self.settle(key, Err(closed_error()));
         }
@@ -775,7 +776,7 @@ impl Client {
         // come after the reconnect, and re-sending would run it twice.
         let mut in_flight: Vec<RequestKey> =
             self.requests.iter().filter(|(_, r)| r.in_flight && !r.receipted).map(|(k, _)| *k).collect();
-        in_flight.sort();
+        sort::sort(&mut in_flight);
         let mut again = Vec::new();
         for key in in_flight {
             let Some(req) = self.requests.get_mut(&key) else { continue };
@@ -802,7 +803,7 @@ impl Client {
         self.settle_connect(Err(err.clone()));
         let keys: Vec<RequestKey> = self.requests.keys().copied().collect();
         let mut keys = keys;
-        keys.sort();
+        sort::sort(&mut keys);
         for key in keys {
             self.settle(key, Err(err.clone()));
         }

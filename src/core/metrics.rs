@@ -67,7 +67,7 @@ impl Metrics {
     /// ```
     pub fn dispatch_percentile(&self, p: f64) -> Option<u32> {
         let mut sorted = self.dispatch_us.clone();
-        sorted.sort_unstable();
+        super::sort::sort(&mut sorted);
         let n = sorted.len();
         if n == 0 {
             return None;

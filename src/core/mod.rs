@@ -10,6 +10,7 @@ mod error;
 mod metrics;
 mod registry;
 mod rng;
+mod sort;
 mod sync;
 pub mod url;
 

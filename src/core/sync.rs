@@ -464,7 +464,7 @@ impl SyncStore {
     pub fn on_connect(&mut self) {
         self.connected = true;
         let mut names: Vec<String> = self.scopes.keys().cloned().collect();
-        names.sort();
+        super::sort::sort(&mut names);
         for scope in names {
             if let Some(s) = self.scopes.get_mut(&scope) {
                 s.asking = false;
