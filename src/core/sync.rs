@@ -48,7 +48,7 @@
 
 use crate::catalogue::{codes, names, StateConflict, StateSubscribeReply, StateUpdateAck};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 /// Patches kept aside per scope while a gap is being filled; beyond this the
@@ -316,13 +316,59 @@ struct Pending {
     attempt: u32,
 }
 
+/// Server patches kept until they fit: `base -> (version, patch)`, at most
+/// [`MAX_FUTURE`]. A plain list rather than a `BTreeMap`: it is almost
+/// always empty or tiny, and a `BTreeMap` of this type cost ~6 KB of wasm.
+#[derive(Debug, Default)]
+struct Future(Vec<(u64, (u64, Value))>);
+
+impl Future {
+    /// Keeps `value` under `base`, replacing what was kept under it.
+    fn insert(&mut self, base: u64, value: (u64, Value)) {
+        match self.0.iter_mut().find(|(b, _)| *b == base) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((base, value)),
+        }
+    }
+
+    /// Takes out what is kept under `base`.
+    fn remove(&mut self, base: &u64) -> Option<(u64, Value)> {
+        let i = self.0.iter().position(|(b, _)| b == base)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    /// Drops the patch with the lowest base.
+    fn pop_first(&mut self) {
+        let lowest = self.0.iter().enumerate().min_by_key(|(_, (b, _))| *b).map(|(i, _)| i);
+        if let Some(i) = lowest {
+            self.0.swap_remove(i);
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&u64, &mut (u64, Value)) -> bool) {
+        self.0.retain_mut(|(b, v)| keep(b, v));
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Scope {
     /// The server's document and version, once known.
     confirmed: Option<(u64, Value)>,
     epoch: Option<String>,
     /// Server patches ahead of `confirmed`, by base.
-    future: BTreeMap<u64, (u64, Value)>,
+    future: Future,
     /// Local updates; the head may be in flight.
     updates: VecDeque<Pending>,
     /// `confirmed` with the optimistic patches laid over it.
@@ -1032,7 +1078,7 @@ impl SyncStore {
     }
 }
 
-fn keep(future: &mut BTreeMap<u64, (u64, Value)>, base: u64, version: u64, patch: &Value) {
+fn keep(future: &mut Future, base: u64, version: u64, patch: &Value) {
     if future.len() >= MAX_FUTURE {
         future.pop_first();
     }
