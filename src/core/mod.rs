@@ -17,7 +17,7 @@ pub mod url;
 pub use backoff::Backoff;
 pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
 pub use error::{ClientError, ErrorCode};
-pub use metrics::Metrics;
+pub use metrics::{ErrorCounts, Metrics};
 pub use registry::{Registry, SubId};
 pub use rng::Rng;
 pub use sync::{

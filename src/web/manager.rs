@@ -10,10 +10,9 @@ use super::listeners::{Kind, Mode};
 use super::options;
 use super::unsubscribe;
 use super::requests::{AbortHook, Pending, Settler};
-use crate::core::{ClientError, ErrorCode, RequestOptions};
+use crate::core::{ClientError, ErrorCode, ErrorCounts, RequestOptions};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -309,7 +308,7 @@ struct MetricsSnapshot {
     buffered: usize,
     timeouts: u64,
     volatile_dropped: u64,
-    errors: BTreeMap<String, u64>,
+    errors: ErrorCounts,
     last_ping_ms: Option<u64>,
     dispatch_p50_us: Option<u32>,
     dispatch_p99_us: Option<u32>,
