@@ -1,7 +1,5 @@
 //! Counters the client keeps about itself, for `metrics()`.
 
-use serde::{Serialize, Serializer};
-
 /// How many dispatch durations the percentile window keeps.
 const WINDOW: usize = 1024;
 
@@ -35,9 +33,9 @@ pub struct Metrics {
     dispatch_next: usize,
 }
 
-/// Error counts by stable code, in code order (a JSON object in
-/// `metrics()`). A sorted list rather than a `BTreeMap`: there are a handful
-/// of codes, and a `BTreeMap` of this type cost ~6 KB of wasm.
+/// Error counts by stable code, in code order (an object in `metrics()`).
+/// A sorted list rather than a `BTreeMap`: there are a handful of codes,
+/// and a `BTreeMap` of this type cost ~6 KB of wasm.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorCounts(Vec<(String, u64)>);
 
@@ -55,12 +53,6 @@ impl ErrorCounts {
     /// True if no error was counted.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl Serialize for ErrorCounts {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.iter())
     }
 }
 
