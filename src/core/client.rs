@@ -28,7 +28,6 @@ use crate::protocol::engine_io::{self, Data};
 use crate::protocol::socket_io;
 use crate::protocol::value::{self, Value};
 use crate::protocol::{json, json_frame, DecodeError, Limits};
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
@@ -1151,8 +1150,10 @@ fn with_request_id(payload: &str, id: &str) -> Option<String> {
 
 /// The raw JSON of element `index` of the JSON array `array`.
 fn first_arg(array: &str, index: usize) -> Option<String> {
-    let items: Vec<&RawValue> = serde_json::from_str(array).ok()?;
-    items.get(index).map(|v| v.get().to_owned())
+    match json::shallow(array).ok()? {
+        json::Shallow::Array(items) => items.get(index).map(|v| v.get().to_owned()),
+        _ => None,
+    }
 }
 
 /// Element `index` of a binary packet's argument array, as JSON with its own
@@ -1172,14 +1173,14 @@ fn binary_arg(payload: socket_io::Payload<'_>, index: usize, limits: &Limits) ->
 
 /// The `request_id` of a reply payload (string or number), if it has one.
 fn reply_request_id(arg: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Reply<'a> {
-        #[serde(borrow)]
-        request_id: Option<&'a RawValue>,
+    let json::Shallow::Object(fields) = json::shallow(arg).ok()? else { return None };
+    let mut ids = fields.iter().filter(|(k, _)| k == "request_id");
+    let raw = ids.next()?.1.get();
+    if ids.next().is_some() || raw == "null" {
+        // A key given twice is unreadable; `null` is no id.
+        return None;
     }
-    let reply: Reply<'_> = serde_json::from_str(arg).ok()?;
-    let raw = reply.request_id?.get();
-    serde_json::from_str::<String>(raw).ok().or_else(|| Some(raw.to_owned()))
+    Some(json::unquote(raw).ok().flatten().unwrap_or_else(|| raw.to_owned()))
 }
 
 /// CONNECT_ERROR data is `{"message": ...}` (v5) or a bare string (v4 servers).
