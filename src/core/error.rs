@@ -98,7 +98,7 @@ impl ClientError {
         let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
         let text = |v: Value| match v {
             Value::String(s) => s,
-            other => other.to_string(),
+            other => crate::protocol::json::text(&other),
         };
         match serde_json::from_str::<Value>(payload) {
             Ok(Value::Object(f)) if f.get("code").map_or(true, |c| c.is_null() || c.is_string()) => {

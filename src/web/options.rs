@@ -180,7 +180,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
         if !auth.is_object() {
             return Err(invalid("option auth must be an object"));
         }
-        cfg.auth = Some(auth.to_string());
+        cfg.auth = Some(json::text(&auth));
     }
     if let Some(r) = o.reconnection {
         cfg.reconnection = r;

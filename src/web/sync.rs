@@ -275,7 +275,7 @@ impl Driver {
                 SyncOutput::Update { id, .. } => self.sync_send(&output, Call::Update(id)),
                 SyncOutput::Unsubscribe { .. } => {
                     if let Some((event, payload)) = output.frame() {
-                        let _ = self.core.borrow_mut().emit(event, Some(&payload.to_string()), false);
+                        let _ = self.core.borrow_mut().emit(event, Some(&crate::protocol::json::text(&payload)), false);
                     }
                 }
                 SyncOutput::Changed { scope, change } => {
@@ -328,7 +328,7 @@ impl Driver {
         let sent = self.core.borrow_mut().request(
             glue::now_ms(),
             event,
-            &payload.to_string(),
+            &crate::protocol::json::text(&payload),
             RequestOptions { timeout_ms: None, retry: false },
         );
         match sent {
