@@ -100,7 +100,7 @@ impl ClientError {
             Value::String(s) => s,
             other => crate::protocol::json::text(&other),
         };
-        match serde_json::from_str::<Value>(payload) {
+        match crate::protocol::json::parse_value(payload) {
             Ok(Value::Object(f)) if f.get("code").map_or(true, |c| c.is_null() || c.is_string()) => {
                 // The backend sends `error`, the old client read `message`.
                 let message = present(f.get("error"))

@@ -289,7 +289,7 @@ fn string_field(raw: Option<&RawValue>, err: &'static str) -> Result<String, Dec
 /// `InvalidHandshake(err)` (as serde's `u64` reader: no fraction, exponent
 /// or sign).
 fn u64_field(raw: Option<&RawValue>, err: &'static str) -> Result<u64, DecodeError> {
-    raw.and_then(|r| serde_json::from_str::<serde_json::Value>(r.get()).ok())
+    raw.and_then(|r| json::parse_value(r.get()).ok())
         .and_then(|v| v.as_u64())
         .ok_or(DecodeError::InvalidHandshake(err))
 }

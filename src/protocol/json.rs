@@ -76,6 +76,37 @@ pub fn object_fields(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
     }
 }
 
+/// Parses `text` into a `serde_json::Value`, through the codecs' own
+/// [`Value`](super::value::Value) tree. Same result as
+/// `serde_json::from_str::<serde_json::Value>` (a repeated key keeps its
+/// last value; only serde_json's private raw-value marker key, which its
+/// reader refuses, is read as a plain key), but without serde_json's own `Value` reader, a second
+/// full JSON-to-tree instance in the wasm (~5 KB).
+pub fn parse_value(text: &str) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_str::<super::value::Value>(text).map(into_serde)
+}
+
+fn into_serde(v: super::value::Value) -> serde_json::Value {
+    use super::value::Value;
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(b),
+        Value::Number(n) => serde_json::Value::Number(n),
+        Value::String(s) => serde_json::Value::String(s),
+        Value::Array(items) => serde_json::Value::Array(items.into_iter().map(into_serde).collect()),
+        Value::Object(fields) => {
+            // One insert at a time (not `collect`, which sorts in bulk).
+            let mut map = serde_json::Map::new();
+            for (k, v) in fields {
+                map.insert(k, into_serde(v));
+            }
+            serde_json::Value::Object(map)
+        }
+        // Parsing text never yields binary data.
+        Value::Binary(_) => serde_json::Value::Null,
+    }
+}
+
 /// `v` as compact JSON text: what `v.to_string()` gives. `Display` for
 /// `serde_json::Value` brings both the compact and the pretty printer
 /// (`{:#}`) into the wasm; every caller going through `to_string` keeps
@@ -248,5 +279,46 @@ impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
             }
         }
         d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_value_matches_serde_json() {
+        for text in [
+            "null",
+            "true",
+            "0",
+            "-0",
+            "-12",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "1.5e300",
+            "1e-400",
+            "2.50",
+            r#""a\u00e9\ud83d\ude00\n""#,
+            "[]",
+            "{}",
+            r#"{"b":1,"a":[1,{"x":null}],"b":2}"#,
+            r#"[1,"two",[3,[4,[5]]],{"k":{"k":{"k":false}}}]"#,
+            " [ 1 , 2 ] ",
+        ] {
+            let ours = parse_value(text).map_err(|e| e.to_string());
+            let theirs = serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string());
+            assert_eq!(ours, theirs, "{text}");
+        }
+        for bad in ["", "[1,", "{\"a\"}", "nul", r#""\ud800""#, "1 2"] {
+            assert!(parse_value(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<serde_json::Value>(bad).is_err(), "{bad}");
+        }
+        // The one difference: serde_json's reader treats this key as its
+        // private raw-value marker and fails; here it is a key like any other.
+        let marker = r#"{"$serde_json::private::RawValue":"x"}"#;
+        assert!(serde_json::from_str::<serde_json::Value>(marker).is_err());
+        assert_eq!(parse_value(marker).ok(), Some(serde_json::json!({"$serde_json::private::RawValue": "x"})));
     }
 }

@@ -46,7 +46,7 @@ fn read(text: &str) -> Result<Options, ClientError> {
     let mut o = Options::default();
     let mut seen: Vec<&str> = Vec::new();
     for (key, raw) in &fields {
-        let v: Value = serde_json::from_str(raw.get()).map_err(|e| invalid(format!("invalid options: {e}")))?;
+        let v = json::parse_value(raw.get()).map_err(|e| invalid(format!("invalid options: {e}")))?;
         let name = match key.as_ref() {
             "delay" => "reconnectionDelay",
             "delayMax" => "reconnectionDelayMax",
@@ -110,7 +110,7 @@ fn query(raw: &str, v: Value) -> Result<Option<Vec<(String, String)>>, ClientErr
     let fields = json::object_fields(raw).ok_or_else(|| invalid(BAD))?;
     let mut out = Vec::with_capacity(fields.len());
     for (key, raw) in fields {
-        let text = match serde_json::from_str::<Value>(raw.get()) {
+        let text = match json::parse_value(raw.get()) {
             Ok(Value::String(s)) => s,
             Ok(Value::Bool(b)) => b.to_string(),
             Ok(Value::Number(n)) => match n.as_f64() {

@@ -57,7 +57,7 @@ fn to_js(value: &Value) -> JsValue {
 fn from_js(value: &JsValue) -> Result<Option<Value>, ClientError> {
     match super::convert::to_json(value)? {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text)
+        Some(text) => crate::protocol::json::parse_value(&text)
             .map(Some)
             .map_err(|e| ClientError::new(crate::core::ErrorCode::InvalidPayload, e.to_string())),
     }
@@ -203,7 +203,7 @@ impl Driver {
     /// A `state:patch` event arrived: `json` is its Socket.IO argument
     /// array (name first) or, on the JSON protocol, the frame itself.
     pub(crate) fn sync_patch(&self, json: &str, form: ArgsForm) {
-        let Ok(value) = serde_json::from_str::<Value>(json) else { return };
+        let Ok(value) = crate::protocol::json::parse_value(json) else { return };
         let payload = match form {
             ArgsForm::NamedArray => value.get(1).cloned().unwrap_or(Value::Null),
             ArgsForm::Single => value,
@@ -218,7 +218,7 @@ impl Driver {
     pub(crate) fn sync_settled(&self, key: RequestKey, result: Result<String, ClientError>) {
         let Some(call) = self.sync.calls.borrow_mut().remove(&key) else { return };
         let reply = result.and_then(|json| {
-            serde_json::from_str::<Value>(&json)
+            crate::protocol::json::parse_value(&json)
                 .map_err(|e| ClientError::new(crate::core::ErrorCode::ProtocolError, e.to_string()))
         });
         match (call, reply) {
