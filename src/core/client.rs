@@ -21,15 +21,15 @@
 use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
 use super::rng::Rng;
+use super::sort;
 use super::url::websocket_url;
 use super::Backoff;
 use crate::protocol::engine_io::{self, Data};
 use crate::protocol::socket_io;
 use crate::protocol::value::{self, Value};
 use crate::protocol::{json, json_frame, DecodeError, Limits};
-use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 /// Which framing the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,7 +262,11 @@ pub struct Client {
     requests: HashMap<RequestKey, Request>,
     by_request_id: HashMap<String, RequestKey>,
     by_ack: HashMap<u64, RequestKey>,
-    deadlines: BTreeSet<(u64, RequestKey)>,
+    /// `(deadline, key)` of every pending request, ascending. A sorted
+    /// deque rather than a `BTreeSet` (~5 KB of wasm): requests mostly
+    /// arrive and settle in deadline order, so inserts land at the back and
+    /// removals at the front.
+    deadlines: VecDeque<(u64, RequestKey)>,
     queue: VecDeque<Queued>,
     next_key: u64,
     next_ack: u64,
@@ -296,7 +300,7 @@ impl Client {
             requests: HashMap::new(),
             by_request_id: HashMap::new(),
             by_ack: HashMap::new(),
-            deadlines: BTreeSet::new(),
+            deadlines: VecDeque::new(),
             queue: VecDeque::new(),
             next_key: 0,
             next_ack: 0,
@@ -347,7 +351,7 @@ impl Client {
             self.attempt_deadline,
             self.ping_deadline,
             self.reconnect_at,
-            self.deadlines.first().map(|(t, _)| *t),
+            self.deadlines.front().map(|(t, _)| *t),
         ]
         .into_iter()
         .flatten()
@@ -426,7 +430,7 @@ impl Client {
         self.drop_link(false);
         self.settle_connect(Err(closed_error()));
         let mut keys: Vec<RequestKey> = self.requests.keys().copied().collect();
-        keys.sort();
+        sort::sort(&mut keys);
         for key in keys {
             self.settle(key, Err(closed_error()));
         }
@@ -542,7 +546,8 @@ impl Client {
             },
         );
         self.by_request_id.insert(request_id, key);
-        self.deadlines.insert((deadline, key));
+        let at = self.deadlines.partition_point(|d| *d < (deadline, key));
+        self.deadlines.insert(at, (deadline, key));
         if self.link == Link::Up {
             self.send_request(key);
         } else {
@@ -672,7 +677,7 @@ impl Client {
             self.ping_deadline = None;
             self.lose_link(now, "ping timeout");
         }
-        while let Some(&(t, key)) = self.deadlines.first() {
+        while let Some(&(t, key)) = self.deadlines.front() {
             if t > now {
                 break;
             }
@@ -779,7 +784,7 @@ impl Client {
         // come after the reconnect, and re-sending would run it twice.
         let mut in_flight: Vec<RequestKey> =
             self.requests.iter().filter(|(_, r)| r.in_flight && !r.receipted).map(|(k, _)| *k).collect();
-        in_flight.sort();
+        sort::sort(&mut in_flight);
         let mut again = Vec::new();
         for key in in_flight {
             let Some(req) = self.requests.get_mut(&key) else { continue };
@@ -806,7 +811,7 @@ impl Client {
         self.settle_connect(Err(err.clone()));
         let keys: Vec<RequestKey> = self.requests.keys().copied().collect();
         let mut keys = keys;
-        keys.sort();
+        sort::sort(&mut keys);
         for key in keys {
             self.settle(key, Err(err.clone()));
         }
@@ -1100,7 +1105,9 @@ impl Client {
     fn settle_with(&mut self, key: RequestKey, result: Result<String, ClientError>, attachments: Vec<Vec<u8>>) {
         let Some(req) = self.requests.remove(&key) else { return };
         self.by_request_id.remove(&req.request_id);
-        self.deadlines.remove(&(req.deadline, key));
+        if let Ok(at) = self.deadlines.binary_search(&(req.deadline, key)) {
+            self.deadlines.remove(at);
+        }
         if let Some(ack) = req.ack {
             self.by_ack.remove(&ack);
         }
@@ -1187,8 +1194,10 @@ fn with_request_id(payload: &str, id: &str) -> Option<String> {
 
 /// The raw JSON of element `index` of the JSON array `array`.
 fn first_arg(array: &str, index: usize) -> Option<String> {
-    let items: Vec<&RawValue> = serde_json::from_str(array).ok()?;
-    items.get(index).map(|v| v.get().to_owned())
+    match json::shallow(array).ok()? {
+        json::Shallow::Array(items) => items.get(index).map(|v| v.get().to_owned()),
+        _ => None,
+    }
 }
 
 /// Element `index` of a binary packet's argument array, as JSON with its own
@@ -1208,14 +1217,14 @@ fn binary_arg(payload: socket_io::Payload<'_>, index: usize, limits: &Limits) ->
 
 /// The `request_id` of a reply payload (string or number), if it has one.
 fn reply_request_id(arg: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Reply<'a> {
-        #[serde(borrow)]
-        request_id: Option<&'a RawValue>,
+    let json::Shallow::Object(fields) = json::shallow(arg).ok()? else { return None };
+    let mut ids = fields.iter().filter(|(k, _)| k == "request_id");
+    let raw = ids.next()?.1.get();
+    if ids.next().is_some() || raw == "null" {
+        // A key given twice is unreadable; `null` is no id.
+        return None;
     }
-    let reply: Reply<'_> = serde_json::from_str(arg).ok()?;
-    let raw = reply.request_id?.get();
-    serde_json::from_str::<String>(raw).ok().or_else(|| Some(raw.to_owned()))
+    Some(json::unquote(raw).ok().flatten().unwrap_or_else(|| raw.to_owned()))
 }
 
 /// CONNECT_ERROR data is `{"message": ...}` (v5) or a bare string (v4 servers).

@@ -90,26 +90,28 @@ impl ClientError {
     /// assert_eq!(ClientError::from_server_payload(r#""bare text""#).message, "bare text");
     /// ```
     pub fn from_server_payload(payload: &str) -> Self {
-        #[derive(serde::Deserialize)]
-        struct Fields {
-            error: Option<serde_json::Value>,
-            message: Option<serde_json::Value>,
-            code: Option<String>,
-        }
-        let text = |v: serde_json::Value| match v {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
+        // Read through `serde_json::Value`, which the client parses anyway,
+        // rather than a derived struct (~3 KB of wasm). A `code` that is
+        // not a string makes the payload unreadable as fields, as it did
+        // for the derive: the whole payload is the message then.
+        use serde_json::Value;
+        let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+        let text = |v: Value| match v {
+            Value::String(s) => s,
+            other => crate::protocol::json::text(&other),
         };
-        match serde_json::from_str::<Fields>(payload) {
-            Ok(f) => {
+        match crate::protocol::json::parse_value(payload) {
+            Ok(Value::Object(f)) if f.get("code").map_or(true, |c| c.is_null() || c.is_string()) => {
                 // The backend sends `error`, the old client read `message`.
-                let message = f.error.map(text).or_else(|| f.message.map(text)).unwrap_or_else(|| payload.to_owned());
-                ClientError { code: ErrorCode::ServerError, message, detail: None, server_code: f.code }
+                let message = present(f.get("error"))
+                    .or_else(|| present(f.get("message")))
+                    .map(text)
+                    .unwrap_or_else(|| payload.to_owned());
+                let server_code = f.get("code").and_then(Value::as_str).map(str::to_owned);
+                ClientError { code: ErrorCode::ServerError, message, detail: None, server_code }
             }
-            Err(_) => ClientError::new(
-                ErrorCode::ServerError,
-                serde_json::from_str::<String>(payload).unwrap_or_else(|_| payload.to_owned()),
-            ),
+            Ok(Value::String(s)) => ClientError::new(ErrorCode::ServerError, s),
+            _ => ClientError::new(ErrorCode::ServerError, payload.to_owned()),
         }
     }
 }
@@ -127,3 +129,55 @@ impl fmt::Display for ClientError {
 }
 
 impl std::error::Error for ClientError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `from_server_payload` did with a derived struct, kept as the
+    /// reference for the hand-written reader.
+    fn derived(payload: &str) -> ClientError {
+        #[derive(serde::Deserialize)]
+        struct Fields {
+            error: Option<serde_json::Value>,
+            message: Option<serde_json::Value>,
+            code: Option<String>,
+        }
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        match serde_json::from_str::<Fields>(payload) {
+            Ok(f) => {
+                let message = f.error.map(text).or_else(|| f.message.map(text)).unwrap_or_else(|| payload.to_owned());
+                ClientError { code: ErrorCode::ServerError, message, detail: None, server_code: f.code }
+            }
+            Err(_) => ClientError::new(
+                ErrorCode::ServerError,
+                serde_json::from_str::<String>(payload).unwrap_or_else(|_| payload.to_owned()),
+            ),
+        }
+    }
+
+    #[test]
+    fn server_payloads_read_as_before() {
+        for payload in [
+            r#"{"code":"RATE_LIMITED","message":"slow down","retryAfterMs":500}"#,
+            r#"{"error":"boom","message":"ignored","code":"X"}"#,
+            r#"{"error":null,"message":"used"}"#,
+            r#"{"error":{"nested":[1,2]},"code":null}"#,
+            r#"{"message":42}"#,
+            r#"{"code":500,"error":"numeric code"}"#,
+            r#"{"code":"ONLY"}"#,
+            r#"{}"#,
+            r#""bare \"quoted\" text""#,
+            r#"not json"#,
+            r#"42"#,
+            r#"null"#,
+            r#"true"#,
+            r#""#,
+        ] {
+            assert_eq!(ClientError::from_server_payload(payload), derived(payload), "{payload}");
+        }
+    }
+}

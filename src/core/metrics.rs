@@ -1,7 +1,5 @@
 //! Counters the client keeps about itself, for `metrics()`.
 
-use std::collections::BTreeMap;
-
 /// How many dispatch durations the percentile window keeps.
 const WINDOW: usize = 1024;
 
@@ -28,21 +26,46 @@ pub struct Metrics {
     /// Volatile emits dropped while not connected.
     pub volatile_dropped: u64,
     /// Errors by stable code (protocol errors by the decoder's code).
-    pub errors: BTreeMap<String, u64>,
+    pub errors: ErrorCounts,
     /// When the server last pinged us, in the client's clock (ms).
     pub last_ping_ms: Option<u64>,
     dispatch_us: Vec<u32>,
     dispatch_next: usize,
 }
 
+/// Error counts by stable code, in code order (an object in `metrics()`).
+/// A sorted list rather than a `BTreeMap`: there are a handful of codes,
+/// and a `BTreeMap` of this type cost ~6 KB of wasm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorCounts(Vec<(String, u64)>);
+
+impl ErrorCounts {
+    /// How many errors of `code` were counted, if any.
+    pub fn get(&self, code: &str) -> Option<&u64> {
+        self.0.iter().find(|(c, _)| c == code).map(|(_, n)| n)
+    }
+
+    /// `(code, count)` in code order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(c, n)| (c.as_str(), *n))
+    }
+
+    /// True if no error was counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl Metrics {
     /// Counts one error under `code`.
     pub fn count_error(&mut self, code: &str) {
-        match self.errors.get_mut(code) {
-            Some(n) => *n += 1,
-            None => {
-                self.errors.insert(code.to_owned(), 1);
+        match self.errors.0.binary_search_by(|(c, _)| c.as_str().cmp(code)) {
+            Ok(i) => {
+                if let Some((_, n)) = self.errors.0.get_mut(i) {
+                    *n += 1;
+                }
             }
+            Err(i) => self.errors.0.insert(i, (code.to_owned(), 1)),
         }
     }
 
@@ -67,7 +90,7 @@ impl Metrics {
     /// ```
     pub fn dispatch_percentile(&self, p: f64) -> Option<u32> {
         let mut sorted = self.dispatch_us.clone();
-        sorted.sort_unstable();
+        super::sort::sort(&mut sorted);
         let n = sorted.len();
         if n == 0 {
             return None;

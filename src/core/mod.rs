@@ -10,13 +10,14 @@ mod error;
 mod metrics;
 mod registry;
 mod rng;
+mod sort;
 mod sync;
 pub mod url;
 
 pub use backoff::Backoff;
 pub use client::{ArgsForm, Client, Config, FastPath, Output, Protocol, RequestKey, RequestOptions, State};
 pub use error::{ClientError, ErrorCode};
-pub use metrics::Metrics;
+pub use metrics::{ErrorCounts, Metrics};
 pub use registry::{Registry, SubId};
 pub use rng::Rng;
 pub use sync::{

@@ -180,7 +180,7 @@ impl<C: Clone> Registry<C> {
         self.by_name.clear();
         self.all.clear();
         let mut entries: Vec<_> = self.entries.drain().collect();
-        entries.sort_by_key(|(id, _)| *id);
+        super::sort::sort_by_key(&mut entries, |(id, _)| *id);
         entries.into_iter().map(|(_, e)| e.callback).collect()
     }
 }

@@ -46,9 +46,9 @@
 //! assert_eq!(store.on_patch("world", 5, 6, &json!({"round": 3})), PatchOutcome::Gap { since: 4 });
 //! ```
 
-use crate::catalogue::{codes, names, StateConflict, StateSubscribeReply, StateUpdateAck};
+use crate::catalogue::{codes, names, StateConflict, StatePatchEntry, StateSubscribeReply, StateUpdateAck};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 /// Patches kept aside per scope while a gap is being filled; beyond this the
@@ -316,13 +316,59 @@ struct Pending {
     attempt: u32,
 }
 
+/// Server patches kept until they fit: `base -> (version, patch)`, at most
+/// [`MAX_FUTURE`]. A plain list rather than a `BTreeMap`: it is almost
+/// always empty or tiny, and a `BTreeMap` of this type cost ~6 KB of wasm.
+#[derive(Debug, Default)]
+struct Future(Vec<(u64, (u64, Value))>);
+
+impl Future {
+    /// Keeps `value` under `base`, replacing what was kept under it.
+    fn insert(&mut self, base: u64, value: (u64, Value)) {
+        match self.0.iter_mut().find(|(b, _)| *b == base) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((base, value)),
+        }
+    }
+
+    /// Takes out what is kept under `base`.
+    fn remove(&mut self, base: &u64) -> Option<(u64, Value)> {
+        let i = self.0.iter().position(|(b, _)| b == base)?;
+        Some(self.0.swap_remove(i).1)
+    }
+
+    /// Drops the patch with the lowest base.
+    fn pop_first(&mut self) {
+        let lowest = self.0.iter().enumerate().min_by_key(|(_, (b, _))| *b).map(|(i, _)| i);
+        if let Some(i) = lowest {
+            self.0.swap_remove(i);
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&u64, &mut (u64, Value)) -> bool) {
+        self.0.retain_mut(|(b, v)| keep(b, v));
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Scope {
     /// The server's document and version, once known.
     confirmed: Option<(u64, Value)>,
     epoch: Option<String>,
     /// Server patches ahead of `confirmed`, by base.
-    future: BTreeMap<u64, (u64, Value)>,
+    future: Future,
     /// Local updates; the head may be in flight.
     updates: VecDeque<Pending>,
     /// `confirmed` with the optimistic patches laid over it.
@@ -464,7 +510,7 @@ impl SyncStore {
     pub fn on_connect(&mut self) {
         self.connected = true;
         let mut names: Vec<String> = self.scopes.keys().cloned().collect();
-        names.sort();
+        super::sort::sort(&mut names);
         for scope in names {
             if let Some(s) = self.scopes.get_mut(&scope) {
                 s.asking = false;
@@ -562,7 +608,7 @@ impl SyncStore {
             self.fail_scope(scope, error);
             return;
         }
-        let parsed: StateSubscribeReply = match serde_json::from_value(reply.clone()) {
+        let parsed = match read::subscribe_reply(reply) {
             Ok(r) => r,
             Err(e) => {
                 let error = SyncError::new(
@@ -766,7 +812,7 @@ impl SyncStore {
             return UpdateOutcome::Unknown;
         };
         match reply.get("code").and_then(Value::as_str) {
-            Some(codes::CONFLICT) => match serde_json::from_value::<StateConflict>(reply.clone()) {
+            Some(codes::CONFLICT) => match read::conflict(reply) {
                 Ok(c) => self.conflict(&scope, id, c.version, c.doc, resolve),
                 Err(e) => self.refuse(
                     &scope,
@@ -777,7 +823,7 @@ impl SyncStore {
                 let error = SyncError::new(code, error_message(reply));
                 self.refuse(&scope, error)
             }
-            None => match serde_json::from_value::<StateUpdateAck>(reply.clone()) {
+            None => match read::update_ack(reply) {
                 Ok(ack) => self.acked(&scope, ack.base, ack.version),
                 Err(e) => self.refuse(
                     &scope,
@@ -1032,7 +1078,7 @@ impl SyncStore {
     }
 }
 
-fn keep(future: &mut BTreeMap<u64, (u64, Value)>, base: u64, version: u64, patch: &Value) {
+fn keep(future: &mut Future, base: u64, version: u64, patch: &Value) {
     if future.len() >= MAX_FUTURE {
         future.pop_first();
     }
@@ -1043,6 +1089,82 @@ fn is_transport(code: &str) -> bool {
     matches!(code, "DISCONNECTED" | "TIMEOUT")
 }
 
+/// The server's replies, read into the catalogue types by hand rather than
+/// with `serde_json::from_value`: the derived readers (with serde's
+/// `Value` deserializers and `Option` instances) cost ~8 KB of wasm. Same
+/// rules as the derives: unknown fields are ignored, optional fields may be
+/// missing or null, required ones must be there with their type (but a
+/// positional array is not taken for an object).
+mod read {
+    use super::{StateConflict, StatePatchEntry, StateSubscribeReply, StateUpdateAck};
+    use serde_json::{Map, Value};
+
+    type Fields = Map<String, Value>;
+
+    fn object(v: &Value) -> Result<&Fields, String> {
+        v.as_object().ok_or_else(|| "not an object".to_owned())
+    }
+
+    fn required<'a>(o: &'a Fields, name: &str) -> Result<&'a Value, String> {
+        o.get(name).ok_or_else(|| format!("missing field `{name}`"))
+    }
+
+    fn whole(o: &Fields, name: &str) -> Result<u64, String> {
+        required(o, name)?.as_u64().ok_or_else(|| format!("field `{name}` is not a whole number"))
+    }
+
+    fn string(o: &Fields, name: &str) -> Result<String, String> {
+        let v = required(o, name)?;
+        v.as_str().map(str::to_owned).ok_or_else(|| format!("field `{name}` is not a string"))
+    }
+
+    fn patch_entry(v: &Value) -> Result<StatePatchEntry, String> {
+        let o = object(v)?;
+        Ok(StatePatchEntry { base: whole(o, "base")?, version: whole(o, "version")?, patch: required(o, "patch")?.clone() })
+    }
+
+    pub(super) fn subscribe_reply(v: &Value) -> Result<StateSubscribeReply, String> {
+        let o = object(v)?;
+        let patches = match o.get("patches") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) => Some(items.iter().map(patch_entry).collect::<Result<Vec<_>, _>>()?),
+            Some(_) => return Err("field `patches` is not an array".to_owned()),
+        };
+        let epoch = match o.get("epoch") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err("field `epoch` is not a string".to_owned()),
+        };
+        Ok(StateSubscribeReply {
+            scope: string(o, "scope")?,
+            version: whole(o, "version")?,
+            doc: o.get("doc").filter(|d| !d.is_null()).cloned(),
+            patches,
+            epoch,
+        })
+    }
+
+    pub(super) fn conflict(v: &Value) -> Result<StateConflict, String> {
+        let o = object(v)?;
+        Ok(StateConflict {
+            code: string(o, "code")?,
+            message: if o.contains_key("message") { string(o, "message")? } else { String::new() },
+            scope: string(o, "scope")?,
+            version: whole(o, "version")?,
+            doc: required(o, "doc")?.clone(),
+        })
+    }
+
+    pub(super) fn update_ack(v: &Value) -> Result<StateUpdateAck, String> {
+        let o = object(v)?;
+        let duplicate = match o.get("duplicate") {
+            None => false,
+            Some(d) => d.as_bool().ok_or_else(|| "field `duplicate` is not a boolean".to_owned())?,
+        };
+        Ok(StateUpdateAck { scope: string(o, "scope")?, base: whole(o, "base")?, version: whole(o, "version")?, duplicate })
+    }
+}
+
 fn error_message(reply: &Value) -> String {
     reply
         .get("message")
@@ -1050,4 +1172,55 @@ fn error_message(reply: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or("the server refused")
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The hand-written readers accept and refuse what the catalogue's
+    /// derived `Deserialize` does, with the same result.
+    #[test]
+    fn readers_agree_with_the_derives() {
+        let cases = [
+            json!({"scope": "w", "version": 3, "doc": {"a": 1}}),
+            json!({"scope": "w", "version": 3, "doc": null, "epoch": null, "patches": null}),
+            json!({"scope": "w", "version": 3, "patches": [], "epoch": "e1", "extra": true}),
+            json!({"scope": "w", "version": 5, "patches": [{"base": 3, "version": 4, "patch": {"x": null}}, {"base": 4, "version": 5, "patch": null}]}),
+            json!({"scope": "w", "version": 5, "patches": [{"base": 3, "version": 4}]}),
+            json!({"scope": "w", "version": 5, "patches": [{"base": -1, "version": 4, "patch": 1}]}),
+            json!({"scope": "w", "version": 5, "patches": {}}),
+            json!({"scope": "w", "version": 5, "epoch": 7}),
+            json!({"scope": "w", "version": 3.0}),
+            json!({"scope": "w", "version": -3}),
+            json!({"scope": "w", "version": "3"}),
+            json!({"scope": 1, "version": 3}),
+            json!({"version": 3}),
+            json!({"scope": "w"}),
+            json!({"code": "CONFLICT", "scope": "w", "version": 2, "doc": {"a": 1}}),
+            json!({"code": "CONFLICT", "message": "stale", "scope": "w", "version": 2, "doc": null}),
+            json!({"code": "CONFLICT", "message": null, "scope": "w", "version": 2, "doc": 1}),
+            json!({"code": "CONFLICT", "scope": "w", "version": 2}),
+            json!({"scope": "w", "base": 1, "version": 2}),
+            json!({"scope": "w", "base": 1, "version": 2, "duplicate": true}),
+            json!({"scope": "w", "base": 1, "version": 2, "duplicate": null}),
+            json!({"scope": "w", "base": 1, "version": 2, "duplicate": "yes"}),
+            json!({"scope": "w", "version": 2}),
+            json!(null),
+            json!("reply"),
+            json!(7),
+        ];
+        for v in &cases {
+            let derived = serde_json::from_value::<StateSubscribeReply>(v.clone()).ok();
+            assert_eq!(read::subscribe_reply(v).ok(), derived, "subscribe reply {v}");
+            let derived = serde_json::from_value::<StateConflict>(v.clone()).ok();
+            assert_eq!(read::conflict(v).ok(), derived, "conflict {v}");
+            let derived = serde_json::from_value::<StateUpdateAck>(v.clone()).ok();
+            assert_eq!(read::update_ack(v).ok(), derived, "update ack {v}");
+        }
+        // The one difference: serde's derives also take a struct as a
+        // positional array, which no server sends; these readers refuse it.
+        assert!(read::subscribe_reply(&json!(["w", 3, {"a": 1}])).is_err());
+    }
 }

@@ -258,29 +258,6 @@ pub struct Handshake {
     pub max_payload: Option<u64>,
 }
 
-/// Every key of the handshake, each kept as raw JSON so that a wrong type is
-/// reported against its field rather than as a generic parse error.
-/// `None` only when the key is absent: a `null` value is kept as raw text.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawHandshake<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    sid: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    upgrades: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    ping_interval: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    ping_timeout: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    max_payload: Option<&'a RawValue>,
-}
-
-/// Deserializes a present key's value as raw JSON, `null` included.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&'de RawValue>::deserialize(d).map(Some)
-}
-
 const ERR_NOT_OBJECT: &str = "the handshake is not a JSON object with unique keys";
 const ERR_SID: &str = "sid must be a non-empty string";
 const ERR_UPGRADES: &str = "upgrades must be an array of strings";
@@ -288,14 +265,33 @@ const ERR_PING_INTERVAL: &str = "pingInterval must be a non-negative integer";
 const ERR_PING_TIMEOUT: &str = "pingTimeout must be a non-negative integer";
 const ERR_MAX_PAYLOAD: &str = "maxPayload must be a non-negative integer";
 
-/// Parses one field's raw JSON as `T`; a missing field, a `null` or a value of
-/// another type is `InvalidHandshake(err)`.
-fn field<'a, T: Deserialize<'a>>(
-    raw: Option<&'a RawValue>,
-    err: &'static str,
-) -> Result<T, DecodeError> {
-    let raw = raw.ok_or(DecodeError::InvalidHandshake(err))?;
-    serde_json::from_str(raw.get()).map_err(|_| DecodeError::InvalidHandshake(err))
+/// The raw JSON of key `name` of the handshake's `fields`; `None` when it
+/// is absent (a `null` is kept as raw text). A key given twice makes the
+/// handshake unreadable, as serde's derived struct did.
+fn raw_field<'a>(fields: &[(Cow<'a, str>, &'a RawValue)], name: &str) -> Result<Option<&'a RawValue>, DecodeError> {
+    let mut found = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| *v);
+    let first = found.next();
+    match found.next() {
+        Some(_) => Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT)),
+        None => Ok(first),
+    }
+}
+
+/// A present field that is a JSON string, else `InvalidHandshake(err)`.
+fn string_field(raw: Option<&RawValue>, err: &'static str) -> Result<String, DecodeError> {
+    match raw.map(|r| json::shallow(r.get())) {
+        Some(Ok(json::Shallow::String(s))) => Ok(s.into_owned()),
+        _ => Err(DecodeError::InvalidHandshake(err)),
+    }
+}
+
+/// A present field that is a JSON integer in `u64`, else
+/// `InvalidHandshake(err)` (as serde's `u64` reader: no fraction, exponent
+/// or sign).
+fn u64_field(raw: Option<&RawValue>, err: &'static str) -> Result<u64, DecodeError> {
+    raw.and_then(|r| json::parse_value(r.get()).ok())
+        .and_then(|v| v.as_u64())
+        .ok_or(DecodeError::InvalidHandshake(err))
 }
 
 impl Handshake {
@@ -318,18 +314,33 @@ impl Handshake {
         if !raw.get().trim_start().starts_with('{') {
             return Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT));
         }
-        let fields: RawHandshake<'_> = serde_json::from_str(raw.get())
-            .map_err(|_| DecodeError::InvalidHandshake(ERR_NOT_OBJECT))?;
-        let sid: String = field(fields.sid, ERR_SID)?;
+        // Read field by field (see `json::Shallow` for why not a derive).
+        let fields = match json::shallow(raw.get()) {
+            Ok(json::Shallow::Object(fields)) => fields,
+            _ => return Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT)),
+        };
+        // Every key is looked up (and refused if given twice) before any
+        // value is read, as the derived struct did.
+        let sid = raw_field(&fields, "sid")?;
+        let upgrades = raw_field(&fields, "upgrades")?;
+        let ping_interval = raw_field(&fields, "pingInterval")?;
+        let ping_timeout = raw_field(&fields, "pingTimeout")?;
+        let max_payload = raw_field(&fields, "maxPayload")?;
+        let sid = string_field(sid, ERR_SID)?;
         if sid.is_empty() {
             return Err(DecodeError::InvalidHandshake(ERR_SID));
         }
-        let upgrades: Vec<String> = field(fields.upgrades, ERR_UPGRADES)?;
-        let ping_interval: u64 = field(fields.ping_interval, ERR_PING_INTERVAL)?;
-        let ping_timeout: u64 = field(fields.ping_timeout, ERR_PING_TIMEOUT)?;
-        let max_payload = match fields.max_payload {
+        let upgrades = match upgrades.map(|r| json::shallow(r.get())) {
+            Some(Ok(json::Shallow::Array(items))) => {
+                items.into_iter().map(|item| string_field(Some(item), ERR_UPGRADES)).collect::<Result<Vec<_>, _>>()?
+            }
+            _ => return Err(DecodeError::InvalidHandshake(ERR_UPGRADES)),
+        };
+        let ping_interval = u64_field(ping_interval, ERR_PING_INTERVAL)?;
+        let ping_timeout = u64_field(ping_timeout, ERR_PING_TIMEOUT)?;
+        let max_payload = match max_payload {
             None => None,
-            some => Some(field::<u64>(some, ERR_MAX_PAYLOAD)?),
+            some => Some(u64_field(some, ERR_MAX_PAYLOAD)?),
         };
         Ok(Handshake {
             sid,

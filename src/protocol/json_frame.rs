@@ -16,8 +16,6 @@
 //! ```
 
 use super::{json, DecodeError, Limits};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// One decoded plain-JSON frame.
@@ -47,13 +45,6 @@ impl std::fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Only the routing key is decoded; every other field is validated and skipped.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    action: Option<&'a RawValue>,
-}
-
 /// Decodes one text frame. Fails if it is too large, too deep, not a JSON
 /// object, or has no string `action`.
 pub fn decode<'a>(text: &'a str, limits: &Limits) -> Result<JsonFrame<'a>, DecodeError> {
@@ -66,13 +57,22 @@ pub fn decode<'a>(text: &'a str, limits: &Limits) -> Result<JsonFrame<'a>, Decod
     if !text.trim_start().starts_with('{') {
         return Err(DecodeError::InvalidPayload("a JSON frame must be an object"));
     }
-    let envelope: Envelope<'a> = json::parse(text, limits.max_depth)?;
-    let raw = envelope.action.ok_or(DecodeError::MissingAction)?;
+    // Only the routing key is decoded; every other field is validated and
+    // skipped. A key given twice is refused, as serde's derive did.
+    let fields = match json::parse::<json::Shallow<'a>>(text, limits.max_depth)? {
+        json::Shallow::Object(fields) => fields,
+        _ => return Err(DecodeError::MissingAction),
+    };
+    let mut actions = fields.iter().filter(|(k, _)| k == "action").map(|(_, v)| *v);
+    let raw = actions.next().ok_or(DecodeError::MissingAction)?;
+    if actions.next().is_some() {
+        return Err(DecodeError::InvalidJson("duplicate field `action`".to_owned()));
+    }
     let quoted = raw.get();
     let action = match quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         // The common case: no escapes, so the name borrows from the frame.
         Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
-        Some(_) => Cow::Owned(serde_json::from_str::<String>(quoted).map_err(|_| DecodeError::MissingAction)?),
+        Some(_) => Cow::Owned(json::unquote(quoted).ok().flatten().ok_or(DecodeError::MissingAction)?),
         None => return Err(DecodeError::MissingAction),
     };
     Ok(JsonFrame { action, json: text })

@@ -570,7 +570,7 @@ fn inspect(text: &str, max_depth: usize) -> Result<Shape<'_>, DecodeError> {
             let name = if raw.contains('\\') {
                 // Rare: decode the escapes (and refuse lone surrogates).
                 let quoted = text.get(start.saturating_sub(1)..end + 1).unwrap_or_default();
-                Cow::Owned(serde_json::from_str::<String>(quoted).map_err(invalid_json)?)
+                Cow::Owned(json::unquote(quoted).map_err(invalid_json)?.unwrap_or_default())
             } else {
                 Cow::Borrowed(raw)
             };

@@ -4,81 +4,125 @@
 //! problem), so a typo such as `reconectionDelay` does not go unnoticed.
 
 use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol};
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
-use std::fmt;
+use crate::protocol::json;
+use serde_json::Value;
 use wasm_bindgen::JsValue;
 
 /// The options as JS spells them. Names follow socket.io-client where it has
 /// one (`reconnectionDelay`, `reconnectionDelayMax`, `reconnectionAttempts`,
 /// `randomizationFactor`, `timeout`), with the roadmap's short forms
-/// (`delay`, `delayMax`, `attempts`) as aliases.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+/// (`delay`, `delayMax`, `attempts`) as aliases. `null` means the default.
+#[derive(Default)]
 struct Options {
     url: Option<String>,
     path: Option<String>,
-    query: Option<Query>,
+    query: Option<Vec<(String, String)>>,
     namespace: Option<String>,
-    auth: Option<serde_json::Value>,
+    auth: Option<Value>,
     protocol: Option<String>,
     reconnection: Option<bool>,
-    #[serde(alias = "delay")]
     reconnection_delay: Option<f64>,
-    #[serde(alias = "delayMax")]
     reconnection_delay_max: Option<f64>,
     randomization_factor: Option<f64>,
-    #[serde(alias = "attempts")]
     reconnection_attempts: Option<f64>,
     connect_timeout: Option<f64>,
     timeout: Option<f64>,
     buffer_size: Option<f64>,
 }
 
-/// Query parameters in the order JS lists them; values may be strings,
-/// numbers or booleans (sent as their text).
-#[derive(Default)]
-struct Query(Vec<(String, String)>);
+/// Every option, for the unknown-option message.
+const NAMES: &str = "url, path, query, namespace, auth, protocol, reconnection, \
+                     reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, \
+                     reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize";
 
-impl<'de> Deserialize<'de> for Query {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Query;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of string, number or boolean values")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Query, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, QueryValue>()? {
-                    out.push((k, v.0));
-                }
-                Ok(Query(out))
-            }
+/// Reads the options' JSON text by hand rather than with
+/// `#[derive(Deserialize)]`: the derived struct, its `Option<T>` fields and
+/// the untagged query values cost ~19 KB of wasm; this reuses the
+/// `serde_json::Value` parser the client has anyway. Fields are read in the
+/// order JS lists them, so query parameters keep their order.
+fn read(text: &str) -> Result<Options, ClientError> {
+    let fields = json::object_fields(text)
+        .ok_or_else(|| invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }"))?;
+    let mut o = Options::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, raw) in &fields {
+        let v = json::parse_value(raw.get()).map_err(|e| invalid(format!("invalid options: {e}")))?;
+        let name = match key.as_ref() {
+            "delay" => "reconnectionDelay",
+            "delayMax" => "reconnectionDelayMax",
+            "attempts" => "reconnectionAttempts",
+            other => other,
+        };
+        if seen.contains(&name) {
+            return Err(invalid(format!("option {name} is given twice (as itself and by its short name)")));
         }
-        d.deserialize_map(V)
+        seen.push(name);
+        match name {
+            "url" => o.url = string(name, v)?,
+            "path" => o.path = string(name, v)?,
+            "namespace" => o.namespace = string(name, v)?,
+            "protocol" => o.protocol = string(name, v)?,
+            "query" => o.query = query(raw.get(), v)?,
+            "auth" => o.auth = Some(v).filter(|v| !v.is_null()),
+            "reconnection" => {
+                o.reconnection = match v {
+                    Value::Null => None,
+                    Value::Bool(b) => Some(b),
+                    _ => return Err(invalid("option reconnection must be a boolean")),
+                }
+            }
+            "reconnectionDelay" => o.reconnection_delay = number(name, v)?,
+            "reconnectionDelayMax" => o.reconnection_delay_max = number(name, v)?,
+            "randomizationFactor" => o.randomization_factor = number(name, v)?,
+            "reconnectionAttempts" => o.reconnection_attempts = number(name, v)?,
+            "connectTimeout" => o.connect_timeout = number(name, v)?,
+            "timeout" => o.timeout = number(name, v)?,
+            "bufferSize" => o.buffer_size = number(name, v)?,
+            _ => return Err(invalid(format!("unknown option `{key}`; the options are {NAMES}"))),
+        }
+    }
+    Ok(o)
+}
+
+fn string(name: &str, v: Value) -> Result<Option<String>, ClientError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        _ => Err(invalid(format!("option {name} must be a string"))),
     }
 }
 
-struct QueryValue(String);
-
-impl<'de> Deserialize<'de> for QueryValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            S(String),
-            B(bool),
-            N(f64),
-        }
-        let text = match Raw::deserialize(d)? {
-            Raw::S(s) => s,
-            Raw::B(b) => b.to_string(),
-            Raw::N(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => format!("{}", n as i64),
-            Raw::N(n) => n.to_string(),
-        };
-        Ok(QueryValue(text))
+fn number(name: &str, v: Value) -> Result<Option<f64>, ClientError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Number(n) => Ok(n.as_f64()),
+        _ => Err(invalid(format!("option {name} must be a number"))),
     }
+}
+
+/// Query parameters in the order JS lists them; values may be strings,
+/// numbers or booleans (sent as their text).
+fn query(raw: &str, v: Value) -> Result<Option<Vec<(String, String)>>, ClientError> {
+    const BAD: &str = "option query must be an object of string, number or boolean values";
+    if v.is_null() {
+        return Ok(None);
+    }
+    let fields = json::object_fields(raw).ok_or_else(|| invalid(BAD))?;
+    let mut out = Vec::with_capacity(fields.len());
+    for (key, raw) in fields {
+        let text = match json::parse_value(raw.get()) {
+            Ok(Value::String(s)) => s,
+            Ok(Value::Bool(b)) => b.to_string(),
+            Ok(Value::Number(n)) => match n.as_f64() {
+                Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => format!("{}", n as i64),
+                Some(n) => n.to_string(),
+                None => return Err(invalid(BAD)),
+            },
+            _ => return Err(invalid(BAD)),
+        };
+        out.push((key.into_owned(), text));
+    }
+    Ok(Some(out))
 }
 
 fn invalid(message: impl Into<String>) -> ClientError {
@@ -109,7 +153,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
         .ok()
         .and_then(|t| t.as_string())
         .ok_or_else(|| invalid("options must be plain data (JSON.stringify failed)"))?;
-    let o: Options = serde_json::from_str(&text).map_err(|e| invalid(format!("invalid options: {e}")))?;
+    let o = read(&text)?;
     let url = o.url.filter(|u| !u.is_empty()).ok_or_else(|| invalid("option url is required"))?;
     let mut cfg = Config::new(url);
     cfg.protocol = match o.protocol.as_deref() {
@@ -124,7 +168,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
         (None, Protocol::SocketIo) => {}
     }
     if let Some(q) = o.query {
-        cfg.query = q.0;
+        cfg.query = q;
     }
     if let Some(ns) = o.namespace {
         if ns.contains(',') {
@@ -136,7 +180,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
         if !auth.is_object() {
             return Err(invalid("option auth must be an object"));
         }
-        cfg.auth = Some(auth.to_string());
+        cfg.auth = Some(json::text(&auth));
     }
     if let Some(r) = o.reconnection {
         cfg.reconnection = r;

@@ -57,7 +57,7 @@ fn to_js(value: &Value) -> JsValue {
 fn from_js(value: &JsValue) -> Result<Option<Value>, ClientError> {
     match super::convert::to_json(value)? {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text)
+        Some(text) => crate::protocol::json::parse_value(&text)
             .map(Some)
             .map_err(|e| ClientError::new(crate::core::ErrorCode::InvalidPayload, e.to_string())),
     }
@@ -203,7 +203,7 @@ impl Driver {
     /// A `state:patch` event arrived: `json` is its Socket.IO argument
     /// array (name first) or, on the JSON protocol, the frame itself.
     pub(crate) fn sync_patch(&self, json: &str, form: ArgsForm) {
-        let Ok(value) = serde_json::from_str::<Value>(json) else { return };
+        let Ok(value) = crate::protocol::json::parse_value(json) else { return };
         let payload = match form {
             ArgsForm::NamedArray => value.get(1).cloned().unwrap_or(Value::Null),
             ArgsForm::Single => value,
@@ -218,7 +218,7 @@ impl Driver {
     pub(crate) fn sync_settled(&self, key: RequestKey, result: Result<String, ClientError>) {
         let Some(call) = self.sync.calls.borrow_mut().remove(&key) else { return };
         let reply = result.and_then(|json| {
-            serde_json::from_str::<Value>(&json)
+            crate::protocol::json::parse_value(&json)
                 .map_err(|e| ClientError::new(crate::core::ErrorCode::ProtocolError, e.to_string()))
         });
         match (call, reply) {
@@ -275,7 +275,7 @@ impl Driver {
                 SyncOutput::Update { id, .. } => self.sync_send(&output, Call::Update(id)),
                 SyncOutput::Unsubscribe { .. } => {
                     if let Some((event, payload)) = output.frame() {
-                        let _ = self.core.borrow_mut().emit(event, Some(&payload.to_string()), false);
+                        let _ = self.core.borrow_mut().emit(event, Some(&crate::protocol::json::text(&payload)), false);
                     }
                 }
                 SyncOutput::Changed { scope, change } => {
@@ -328,7 +328,7 @@ impl Driver {
         let sent = self.core.borrow_mut().request(
             glue::now_ms(),
             event,
-            &payload.to_string(),
+            &crate::protocol::json::text(&payload),
             RequestOptions { timeout_ms: None, retry: false },
         );
         match sent {
