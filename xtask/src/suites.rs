@@ -39,7 +39,31 @@ pub fn build() -> Result {
     run(Command::new(bin.join("terser"))
         .arg(&glue)
         .args(["--module", "--compress", "--mangle", "--comments", "/@ts-self-types/", "-o"])
-        .arg(&glue))
+        .arg(&glue))?;
+    // The JS the wasm imports (the event hub) is copied under snippets/ as
+    // written, comments and all: minified the same way (property names,
+    // which the wasm sets, are left alone).
+    for snippet in js_files_under(&pkg.join("snippets")) {
+        run(Command::new(bin.join("terser"))
+            .arg(&snippet)
+            .args(["--module", "--compress", "--mangle", "-o"])
+            .arg(&snippet))?;
+    }
+    Ok(())
+}
+
+/// The `.js` files below `dir`, if it exists.
+fn js_files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(js_files_under(&path));
+        } else if path.extension().is_some_and(|e| e == "js") {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// Starts the reference server with the demo page.
