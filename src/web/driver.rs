@@ -312,7 +312,7 @@ impl Driver {
     }
 
     /// Hands an event the core decoded to its subscribers (the hub calls
-    /// them in order and times one dispatch in 16 for `metrics()`). The
+    /// them in order and times one dispatch in 64 for `metrics()`). The
     /// arguments are only built if someone listens.
     fn dispatch(&self, name: &str, json: &str, form: ArgsForm, attachments: Vec<Vec<u8>>) {
         if !self.hub.wants(name) {
@@ -333,7 +333,7 @@ impl Driver {
     pub(crate) fn drain_fast_path(&self) {
         let drained = self.hub.drain().to_vec();
         let mut core = self.core.borrow_mut();
-        if let [_frames, units, events, samples @ ..] = drained.as_slice() {
+        if let [events, units, samples @ ..] = drained.as_slice() {
             // `as` saturates: a bogus number cannot panic.
             core.on_plain_events(*events as u64, *units as u64);
             for micros in samples {

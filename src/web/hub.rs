@@ -57,7 +57,7 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub(crate) fn onmessage(this: &EventHub, generation: f64, slow: &Function) -> Function;
 
-    /// `[frames, units, events, ...dispatch micros]` since the last drain.
+    /// `[events (= frames), units, ...dispatch micros]` since the last drain.
     #[wasm_bindgen(method)]
     pub(crate) fn drain(this: &EventHub) -> Float64Array;
 }

@@ -29,12 +29,11 @@ test('plain events are delivered without the slow path and counted', () => {
   onmessage({ data: frame('nobody', 3) });
   assert.deepEqual(got, [[1, { x: 2 }], []]);
   assert.deepEqual(slow, []);
-  const [frames, units, events, ...samples] = h.drain();
-  assert.equal(frames, 3);
+  const [events, units, ...samples] = h.drain();
   assert.equal(events, 3);
   assert.equal(units, frame('tick', 1, { x: 2 }).length + frame('tick').length + frame('nobody', 3).length);
   assert.equal(samples.length, 1, 'the first dispatch is timed');
-  assert.deepEqual([...h.drain()], [0, 0, 0], 'drained');
+  assert.deepEqual([...h.drain()], [0, 0], 'drained');
 });
 
 test('everything the core must see takes the slow path', () => {
