@@ -399,6 +399,32 @@ async fn request_timeout() {
 }
 
 #[wasm_bindgen_test]
+async fn deadlines_fire_on_time_while_the_timer_is_armed_early() {
+    // The timer is not re-armed for a later deadline (it fires early and
+    // the core fires only what is due). A silent request with 400 ms must
+    // time out at 400 ms while answered 5 s requests come and go, and after
+    // that early timer fired a later deadline must be armed again.
+    let agent = connected(r#""timeout":5000"#).await;
+    let started = js_sys::Date::now();
+    let silent = agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(js(r#"{"timeout":400}"#)));
+    for i in 0..5 {
+        let reply = JsFuture::from(agent.request("echo", Some(js(&format!(r#"{{"i":{i}}}"#))), None)).await.unwrap();
+        assert_eq!(get(&reply, "i").as_f64(), Some(f64::from(i)), "{}", stringify(&reply));
+    }
+    let err = rejection(silent).await;
+    assert_eq!(get_str(&err, "code"), "TIMEOUT");
+    let waited = js_sys::Date::now() - started;
+    assert!((390.0..2000.0).contains(&waited), "timed out after {waited} ms");
+    let started = js_sys::Date::now();
+    let err = rejection(agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(js(r#"{"timeout":300}"#)))).await;
+    assert_eq!(get_str(&err, "code"), "TIMEOUT");
+    let waited = js_sys::Date::now() - started;
+    assert!((290.0..2000.0).contains(&waited), "timed out after {waited} ms");
+    assert_eq!(agent.pending_count(), 0);
+    agent.close();
+}
+
+#[wasm_bindgen_test]
 async fn request_aborted_by_its_signal() {
     let agent = connected("").await;
     let controller = web_sys::AbortController::new().unwrap();

@@ -28,10 +28,17 @@ impl Timer {
     }
 
     /// Arms the timer for `deadline` (core clock, ms), or disarms it for
-    /// `None`. Re-arming for the same deadline is a no-op.
+    /// `None`. A timer already armed for the same or an earlier time is
+    /// left alone: firing early is harmless (the core fires only what is
+    /// due and the pump then re-arms for the next deadline), and it spares
+    /// a `clearTimeout` + `setTimeout` pair each time a request's deadline
+    /// comes and goes (two per request otherwise).
     pub(crate) fn arm(&self, deadline: Option<u64>) {
-        if deadline == self.armed_for.get() && self.handle.borrow().is_some() {
-            return;
+        let armed = self.armed_for.get().filter(|_| self.handle.borrow().is_some());
+        match (deadline, armed) {
+            (Some(at), Some(armed)) if armed <= at => return,
+            (None, None) => return,
+            _ => {}
         }
         self.cancel();
         if let Some(at) = deadline {
