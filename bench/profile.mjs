@@ -1,5 +1,5 @@
 // CPU profile of one client's decode + dispatch path (no network), to see
-// where the time goes: `node bench/profile.mjs [ours|sio-full|parser|raw]
+// where the time goes: `node bench/profile.mjs [ours|sio-full|parser|raw|inbound:K|rtt:K]
 // [events] [pkg url]`. Prints the top functions by self time. For names in
 // our wasm, build a named copy of the package first (see BENCHMARKS.md):
 // the default is /bench/.profile-pkg/frinny_agent.js.
@@ -20,9 +20,10 @@ try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${PORT}/bench/page/index.html?flood=${PORT + 1}&sio=${PORT + 2}&pkg=${encodeURIComponent(pkg)}`);
   await page.waitForFunction(() => window.benchReady === true || window.benchError !== undefined);
-  // `inbound:<kind>` profiles the real-WebSocket flood instead.
-  const [fn, k2] = kind.startsWith('inbound:') ? ['inbound', kind.slice(8)] : ['decode', kind];
-  await page.evaluate(([f, k]) => window.bench[f](k, 5000), [fn, k2]);
+  // `inbound:<kind>` profiles the real-WebSocket flood instead, `rtt:<kind>`
+  // sequential requests against the acking socket.io server.
+  const [fn, k2] = kind.includes(':') ? kind.split(':') : ['decode', kind];
+  await page.evaluate(([f, k]) => window.bench[f](k, f === 'rtt' ? 200 : 5000), [fn, k2]);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
@@ -40,7 +41,8 @@ try {
     self.set(key, (self.get(key) ?? 0) + t);
     total += t;
   }
-  console.log(`${kind}: ${Math.round(out.rate)} events/s over ${n} events; profile ${(total / 1000).toFixed(0)} ms`);
+  const figure = fn === 'rtt' ? `p50 ${Math.round(out.p50)} µs, p99 ${Math.round(out.p99)} µs` : `${Math.round(out.rate)} events/s`;
+  console.log(`${kind}: ${figure} over ${n} events; profile ${(total / 1000).toFixed(0)} ms`);
   for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     console.log(`${(t / total * 100).toFixed(1).padStart(5)}%  ${(t / n * 1000).toFixed(0).padStart(5)} ns/event  ${k.slice(0, 140)}`);
   }

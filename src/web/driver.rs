@@ -160,13 +160,16 @@ impl Driver {
     }
 
     /// `JSON.parse` of `json`: sliced from the current frame's JS string
-    /// when `json` is that (ASCII) frame's tail, else copied out of wasm.
+    /// when `json` occurs in that (ASCII) frame (an event's arguments are
+    /// its tail, an ack's reply sits inside it), else copied out of wasm.
+    /// Any occurrence will do: equal text parses to an equal value, and in
+    /// an ASCII frame byte offsets are UTF-16 offsets.
     pub(crate) fn parse_json(&self, json: &str) -> JsValue {
         let frame = self.frame.borrow();
         if let Some(Frame { text, js: Some(js) }) = frame.as_ref() {
-            if text.ends_with(json) {
-                let start = (text.len() - json.len()) as u32;
-                return glue::json_parse(&js.slice(start, js.length()));
+            if let Some(start) = text.rfind(json).filter(|_| !json.is_empty()) {
+                let (start, end) = (start as u32, (start + json.len()) as u32);
+                return glue::json_parse(&js.slice(start, end));
             }
         }
         convert::parse(json)
@@ -267,7 +270,7 @@ impl Driver {
                 }
                 let Some(pending) = self.waiting.take(key) else { return };
                 match result {
-                    Ok(json) if attachments.is_empty() => pending.settler.resolve(&convert::parse(&json)),
+                    Ok(json) if attachments.is_empty() => pending.settler.resolve(&self.parse_json(&json)),
                     Ok(json) => {
                         let limits = self.core.borrow().config().limits;
                         pending.settler.resolve(&convert::reply(&json, attachments, &limits));
