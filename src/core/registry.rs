@@ -1,5 +1,8 @@
-//! The subscriber registry (the roadmap's `eventSubscribers`): who listens to
-//! which event, in subscription order.
+//! A subscriber registry: who listens to which name, in subscription order.
+//! The browser shell keeps its `onStateChange`, `onError`, `subscribeState`
+//! and `onConflict` listeners in one each; event subscribers (the roadmap's
+//! `eventSubscribers`) follow the same rules in JS, next to the inbound fast
+//! path (`src/web/event_hub.js`).
 //!
 //! Generic over the callback type so the core never touches JS: the browser
 //! shell stores `js_sys::Function`s, native tests store closures or ids.
@@ -141,11 +144,6 @@ impl<C: Clone> Registry<C> {
         ids
     }
 
-    /// True if anyone listens to `name` (directly or through a catch-all).
-    pub fn has_listeners(&self, name: &str) -> bool {
-        !self.all.is_empty() || self.by_name.contains_key(name)
-    }
-
     /// The callback of `id` if it is still subscribed, and whether the
     /// subscription ended with this call: a `once` subscription is removed
     /// as it is taken, so it fires exactly once.
@@ -157,11 +155,6 @@ impl<C: Clone> Registry<C> {
             self.unsubscribe(id);
         }
         Some((callback, ended))
-    }
-
-    /// True if the catch-all subscription `id` is still live.
-    pub fn is_catch_all(&self, id: SubId) -> bool {
-        self.entries.get(&id).is_some_and(|e| e.name.is_none())
     }
 
     /// Number of live subscriptions.
