@@ -29,6 +29,8 @@ struct Harness {
     settled_bin: HashMap<RequestKey, Vec<Vec<u8>>>,
     /// Attachments of delivered events, by event index.
     event_bin: Vec<Vec<Vec<u8>>>,
+    /// Attempts that asked for their auth ([`Output::NeedAuth`]).
+    auth_asks: Vec<u64>,
 }
 
 impl Harness {
@@ -47,6 +49,7 @@ impl Harness {
             binary: vec![],
             settled_bin: HashMap::new(),
             event_bin: vec![],
+            auth_asks: vec![],
         }
     }
 
@@ -74,6 +77,7 @@ impl Harness {
                 }
                 Output::ConnectSettled(r) => self.connects.push(r.map_err(|e| e.code)),
                 Output::Error(e) => self.errors.push(e.code),
+                Output::NeedAuth { attempt } => self.auth_asks.push(attempt),
             }
         }
     }
@@ -969,4 +973,347 @@ fn buffered_binary_emits_and_requests_keep_their_attachments() {
     h.text(&format!(r#"43{}[{{"ok":true}}]"#, ack_id_of(&frame)));
     assert_eq!(h.one(k), Ok(r#"{"ok":true}"#.to_owned()));
     assert!(!h.settled_bin.contains_key(&k));
+}
+
+// ----- plain JSON: the gateway's wrapped game events -----------------------------
+
+/// A connected client on the plain-JSON protocol wrapping `wrap`.
+fn json_harness(wrap: &[&str]) -> Harness {
+    let mut cfg = Config::new("ws://127.0.0.1:9000");
+    cfg.protocol = Protocol::Json;
+    cfg.path = String::new();
+    cfg.wrap_events = wrap.iter().map(|s| (*s).to_owned()).collect();
+    let mut h = Harness::new(cfg);
+    h.c.connect(0);
+    h.c.on_open(0);
+    h.drain();
+    assert_eq!(h.c.state(), State::Connected);
+    h
+}
+
+const GAME_EVENTS: [&str; 5] = ["character_creation_start", "combat_turn", "level_up", "combat_start", "feedback"];
+
+fn last_frame(h: &Harness) -> serde_json::Value {
+    serde_json::from_str(h.sent.last().unwrap()).unwrap()
+}
+
+#[test]
+fn wrapped_request_puts_its_fields_and_request_id_inside_the_payload() {
+    let mut h = json_harness(&GAME_EVENTS);
+    let k = h.request("combat_turn", r#"{"actorId":"a1","round":3}"#, RequestOptions::default());
+    let wrapped = r#"{"action":"event","payload":{"action":"combat_turn","actorId":"a1","round":3,"request_id":""#;
+    assert!(h.sent.last().unwrap().starts_with(wrapped), "{}", h.sent.last().unwrap());
+    let v = last_frame(&h);
+    assert_eq!(v.as_object().unwrap().len(), 2, "only action and payload at the top: {v}");
+    assert!(v.get("request_id").is_none());
+    let rid = v["payload"]["request_id"].as_str().unwrap().to_owned();
+    // The gateway answers with its own action name, matched by request_id.
+    h.text(&format!(r#"{{"action":"combat_response","request_id":"{rid}","content":"swing"}}"#));
+    assert!(h.one(k).unwrap().contains("swing"));
+    assert_eq!(h.c.pending_count(), 0);
+}
+
+#[test]
+fn an_error_with_the_request_id_rejects_a_wrapped_request() {
+    let mut h = json_harness(&GAME_EVENTS);
+    let k = h.request("level_up", r#"{"level":5}"#, RequestOptions::default());
+    let rid = last_frame(&h)["payload"]["request_id"].as_str().unwrap().to_owned();
+    h.text(&format!(r#"{{"action":"error","request_id":"{rid}","message":"no such actor"}}"#));
+    assert_eq!(h.one(k), Err(ErrorCode::ServerError));
+    assert!(h.errors.is_empty(), "an owned error goes to its request only");
+}
+
+#[test]
+fn only_listed_events_are_wrapped_and_emits_are_wrapped_too() {
+    let mut h = json_harness(&GAME_EVENTS);
+    h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
+    let v = last_frame(&h);
+    assert_eq!(v["action"], "query");
+    assert!(v["request_id"].is_string(), "plain framing keeps request_id at the top: {v}");
+    h.c.emit("chat", Some(r#"{"text":"hello"}"#), false).unwrap();
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), r#"{"action":"chat","text":"hello"}"#);
+    h.c.emit("feedback", Some(r#"{"messageId":"m1","type":"positive"}"#), false).unwrap();
+    h.drain();
+    assert_eq!(
+        h.sent.last().unwrap(),
+        r#"{"action":"event","payload":{"action":"feedback","messageId":"m1","type":"positive"}}"#
+    );
+    // An emit without payload is wrapped as an empty one.
+    h.c.emit("combat_start", None, false).unwrap();
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), r#"{"action":"event","payload":{"action":"combat_start"}}"#);
+}
+
+#[test]
+fn buffered_wrapped_requests_go_out_wrapped_after_connect() {
+    let mut cfg = Config::new("ws://127.0.0.1:9000");
+    cfg.protocol = Protocol::Json;
+    cfg.wrap_events = vec!["level_up".into()];
+    let mut h = Harness::new(cfg);
+    let k = h.request("level_up", r#"{"level":2}"#, RequestOptions::default());
+    assert!(h.sent.is_empty());
+    h.c.connect(0);
+    h.c.on_open(0);
+    h.drain();
+    let v = last_frame(&h);
+    assert_eq!(v["payload"]["action"], "level_up");
+    let rid = v["payload"]["request_id"].as_str().unwrap().to_owned();
+    h.text(&format!(r#"{{"action":"level_up_response","request_id":"{rid}"}}"#));
+    assert!(h.one(k).is_ok());
+}
+
+// ----- plain JSON: a malformed frame keeps the link ---------------------------------
+
+#[test]
+fn json_malformed_frames_keep_the_link_and_pending_requests() {
+    let mut h = json_harness(&[]);
+    let k = h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
+    let rid = last_frame(&h)["request_id"].as_str().unwrap().to_owned();
+    for bad in ["this is not json", "[1,2]", r#"{"no":"action"}"#, r#"{"action":5}"#, "{"] {
+        h.text(bad);
+    }
+    h.c.on_binary(h.now, &[1, 2, 3]);
+    h.drain();
+    assert_eq!(h.errors, vec![ErrorCode::ProtocolError; 6]);
+    let errors = &h.c.metrics().errors;
+    assert_eq!(errors.get("INVALID_PAYLOAD"), Some(&3), "{errors:?}");
+    assert_eq!(errors.get("MISSING_ACTION"), Some(&2), "{errors:?}");
+    assert_eq!(errors.get("INVALID_JSON"), Some(&1), "{errors:?}");
+    assert_eq!(h.c.state(), State::Connected);
+    assert_eq!((h.opens, h.closes), (1, 0), "the link stays");
+    assert_eq!(h.states.last().map(|s| s.0), Some(State::Connected), "{:?}", h.states);
+    assert_eq!(h.states.len(), 2, "no state change after connecting: {:?}", h.states);
+    assert_eq!(h.c.pending_count(), 1);
+    h.text(&format!(r#"{{"action":"query_response","request_id":"{rid}","content":"still here"}}"#));
+    assert!(h.one(k).unwrap().contains("still here"));
+}
+
+// ----- auth supplied per attempt ----------------------------------------------------
+
+fn auth_harness() -> Harness {
+    let mut cfg = Config::new("http://127.0.0.1:5001");
+    cfg.auth_per_attempt = true;
+    cfg.backoff = Backoff { delay_ms: 1_000, delay_max_ms: 5_000, randomization_factor: 0.0, attempts: None };
+    cfg.connect_timeout_ms = 5_000;
+    Harness::new(cfg)
+}
+
+/// Opens the socket and finishes the Engine.IO handshake of the current
+/// attempt; returns the attempt number it asked auth for.
+fn handshake_asking_auth(h: &mut Harness) -> u64 {
+    h.c.on_open(h.now);
+    let sent = h.sent.len();
+    h.text(OPEN);
+    assert_eq!(h.sent.len(), sent, "no CONNECT before the auth: {:?}", &h.sent[sent..]);
+    *h.auth_asks.last().expect("NeedAuth")
+}
+
+#[test]
+fn auth_is_asked_for_every_attempt_and_goes_into_its_connect() {
+    let mut h = auth_harness();
+    h.c.connect(0);
+    h.drain();
+    let first = handshake_asking_auth(&mut h);
+    assert_eq!(h.c.state(), State::Connecting);
+    h.c.on_auth(h.now, first, r#"{"token":"t1"}"#);
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), r#"40{"token":"t1"}"#);
+    h.text(r#"40{"sid":"n1"}"#);
+    assert_eq!(h.c.state(), State::Connected);
+    assert_eq!(h.connects, vec![Ok(())]);
+
+    h.close_socket();
+    h.advance(1_000);
+    assert_eq!(h.opens, 2);
+    let second = handshake_asking_auth(&mut h);
+    assert_ne!(first, second);
+    // The first attempt's answer, arriving late, is not this one's.
+    h.c.on_auth(h.now, first, r#"{"token":"stale"}"#);
+    h.drain();
+    assert!(!h.sent.iter().any(|f| f.contains("stale")));
+    h.c.on_auth(h.now, second, r#"{"token":"t2"}"#);
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), r#"40{"token":"t2"}"#);
+    // A second answer for the same attempt changes nothing.
+    h.c.on_auth(h.now, second, r#"{"token":"again"}"#);
+    h.c.on_auth_failed(h.now, second, "late");
+    h.drain();
+    assert_eq!(h.sent.iter().filter(|f| f.starts_with("40")).count(), 2);
+    assert!(h.errors.is_empty());
+    h.text(r#"40{"sid":"n2"}"#);
+    assert_eq!(h.c.state(), State::Connected);
+    assert_eq!(h.states.last().unwrap().1, "reconnected");
+}
+
+#[test]
+fn the_connect_timeout_covers_the_wait_for_auth_and_a_late_answer_is_ignored() {
+    let mut h = auth_harness();
+    h.c.connect(0);
+    h.drain();
+    let first = handshake_asking_auth(&mut h);
+    // Pings are still answered while the auth is awaited.
+    h.text("2");
+    assert_eq!(h.sent.last().unwrap(), "3");
+    h.advance(5_000);
+    assert_eq!(h.c.state(), State::Reconnecting);
+    assert_eq!(h.states.last().unwrap().1, "connect timeout");
+    assert_eq!(h.connects, vec![Err(ErrorCode::Timeout)]);
+    h.c.on_auth(h.now, first, r#"{"token":"late"}"#);
+    h.drain();
+    assert!(!h.sent.iter().any(|f| f.starts_with("40")), "{:?}", h.sent);
+    h.advance(1_000);
+    let second = handshake_asking_auth(&mut h);
+    h.c.on_auth(h.now, second, r#"{"token":"t"}"#);
+    h.drain();
+    h.text("40");
+    assert_eq!(h.c.state(), State::Connected);
+}
+
+#[test]
+fn a_failed_auth_is_reported_and_backs_off_like_a_lost_link() {
+    let mut h = auth_harness();
+    let k = h.request("query", "{}", RequestOptions::default());
+    h.c.connect(0);
+    h.drain();
+    let first = handshake_asking_auth(&mut h);
+    h.c.on_auth_failed(h.now, first, "token service down");
+    h.drain();
+    assert_eq!(h.errors, vec![ErrorCode::AuthFailed]);
+    assert_eq!(h.c.metrics().errors.get("AUTH_FAILED"), Some(&1));
+    assert_eq!(h.c.state(), State::Reconnecting);
+    assert_eq!(h.states.last().unwrap().1, "auth failed");
+    assert_eq!(h.closes, 1);
+    h.advance(999);
+    assert_eq!(h.opens, 1, "backoff before the next attempt");
+    h.advance(1);
+    assert_eq!(h.opens, 2);
+    // A non-object fails the attempt too; the delay doubles.
+    let second = handshake_asking_auth(&mut h);
+    h.c.on_auth(h.now, second, r#"["not","an","object"]"#);
+    h.drain();
+    assert_eq!(h.errors, vec![ErrorCode::AuthFailed; 2]);
+    h.advance(1_999);
+    assert_eq!(h.opens, 2);
+    h.advance(1);
+    let third = handshake_asking_auth(&mut h);
+    h.c.on_auth(h.now, third, r#"{"token":"ok"}"#);
+    h.drain();
+    h.text("40");
+    assert_eq!(h.c.state(), State::Connected);
+    // The request waited in the buffer all along and goes out now.
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(&format!(r#"42["query_response",{{"request_id":"{rid}"}}]"#));
+    assert!(h.one(k).is_ok());
+}
+
+#[test]
+fn failed_auth_without_reconnection_ends_the_attempt() {
+    let mut cfg = Config::new("http://h");
+    cfg.auth_per_attempt = true;
+    cfg.reconnection = false;
+    let mut h = Harness::new(cfg);
+    h.c.connect(0);
+    h.drain();
+    let first = handshake_asking_auth(&mut h);
+    h.c.on_auth_failed(h.now, first, "no");
+    h.drain();
+    assert_eq!(h.c.state(), State::Disconnected);
+    assert_eq!(h.connects, vec![Err(ErrorCode::Disconnected)]);
+    h.advance(60_000);
+    assert_eq!(h.opens, 1);
+}
+
+/// Connected through an auth answer.
+fn connect_with_auth(h: &mut Harness) {
+    h.c.connect(h.now);
+    h.drain();
+    let attempt = handshake_asking_auth(h);
+    h.c.on_auth(h.now, attempt, r#"{"token":"t"}"#);
+    h.drain();
+    h.text("40");
+    assert_eq!(h.c.state(), State::Connected);
+}
+
+#[test]
+fn token_expired_then_server_disconnect_reconnects_with_a_fresh_auth() {
+    let mut h = auth_harness();
+    connect_with_auth(&mut h);
+    let k = h.request("query", "{}", RequestOptions::default());
+    let rid = request_id_of(h.sent.last().unwrap());
+    h.text(&format!(r#"42["error",{{"request_id":"{rid}","code":"TOKEN_EXPIRED","message":"token expired"}}]"#));
+    assert_eq!(h.one(k), Err(ErrorCode::ServerError));
+    h.text("41");
+    assert_eq!(h.c.state(), State::Reconnecting);
+    assert_eq!(h.states.last().unwrap().1, "token expired");
+    h.advance(1_000);
+    assert_eq!(h.opens, 2);
+    let asks = h.auth_asks.len();
+    let attempt = handshake_asking_auth(&mut h);
+    assert_eq!(h.auth_asks.len(), asks + 1, "asked again for the new attempt");
+    h.c.on_auth(h.now, attempt, r#"{"token":"fresh"}"#);
+    h.drain();
+    assert_eq!(h.sent.last().unwrap(), r#"40{"token":"fresh"}"#);
+    h.text("40");
+    assert_eq!(h.c.state(), State::Connected);
+}
+
+#[test]
+fn token_expired_without_a_request_id_also_leads_to_a_reconnect() {
+    let mut h = auth_harness();
+    connect_with_auth(&mut h);
+    h.text(r#"42["error",{"code":"TOKEN_EXPIRED","message":"token expired"}]"#);
+    assert_eq!(h.errors, vec![ErrorCode::ServerError]);
+    h.text("41");
+    assert_eq!(h.c.state(), State::Reconnecting);
+}
+
+#[test]
+fn a_server_disconnect_stays_final_without_token_expiry_or_without_an_auth_function() {
+    // Auth function, but a plain kick.
+    let mut h = auth_harness();
+    connect_with_auth(&mut h);
+    h.text(r#"42["error",{"code":"RATE_LIMITED"}]"#);
+    h.text("41");
+    assert_eq!(h.c.state(), State::Disconnected);
+    h.advance(60_000);
+    assert_eq!(h.opens, 1);
+
+    // Token expired, but the auth is a fixed object: as socket.io does.
+    let mut cfg = Config::new("http://h");
+    cfg.auth = Some(r#"{"token":"t"}"#.into());
+    let mut h = Harness::new(cfg);
+    h.connect_with(r#"40{"token":"t"}"#);
+    h.text(r#"42["error",{"code":"TOKEN_EXPIRED"}]"#);
+    h.text("41");
+    assert_eq!(h.c.state(), State::Disconnected);
+    assert_eq!(h.states.last().unwrap().1, "io server disconnect");
+    h.advance(60_000);
+    assert_eq!(h.opens, 1);
+
+    // An expiry on an earlier link does not make a later kick a reconnect.
+    let mut h = auth_harness();
+    connect_with_auth(&mut h);
+    h.text(r#"42["error",{"code":"TOKEN_EXPIRED"}]"#);
+    h.close_socket();
+    h.advance(1_000);
+    let attempt = handshake_asking_auth(&mut h);
+    h.c.on_auth(h.now, attempt, r#"{"token":"t"}"#);
+    h.drain();
+    h.text("40");
+    h.text("41");
+    assert_eq!(h.c.state(), State::Disconnected);
+}
+
+impl Harness {
+    /// connect() with a fixed auth: the CONNECT sent must be `connect`.
+    fn connect_with(&mut self, connect: &str) {
+        self.c.connect(self.now);
+        self.drain();
+        self.c.on_open(self.now);
+        self.text(OPEN);
+        assert_eq!(self.sent.last().unwrap(), connect);
+        self.text("40");
+        assert_eq!(self.c.state(), State::Connected);
+    }
 }

@@ -54,8 +54,19 @@ pub struct Config {
     pub namespace: String,
     /// Raw JSON object sent as the CONNECT auth payload.
     pub auth: Option<String>,
+    /// The auth payload is supplied afresh for every connection attempt
+    /// (the JS `auth` option is a function): after the Engine.IO handshake
+    /// the client outputs [`Output::NeedAuth`] instead of sending CONNECT,
+    /// and sends it once [`Client::on_auth`] answers. It also makes the
+    /// server's `TOKEN_EXPIRED` error followed by its DISCONNECT a lost link
+    /// (reconnect, asking for a fresh token) rather than a final kick.
+    pub auth_per_attempt: bool,
     /// Wire protocol.
     pub protocol: Protocol,
+    /// [`Protocol::Json`] only: events sent in the Frinny gateway's
+    /// envelope `{"action":"event","payload":{"action":<name>,...}}` (see
+    /// [`json_frame::encode_wrapped`]) instead of the plain framing.
+    pub wrap_events: Vec<String>,
     /// Reconnect automatically after a lost link (default true).
     pub reconnection: bool,
     /// Delays between reconnection attempts.
@@ -80,7 +91,9 @@ impl Config {
             query: Vec::new(),
             namespace: "/".into(),
             auth: None,
+            auth_per_attempt: false,
             protocol: Protocol::SocketIo,
+            wrap_events: Vec::new(),
             reconnection: true,
             backoff: Backoff::default(),
             connect_timeout_ms: 20_000,
@@ -194,6 +207,14 @@ pub enum Output {
     ConnectSettled(Result<(), ClientError>),
     /// Something went wrong that no request owns (for `onError`).
     Error(ClientError),
+    /// The CONNECT of this attempt waits for its auth payload (only with
+    /// [`Config::auth_per_attempt`]): answer with [`Client::on_auth`] or
+    /// [`Client::on_auth_failed`], passing `attempt` back. The attempt's
+    /// connect timeout keeps running meanwhile.
+    NeedAuth {
+        /// Which attempt asks; answers naming an older one are ignored.
+        attempt: u64,
+    },
 }
 
 /// Where the current attempt stands.
@@ -205,6 +226,8 @@ enum Link {
     Opening,
     /// Socket open, waiting for the Engine.IO open packet.
     Handshaking,
+    /// Handshake done, waiting for the shell to supply the CONNECT auth.
+    Authorizing,
     /// Namespace CONNECT sent, waiting for the server's CONNECT.
     Joining,
     /// Joined: events flow.
@@ -272,6 +295,11 @@ pub struct Client {
     next_ack: u64,
     id_prefix: String,
     metrics: Metrics,
+    /// Number of the latest [`Output::NeedAuth`]; only its answer counts.
+    auth_attempt: u64,
+    /// The server said `TOKEN_EXPIRED` on this link: its DISCONNECT that
+    /// follows is a lost link when the auth is supplied per attempt.
+    token_expired: bool,
 }
 
 impl Client {
@@ -306,6 +334,8 @@ impl Client {
             next_ack: 0,
             id_prefix,
             metrics: Metrics::default(),
+            auth_attempt: 0,
+            token_expired: false,
         }
     }
 
@@ -584,6 +614,41 @@ impl Client {
         self.lose_link(now, if reason.is_empty() { "transport close" } else { reason });
     }
 
+    /// The shell's answer to [`Output::NeedAuth`]: `auth`, a JSON object,
+    /// goes out with this attempt's namespace CONNECT. Anything else than an
+    /// object fails the attempt as [`on_auth_failed`](Self::on_auth_failed)
+    /// does. An answer for an attempt that is over (timed out, link lost,
+    /// superseded) is ignored.
+    pub fn on_auth(&mut self, now: u64, attempt: u64, auth: &str) {
+        if !self.awaits_auth(attempt) {
+            return;
+        }
+        if json::object_fields(auth).is_none() {
+            return self.auth_failed(now, "auth must yield an object such as { token }".to_owned());
+        }
+        self.send_connect(Some(auth.to_owned()));
+    }
+
+    /// The shell could not supply the auth of `attempt` (the JS function
+    /// threw or rejected): reported as AUTH_FAILED, and the attempt ends as a
+    /// lost link does, with backoff before the next. Stale answers are
+    /// ignored.
+    pub fn on_auth_failed(&mut self, now: u64, attempt: u64, message: &str) {
+        if self.awaits_auth(attempt) {
+            self.auth_failed(now, format!("auth failed: {message}"));
+        }
+    }
+
+    fn awaits_auth(&self, attempt: u64) -> bool {
+        self.link == Link::Authorizing && attempt == self.auth_attempt
+    }
+
+    fn auth_failed(&mut self, now: u64, message: String) {
+        self.metrics.count_error(ErrorCode::AuthFailed.as_str());
+        self.out.push_back(Output::Error(ClientError::new(ErrorCode::AuthFailed, message)));
+        self.lose_link(now, "auth failed");
+    }
+
     /// A text frame arrived.
     pub fn on_text(&mut self, now: u64, text: &str) {
         self.metrics.frames_in += 1;
@@ -734,6 +799,7 @@ impl Client {
         self.link = Link::Down;
         self.attempt_deadline = None;
         self.ping_deadline = None;
+        self.token_expired = false;
         self.decoder = socket_io::Decoder::new(self.cfg.limits);
     }
 
@@ -821,8 +887,15 @@ impl Client {
     fn protocol_error(&mut self, now: u64, e: DecodeError) {
         self.metrics.count_error(e.code());
         self.out.push_back(Output::Error(ClientError::from(e)));
+        if self.cfg.protocol == Protocol::Json {
+            // Each WebSocket frame is one whole JSON message: a bad one
+            // leaves the frames around it intact, so the link and what
+            // waits on it stay.
+            return;
+        }
         // As socket.io-client does on a decode error: drop the link and
-        // reconnect, since the stream can no longer be trusted.
+        // reconnect, since a packet stream (binary attachments follow their
+        // header) can no longer be trusted.
         self.lose_link(now, "parse error");
     }
 
@@ -920,8 +993,15 @@ impl Client {
                 ErrorCode::InvalidPayload,
                 "binary data cannot be sent with the plain-JSON protocol",
             )),
-            Protocol::Json => json_frame::encode(event, payload.unwrap_or("{}"))
-                .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string())),
+            Protocol::Json => {
+                let payload = payload.unwrap_or("{}");
+                let frame = if self.cfg.wrap_events.iter().any(|name| name == event) {
+                    json_frame::encode_wrapped(event, payload)
+                } else {
+                    json_frame::encode(event, payload)
+                };
+                frame.map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))
+            }
         }
     }
 
@@ -965,12 +1045,14 @@ impl Client {
                 }
                 self.heartbeat_ms = hs.ping_interval.saturating_add(hs.ping_timeout);
                 self.ping_deadline = Some(now.saturating_add(self.heartbeat_ms));
-                self.link = Link::Joining;
-                let connect = socket_io::Packet::Connect {
-                    nsp: Cow::Owned(self.cfg.namespace.clone()),
-                    auth: self.cfg.auth.clone().map(Cow::Owned),
-                };
-                self.send_packet(&connect);
+                if self.cfg.auth_per_attempt {
+                    self.link = Link::Authorizing;
+                    self.auth_attempt = self.auth_attempt.wrapping_add(1);
+                    self.out.push_back(Output::NeedAuth { attempt: self.auth_attempt });
+                } else {
+                    let auth = self.cfg.auth.clone();
+                    self.send_connect(auth);
+                }
             }
             engine_io::Packet::Ping(data) => {
                 self.metrics.last_ping_ms = Some(now);
@@ -999,6 +1081,14 @@ impl Client {
         Ok(())
     }
 
+    /// Sends the namespace CONNECT with `auth` and waits for the server's.
+    fn send_connect(&mut self, auth: Option<String>) {
+        self.link = Link::Joining;
+        let nsp = Cow::Owned(self.cfg.namespace.clone());
+        let connect = socket_io::Packet::Connect { nsp, auth: auth.map(Cow::Owned) };
+        self.send_packet(&connect);
+    }
+
     fn on_socket_packet(&mut self, now: u64, packet: socket_io::Packet<'_>) {
         if packet.nsp() != self.cfg.namespace {
             return;
@@ -1011,6 +1101,11 @@ impl Client {
             }
             socket_io::Packet::ConnectError { data, .. } => {
                 self.refused(connect_error_message(&data));
+            }
+            socket_io::Packet::Disconnect { .. } if self.token_expired && self.cfg.auth_per_attempt => {
+                // Not a kick: the server ends sockets whose token ran out,
+                // and the shell can fetch a fresh one for the next attempt.
+                self.lose_link(now, "token expired");
             }
             socket_io::Packet::Disconnect { .. } => {
                 // socket.io semantics: the server kicked us; do not reconnect.
@@ -1080,8 +1175,10 @@ impl Client {
         };
         match (owner, name) {
             (Some((key, arg, _)), "error") => {
+                let err = ClientError::from_server_payload(&arg);
+                self.note_server_error(&err);
                 // Counted as it settles.
-                self.settle(key, Err(ClientError::from_server_payload(&arg)));
+                self.settle(key, Err(err));
             }
             (Some((key, arg, bin)), _) => self.settle_with(key, Ok(arg), bin),
             (None, "error") => {
@@ -1089,6 +1186,7 @@ impl Client {
                 let err = arg
                     .map(|a| ClientError::from_server_payload(&a))
                     .unwrap_or_else(|| ClientError::new(ErrorCode::ServerError, "server error"));
+                self.note_server_error(&err);
                 self.metrics.count_error(ErrorCode::ServerError.as_str());
                 self.out.push_back(Output::Error(err));
             }
@@ -1096,6 +1194,14 @@ impl Client {
         }
         self.metrics.events_dispatched += 1;
         self.out.push_back(Output::Event { name: name.to_owned(), json, form, attachments });
+    }
+
+    /// Remembers a `TOKEN_EXPIRED` from the server on this link (see
+    /// [`Config::auth_per_attempt`]).
+    fn note_server_error(&mut self, err: &ClientError) {
+        if err.server_code.as_deref() == Some(TOKEN_EXPIRED) {
+            self.token_expired = true;
+        }
     }
 
     fn settle(&mut self, key: RequestKey, result: Result<String, ClientError>) {
@@ -1120,6 +1226,9 @@ impl Client {
         self.out.push_back(Output::Settled { key, result, attachments });
     }
 }
+
+/// The server's `code` for an event sent after the socket's token expired.
+const TOKEN_EXPIRED: &str = "TOKEN_EXPIRED";
 
 fn closed_error() -> ClientError {
     ClientError::new(ErrorCode::Closed, "the manager is closed")

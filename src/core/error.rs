@@ -32,6 +32,9 @@ pub enum ErrorCode {
     ReconnectFailed,
     /// The manager was closed for good.
     Closed,
+    /// The `auth` function threw, rejected or yielded something other than
+    /// an object, so a connection attempt could not send its CONNECT.
+    AuthFailed,
 }
 
 impl ErrorCode {
@@ -49,6 +52,7 @@ impl ErrorCode {
             ErrorCode::ProtocolError => "PROTOCOL_ERROR",
             ErrorCode::ReconnectFailed => "RECONNECT_FAILED",
             ErrorCode::Closed => "CLOSED",
+            ErrorCode::AuthFailed => "AUTH_FAILED",
         }
     }
 }

@@ -96,3 +96,27 @@ pub fn encode(action: &str, payload: &str) -> Result<String, EncodeError> {
     out.push('}');
     Ok(out)
 }
+
+/// The `action` of the envelope [`encode_wrapped`] puts events in.
+pub const WRAPPER_ACTION: &str = "event";
+
+/// Encodes `action` and the fields of `payload` as the Frinny API gateway's
+/// game-event envelope: `{"action":"event","payload":{"action":<action>,
+/// ...fields}}`. Every field of `payload`, `request_id` included, lands
+/// inside the envelope's `payload`; the envelope carries nothing else.
+///
+/// ```
+/// use frinny_agent::protocol::json_frame;
+/// let text = json_frame::encode_wrapped("level_up", r#"{"level":5,"request_id":"a-1"}"#).unwrap();
+/// assert_eq!(text, r#"{"action":"event","payload":{"action":"level_up","level":5,"request_id":"a-1"}}"#);
+/// ```
+pub fn encode_wrapped(action: &str, payload: &str) -> Result<String, EncodeError> {
+    let inner = encode(action, payload)?;
+    let mut out = String::with_capacity(inner.len() + 32);
+    out.push_str("{\"action\":");
+    json::push_string(&mut out, WRAPPER_ACTION);
+    out.push_str(",\"payload\":");
+    out.push_str(&inner);
+    out.push('}');
+    Ok(out)
+}

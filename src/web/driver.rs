@@ -8,6 +8,7 @@
 //! outermost pump carries out what follows, in order. At the end the timer
 //! is re-armed to [`Client::poll_timeout`].
 
+use super::auth::{Answer, AuthHook};
 use super::convert;
 use super::errors;
 use super::glue;
@@ -47,6 +48,8 @@ pub(crate) struct Driver {
     pub hub: EventHub,
     /// The hub's hook for a subscriber that throws; released at shutdown.
     thrown: RefCell<Option<ThrownHook>>,
+    /// The `auth` option when it is a function; released at shutdown.
+    auth: RefCell<Option<AuthHook>>,
     /// The fast-path gate last handed to the hub.
     gate: Cell<u8>,
     /// State, error, document and conflict listeners.
@@ -72,8 +75,10 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// A driver for `cfg`, listening for the browser's online/offline events.
-    pub(crate) fn new(cfg: Config, seed: u64) -> Rc<Driver> {
+    /// A driver for `cfg`, listening for the browser's online/offline
+    /// events; `auth` is the `auth` option when it is a function (the core
+    /// then asks for it per attempt).
+    pub(crate) fn new(cfg: Config, auth: Option<Function>, seed: u64) -> Rc<Driver> {
         // A UTF-16 unit is at most 3 UTF-8 bytes: at most max/3 units is
         // within the byte limit; longer frames take the core path, which
         // measures bytes. (Byte counts in metrics are UTF-16 units there.)
@@ -87,11 +92,20 @@ impl Driver {
             });
             let core_names = FastPath::core_names().chain([crate::catalogue::names::STATE_PATCH]);
             let hub = EventHub::create(thrown.as_ref().unchecked_ref(), max_units, core_names);
+            let auth = auth.map(|function| {
+                let weak = this.clone();
+                AuthHook::new(function, move |attempt, answer| {
+                    if let Some(d) = weak.upgrade() {
+                        d.auth_answered(attempt, answer);
+                    }
+                })
+            });
             Driver {
                 this: this.clone(),
                 core: RefCell::new(Client::new(cfg, seed)),
                 hub,
                 thrown: RefCell::new(Some(thrown)),
+                auth: RefCell::new(auth),
                 gate: Cell::new(0),
                 listeners: Listeners::default(),
                 waiting: Waiting::default(),
@@ -197,6 +211,30 @@ impl Driver {
         self.pump();
     }
 
+    /// The `auth` function answered for `attempt`.
+    fn auth_answered(&self, attempt: u64, answer: Answer) {
+        if self.released.get() {
+            return;
+        }
+        let now = glue::now_ms();
+        match answer {
+            Answer::Json(json) => self.core.borrow_mut().on_auth(now, attempt, &json),
+            Answer::Failed(why) => self.core.borrow_mut().on_auth_failed(now, attempt, &why),
+        }
+        self.pump();
+    }
+
+    /// Calls the `auth` function for `attempt`; the core only asks when
+    /// there is one.
+    fn ask_auth(&self, attempt: u64) {
+        let asker = self.auth.borrow().as_ref().map(AuthHook::asker);
+        match asker {
+            // A synchronous answer re-enters through `auth_answered`.
+            Some(asker) => asker.ask(attempt),
+            None => self.core.borrow_mut().on_auth_failed(glue::now_ms(), attempt, "no auth function"),
+        }
+    }
+
     pub(crate) fn network_changed(&self, online: bool) {
         self.core.borrow_mut().set_online(glue::now_ms(), online);
         self.pump();
@@ -293,6 +331,7 @@ impl Driver {
                     self.report_error(&errors::from_client(&e));
                 }
             }
+            Output::NeedAuth { attempt } => self.ask_auth(attempt),
         }
     }
 
@@ -420,12 +459,18 @@ impl Driver {
         self.gate.set(0);
         let thrown = self.thrown.borrow_mut().take();
         drop(thrown);
+        let auth = self.auth.borrow_mut().take();
+        drop(auth);
         self.listeners.clear();
     }
 
     /// Promises and listeners still held (for leak checks).
     pub(crate) fn held(&self) -> usize {
-        self.hub.count() as usize + self.listeners.held() + self.waiting.len() + self.sync.len()
+        self.hub.count() as usize
+            + self.listeners.held()
+            + self.waiting.len()
+            + self.sync.len()
+            + usize::from(self.auth.borrow().is_some())
     }
 }
 

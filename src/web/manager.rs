@@ -40,16 +40,17 @@ fn seed() -> u64 {
 #[wasm_bindgen]
 impl AgentManager {
     /// `new AgentManager({ url, path, query, namespace, auth, protocol,
-    /// reconnection, reconnectionDelay, reconnectionDelayMax,
+    /// wrapEvents, reconnection, reconnectionDelay, reconnectionDelayMax,
     /// randomizationFactor, reconnectionAttempts, connectTimeout, timeout,
     /// bufferSize })`. Throws an `Error` with code `INVALID_OPTIONS` for
-    /// unknown or ill-typed options.
+    /// unknown or ill-typed options. `auth` may be a function, called before
+    /// every connection attempt's CONNECT (see `AgentManagerOptions`).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "AgentManagerOptions")] options: JsValue,
     ) -> Result<AgentManager, JsValue> {
-        let cfg = options::parse(&options).map_err(|e| throw(&e))?;
-        Ok(AgentManager { driver: Driver::new(cfg, seed()) })
+        let (cfg, auth) = options::parse(&options).map_err(|e| throw(&e))?;
+        Ok(AgentManager { driver: Driver::new(cfg, auth, seed()) })
     }
 
     /// Connects (or waits for the connection under way). Resolves once the

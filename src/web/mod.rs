@@ -9,6 +9,7 @@
 //! - [`sync`]: the shell around the sans-IO `SyncStore`.
 //! - [`driver`]: the shared state behind it and the output pump.
 //! - [`options`]: the constructor's options object.
+//! - [`auth`]: the `auth` option as a function, asked before every attempt.
 //! - [`socket`]: one browser WebSocket and its event handlers.
 //! - [`timer`]: the single timer, re-armed to the core's next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
@@ -28,10 +29,11 @@
 //! work, the outermost pump carries it out, in order.
 //!
 //! Memory: every `Closure` is owned by a Rust value (the socket, the timer,
-//! a request, the driver's one hook for throwing subscribers) and dropped
-//! when that ends; nothing is
-//! `forget`-ed, so a freed manager holds no JS callback.
+//! a request, the driver's hooks for throwing subscribers and for the `auth`
+//! function) and dropped when that ends; nothing is `forget`-ed, so a freed
+//! manager holds no JS callback.
 
+mod auth;
 mod convert;
 mod driver;
 mod errors;

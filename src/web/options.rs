@@ -20,6 +20,7 @@ struct Options {
     namespace: Option<String>,
     auth: Option<Value>,
     protocol: Option<String>,
+    wrap_events: Option<Vec<String>>,
     reconnection: Option<bool>,
     reconnection_delay: Option<f64>,
     reconnection_delay_max: Option<f64>,
@@ -31,7 +32,7 @@ struct Options {
 }
 
 /// Every option, for the unknown-option message.
-const NAMES: &str = "url, path, query, namespace, auth, protocol, reconnection, \
+const NAMES: &str = "url, path, query, namespace, auth, protocol, wrapEvents, reconnection, \
                      reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, \
                      reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize";
 
@@ -63,6 +64,7 @@ fn read(text: &str) -> Result<Options, ClientError> {
             "namespace" => o.namespace = string(name, v)?,
             "protocol" => o.protocol = string(name, v)?,
             "query" => o.query = query(raw.get(), v)?,
+            "wrapEvents" => o.wrap_events = names(name, v)?,
             "auth" => o.auth = Some(v).filter(|v| !v.is_null()),
             "reconnection" => {
                 o.reconnection = match v {
@@ -97,6 +99,23 @@ fn number(name: &str, v: Value) -> Result<Option<f64>, ClientError> {
         Value::Null => Ok(None),
         Value::Number(n) => Ok(n.as_f64()),
         _ => Err(invalid(format!("option {name} must be a number"))),
+    }
+}
+
+/// A list of event names.
+fn names(name: &str, v: Value) -> Result<Option<Vec<String>>, ClientError> {
+    let bad = || invalid(format!("option {name} must be an array of event names"));
+    match v {
+        Value::Null => Ok(None),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                _ => Err(bad()),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        _ => Err(bad()),
     }
 }
 
@@ -140,11 +159,19 @@ fn whole(name: &str, v: f64, max: f64) -> Result<u64, ClientError> {
 
 const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's own limit
 
-/// Parses the JS options object into a [`Config`].
-pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
+/// Parses the JS options object into a [`Config`], and the `auth` option
+/// when it is a function (the shell keeps that; the core only learns that
+/// auth is asked for per attempt).
+pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Function>), ClientError> {
+    use wasm_bindgen::JsCast;
     if !options.is_object() || js_sys::Array::is_array(options) {
         return Err(invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }"));
     }
+    // Taken out first: JSON.stringify below drops function-valued keys.
+    let auth_fn = js_sys::Reflect::get(options, &JsValue::from_str("auth"))
+        .map_err(|_| invalid("option auth could not be read"))?
+        .dyn_into::<js_sys::Function>()
+        .ok();
     // Through JSON text: serde_json's struct path sees unknown keys (and so
     // refuses them), and it keeps serde-wasm-bindgen out of the package.
     // `Infinity` becomes null, i.e. the option's default (for
@@ -176,12 +203,19 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
         }
         cfg.namespace = if ns.starts_with('/') { ns } else { format!("/{ns}") };
     }
+    if let Some(names) = o.wrap_events {
+        if cfg.protocol != Protocol::Json {
+            return Err(invalid("option wrapEvents only applies to protocol 'json'"));
+        }
+        cfg.wrap_events = names;
+    }
     if let Some(auth) = o.auth {
         if !auth.is_object() {
-            return Err(invalid("option auth must be an object"));
+            return Err(invalid("option auth must be an object or a function"));
         }
         cfg.auth = Some(json::text(&auth));
     }
+    cfg.auth_per_attempt = auth_fn.is_some();
     if let Some(r) = o.reconnection {
         cfg.reconnection = r;
     }
@@ -216,7 +250,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<Config, ClientError> {
     if let Some(v) = o.buffer_size {
         cfg.buffer_size = whole("bufferSize", v, 1_000_000.0)? as usize;
     }
-    Ok(cfg)
+    Ok((cfg, auth_fn))
 }
 
 /// Options of one `request()` call: `{timeout, signal, retry}`.

@@ -18,10 +18,25 @@ export interface AgentManagerOptions {
   query?: Record<string, string | number | boolean>;
   /** Socket.IO namespace (default '/'). */
   namespace?: string;
-  /** CONNECT auth payload. */
-  auth?: Record<string, unknown>;
+  /** CONNECT auth payload: an object, or a function called before every
+   *  connection attempt's CONNECT (so a reconnect sends a fresh token):
+   *  socket.io-client's `(cb) => cb({ token })`, or one returning the object
+   *  or a Promise of it (`async () => ({ token: await fetchToken() })`). If
+   *  it throws, rejects or yields a non-object, `onError` gets AUTH_FAILED
+   *  and the attempt is retried with backoff. With a function, the server's
+   *  `error` {code: 'TOKEN_EXPIRED'} followed by its disconnect reconnects
+   *  (calling it again) instead of ending the session. */
+  auth?: Record<string, unknown>
+    | ((cb: (auth: Record<string, unknown>) => void) =>
+        void | Record<string, unknown> | Promise<Record<string, unknown>>);
   /** Wire protocol (default 'socket.io'). */
   protocol?: 'socket.io' | 'json';
+  /** Protocol 'json' only: events sent in the Frinny gateway's envelope
+   *  `{"action":"event","payload":{"action":<name>, ...fields, "request_id"}}`
+   *  instead of `{"action":<name>, ...fields}`, e.g. ['character_creation_start',
+   *  'combat_turn', 'level_up', 'combat_start', 'feedback']. Replies are
+   *  matched by their request_id as usual. */
+  wrapEvents?: string[];
   /** Reconnect automatically (default true). */
   reconnection?: boolean;
   /** First reconnection delay in ms (default 1000); alias `delay`. */
@@ -74,7 +89,7 @@ export interface DocChange {
 export interface AgentError extends Error {
   code: 'TIMEOUT' | 'DISCONNECTED' | 'CONNECT_REFUSED' | 'BUFFER_FULL' | 'ABORTED' | 'SERVER_ERROR'
     | 'INVALID_PAYLOAD' | 'INVALID_OPTIONS' | 'PROTOCOL_ERROR' | 'RECONNECT_FAILED' | 'CLOSED'
-    | 'CALLBACK_ERROR' | string;
+    | 'CALLBACK_ERROR' | 'AUTH_FAILED' | string;
   /** For PROTOCOL_ERROR: the decoder's own code. */
   detail?: string;
   /** For SERVER_ERROR: the server's own code, when it sent one (e.g. 'RATE_LIMITED'). */
