@@ -11,6 +11,9 @@
 //! - **Types** (the `*Payload` structs): plain serde structs for Rust code that
 //!   builds or reads payloads. Unit tests check that both faces agree.
 //!
+//! [`generate`] prints the catalogue as `js/EventTypes.js` and its `.d.ts`
+//! (`cargo xtask gen`); a test keeps the committed files in step.
+//!
 //! Everything here is plain `serde` + `serde_json`, so it compiles for
 //! `wasm32-unknown-unknown` as well as natively. Nothing in this module panics
 //! on any input.
@@ -18,6 +21,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod generate;
 
 /// Event names, as constants, so that no caller spells one by hand.
 pub mod names {
@@ -61,6 +67,10 @@ pub mod names {
     pub const COMBAT_START_RESPONSE: &str = "combat_start_response";
     /// Server → client: answer to [`FEEDBACK`].
     pub const FEEDBACK_RESPONSE: &str = "feedback_response";
+    /// Server → client: the Frinny API gateway's answer to [`COMBAT_TURN`]
+    /// and [`COMBAT_START`] on the plain-JSON wire (the Socket.IO backends
+    /// answer with [`COMBAT_TURN_RESPONSE`] and [`COMBAT_START_RESPONSE`]).
+    pub const COMBAT_RESPONSE: &str = "combat_response";
     /// Server → client: suggested changes to a character sheet.
     pub const CHARACTER_UPDATE: &str = "character_update";
     /// Server → client: a notification for one user or everyone.
@@ -419,6 +429,16 @@ pub const EVENTS: &[EventSpec] = &[
         response: None,
         broadcastable: false,
         doc: "Acknowledges feedback.",
+    },
+    EventSpec {
+        name: names::COMBAT_RESPONSE,
+        direction: Direction::ServerToClient,
+        fields: REPLY_FIELDS,
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "The JSON gateway's answer to combat_turn and combat_start (Socket.IO backends send \
+              combat_turn_response / combat_start_response).",
     },
     EventSpec {
         name: names::CHARACTER_UPDATE,
