@@ -1,10 +1,11 @@
-//! `cargo xtask <setup|build|run|test|fuzz|bench>`: the project's task runner.
+//! `cargo xtask <setup|build|gen|pack|run|test|fuzz|bench>`: the project's task runner.
 //!
 //! Everything a fresh machine needs is installed by `setup`, which every other
 //! task runs first. Each step checks before it acts, so a second run does
 //! nothing and takes seconds.
 
 mod bench;
+mod package;
 mod setup;
 mod suites;
 mod util;
@@ -18,6 +19,9 @@ tasks:
   setup              install what is missing (rust target, wasm-pack, wasm-bindgen-cli,
                      chromium, chromium-driver, binaryen, npm packages, python venv)
   build              wasm-pack build --target web --release into pkg/, then wasm-opt -Oz
+  gen                write js/EventTypes.js and js/EventTypes.d.ts from src/catalogue.rs
+  pack               build, then the npm package target/npm/frinny-agent-<version>.tgz
+                     (its path is the last line) and the Foundry module target/foundry/frinny.zip
   run                setup, build, then start the reference server with the demo page
   test [SUITE...]    setup, then every suite (or only the named ones):
                      clippy, native, js, browser, e2e
@@ -36,6 +40,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "setup" => setup::all(),
         "build" => setup::all().and_then(|()| suites::build()),
+        "gen" => package::gen(),
+        "pack" => setup::all().and_then(|()| package::pack().map(drop)),
         "run" => setup::all().and_then(|()| suites::build()).and_then(|()| suites::serve()),
         "test" => setup::all().and_then(|()| suites::test(rest)),
         "fuzz" => suites::fuzz(rest),

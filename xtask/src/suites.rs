@@ -148,15 +148,23 @@ fn js() -> Result {
     run(cmd("node").args(["--test", "tests/js/"]))
 }
 
-/// The built package's TypeScript declarations type-checked against a
-/// usage file, then the demo page served by the reference server, driven in
-/// Debian's Chromium by playwright-core: needs pkg/ and the server binary.
+/// The package packed (`cargo xtask pack`, which builds pkg/) and its
+/// TypeScript declarations type-checked against usage files, then the node
+/// tests of tests/e2e/ in Debian's Chromium (playwright-core): the package
+/// installed from its tarball into fresh projects (unbundled and Vite), the
+/// Foundry drop-in and module, and the demo page served by the reference
+/// server. The tests start their own servers on free loopback ports.
 fn e2e() -> Result {
-    build()?;
-    run(cmd(&util::root().join("node_modules").join(".bin").join("tsc").to_string_lossy()).args(["-p", "tests/types"]))?;
+    let tarball = crate::package::pack()?;
+    let root = util::root();
+    run(cmd(&root.join("node_modules").join(".bin").join("tsc").to_string_lossy()).args(["-p", "tests/types"]))?;
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
-    let server = util::root().join("target").join("debug").join("frinny-server");
-    run(cmd("node").args(["--test", "tests/e2e/"]).env("FRINNY_SERVER_BIN", server))
+    let server = root.join("target").join("debug").join("frinny-server");
+    run(cmd("node")
+        .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+        .env("FRINNY_SERVER_BIN", server)
+        .env("FRINNY_PACKAGE_TGZ", tarball)
+        .env("FRINNY_PYTHON", setup::python(&util::build_dir().join("venv"))))
 }
 
 fn browser() -> Result {

@@ -1,0 +1,94 @@
+// Types of the package entry (`frinny-agent`). The class itself comes from
+// the wasm module (pkg/frinny_agent.d.ts, written by wasm-bindgen from the
+// Rust docs); here its event methods are typed by the catalogue's maps
+// (EventTypes.d.ts, generated from src/catalogue.rs), so a known event name
+// gets its payload type and any other name still works, untyped.
+
+import type {
+  AgentManager as WasmAgentManager,
+  AgentManagerOptions,
+  EmitOptions,
+  RequestOptions,
+} from '../pkg/frinny_agent.js';
+import type { ClientEvents, Responses, ServerEvents } from './EventTypes.js';
+
+export type {
+  AgentError,
+  AgentManagerOptions,
+  AgentMetrics,
+  AgentState,
+  DocChange,
+  EmitOptions,
+  RequestOptions,
+} from '../pkg/frinny_agent.js';
+export * from './EventTypes.js';
+
+/** `N` itself unless it is one of the keys of `Known`: the untyped fallback of an overload. */
+type Other<N extends string, Known> = N extends keyof Known ? never : N;
+
+/** The event methods of `AgentManager`, typed by the event catalogue. */
+export interface TypedEvents {
+  /**
+   * Calls `callback(payload)` for every `name` event. Returns the unsubscribe function.
+   * @example agent.subscribe('typing_status', ({ isTyping }) => showTyping(isTyping));
+   */
+  subscribe<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
+  subscribe<N extends string>(name: Other<N, ServerEvents>, callback: (...args: any[]) => void): () => void;
+  /** Calls `callback(payload)` for the next `name` event only. Returns the unsubscribe function. */
+  once<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
+  once<N extends string>(name: Other<N, ServerEvents>, callback: (...args: any[]) => void): () => void;
+  /** Removes every subscription of `callback` to `name`; returns whether there was one. */
+  unsubscribe(name: string, callback: (...args: any[]) => void): boolean;
+  /**
+   * Sends a request and resolves with the reply: for a catalogue request, the payload of
+   * its `*_response` event. Rejects with an `AgentError` (TIMEOUT, DISCONNECTED, SERVER_ERROR, ...).
+   * @example const { content } = await agent.request('query', { content: 'What does Shield Block do?' });
+   */
+  request<K extends keyof Responses>(event: K, payload: ClientEvents[K], options?: RequestOptions): Promise<Responses[K]>;
+  request<N extends string>(
+    event: Other<N, Responses>,
+    payload?: Record<string, unknown>,
+    options?: RequestOptions,
+  ): Promise<any>;
+  /** Fire and forget; buffered while not connected unless `volatile`. */
+  emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K], options?: EmitOptions): void;
+  emit<N extends string>(event: Other<N, ClientEvents>, payload?: unknown, options?: EmitOptions): void;
+  /** Calls `callback({isTyping})` on every `typing_status` event. Returns the unsubscribe function. */
+  onTypingStatus(callback: (status: ServerEvents['typing_status']) => void): () => void;
+  /** `query`: resolves with the `query_response` payload. */
+  sendQuery(payload: ClientEvents['query']): Promise<Responses['query']>;
+  /** `character_creation_start`: resolves with the `character_creation_response` payload. */
+  notifyCharacterCreation(context: ClientEvents['character_creation_start']): Promise<Responses['character_creation_start']>;
+  /** `combat_turn`: resolves with the `combat_turn_response` payload. */
+  notifyCombatTurn(state: ClientEvents['combat_turn']): Promise<Responses['combat_turn']>;
+  /** `level_up`: resolves with the `level_up_response` payload. */
+  notifyLevelUp(data: ClientEvents['level_up']): Promise<Responses['level_up']>;
+  /** `combat_start`: resolves with the `combat_start_response` payload. */
+  notifyCombatStart(data: ClientEvents['combat_start']): Promise<Responses['combat_start']>;
+  /** `feedback {messageId, type}`: resolves with the `feedback_response` payload. */
+  submitFeedback(messageId: string | number, type: string): Promise<Responses['feedback']>;
+}
+
+/**
+ * The realtime link to a Frinny backend. Every member not listed in
+ * `TypedEvents` is documented in pkg/frinny_agent.d.ts.
+ */
+export type AgentManager = Omit<WasmAgentManager, keyof TypedEvents> & TypedEvents;
+
+/** `new AgentManager(options)`; throws an `AgentError` with code INVALID_OPTIONS for a bad option. */
+export declare const AgentManager: {
+  new (options: AgentManagerOptions): AgentManager;
+  readonly prototype: AgentManager;
+};
+
+/**
+ * Loads and instantiates the wasm module; await it before the first
+ * `new AgentManager(...)`. Any number of calls share one load. `wasm`
+ * (used by the first call only) is where to fetch the `.wasm` from when the
+ * host does not serve it next to the package's JS.
+ */
+export declare function ready(
+  wasm?: string | URL | Request | Response | BufferSource | WebAssembly.Module,
+): Promise<void>;
+
+export default ready;
