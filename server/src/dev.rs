@@ -1,5 +1,6 @@
-//! `--dev` only: `GET /dev/token?userId=..&role=..&world=..` mints a signed
-//! token for the demo page. The server refuses `--dev` on a non-loopback
+//! `--dev` only: `GET /dev/token?userId=..&role=..&world=..[&ttl=secs]` mints
+//! a signed token for the demo page (and short-lived ones for tests of
+//! token expiry). The server refuses `--dev` on a non-loopback
 //! address, so this never faces a network.
 
 use crate::api_error::ApiError;
@@ -22,7 +23,13 @@ pub struct TokenQuery {
     pub role: Option<String>,
     /// The world (default `default`).
     pub world: Option<String>,
+    /// Lifetime in seconds, 1 to [`MAX_TTL_SECS`] (default
+    /// `--dev-token-ttl-secs`), so a test can watch a token expire.
+    pub ttl: Option<u64>,
 }
+
+/// The longest lifetime `ttl` may ask for: a day.
+pub const MAX_TTL_SECS: u64 = 86_400;
 
 /// Mints a token: {token, userId, role, world, expiresAt}.
 pub async fn token(
@@ -49,7 +56,16 @@ pub async fn token(
         .ok_or_else(|| ApiError::field("role", "`role` must be `gm` or `player`"))?;
     let world = q.world.unwrap_or_else(|| "default".to_owned());
     check_id("world", &world).map_err(|e| ApiError::field("world", e))?;
-    let ttl = state.app.config.dev_token_ttl_secs;
+    let ttl = match q.ttl {
+        None => state.app.config.dev_token_ttl_secs,
+        Some(ttl) if (1..=MAX_TTL_SECS).contains(&ttl) => ttl,
+        Some(_) => {
+            return Err(ApiError::field(
+                "ttl",
+                format!("`ttl` must be from 1 to {MAX_TTL_SECS} seconds"),
+            ))
+        }
+    };
     let token = state
         .app
         .auth
