@@ -1,0 +1,176 @@
+// The Foundry module (foundry/) with its main script loaded UNCHANGED in
+// headless Chromium, laid out as Foundry serves modules:
+//   /modules/frinny/              the contents of foundry/
+//   /modules/frinny/lib/frinny-agent/   the installed package's files
+// on the fake Foundry runtime (support/fake_foundry.js), against the strict
+// JSON gateway: init registers the settings, ready connects, and the game
+// hooks send their events (checked on the gateway's recorded frames).
+// Run by `node --test tests/e2e/`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installedPackage } from './support/package.mjs';
+import { serveStatic } from './support/static_server.mjs';
+import { launchChromium, newPage } from './support/browser.mjs';
+import { REPO, startGateway, waitFor, writeFoundryPage } from './support/foundry_servers.mjs';
+
+const MODULE_DIR = join(REPO, 'foundry');
+
+let root;
+let site;
+let pagePath;
+let browser;
+let gateway;
+
+before(async () => {
+  const { packageDir } = installedPackage();
+  root = mkdtempSync(join(tmpdir(), 'frinny-foundry-'));
+  cpSync(MODULE_DIR, join(root, 'modules', 'frinny'), { recursive: true });
+  cpSync(packageDir, join(root, 'modules', 'frinny', 'lib', 'frinny-agent'), { recursive: true, dereference: true });
+  pagePath = await writeFoundryPage(root);
+  site = await serveStatic(root);
+  browser = await launchChromium();
+  gateway = await startGateway();
+}, { timeout: 900_000 });
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+  await gateway?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test('module.json names files that exist, for Foundry v12 and v13', () => {
+  const manifest = JSON.parse(readFileSync(join(MODULE_DIR, 'module.json'), 'utf8'));
+  assert.equal(manifest.id, 'frinny');
+  assert.equal(manifest.compatibility.minimum, '12');
+  assert.equal(manifest.compatibility.verified, '13');
+  assert.deepEqual(manifest.esmodules, ['scripts/main.js']);
+  assert.deepEqual(manifest.styles, ['styles/frinny.css']);
+  assert.deepEqual(manifest.languages, [{ lang: 'en', name: 'English', path: 'languages/en.json' }]);
+  for (const file of [...manifest.esmodules, ...manifest.styles, ...manifest.languages.map((l) => l.path)]) {
+    assert.ok(existsSync(join(MODULE_DIR, file)), `${file} exists`);
+  }
+  assert.ok(existsSync(join(root, 'modules/frinny/lib/frinny-agent/js/foundry/index.js')), 'the package is laid out under lib/');
+});
+
+const eventsOf = (frames, action) => frames.filter((f) => f.frame?.action === 'event' && f.frame.payload?.action === action);
+
+test('the module script: init registers the settings, ready connects, and the hooks send their events', { timeout: 90_000 }, async () => {
+  await gateway.reset();
+  const translations = JSON.parse(readFileSync(join(MODULE_DIR, 'languages/en.json'), 'utf8'));
+  const page = await newPage(browser);
+  try {
+    await page.goto(`${site.url}${pagePath}`);
+    await page.evaluate((translations) => {
+      FakeFoundry.reset({
+        translations,
+        actors: [
+          {
+            _id: 'actor1',
+            name: 'Valeros',
+            type: 'character',
+            ownership: { default: 0, user1: 3 },
+            system: { details: { level: { value: 1 } }, attributes: { hp: { value: 20, max: 20 }, ac: { value: 18 } }, skills: { athletics: { rank: 1 } } },
+            items: [{ _id: 'cls1', name: 'Fighter', type: 'class' }, { _id: 'ft2', name: 'Sudden Charge', type: 'feat', system: { level: { value: 2, taken: 2 }, category: 'class', traits: { value: ['fighter'] } } }],
+          },
+          { _id: 'gob1', name: 'Goblin Warrior', type: 'npc', ownership: { default: 0 }, system: { attributes: { hp: { value: 6, max: 6 } } } },
+        ],
+      });
+    }, translations);
+    await page.addScriptTag({ url: '/modules/frinny/scripts/main.js', type: 'module' });
+
+    // init: the settings exist, with their defaults.
+    const settings = await page.evaluate(() => {
+      Hooks.callAll('init');
+      return ['wsUrl', 'backendUrl', 'protocol'].map((k) => {
+        const s = game.settings.settings.get(`frinny.${k}`);
+        return { key: k, scope: s.scope, default: s.default, value: game.settings.get('frinny', k), choices: s.choices && Object.keys(s.choices) };
+      });
+    });
+    assert.deepEqual(settings, [
+      { key: 'wsUrl', scope: 'world', default: 'wss://frinny.net/ws', value: 'wss://frinny.net/ws', choices: undefined },
+      { key: 'backendUrl', scope: 'world', default: 'https://frinny.net', value: 'https://frinny.net', choices: undefined },
+      { key: 'protocol', scope: 'world', default: 'json', value: 'json', choices: ['json', 'socket.io'] },
+    ]);
+
+    // The world's stored value, then ready: game.frinny connects to it.
+    await page.evaluate(async (url) => {
+      await game.settings.set('frinny', 'wsUrl', url);
+      Hooks.callAll('setup');
+      Hooks.callAll('ready');
+    }, gateway.wsUrl);
+    await waitFor(() => page.evaluate(() => Boolean(game.frinny?.agentManager?.isConnected)), { what: 'game.frinny connected', ms: 20_000 });
+    assert.deepEqual((await gateway.clients()).map((c) => c.url), ['/ws?userId=user1']);
+
+    // Level up of the user's character: level_up with the previous and new level.
+    await page.evaluate(() => game.actors.get('actor1').update({ 'system.details.level.value': 2 }));
+    await waitFor(async () => eventsOf(await gateway.frames(), 'level_up').length === 1, { what: 'level_up at the gateway' });
+    const [levelUp] = eventsOf(await gateway.frames(), 'level_up');
+    assert.equal(levelUp.violation, null);
+    assert.equal(levelUp.frame.payload.previousLevel, 1);
+    assert.equal(levelUp.frame.payload.newLevel, 2);
+    assert.equal(levelUp.frame.payload.actorId, 'actor1');
+    assert.deepEqual(levelUp.frame.payload.character.newFeats.map((f) => f.name), ['Sudden Charge']);
+    // The reply is whispered to the user in the chat log.
+    await waitFor(() => page.evaluate(() => game.messages.some((m) => m.content === 'Frinny on level_up' && m.whisper.includes('user1'))), { what: 'the level_up reply in the chat log' });
+    // Not a level up: another field, or the same level again, sends nothing.
+    await page.evaluate(async () => {
+      await game.actors.get('actor1').update({ 'system.attributes.hp.value': 15 });
+      await game.actors.get('actor1').update({ 'system.details.level.value': 2 });
+      await game.actors.get('gob1').update({ 'system.details.level.value': 5 });
+    });
+
+    // Combat: the goblin acts first (higher initiative), then Valeros.
+    await page.evaluate(async () => {
+      const combat = FakeFoundry.createCombat([
+        { _id: 'cb-gob', actorId: 'gob1', initiative: 20 },
+        { _id: 'cb-val', actorId: 'actor1', initiative: 12 },
+      ]);
+      await combat.startCombat(); // combatStart, then updateCombat to round 1 turn 0
+    });
+    await waitFor(async () => eventsOf(await gateway.frames(), 'combat_start').length === 1, { what: 'combat_start at the gateway' });
+    await page.evaluate(() => game.combat.nextTurn()); // combatTurn: Valeros's turn
+    await waitFor(async () => eventsOf(await gateway.frames(), 'combat_turn').length === 1, { what: 'combat_turn at the gateway' });
+    await page.evaluate(() => game.combat.nextTurn()); // round 2, the goblin: nothing
+    const [start] = eventsOf(await gateway.frames(), 'combat_start');
+    const [turn] = eventsOf(await gateway.frames(), 'combat_turn');
+    assert.equal(start.frame.payload.round, 1);
+    assert.deepEqual(start.frame.payload.combatants.map((c) => c.name), ['Goblin Warrior', 'Valeros']);
+    assert.equal(turn.frame.payload.turn, 1);
+    assert.equal(turn.frame.payload.active_character.actorId, 'actor1');
+    assert.deepEqual(turn.frame.payload.enemies.map((e) => e.name), ['Goblin Warrior']);
+
+    // A new character created by this user.
+    await page.evaluate(() => Actor.create({ name: 'Kyra', type: 'character', ownership: { default: 0, user1: 3 } }));
+    await waitFor(async () => eventsOf(await gateway.frames(), 'character_creation_start').length === 1, { what: 'character_creation_start at the gateway' });
+
+    // `!frinny` in the chat log: a public query, answered in the chat log.
+    await page.evaluate(() => ChatMessage.create({ content: '!frinny who acts next?', speaker: { alias: 'Alice' } }));
+    await waitFor(() => page.evaluate(() => game.messages.some((m) => m.speaker?.alias === 'Frinny' && /public.*who acts next\?$/.test(m.content))), { what: 'the public answer' });
+
+    // Changing the URL setting reconnects the running manager.
+    const second = await startGateway({ lifetime: 60 });
+    try {
+      await page.evaluate((url) => game.settings.set('frinny', 'wsUrl', url), second.wsUrl);
+      await waitFor(async () => (await second.clients()).length === 1, { what: 'the reconnection to the new wsUrl' });
+      await waitFor(() => page.evaluate(() => game.frinny.agentManager.isConnected), { what: 'connected again' });
+      const reply = await page.evaluate(() => game.frinny.ask('still there?'));
+      assert.match(reply.content, /still there\?$/);
+      assert.deepEqual(await page.evaluate(() => game.user.getFlag('frinny', 'messages').map((m) => m.type)), ['user', 'assistant']);
+    } finally {
+      await second.stop();
+    }
+
+    const frames = await gateway.frames();
+    assert.deepEqual(frames.filter((f) => f.violation), [], 'every frame has the shape the gateway expects');
+    assert.deepEqual(frames.map((f) => f.frame.payload?.action ?? f.frame.action), [
+      'level_up', 'combat_start', 'combat_turn', 'character_creation_start', 'query',
+    ]);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await page.close();
+  }
+});
