@@ -52,6 +52,12 @@ pub struct Config {
     #[arg(long, env = "FRINNY_PKG_DIR", default_value = default_dir("pkg"))]
     pub pkg_dir: PathBuf,
 
+    /// Directory served at `/js` (the package's hand-written JS: the entry,
+    /// EventTypes, the components). Beside `/pkg` as in the npm package, so
+    /// the entry's `../pkg/` import resolves.
+    #[arg(long, env = "FRINNY_JS_DIR", default_value = default_dir("js"))]
+    pub js_dir: PathBuf,
+
     /// Maximum simultaneous Socket.IO connections.
     #[arg(long, env = "FRINNY_MAX_CONNECTIONS", default_value_t = 1000)]
     pub max_connections: usize,
@@ -110,6 +116,7 @@ const fn default_dir(name: &'static str) -> &'static str {
     // Paths relative to the repository root, where `cargo xtask run` starts.
     match name.as_bytes() {
         b"www" => concat!(env!("CARGO_MANIFEST_DIR"), "/../www"),
+        b"js" => concat!(env!("CARGO_MANIFEST_DIR"), "/../js"),
         _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg"),
     }
 }
@@ -139,6 +146,7 @@ impl Config {
             allow_origins: Vec::new(),
             www_dir: PathBuf::from(default_dir("www")),
             pkg_dir: PathBuf::from(default_dir("pkg")),
+            js_dir: PathBuf::from(default_dir("js")),
             max_connections: 100,
             max_payload_bytes: 64 * 1024,
             state_max_doc_bytes: 256 * 1024,

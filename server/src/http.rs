@@ -1,5 +1,5 @@
 //! The axum router: admin and ops endpoints, `--dev` token minting, and the
-//! static demo page (`www/` at `/`, `pkg/` at `/pkg`).
+//! static demo page (`www/` at `/`, `pkg/` at `/pkg`, `js/` at `/js`).
 
 use crate::app::Shared;
 use crate::{admin_api, dev, ops};
@@ -32,6 +32,7 @@ pub fn router(state: HttpState) -> Router {
     }
     router
         .nest_service("/pkg", ServeDir::new(&config.pkg_dir))
+        .nest_service("/js", ServeDir::new(&config.js_dir))
         .fallback_service(ServeDir::new(&config.www_dir))
         .layer(DefaultBodyLimit::max(config.max_payload_bytes))
         .with_state(state)

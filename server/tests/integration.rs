@@ -853,6 +853,9 @@ async fn healthz_metrics_and_static_files() {
     let js = http(s.addr, "GET", "/app.js", None, None).await;
     assert_eq!(js.status, 200);
     assert!(js.headers.to_ascii_lowercase().contains("javascript"));
+    let entry = http(s.addr, "GET", "/js/index.js", None, None).await;
+    assert_eq!(entry.status, 200, "the package entry is served beside /pkg");
+    assert!(entry.body.contains("../pkg/frinny_agent.js"), "{}", entry.body);
     let missing = http(s.addr, "GET", "/pkg/definitely-missing.js", None, None).await;
     assert_eq!(missing.status, 404);
     s.stop().await;
