@@ -17,6 +17,7 @@ mod browser_support;
 
 use browser_support::*;
 use frinny_agent::web::AgentManager;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -195,23 +196,75 @@ async fn json_emit_fans_out_through_the_server() {
 }
 
 #[wasm_bindgen_test]
-async fn json_malformed_frame_is_reported_and_the_link_recovers() {
-    let agent = manager_at(JSON_WS, r#""protocol":"json","reconnectionDelay":50,"randomizationFactor":0"#);
-    JsFuture::from(agent.connect()).await.unwrap();
+async fn json_malformed_frames_are_reported_and_the_link_and_request_stay() {
+    let agent = json_agent().await;
     let errors = Recorder::new();
     let _off = agent.on_error(errors.f()).unwrap();
     let states = Recorder::new();
     let _off2 = agent.on_state_change(states.f()).unwrap();
-    // The server answers this one with a frame that is not JSON.
-    let err = rejection(agent.request("query", Some(js(r#"{"content":"garbage"}"#)), None)).await;
-    assert_eq!(get_str(&err, "code"), "DISCONNECTED");
-    assert!(errors.calls().iter().any(|c| c.contains("PROTOCOL_ERROR")), "{:?}", errors.calls());
-    assert!(wait_until(3_000, || agent.state() == "connected").await);
-    assert!(states.calls().iter().any(|c| c.contains("parse error")), "{:?}", states.calls());
-    // And it works again.
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"again"}"#)), None)).await.unwrap();
-    assert_eq!(get_str(&reply, "content"), "echo: again");
+    // The server answers this one with a frame that is not JSON, then an
+    // object without `action`, then the reply: one WebSocket message each.
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"garbage"}"#)), None)).await.unwrap();
+    assert_eq!(get_str(&reply, "content"), "after garbage");
+    assert_eq!(errors.len(), 2, "{:?}", errors.calls());
+    let details: Vec<String> = (0..2).map(|i| get_str(&errors.arg(i, 0), "detail")).collect();
+    assert_eq!(details, ["INVALID_PAYLOAD", "MISSING_ACTION"]);
+    assert!((0..2).all(|i| get_str(&errors.arg(i, 0), "code") == "PROTOCOL_ERROR"));
+    assert!(states.calls().is_empty(), "the link never dropped: {:?}", states.calls());
+    assert_eq!(agent.state(), "connected");
     let metrics = agent.metrics().unwrap();
     assert_eq!(get(&get(&metrics, "errors"), "INVALID_PAYLOAD").as_f64(), Some(1.0));
+    assert_eq!(get(&get(&metrics, "errors"), "MISSING_ACTION").as_f64(), Some(1.0));
+    assert_eq!(get(&metrics, "connects").as_f64(), Some(1.0));
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"again"}"#)), None)).await.unwrap();
+    assert_eq!(get_str(&reply, "content"), "echo: again");
     agent.close();
+    assert_eq!(agent.held_callbacks(), 0);
+}
+
+// ----- plain JSON: the Frinny gateway's wrapped game events --------------------------
+
+const WRAPPED: &str = r#""wrapEvents":["character_creation_start","combat_turn","level_up","combat_start","feedback"]"#;
+
+#[wasm_bindgen_test]
+async fn json_wrapped_events_go_out_in_the_gateway_envelope() {
+    let agent = connected_at(JSON_WS, &format!(r#""protocol":"json",{WRAPPED}"#)).await;
+    let reply =
+        JsFuture::from(agent.request("combat_turn", Some(js(r#"{"actorId":"a1","round":2}"#)), None)).await.unwrap();
+    assert_eq!(get_str(&reply, "action"), "combat_response");
+    // What the server received: the request_id inside payload, none on top.
+    let received = get(&reply, "received");
+    let keys = js_sys::Object::keys(received.unchecked_ref::<js_sys::Object>());
+    assert_eq!(keys.length(), 2, "{}", stringify(&received));
+    assert_eq!(get_str(&received, "action"), "event");
+    let payload = get(&received, "payload");
+    assert_eq!(get_str(&payload, "action"), "combat_turn");
+    assert_eq!(get_str(&payload, "actorId"), "a1");
+    assert_eq!(get_str(&payload, "request_id"), get_str(&reply, "request_id"));
+    assert!(!get_str(&payload, "request_id").is_empty());
+
+    let err = rejection(agent.request("level_up", Some(js(r#"{"content":"fail"}"#)), None)).await;
+    assert_eq!(get_str(&err, "code"), "SERVER_ERROR");
+    assert_eq!(get_str(&err, "message"), "refused level_up");
+
+    // Events not listed keep the plain framing.
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"plain"}"#)), None)).await.unwrap();
+    assert_eq!(get_str(&reply, "content"), "echo: plain");
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+fn wrap_events_is_checked() {
+    for bad in [
+        format!(r#"{{"url":"{JSON_WS}","protocol":"json","wrapEvents":"level_up"}}"#),
+        format!(r#"{{"url":"{JSON_WS}","protocol":"json","wrapEvents":["level_up",5]}}"#),
+        format!(r#"{{"url":"{JSON_WS}",{WRAPPED}}}"#),
+        format!(r#"{{"url":"{JSON_WS}","protocol":"socket.io","wrapEvents":[]}}"#),
+    ] {
+        let err = AgentManager::new(js(&bad)).err().unwrap_or_else(|| panic!("{bad} was accepted"));
+        assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS", "{bad}");
+    }
+    // Listed before `protocol` is as good as after.
+    let ok = AgentManager::new(js(&format!(r#"{{"url":"{JSON_WS}",{WRAPPED},"protocol":"json"}}"#)));
+    assert!(ok.is_ok());
 }

@@ -6,6 +6,7 @@
 // Namespaces and events:
 //   /          connection_established on connect (Frinny contract)
 //     echo(payload, ack)        acks the payload back
+//     auth_seen(_, ack)         acks the auth payload of this socket's CONNECT
 //     slow_echo(payload, ack)   acks the payload back after payload.delayMs
 //     query(payload)            Frinny style: replies with query_response
 //                               {request_id, content} to the client's room;
@@ -53,6 +54,10 @@ export function attach(io, records) {
 
     socket.on('echo', (payload, ack) => {
       if (typeof ack === 'function') ack(payload);
+    });
+
+    socket.on('auth_seen', (_payload, ack) => {
+      if (typeof ack === 'function') ack(socket.handshake.auth ?? null);
     });
 
     socket.on('slow_echo', (payload, ack) => {
