@@ -341,5 +341,12 @@ function markFrinnyMessage(message, element) {
   if (message.getFlag(MODULE_ID, 'messageType') === 'error') el?.classList?.add('frinny-error');
 }
 
-Hooks.on('renderChatMessage', (message, html) => markFrinnyMessage(message, html));
-Hooks.on('renderChatMessageHTML', (message, element) => markFrinnyMessage(message, element));
+// v13 renders chat messages through renderChatMessageHTML (an HTMLElement)
+// and deprecates renderChatMessage (jQuery), which v12 uses.
+Hooks.once('init', () => {
+  if ((game.release?.generation ?? 12) >= 13) {
+    Hooks.on('renderChatMessageHTML', (message, element) => markFrinnyMessage(message, element));
+  } else {
+    Hooks.on('renderChatMessage', (message, html) => markFrinnyMessage(message, html));
+  }
+});

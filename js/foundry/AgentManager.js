@@ -360,7 +360,9 @@ export class AgentManager {
    * A query from the public chat log (`!frinny ...`). History: the last 10
    * `game.messages` as `toObject()` with rolls serialised; plus
    * `current_speaker {userId, name, actorId, actorName}`, `system_id`,
-   * `message_count` and `is_public_chat: true`.
+   * `message_count` and `is_public_chat: true`. `actorId` (the user's
+   * character, or null) is sent too, so both kinds of query carry the same
+   * base keys.
    * @param {string} userId the asking user (the speaker is `game.user`, as before)
    * @param {string} content the question
    * @returns {Promise<any>} the `query_response`
