@@ -2,13 +2,15 @@
 // package in headless Chromium, in a page running the fake Foundry runtime
 // (support/fake_foundry.js), against (a) the strict JSON gateway the current
 // module talks to and (b) the python-socketio backend with the `protocol`
-// setting 'socket.io'. Run by `node --test tests/e2e/`.
+// setting 'socket.io', and (c) the reference server with `auth` given as an
+// async function (FRINNY_SERVER_BIN, default target/debug/frinny-server).
+// Run by `node --test tests/e2e/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { installedPackage } from './support/package.mjs';
 import { serveStatic } from './support/static_server.mjs';
 import { launchChromium, newPage } from './support/browser.mjs';
-import { startGateway, startPythonBackend, waitFor, writeFoundryPage } from './support/foundry_servers.mjs';
+import { startGateway, startPythonBackend, startReferenceServer, waitFor, writeFoundryPage } from './support/foundry_servers.mjs';
 
 const ENTRY = '/node_modules/frinny-agent/js/foundry/index.js';
 
@@ -303,5 +305,60 @@ test("(b) python Socket.IO backend with the protocol setting 'socket.io': query 
   } finally {
     await page.close();
     await backend.stop();
+  }
+});
+
+test('(c) reference server: auth given as an async function is called per connection; an expired token is replaced by itself', { timeout: 90_000 }, async () => {
+  const server = await startReferenceServer();
+  const page = await newPage(browser);
+  try {
+    await page.goto(`${site.url}${pagePath}`);
+    const first = await page.evaluate(async ({ entry, url }) => {
+      FakeFoundry.reset();
+      game.settings.register('frinny', 'protocol', { scope: 'world', type: String, default: 'json' });
+      game.settings.register('frinny', 'backendUrl', { scope: 'world', type: String, default: 'https://frinny.net' });
+      await game.settings.set('frinny', 'protocol', 'socket.io');
+      await game.settings.set('frinny', 'backendUrl', url);
+      const { AgentManager } = await import(entry);
+      window.tokens = 0;
+      window.errors = [];
+      window.manager = new AgentManager({
+        auth: async () => {
+          window.tokens += 1;
+          const r = await fetch(`${url}/dev/token?userId=${game.user.id}&ttl=2`);
+          return { token: (await r.json()).token };
+        },
+      });
+      manager.onError((e) => window.errors.push(e.code ?? e.serverCode));
+      await manager.connect();
+      const reply = await manager.handlePrivateQuery(game.user.id, 'first question');
+      return { tokens: window.tokens, reply };
+    }, { entry: ENTRY, url: server.url });
+    assert.equal(first.tokens, 1);
+    assert.equal(typeof first.reply.content, 'string');
+
+    // Let the token expire; the next event is refused, the client fetches a
+    // new token by itself, and a question is answered again.
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = await page.evaluate(async () => {
+      const outcomes = [];
+      for (let i = 0; i < 10; i += 1) {
+        try {
+          const reply = await manager.handlePrivateQuery(game.user.id, `after expiry ${i}`);
+          outcomes.push('ok');
+          return { outcomes, reply, tokens: window.tokens, state: manager.state };
+        } catch (e) {
+          outcomes.push(e.serverCode ?? e.code);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      }
+      return { outcomes, tokens: window.tokens, state: manager.state };
+    });
+    assert.ok(later.reply, `answered again after expiry: ${JSON.stringify(later)}`);
+    assert.ok(later.tokens >= 2, `a fresh token was fetched: ${later.tokens}`);
+    assert.equal(later.state, 'connected');
+  } finally {
+    await page.close();
+    await server.stop();
   }
 });

@@ -135,3 +135,27 @@ export async function writeFoundryPage(dir) {
   copyFileSync(FAKE_FOUNDRY, join(dir, 'fake_foundry.js'));
   return '/foundry_test.html';
 }
+
+/**
+ * Starts the reference server (`FRINNY_SERVER_BIN`, default
+ * target/debug/frinny-server) in `--dev` mode on a free port; `/dev/token`
+ * mints tokens. Stop it with `stop()`.
+ * @returns {Promise<{port: number, url: string, stop: () => Promise<void>}>}
+ */
+export async function startReferenceServer() {
+  const bin = process.env.FRINNY_SERVER_BIN ?? join(REPO, 'target/debug/frinny-server');
+  const port = await freePort();
+  const child = spawn(bin, ['--dev', '--port', String(port), '--demo-delay-ms', '20'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: REPO,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = stopper(child);
+  try {
+    await waitFor(async () => (await fetch(`${url}/healthz`)).ok, { ms: 20_000, what: 'the reference server' });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, url, stop };
+}
