@@ -221,6 +221,28 @@ test('(a) JSON gateway: a non-JSON frame and a frame without action are counted 
   }
 });
 
+test('(a) JSON gateway: the shape check bites: a query without the module\'s keys is refused with what was wrong', { timeout: 60_000 }, async () => {
+  await gateway.reset();
+  const page = await foundryPage({ wsUrl: gateway.wsUrl });
+  try {
+    const out = await page.evaluate(async () => {
+      await manager.connect();
+      try {
+        await manager.request('query', { content: 'bare' });
+        return { ok: true };
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      }
+    });
+    assert.equal(out.code, 'SERVER_ERROR');
+    assert.match(out.message, /^query keys: missing actorId, conversation_history, is_public_chat, userId/);
+    const [frame] = await gateway.frames();
+    assert.match(frame.violation, /^query keys/);
+  } finally {
+    await page.close();
+  }
+});
+
 test('(a) JSON gateway: character_update sets the skill rank on the actor through Foundry', { timeout: 60_000 }, async () => {
   const page = await foundryPage({ wsUrl: gateway.wsUrl });
   try {
