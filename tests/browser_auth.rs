@@ -12,7 +12,9 @@ mod browser_support;
 use browser_support::*;
 use frinny_agent::web::AgentManager;
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -121,6 +123,23 @@ async fn closing_while_the_auth_function_is_pending_lets_it_go() {
     assert!(wait_until(2_000, || get(&auth, "done").as_bool() == Some(true)).await);
     sleep(20).await;
     assert_eq!(agent.state(), "closed");
+}
+
+#[wasm_bindgen_test]
+async fn an_auth_function_may_close_the_manager() {
+    let slot: Rc<RefCell<Option<Rc<AgentManager>>>> = Rc::new(RefCell::new(None));
+    let inside = slot.clone();
+    let auth = Closure::<dyn FnMut(JsValue)>::new(move |_cb: JsValue| {
+        if let Some(agent) = inside.borrow().as_ref() {
+            agent.close();
+        }
+    });
+    let agent = Rc::new(with_auth(&format!(r#"{{"url":"{NODE}"}}"#), auth.as_ref()));
+    *slot.borrow_mut() = Some(agent.clone());
+    assert_eq!(get_str(&rejection(agent.connect()).await, "code"), "CLOSED");
+    assert_eq!(agent.state(), "closed");
+    assert_eq!(agent.held_callbacks(), 0);
+    slot.borrow_mut().take();
 }
 
 #[wasm_bindgen_test]

@@ -227,6 +227,10 @@ impl Driver {
     /// Calls the `auth` function for `attempt`; the core only asks when
     /// there is one.
     fn ask_auth(&self, attempt: u64) {
+        // Asked before a listener closed the manager in the same pump.
+        if self.quiet.get() || self.core.borrow().state() == State::Closed {
+            return;
+        }
         let asker = self.auth.borrow().as_ref().map(AuthHook::asker);
         match asker {
             // A synchronous answer re-enters through `auth_answered`.

@@ -102,8 +102,8 @@ impl AgentManager {
     }
 
     /// JS callbacks and Promises the manager holds (subscriptions with their
-    /// unsubscribe functions, listeners, pending Promises); 0 after
-    /// `close()`. For leak checks.
+    /// unsubscribe functions, listeners, pending Promises, an `auth`
+    /// function); 0 after `close()`. For leak checks.
     #[wasm_bindgen(getter = heldCallbacks)]
     pub fn held_callbacks(&self) -> usize {
         self.driver.held()
