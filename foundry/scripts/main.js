@@ -45,6 +45,21 @@ function reportError(context, err) {
 }
 
 /**
+ * A reply as chat-message HTML: the backend's text is escaped (Foundry
+ * renders a message's content as HTML) and its line breaks kept.
+ * @param {string} text
+ */
+function replyHtml(text) {
+  const escaped = String(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+  return `<div class="frinny-reply">${escaped.replace(/\r?\n/g, '<br>')}</div>`;
+}
+
+/**
  * Shows a reply to a game event: a chat message whispered to this user, or
  * a notification when a chat message cannot be created.
  * @param {{content?: string, messageId?: string}} response
@@ -54,7 +69,7 @@ async function showReply(response) {
   if (!content) return;
   try {
     await ChatMessage.create({
-      content,
+      content: replyHtml(content),
       speaker: { alias: t('frinny.chat.speaker') },
       whisper: [game.user.id],
       flags: { [MODULE_ID]: { isFrinnyMessage: true, messageType: 'success', messageId: response.messageId ?? null } },
@@ -320,7 +335,7 @@ Hooks.on('createChatMessage', (message, _options, userId) => {
   if (!question || !m) return;
   m.handlePublicQuery(game.user.id, question)
     .then((response) => ChatMessage.create({
-      content: response?.content ?? '',
+      content: replyHtml(response?.content ?? ''),
       speaker: { alias: t('frinny.chat.speaker') },
       flags: { [MODULE_ID]: { isFrinnyMessage: true, messageType: 'success', messageId: response?.messageId ?? null } },
     }))

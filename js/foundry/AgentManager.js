@@ -660,8 +660,13 @@ export class AgentManager {
     if (wasActive) this.connect().catch(() => {}); // failures reach onError / the next connect()
   }
 
-  async _request(event, payload) {
-    if (this._agent.state === 'disconnected') await this.connect();
+  /**
+   * A request on the current client. While disconnected it also starts
+   * connecting, and the request waits in the client's buffer until the link
+   * is up (or its own timeout), so it is never lost to a slow connect.
+   */
+  _request(event, payload) {
+    if (this._agent.state === 'disconnected') this.connect().catch(() => {}); // reported through onError
     return this._agent.request(event, payload);
   }
 

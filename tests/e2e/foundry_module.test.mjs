@@ -115,7 +115,7 @@ test('the module script: init registers the settings, ready connects, and the ho
     assert.equal(levelUp.frame.payload.actorId, 'actor1');
     assert.deepEqual(levelUp.frame.payload.character.newFeats.map((f) => f.name), ['Sudden Charge']);
     // The reply is whispered to the user in the chat log.
-    await waitFor(() => page.evaluate(() => game.messages.some((m) => m.content === 'Frinny on level_up' && m.whisper.includes('user1'))), { what: 'the level_up reply in the chat log' });
+    await waitFor(() => page.evaluate(() => game.messages.some((m) => m.content === '<div class="frinny-reply">Frinny on level_up</div>' && m.whisper.includes('user1'))), { what: 'the level_up reply in the chat log' });
     // Not a level up: another field, or the same level again, sends nothing.
     await page.evaluate(async () => {
       await game.actors.get('actor1').update({ 'system.attributes.hp.value': 15 });
@@ -148,8 +148,13 @@ test('the module script: init registers the settings, ready connects, and the ho
     await waitFor(async () => eventsOf(await gateway.frames(), 'character_creation_start').length === 1, { what: 'character_creation_start at the gateway' });
 
     // `!frinny` in the chat log: a public query, answered in the chat log.
-    await page.evaluate(() => ChatMessage.create({ content: '!frinny who acts next?', speaker: { alias: 'Alice' } }));
-    await waitFor(() => page.evaluate(() => game.messages.some((m) => m.speaker?.alias === 'Frinny' && /public.*who acts next\?$/.test(m.content))), { what: 'the public answer' });
+    // The answer echoes the question: its markup is escaped, since Foundry
+    // renders a chat message's content as HTML.
+    await page.evaluate(() => ChatMessage.create({ content: '!frinny who acts <b>next</b>?', speaker: { alias: 'Alice' } }));
+    await waitFor(
+      () => page.evaluate(() => game.messages.some((m) => m.speaker?.alias === 'Frinny' && /public.*who acts &lt;b&gt;next&lt;\/b&gt;\?<\/div>$/.test(m.content))),
+      { what: 'the public answer, escaped' },
+    );
 
     // Changing the URL setting reconnects the running manager.
     const second = await startGateway({ lifetime: 60 });
