@@ -1,22 +1,24 @@
-// The Foundry module (foundry/) with its main script loaded UNCHANGED in
-// headless Chromium, laid out as Foundry serves modules:
-//   /modules/frinny/              the contents of foundry/
-//   /modules/frinny/lib/frinny-agent/   the installed package's files
+// The Foundry module as `cargo xtask pack` zips it (target/foundry/frinny.zip:
+// foundry/ with the package under lib/frinny-agent/), unzipped where Foundry
+// puts modules and its main script loaded UNCHANGED in headless Chromium:
+//   /modules/frinny/                     module.json, scripts/, styles/, languages/
+//   /modules/frinny/lib/frinny-agent/    the package's files
 // on the fake Foundry runtime (support/fake_foundry.js), against the strict
 // JSON gateway: init registers the settings, ready connects, and the game
 // hooks send their events (checked on the gateway's recorded frames).
 // Run by `node --test tests/e2e/`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installedPackage } from './support/package.mjs';
+import { packageTarball } from './support/package.mjs';
 import { serveStatic } from './support/static_server.mjs';
 import { launchChromium, newPage } from './support/browser.mjs';
 import { REPO, startGateway, waitFor, writeFoundryPage } from './support/foundry_servers.mjs';
 
-const MODULE_DIR = join(REPO, 'foundry');
+const ZIP = join(REPO, 'target', 'foundry', 'frinny.zip');
 
 let root;
 let site;
@@ -24,11 +26,15 @@ let pagePath;
 let browser;
 let gateway;
 
+let MODULE_DIR;
+
 before(async () => {
-  const { packageDir } = installedPackage();
+  packageTarball(); // packs (zip included) unless the suite already did
+  if (!existsSync(ZIP)) throw new Error(`${ZIP} is missing: run \`cargo xtask pack\``);
   root = mkdtempSync(join(tmpdir(), 'frinny-foundry-'));
-  cpSync(MODULE_DIR, join(root, 'modules', 'frinny'), { recursive: true });
-  cpSync(packageDir, join(root, 'modules', 'frinny', 'lib', 'frinny-agent'), { recursive: true, dereference: true });
+  MODULE_DIR = join(root, 'modules', 'frinny');
+  mkdirSync(MODULE_DIR, { recursive: true });
+  execFileSync('python3', ['-m', 'zipfile', '-e', ZIP, MODULE_DIR]);
   pagePath = await writeFoundryPage(root);
   site = await serveStatic(root);
   browser = await launchChromium();
@@ -42,7 +48,7 @@ after(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-test('module.json names files that exist, for Foundry v12 and v13', () => {
+test('the zip has module.json at the top, naming files that exist, for Foundry v12 and v13', () => {
   const manifest = JSON.parse(readFileSync(join(MODULE_DIR, 'module.json'), 'utf8'));
   assert.equal(manifest.id, 'frinny');
   assert.equal(manifest.compatibility.minimum, '12');
@@ -53,7 +59,8 @@ test('module.json names files that exist, for Foundry v12 and v13', () => {
   for (const file of [...manifest.esmodules, ...manifest.styles, ...manifest.languages.map((l) => l.path)]) {
     assert.ok(existsSync(join(MODULE_DIR, file)), `${file} exists`);
   }
-  assert.ok(existsSync(join(root, 'modules/frinny/lib/frinny-agent/js/foundry/index.js')), 'the package is laid out under lib/');
+  assert.ok(existsSync(join(MODULE_DIR, 'lib/frinny-agent/js/foundry/index.js')), 'the package is under lib/');
+  assert.ok(existsSync(join(MODULE_DIR, 'lib/frinny-agent/pkg/frinny_agent_bg.wasm')), 'with its .wasm');
 });
 
 const eventsOf = (frames, action) => frames.filter((f) => f.frame?.action === 'event' && f.frame.payload?.action === action);
