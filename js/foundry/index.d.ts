@@ -10,6 +10,7 @@ import type {
   EmitOptions,
   RequestOptions,
 } from '../index.js';
+import type { ServerEvents } from '../EventTypes.js';
 
 export type { AgentError, AgentManagerOptions, AgentMetrics, AgentState, DocChange, EmitOptions, RequestOptions };
 export { ready } from '../index.js';
@@ -116,12 +117,14 @@ export declare class AgentManager {
   /** The `combat_start` game event. */
   notifyCombatStart(combatData: Record<string, any>): Promise<FrinnyReply>;
 
-  /** `callback(...args)` for every `name` event; kept across URL changes. */
-  subscribe(name: string, callback: (...args: any[]) => void): () => void;
+  /** `callback(payload)` for every `name` event (typed for the catalogue's events); kept across URL changes. */
+  subscribe<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
+  subscribe<N extends string>(name: N extends keyof ServerEvents ? never : N, callback: (...args: any[]) => void): () => void;
   /** Removes a `subscribe` subscription; whether there was one. */
   unsubscribe(name: string, callback: (...args: any[]) => void): boolean;
   /** As `subscribe`, for the next event only. */
-  once(name: string, callback: (...args: any[]) => void): () => void;
+  once<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
+  once<N extends string>(name: N extends keyof ServerEvents ? never : N, callback: (...args: any[]) => void): () => void;
   /** `callback(state, reason)` on every state change; kept across URL changes. */
   onStateChange(callback: (state: AgentState, reason?: string) => void): () => void;
   /** `callback(err)` for errors no request owns; kept across URL changes. */
