@@ -5,6 +5,9 @@
 
 use crate::api_error::ApiError;
 use crate::auth::{check_id, now_millis};
+use crate::bus::Target;
+use crate::cluster::state::SharedError;
+use crate::cluster::UNAVAILABLE;
 use crate::http::HttpState;
 use crate::rooms;
 use crate::state_store::PatchError;
@@ -134,11 +137,10 @@ pub async fn broadcast(
     }
     let world = optional_str(&body, "world")?;
     let target = match world {
-        Some(w) => state.io.to(rooms::world(w)),
-        None => state.io.broadcast(),
+        Some(w) => Target::Room(rooms::world(w)),
+        None => Target::All,
     };
-    let recipients = target.clone().sockets().len();
-    target.emit(event, payload).await.map_err(|e| {
+    let recipients = state.io.emit(&target, event, payload).await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
@@ -181,12 +183,12 @@ pub async fn notify(
         "from": "server", "timestamp": now_millis(),
     });
     let target = match user {
-        Some(u) => state.io.to(rooms::user(u)),
-        None => state.io.broadcast(),
+        Some(u) => Target::Room(rooms::user(u)),
+        None => Target::All,
     };
-    let recipients = target.clone().sockets().len();
-    target
-        .emit(names::NOTIFICATION, &payload)
+    let recipients = state
+        .io
+        .emit(&target, names::NOTIFICATION, &payload)
         .await
         .map_err(|e| {
             ApiError::new(
@@ -206,7 +208,9 @@ pub async fn notify(
 /// {scope, base, version, patch} to the scope's subscribers (unless `push`
 /// is `false`: for tests that need a gap), answers {world, scope, base,
 /// version, doc, recipients}. A stale base gives 409 {code: CONFLICT,
-/// version, doc, currentVersion}; a document past the size limit 413.
+/// version, doc, currentVersion}; a document past the size limit 413; with
+/// `--redis`, Redis down or stalled 503 {code: UNAVAILABLE} (nothing was
+/// applied). `recipients` counts the subscribers on this instance.
 pub async fn state_update(
     State(state): State<HttpState>,
     headers: HeaderMap,
@@ -257,51 +261,73 @@ pub async fn state_update(
         // change must reach its subscribers.
         return Err(ApiError::field("push", "`push: false` is only accepted in --dev"));
     }
+    let to_api = |e: PatchError| match e {
+        PatchError::Conflict(now) => {
+            state.app.metrics.error(codes::CONFLICT);
+            let mut err = ApiError::new(
+                StatusCode::CONFLICT,
+                codes::CONFLICT,
+                format!(
+                    "`{base_field}` {} is stale; the current version is {}",
+                    base.unwrap_or(0),
+                    now.version
+                ),
+            );
+            err.field = Some(base_field.into());
+            err.extra.insert("version".into(), json!(now.version));
+            err.extra
+                .insert("currentVersion".into(), json!(now.version));
+            err.extra.insert("doc".into(), now.doc);
+            err
+        }
+        PatchError::TooLarge { size, max } => {
+            let mut err = ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::STATE_TOO_LARGE,
+                format!("scope `{scope}` would be {size} bytes; the limit is {max}"),
+            );
+            err.field = Some("patch".into());
+            err
+        }
+        PatchError::Invalid(why) => ApiError::field("patch", why),
+    };
+    let room = rooms::state(world, scope);
+    if let Some(cluster) = &state.app.cluster {
+        // Shared: every instance, this one included, pushes the patch to its
+        // own subscribers when Redis publishes it.
+        let applied = cluster
+            .state
+            .apply_and_wait(world, scope, patch, base, None, push)
+            .await
+            .map_err(|e| match e {
+                SharedError::Patch(p) => to_api(p),
+                SharedError::Unavailable(u) => {
+                    state.app.metrics.error(UNAVAILABLE);
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE, u.to_string())
+                }
+            })?;
+        let recipients = state.io.local_count(&room);
+        return Ok(Json(json!({
+            "world": world, "scope": scope, "base": applied.base,
+            "version": applied.version, "doc": applied.doc,
+            "recipients": if push { recipients } else { 0 },
+        })));
+    }
     let _in_order = state.app.state_writes.lock().await;
     let applied = state
         .app
         .store
         .apply(world, scope, patch, base, None)
-        .map_err(|e| match e {
-            PatchError::Conflict(now) => {
-                state.app.metrics.error(codes::CONFLICT);
-                let mut err = ApiError::new(
-                    StatusCode::CONFLICT,
-                    codes::CONFLICT,
-                    format!(
-                        "`{base_field}` {} is stale; the current version is {}",
-                        base.unwrap_or(0),
-                        now.version
-                    ),
-                );
-                err.field = Some(base_field.into());
-                err.extra.insert("version".into(), json!(now.version));
-                err.extra
-                    .insert("currentVersion".into(), json!(now.version));
-                err.extra.insert("doc".into(), now.doc);
-                err
-            }
-            PatchError::TooLarge { size, max } => {
-                let mut err = ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    codes::STATE_TOO_LARGE,
-                    format!("scope `{scope}` would be {size} bytes; the limit is {max}"),
-                );
-                err.field = Some("patch".into());
-                err
-            }
-            PatchError::Invalid(why) => ApiError::field("patch", why),
-        })?;
-    let room = rooms::state(world, scope);
+        .map_err(to_api)?;
     let mut recipients = 0;
     if push {
         let push = state_sync::patch_event(scope, applied.base, applied.version, patch);
-        let target = state.io.to(room);
-        recipients = target.clone().sockets().len();
-        if let Err(e) = target.emit(names::STATE_PATCH, &push).await {
-            tracing::warn!("state:patch push failed: {e}");
-        } else {
-            state.app.metrics.event_out(names::STATE_PATCH);
+        match state.io.emit(&Target::Room(room), names::STATE_PATCH, &push).await {
+            Ok(n) => {
+                recipients = n;
+                state.app.metrics.event_out(names::STATE_PATCH);
+            }
+            Err(e) => tracing::warn!("state:patch push failed: {e}"),
         }
     }
     Ok(Json(json!({

@@ -27,6 +27,9 @@ pub struct AppState {
     /// subscribers get pushes in version order (else a later version could
     /// overtake an earlier one and every subscriber would see a gap).
     pub state_writes: tokio::sync::Mutex<()>,
+    /// With `--redis`: the Redis shared with the other instances (state,
+    /// per-user rate limits, health). `None`: everything in this process.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Where answers come from.
     pub responder: Arc<dyn Responder>,
     /// When the server started.

@@ -107,6 +107,19 @@ pub struct Config {
     #[arg(long, env = "FRINNY_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,
 
+    /// Redis shared by several instances (`redis://host:port`, optionally
+    /// with `user:password@` and a `/db` number): events, state and per-user rate limits then
+    /// span every instance that names the same Redis. Without it everything
+    /// stays in this process (the embedded default).
+    #[arg(long = "redis", env = "FRINNY_REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub redis: Option<String>,
+
+    /// With `--redis`: how long one Redis operation may take, in
+    /// milliseconds, before it counts as failed (a state write then answers
+    /// `UNAVAILABLE`, and `/healthz` reports the server degraded).
+    #[arg(long, env = "FRINNY_REDIS_TIMEOUT_MS", default_value_t = 2000)]
+    pub redis_timeout_ms: u64,
+
     /// Log filter, e.g. `info` or `info,frinny_server=debug` (also `RUST_LOG`).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
@@ -158,6 +171,8 @@ impl Config {
             dev_token_ttl_secs: 3600,
             demo_delay_ms: 0,
             shutdown_grace_secs: 2,
+            redis: None,
+            redis_timeout_ms: 2000,
             log: "warn".to_owned(),
         }
     }
@@ -170,6 +185,11 @@ impl Config {
     /// The shutdown drain time.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// With `--redis`: the bound of one Redis operation.
+    pub fn redis_timeout(&self) -> Duration {
+        Duration::from_millis(self.redis_timeout_ms)
     }
 
     /// Checks rules that clap cannot express.
@@ -213,10 +233,19 @@ impl Config {
             ),
             ("--rate-per-user", u64::from(self.rate_per_user)),
             ("--burst-per-user", u64::from(self.burst_per_user)),
+            ("--redis-timeout-ms", self.redis_timeout_ms),
         ];
         for (flag, value) in positive {
             if value == 0 {
                 return Err(ConfigError(format!("{flag} must be greater than 0")));
+            }
+        }
+        if let Some(url) = &self.redis {
+            if !url.starts_with("redis://") {
+                return Err(ConfigError(format!(
+                    "--redis must be a redis://host:port URL, not {:?}",
+                    crate::cluster::redact(url)
+                )));
             }
         }
         Ok(())

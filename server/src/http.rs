@@ -6,7 +6,6 @@ use crate::{admin_api, dev, ops};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
-use socketioxide::SocketIo;
 use tower_http::services::ServeDir;
 
 /// State of the HTTP handlers.
@@ -15,7 +14,7 @@ pub struct HttpState {
     /// The shared application state.
     pub app: Shared,
     /// The Socket.IO handle, to push events.
-    pub io: SocketIo,
+    pub io: crate::bus::Io,
 }
 
 /// Builds the router (without the Socket.IO layer).

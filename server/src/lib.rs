@@ -9,12 +9,15 @@
 //! - HTTP: admin endpoints that push events ([`admin_api`]), ops endpoints
 //!   ([`ops`]), `--dev` token minting ([`dev`]), static files ([`http`]).
 //! - [`server`] starts, serves and stops gracefully.
+//! - `--redis`: several instances share one Redis ([`cluster`], [`bus`]).
 #![warn(missing_docs)]
 
 pub mod admin_api;
 pub mod api_error;
 pub mod app;
 pub mod auth;
+pub mod bus;
+pub mod cluster;
 pub mod config;
 pub mod cors;
 pub mod detach;

@@ -1,5 +1,7 @@
 //! Rate limiting: a token bucket per connection and one per user (GCRA via
-//! governor). An event must pass both.
+//! governor). An event must pass both. With `--redis` the user's bucket is
+//! shared by every instance ([`crate::cluster::rate`]); this instance's own
+//! user buckets then only stand in while Redis is down.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -42,9 +44,19 @@ impl RateLimits {
 
     /// Takes one event from both buckets, or says how long to wait.
     pub fn check(&self, connection: &DefaultDirectRateLimiter, user: &str) -> Result<(), Duration> {
+        self.check_connection(connection)?;
+        self.check_user(user)
+    }
+
+    /// Takes one event from the connection's bucket.
+    pub fn check_connection(&self, connection: &DefaultDirectRateLimiter) -> Result<(), Duration> {
         connection
             .check()
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))?;
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Takes one event from this instance's bucket of `user`.
+    pub fn check_user(&self, user: &str) -> Result<(), Duration> {
         self.per_user
             .check_key(&user.to_owned())
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
@@ -54,6 +66,29 @@ impl RateLimits {
     pub fn forget_idle_users(&self) {
         self.per_user.retain_recent();
         self.per_user.shrink_to_fit();
+    }
+}
+
+/// Takes one event of `user` on `connection`: both local buckets, or with
+/// `--redis` the connection's bucket and the user's shared one (this
+/// instance's bucket of the user while Redis does not answer, so events
+/// keep flowing, limited per instance, in degraded mode).
+pub async fn check_event(
+    app: &crate::app::AppState,
+    connection: &DefaultDirectRateLimiter,
+    user: &str,
+) -> Result<(), Duration> {
+    let Some(cluster) = &app.cluster else {
+        return app.limits.check(connection, user);
+    };
+    app.limits.check_connection(connection)?;
+    match cluster
+        .rate
+        .check(user, app.config.rate_per_user, app.config.burst_per_user)
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(_) => app.limits.check_user(user),
     }
 }
 

@@ -3,6 +3,8 @@
 //! drains HTTP connections within the grace period).
 
 use crate::app::{AppState, Shared};
+use crate::bus::{ClusterAdapter, Io};
+use crate::cluster::{state::run_pusher, Cluster, Unavailable};
 use crate::auth::{dev_secret, Authenticator};
 use crate::config::{Config, ConfigError};
 use crate::http::{router, HttpState};
@@ -13,7 +15,9 @@ use crate::socket;
 use crate::state_store::{StateStore, StoreLimits};
 use frinny_agent::catalogue::names;
 use serde_json::json;
-use socketioxide::SocketIo;
+use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide::adapter::Adapter;
+use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +34,8 @@ pub enum StartError {
     Config(ConfigError),
     /// The address could not be bound.
     Bind(SocketAddr, std::io::Error),
+    /// `--redis` was given and Redis could not be reached.
+    Redis(Unavailable),
 }
 
 impl std::fmt::Display for StartError {
@@ -37,6 +43,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Config(e) => write!(f, "bad configuration: {e}"),
             StartError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+            StartError::Redis(e) => write!(f, "--redis: {e}"),
         }
     }
 }
@@ -48,10 +55,29 @@ impl std::error::Error for StartError {}
 pub struct RunningServer {
     addr: SocketAddr,
     app: Shared,
-    io: SocketIo,
+    io: Io,
     stop: Option<oneshot::Sender<()>>,
     serve: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
+    /// With `--redis`: the state pusher and the Redis probe.
+    cluster_tasks: Vec<JoinHandle<()>>,
+}
+
+/// The builder settings both modes share.
+fn configure<A: Adapter>(builder: SocketIoBuilder<A>, app: &Shared, hard_limit: usize) -> SocketIoBuilder<A> {
+    builder
+        .with_state(app.clone())
+        .max_payload(u64::try_from(hard_limit).unwrap_or(u64::MAX))
+        .ws_max_message_size(hard_limit)
+        .ws_max_frame_size(hard_limit)
+        // The WebSocket read buffer lives as long as the connection and is
+        // zero-filled to its capacity on the first read, so the default 4 KiB
+        // is 8 MiB of RSS at 2,000 clients. Clients send small frames (pongs,
+        // requests of a few hundred bytes); a bigger frame still arrives
+        // whole, because tungstenite reserves room for the announced frame
+        // length (up to `ws_max_frame_size`) before reading it. It only takes
+        // more reads, of at most this many bytes each.
+        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
 }
 
 /// Starts a server with `config` and `responder` (the demo responder when
@@ -89,6 +115,18 @@ pub async fn start(
     let hard_limit = max_payload.saturating_mul(16).max(1 << 20);
     let addr = config.socket_addr();
     let grace = config.shutdown_grace();
+    let store_limits = StoreLimits {
+        max_doc_bytes: config.state_max_doc_bytes,
+        history: config.state_history,
+    };
+    let cluster = match &config.redis {
+        Some(url) => Some(
+            Cluster::connect(url, config.redis_timeout(), store_limits)
+                .await
+                .map_err(StartError::Redis)?,
+        ),
+        None => None,
+    };
     let app: Shared = Arc::new(AppState {
         auth: Authenticator::new(secret.as_bytes()),
         admin_token,
@@ -99,37 +137,46 @@ pub async fn start(
             config.rate_per_user,
             config.burst_per_user,
         ),
-        store: StateStore::new(StoreLimits {
-            max_doc_bytes: config.state_max_doc_bytes,
-            history: config.state_history,
-        }),
+        store: StateStore::new(store_limits),
+        cluster: cluster.as_ref().map(|(c, _)| c.clone()),
         state_writes: tokio::sync::Mutex::new(()),
         responder,
         started: Instant::now(),
         config,
     });
 
-    let (layer, io) = SocketIo::builder()
-        .with_state(app.clone())
-        .max_payload(u64::try_from(hard_limit).unwrap_or(u64::MAX))
-        .ws_max_message_size(hard_limit)
-        .ws_max_frame_size(hard_limit)
-        // The WebSocket read buffer lives as long as the connection and is
-        // zero-filled to its capacity on the first read, so the default 4 KiB
-        // is 8 MiB of RSS at 2,000 clients. Clients send small frames (pongs,
-        // requests of a few hundred bytes); a bigger frame still arrives
-        // whole, because tungstenite reserves room for the announced frame
-        // length (up to `ws_max_frame_size`) before reading it. It only takes
-        // more reads, of at most this many bytes each.
-        .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
-        .build_layer();
-    socket::register(&io);
-
-    let mut http = router(HttpState {
-        app: app.clone(),
-        io: io.clone(),
-    })
-    .layer(layer)
+    let mut cluster_tasks = Vec::new();
+    let (http, io) = match cluster {
+        None => {
+            let (layer, io) = configure(SocketIo::builder(), &app, hard_limit).build_layer();
+            socket::register(&io);
+            let io = Io::Local(io);
+            let http = router(HttpState { app: app.clone(), io: io.clone() }).layer(layer);
+            (http, io)
+        }
+        Some((cluster, patches)) => {
+            let adapter = RedisAdapterCtr::new_with_driver(
+                cluster.driver.clone(),
+                RedisAdapterConfig::new()
+                    .with_prefix("frinny-sio")
+                    .with_request_timeout(app.config.redis_timeout()),
+            );
+            let builder = SocketIo::builder().with_adapter::<ClusterAdapter>(adapter);
+            let (layer, io) = configure(builder, &app, hard_limit).build_layer();
+            match tokio::time::timeout(app.config.redis_timeout(), socket::register(&io)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(StartError::Redis(Unavailable(format!("adapter: {e}")))),
+                Err(_) => return Err(StartError::Redis(Unavailable("adapter: no answer from Redis".into()))),
+            }
+            cluster_tasks.push(tokio::spawn(run_pusher(io.clone(), app.clone(), patches)));
+            cluster_tasks.push(tokio::spawn(cluster.clone().probe()));
+            tracing::info!(redis = %cluster.url, "sharing rooms, state and rate limits through Redis");
+            let io = Io::Cluster(io);
+            let http = router(HttpState { app: app.clone(), io: io.clone() }).layer(layer);
+            (http, io)
+        }
+    };
+    let mut http = http
     // Outside the Socket.IO layer, so the head it keeps per session is a copy
     // and not a slice of hyper's read buffer (see `detach`).
     .layer(axum::middleware::map_request(crate::detach::detach_head));
@@ -174,20 +221,19 @@ pub async fn start(
         stop: Some(stop),
         serve,
         janitor,
+        cluster_tasks,
     })
 }
 
-async fn tell_clients(io: &SocketIo, grace: Duration) {
+async fn tell_clients(io: &Io, grace: Duration) {
     tracing::info!("shutting down: telling clients");
-    let _ = io
-        .emit(
-            names::SERVER_SHUTDOWN,
-            &json!({"reason": "server shutting down"}),
-        )
-        .await;
-    // Give the notice a moment to leave before the sockets close.
-    tokio::time::sleep(grace.min(Duration::from_millis(200))).await;
-    io.close().await;
+    // This instance's clients only: with `--redis` the others stay up.
+    io.close_local(
+        names::SERVER_SHUTDOWN,
+        &json!({"reason": "server shutting down"}),
+        grace.min(Duration::from_millis(200)),
+    )
+    .await;
 }
 
 impl RunningServer {
@@ -201,8 +247,8 @@ impl RunningServer {
         &self.app
     }
 
-    /// The Socket.IO handle.
-    pub fn io(&self) -> &SocketIo {
+    /// The Socket.IO handle (local or shared through Redis).
+    pub fn io(&self) -> &Io {
         &self.io
     }
 
@@ -213,6 +259,9 @@ impl RunningServer {
             let _ = stop.send(());
         }
         self.janitor.abort();
+        for task in &self.cluster_tasks {
+            task.abort();
+        }
         let grace = self.app.config.shutdown_grace() + Duration::from_millis(500);
         match tokio::time::timeout(grace, &mut self.serve).await {
             Ok(Ok(Ok(()))) => tracing::info!("stopped cleanly"),

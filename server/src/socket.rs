@@ -6,6 +6,8 @@ use crate::auth::{check_id, now_millis, AuthError, Identity, Role};
 use crate::{events, rooms};
 use frinny_agent::catalogue::{names, request_events, ConnectionEstablishedPayload};
 use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide_core::adapter::DefinedAdapter;
 use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
@@ -36,9 +38,10 @@ impl fmt::Display for Refused {
     }
 }
 
-/// Registers the default namespace on `io`.
-pub fn register(io: &SocketIo) {
-    io.ns("/", on_connect.with(authenticate));
+/// Registers the default namespace on `io`. The Redis adapter's result is a
+/// future (it subscribes to its channels) that the caller awaits.
+pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> A::InitRes {
+    io.ns("/", on_connect::<A>.with(authenticate::<A>))
 }
 
 fn token_from(auth: &Result<Value, socketioxide::ParserError>) -> Option<String> {
@@ -49,7 +52,7 @@ fn token_from(auth: &Result<Value, socketioxide::ParserError>) -> Option<String>
         .map(str::to_owned)
 }
 
-fn legacy_user(socket: &SocketRef) -> Option<String> {
+fn legacy_user<A: Adapter>(socket: &SocketRef<A>) -> Option<String> {
     let uri = &socket.req_parts().uri;
     let query = axum::extract::Query::<HashMap<String, String>>::try_from_uri(uri).ok()?;
     query.0.get("userId").cloned()
@@ -60,8 +63,8 @@ fn legacy_user(socket: &SocketRef) -> Option<String> {
 /// and rate limiter in its extensions, user and world rooms, event handlers.
 /// Handlers are registered here rather than in [`on_connect`] so that no event
 /// sent right after the CONNECT can miss them.
-async fn authenticate(
-    socket: SocketRef,
+async fn authenticate<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(auth): TryData<Value>,
     State(app): State<Shared>,
 ) -> Result<(), Refused> {
@@ -78,14 +81,14 @@ async fn authenticate(
     ]);
     socket.extensions.insert(app.limits.new_connection());
     socket.extensions.insert(identity);
-    socket.on_fallback(events::on_event);
-    socket.on_disconnect(on_disconnect);
+    socket.on_fallback(events::on_event::<A>);
+    socket.on_disconnect(on_disconnect::<A>);
     app.metrics.joined();
     Ok(())
 }
 
 /// Who the socket is: its token's identity, or in `--dev` the legacy query.
-fn identify(socket: &SocketRef, auth: &Result<Value, socketioxide::ParserError>, app: &Shared) -> Result<Identity, Refused> {
+fn identify<A: Adapter>(socket: &SocketRef<A>, auth: &Result<Value, socketioxide::ParserError>, app: &Shared) -> Result<Identity, Refused> {
     let identity = match token_from(auth) {
         Some(token) => app.auth.verify(&token).map_err(|e| {
             tracing::info!(sid = %socket.id, "connection refused: {e}");
@@ -113,7 +116,7 @@ fn identify(socket: &SocketRef, auth: &Result<Value, socketioxide::ParserError>,
 }
 
 /// Greets the socket once it has joined the namespace.
-async fn on_connect(socket: SocketRef, State(app): State<Shared>) {
+async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>) {
     let Some(identity) = socket.extensions.get::<Identity>() else {
         return;
     };
@@ -136,7 +139,7 @@ async fn on_connect(socket: SocketRef, State(app): State<Shared>) {
     }
 }
 
-async fn on_disconnect(socket: SocketRef, State(app): State<Shared>) {
+async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>) {
     app.metrics.disconnected();
     tracing::info!(sid = %socket.id, "socket disconnected");
 }

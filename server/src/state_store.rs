@@ -38,6 +38,15 @@ pub struct Entry {
     bytes: usize,
 }
 
+impl Entry {
+    /// An entry of `patch` from `base` to `version`, with no origin (how the
+    /// shared store hands out the history it read back).
+    pub fn new(base: u64, version: u64, patch: Value) -> Self {
+        let bytes = serde_json::to_vec(&patch).map(|v| v.len()).unwrap_or(usize::MAX);
+        Self { base, version, patch, origin: None, bytes }
+    }
+}
+
 /// What a subscriber that holds `since` needs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CatchUp {

@@ -12,11 +12,14 @@
 
 use crate::app::Shared;
 use crate::auth::{check_id, Identity, Role};
+use crate::cluster::state::SharedError;
+use crate::cluster::{Unavailable, UNAVAILABLE};
 use crate::events::{Failure, Outcome};
 use crate::rooms;
 use crate::state_store::{CatchUp, PatchError};
 use frinny_agent::catalogue::{codes, names};
 use serde_json::{json, Map, Value};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
 
 /// Whether `identity` may read (subscribe to) `scope`.
@@ -81,13 +84,13 @@ pub const MAX_SCOPES_PER_SOCKET: usize = 64;
 /// `state:subscribe` {scope, since?, epoch?}: joins the scope's room; the ack
 /// carries a snapshot {scope, version, doc, epoch} or the missed patches
 /// {scope, version, patches: [{base, version, patch}], epoch}.
-pub fn subscribe(
+pub async fn subscribe<A: Adapter>(
     app: &Shared,
-    socket: &SocketRef,
+    socket: &SocketRef<A>,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender,
-) -> Outcome {
+    ack: AckSender<A>,
+) -> Outcome<A> {
     let scope = match scope_of(payload) {
         Ok(s) => s,
         Err(f) => return Err((f, ack)),
@@ -112,18 +115,31 @@ pub fn subscribe(
     socket.join(room);
     let since = payload.get("since").and_then(Value::as_u64);
     let epoch = payload.get("epoch").and_then(Value::as_str);
+    if let Some(cluster) = &app.cluster {
+        return match cluster.state.catch_up(&identity.world, scope, since, epoch).await {
+            Ok((catch_up, epoch)) => {
+                let _ = ack.send(&catch_up_reply(scope, catch_up, &epoch));
+                Ok(())
+            }
+            Err(u) => {
+                // Not following what it could not read: the client retries.
+                socket.leave(rooms::state(&identity.world, scope));
+                Err((unavailable(&u), ack))
+            }
+        };
+    }
     let catch_up = app.store.catch_up(&identity.world, scope, since, epoch);
     let _ = ack.send(&catch_up_reply(scope, catch_up, app.store.epoch()));
     Ok(())
 }
 
 /// `state:unsubscribe` {scope}: leaves the scope's room; acks {scope}.
-pub fn unsubscribe(
-    socket: &SocketRef,
+pub fn unsubscribe<A: Adapter>(
+    socket: &SocketRef<A>,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender,
-) -> Outcome {
+    ack: AckSender<A>,
+) -> Outcome<A> {
     let scope = match scope_of(payload) {
         Ok(s) => s,
         Err(f) => return Err((f, ack)),
@@ -131,6 +147,15 @@ pub fn unsubscribe(
     socket.leave(rooms::state(&identity.world, scope));
     let _ = ack.send(&json!({"scope": scope}));
     Ok(())
+}
+
+/// The refusal of a state operation that needed Redis while it was down or
+/// stalled (`--redis` only).
+pub fn unavailable(why: &Unavailable) -> Failure {
+    Failure::new(
+        UNAVAILABLE,
+        format!("{why}; nothing was changed, try again shortly (re-sending the same `id` is safe)"),
+    )
 }
 
 /// The `state:patch` push for an applied patch.
@@ -158,13 +183,13 @@ pub fn conflict_reply(scope: &str, version: u64, doc: Value) -> Value {
 /// {scope, base, version} (and `duplicate: true` for a re-sent id already
 /// applied) after `state:patch` went to the scope's subscribers; a stale base
 /// is acked with {code: CONFLICT, scope, version, doc}.
-pub async fn update(
+pub async fn update<A: Adapter>(
     app: &Shared,
-    socket: &SocketRef,
+    socket: &SocketRef<A>,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender,
-) -> Outcome {
+    ack: AckSender<A>,
+) -> Outcome<A> {
     let scope = match scope_of(payload) {
         Ok(s) => s,
         Err(f) => return Err((f, ack)),
@@ -195,6 +220,22 @@ pub async fn update(
             return Err((f, ack));
         }
     };
+    if let Some(cluster) = &app.cluster {
+        // Shared: Redis publishes the patch and every instance, this one
+        // included, pushes it to its own subscribers; acked after ours did.
+        let result = cluster
+            .state
+            .apply_and_wait(&identity.world, scope, &patch, Some(base), origin.as_deref(), true)
+            .await;
+        return match result {
+            Ok(applied) => {
+                let _ = ack.send(&update_ack(scope, applied.base, applied.version, applied.duplicate));
+                Ok(())
+            }
+            Err(SharedError::Patch(e)) => refused(app, scope, e, ack),
+            Err(SharedError::Unavailable(u)) => Err((unavailable(&u), ack)),
+        };
+    }
     let _in_order = app.state_writes.lock().await;
     match app.store.apply(
         &identity.world,
@@ -212,24 +253,35 @@ pub async fn update(
                     Err(e) => tracing::warn!("state:patch push failed: {e}"),
                 }
             }
-            let mut body =
-                json!({"scope": scope, "base": applied.base, "version": applied.version});
-            if applied.duplicate {
-                if let Some(obj) = body.as_object_mut() {
-                    obj.insert("duplicate".into(), json!(true));
-                }
-            }
-            let _ = ack.send(&body);
+            let _ = ack.send(&update_ack(scope, applied.base, applied.version, applied.duplicate));
             Ok(())
         }
-        Err(PatchError::Conflict(now)) => {
+        Err(e) => refused(app, scope, e, ack),
+    }
+}
+
+/// The ack of an applied (or recognised re-sent) update.
+fn update_ack(scope: &str, base: u64, version: u64, duplicate: bool) -> Value {
+    let mut body = json!({"scope": scope, "base": base, "version": version});
+    if duplicate {
+        if let Some(obj) = body.as_object_mut() {
+            obj.insert("duplicate".into(), json!(true));
+        }
+    }
+    body
+}
+
+/// Answers a refused update: a conflict in the ack, the rest as failures.
+fn refused<A: Adapter>(app: &Shared, scope: &str, e: PatchError, ack: AckSender<A>) -> Outcome<A> {
+    match e {
+        PatchError::Conflict(now) => {
             // A normal outcome of compare-and-set: told in the ack only, so
             // that the client's request resolves with the server's document.
             app.metrics.error(codes::CONFLICT);
             let _ = ack.send(&conflict_reply(scope, now.version, now.doc));
             Ok(())
         }
-        Err(PatchError::TooLarge { size, max }) => {
+        PatchError::TooLarge { size, max } => {
             let mut f = Failure::new(
                 codes::STATE_TOO_LARGE,
                 format!("scope `{scope}` would be {size} bytes; the limit is {max}"),
@@ -237,7 +289,7 @@ pub async fn update(
             f.field = Some("patch".into());
             Err((f, ack))
         }
-        Err(PatchError::Invalid(why)) => {
+        PatchError::Invalid(why) => {
             let mut f = Failure::new(codes::INVALID_PAYLOAD, why);
             f.field = Some("patch".into());
             Err((f, ack))

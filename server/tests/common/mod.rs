@@ -296,6 +296,11 @@ impl SioClient {
         out
     }
 
+    /// Forgets the packets kept for later.
+    pub fn backlog_clear(&mut self) {
+        self.backlog.clear();
+    }
+
     pub async fn close(mut self) {
         let _ = self.ws.send(Message::text("41")).await;
         let _ = self.ws.close(None).await;
@@ -384,6 +389,256 @@ fn dechunk(mut s: &str) -> String {
         }
         out.push_str(&rest[..n]);
         s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+// ----- several instances sharing Redis (issue 12) -----------------------------------------
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Fails with the Debian package to install when `program` is missing.
+pub fn require(program: &str, version_arg: &str, package: &str) {
+    let ok = Command::new(program)
+        .arg(version_arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "`{program}` is not on PATH: install Debian's `{package}` package \
+         (`cargo xtask setup` does, or `apt-get install -y {package}`)"
+    );
+}
+
+/// Waits (bounded) until something listens on `port`.
+pub fn wait_port(child: &mut Child, port: u16, what: &str) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let start = std::time::Instant::now();
+    loop {
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early ({status})");
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{what} did not listen on {port} within 10 s");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A temporary directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("frinny-{tag}-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process killed (and reaped) on drop, even when a test panics.
+pub struct Proc(pub Child);
+
+impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`, `KILL`, ...).
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{signal}"), &self.pid().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -{signal} {}", self.pid());
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SIGKILL also ends a SIGSTOPped process.
+        self.kill();
+    }
+}
+
+/// `redis-server` on a free loopback port, no persistence, in a temp dir.
+pub struct RedisProcess {
+    pub proc: Proc,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl RedisProcess {
+    pub fn start() -> Self {
+        require("redis-server", "--version", "redis-server");
+        let dir = TempDir::new("redis");
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir.0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("redis-server starts");
+        let mut proc = Proc(child);
+        wait_port(&mut proc.0, port, "redis-server");
+        Self { proc, port, _dir: dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Redis and two in-process instances sharing it.
+pub struct TestCluster {
+    pub a: TestServer,
+    pub b: TestServer,
+    pub redis: RedisProcess,
+}
+
+impl TestCluster {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// With `tweak` applied to both instances' configuration.
+    pub async fn start_with(tweak: impl Fn(&mut Config)) -> Self {
+        let redis = RedisProcess::start();
+        let config = || {
+            let mut c = Config::for_tests(false);
+            c.redis = Some(redis.url());
+            tweak(&mut c);
+            c
+        };
+        let a = TestServer::start(config()).await;
+        let b = TestServer::start(config()).await;
+        Self { a, b, redis }
+    }
+
+    pub async fn stop(self) {
+        self.a.stop().await;
+        self.b.stop().await;
+    }
+}
+
+/// The `frinny-server` binary as a process (so that a test can kill it).
+pub struct ServerProcess {
+    pub proc: Proc,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    pub fn start(redis_url: &str) -> Self {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_frinny-server"))
+            .args(["--port", &port.to_string(), "--redis", redis_url, "--log", "warn"])
+            .args(["--jwt-secret", "test-secret-test-secret-test-secret", "--admin-token", ADMIN])
+            .args(["--redis-timeout-ms", "1000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("frinny-server starts");
+        let mut proc = Proc(child);
+        wait_port(&mut proc.0, port, "frinny-server");
+        Self { proc, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+    }
+}
+
+/// nginx with the shipped `deploy/nginx/frinny.conf` in front of `backends`.
+pub struct NginxProcess {
+    pub proc: Proc,
+    pub addr: SocketAddr,
+    _dir: TempDir,
+}
+
+impl NginxProcess {
+    pub fn start(backends: &[SocketAddr]) -> Self {
+        require("nginx", "-v", "nginx");
+        let dir = TempDir::new("nginx");
+        let port = free_port();
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/nginx/frinny.conf");
+        let site = std::fs::read_to_string(&shipped).expect("deploy/nginx/frinny.conf");
+        let site = frinny_site_for(&site, port, backends);
+        std::fs::write(dir.0.join("frinny.conf"), site).expect("write site");
+        let d = dir.0.display();
+        let main = format!(
+            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+             \x20 include {d}/frinny.conf;\n}}\n"
+        );
+        std::fs::write(dir.0.join("nginx.conf"), main).expect("write nginx.conf");
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(&dir.0)
+            .arg("-c")
+            .arg(dir.0.join("nginx.conf"))
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("nginx starts");
+        let mut proc = Proc(child);
+        wait_port(&mut proc.0, port, "nginx");
+        Self { proc, addr: SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir }
+    }
+}
+
+/// The shipped site with its listen port and upstream servers replaced.
+pub fn frinny_site_for(site: &str, port: u16, backends: &[SocketAddr]) -> String {
+    let servers: String = backends
+        .iter()
+        .map(|b| format!("    server {b} max_fails=1 fail_timeout=10s;\n"))
+        .collect();
+    let mut out = String::new();
+    let mut in_upstream = false;
+    for line in site.lines() {
+        let t = line.trim_start();
+        if t.starts_with("upstream frinny") {
+            in_upstream = true;
+            out.push_str(line);
+            out.push('\n');
+            out.push_str(&servers);
+            continue;
+        }
+        if in_upstream && t.starts_with("server ") {
+            continue;
+        }
+        if in_upstream && t.starts_with('}') {
+            in_upstream = false;
+        }
+        if t.starts_with("listen ") {
+            out.push_str(&format!("    listen 127.0.0.1:{port};\n"));
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
     }
     out
 }
