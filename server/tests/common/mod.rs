@@ -587,7 +587,8 @@ impl NginxProcess {
         std::fs::write(dir.0.join("frinny.conf"), site).expect("write site");
         let d = dir.0.display();
         let main = format!(
-            "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+            // One process: killing it leaves no orphaned worker behind.
+            "master_process off;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
              events {{ worker_connections 1024; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
              \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
@@ -599,7 +600,6 @@ impl NginxProcess {
             .arg(&dir.0)
             .arg("-c")
             .arg(dir.0.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
