@@ -6,7 +6,9 @@ use std::process::Command;
 
 /// Debian's binaryen (108) is too old for current wasm-bindgen output; wasm-opt
 /// comes from the npm `binaryen` package instead (see `suites::build`).
-const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
+/// `redis-server` and `nginx`: the scale-out tests and `cargo xtask cluster`
+/// start their own on free loopback ports.
+const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "redis-server", "nginx"];
 
 pub fn all() -> Result {
     rust_target()?;
