@@ -85,6 +85,14 @@ export interface StateUnsubscribePayload {
   [field: string]: unknown;
 }
 
+/** Payload of `suggestion_feedback`: The player's choice on a `suggestion`: accepted or dismissed, and the action picked (fire and forget; the server acks it). */
+export interface SuggestionFeedbackPayload {
+  id: string | number;
+  accepted: boolean;
+  action?: unknown;
+  [field: string]: unknown;
+}
+
 /** Payload of `connection_established`: Sent once when the namespace is joined. */
 export interface ConnectionEstablishedPayload {
   status: string;
@@ -174,6 +182,24 @@ export interface NotificationPayload {
   from?: string;
 }
 
+/** Payload of `suggestion`: Something Frinny suggests, to accept or dismiss: {id, text, actorId?, kind?, actions?: [{label, value}]}. Answered by `suggestion_feedback`. */
+export interface SuggestionPayload {
+  id: string | number;
+  text: string;
+  actorId?: string;
+  kind?: string;
+  actions?: unknown[];
+}
+
+/** Payload of `combat_update`: The encounter moved on: {combatId, round, turn, combatant: {name, actorId?}, changes?: [{name, actorId?, hp?: {value, max}, conditions?: [string]}]}. */
+export interface CombatUpdatePayload {
+  combatId: string;
+  round: number;
+  turn: number;
+  combatant: Record<string, unknown>;
+  changes?: unknown[];
+}
+
 /** Payload of `state:patch`: A JSON merge patch (RFC 7396) that takes a scope from `base` to `version`. */
 export interface StatePatchPayload {
   scope: string;
@@ -210,6 +236,7 @@ export interface ClientEvents {
   'state:subscribe': StateSubscribePayload;
   'state:update': StateUpdatePayload;
   'state:unsubscribe': StateUnsubscribePayload;
+  'suggestion_feedback': SuggestionFeedbackPayload;
 }
 
 /** Server-to-client events and the payload subscribers receive. */
@@ -225,6 +252,8 @@ export interface ServerEvents {
   'combat_response': CombatResponsePayload;
   'character_update': CharacterUpdatePayload;
   'notification': NotificationPayload;
+  'suggestion': SuggestionPayload;
+  'combat_update': CombatUpdatePayload;
   'state:patch': StatePatchPayload;
   'server_shutdown': ServerShutdownPayload;
   'error': ErrorPayload;
@@ -252,6 +281,7 @@ export declare const ClientToServer: {
   readonly STATE_SUBSCRIBE: 'state:subscribe';
   readonly STATE_UPDATE: 'state:update';
   readonly STATE_UNSUBSCRIBE: 'state:unsubscribe';
+  readonly SUGGESTION_FEEDBACK: 'suggestion_feedback';
 };
 
 /** Events the server sends to the client's subscribers. */
@@ -267,6 +297,8 @@ export declare const ServerToClient: {
   readonly COMBAT_RESPONSE: 'combat_response';
   readonly CHARACTER_UPDATE: 'character_update';
   readonly NOTIFICATION: 'notification';
+  readonly SUGGESTION: 'suggestion';
+  readonly COMBAT_UPDATE: 'combat_update';
   readonly STATE_PATCH: 'state:patch';
   readonly SERVER_SHUTDOWN: 'server_shutdown';
   readonly ERROR: 'error';
@@ -286,6 +318,6 @@ export declare const ResponseTo: {
 };
 
 /** The events a GM may relay to the whole table with `broadcastEvent`. */
-export declare const Broadcastable: readonly ('character_update' | 'notification')[];
+export declare const Broadcastable: readonly ('character_update' | 'notification' | 'combat_update')[];
 
 export default EventTypes;

@@ -15,9 +15,10 @@
  *   server's code in `serverCode`).
  * - **Server events.** `connection_established` (once per connection), `typing_status`
  *   (Frinny started or stopped working on a request), `character_update`, `notification`,
- *   `state:patch` and `server_shutdown` arrive unasked: `agent.subscribe(name, callback)`.
- * - **Who may send what.** Players send requests, `feedback` and the `state:*` events (the
- *   server checks each scope's permissions). Only a role that may broadcast (the GM) may send
+ *   `suggestion` (answer it with `suggestion_feedback`), `combat_update`, `state:patch` and
+ *   `server_shutdown` arrive unasked: `agent.subscribe(name, callback)`.
+ * - **Who may send what.** Players send requests, `feedback`, `suggestion_feedback` and the
+ *   `state:*` events (the server checks each scope's permissions). Only a role that may broadcast (the GM) may send
  *   `broadcast`, and only for the events in `Broadcastable`. Server-to-client events sent by a
  *   client are refused with `INVALID_EVENT`; a payload that does not fit is refused with
  *   `INVALID_PAYLOAD` naming the field.
@@ -58,6 +59,8 @@ export const ClientToServer = Object.freeze({
   STATE_UPDATE: 'state:update',
   /** Stop receiving `state:patch` for a scope. */
   STATE_UNSUBSCRIBE: 'state:unsubscribe',
+  /** The player's choice on a `suggestion`: accepted or dismissed, and the action picked (fire and forget; the server acks it). */
+  SUGGESTION_FEEDBACK: 'suggestion_feedback',
 });
 
 /** Events the server sends to the client's subscribers. */
@@ -84,6 +87,10 @@ export const ServerToClient = Object.freeze({
   CHARACTER_UPDATE: 'character_update',
   /** A notification for one user or the whole table. A GM may relay it to the table with `broadcastEvent`. */
   NOTIFICATION: 'notification',
+  /** Something Frinny suggests, to accept or dismiss: {id, text, actorId?, kind?, actions?: [{label, value}]}. Answered by `suggestion_feedback`. */
+  SUGGESTION: 'suggestion',
+  /** The encounter moved on: {combatId, round, turn, combatant: {name, actorId?}, changes?: [{name, actorId?, hp?: {value, max}, conditions?: [string]}]}. A GM may relay it to the table with `broadcastEvent`. */
+  COMBAT_UPDATE: 'combat_update',
   /** A JSON merge patch (RFC 7396) that takes a scope from `base` to `version`. */
   STATE_PATCH: 'state:patch',
   /** The server is shutting down; reconnect later. */
@@ -106,7 +113,7 @@ export const ResponseTo = Object.freeze({
 });
 
 /** The events a GM may relay to the whole table with `broadcastEvent`. */
-export const Broadcastable = Object.freeze(['character_update', 'notification']);
+export const Broadcastable = Object.freeze(['character_update', 'notification', 'combat_update']);
 
 /**
  * Payload of `query`: A chat message for Frinny.
@@ -191,6 +198,14 @@ export const Broadcastable = Object.freeze(['character_update', 'notification'])
  * Payload of `state:unsubscribe`: Stop receiving `state:patch` for a scope.
  * @typedef {object} StateUnsubscribePayload
  * @property {string} scope (not blank)
+ */
+
+/**
+ * Payload of `suggestion_feedback`: The player's choice on a `suggestion`: accepted or dismissed, and the action picked (fire and forget; the server acks it).
+ * @typedef {object} SuggestionFeedbackPayload
+ * @property {string | number} id
+ * @property {boolean} accepted
+ * @property {unknown} [action]
  */
 
 /**
@@ -291,6 +306,26 @@ export const Broadcastable = Object.freeze(['character_update', 'notification'])
  * @property {string} [level]
  * @property {number} [timestamp]
  * @property {string} [from]
+ */
+
+/**
+ * Payload of `suggestion`: Something Frinny suggests, to accept or dismiss: {id, text, actorId?, kind?, actions?: [{label, value}]}. Answered by `suggestion_feedback`.
+ * @typedef {object} SuggestionPayload
+ * @property {string | number} id
+ * @property {string} text (not blank)
+ * @property {string} [actorId]
+ * @property {string} [kind]
+ * @property {unknown[]} [actions]
+ */
+
+/**
+ * Payload of `combat_update`: The encounter moved on: {combatId, round, turn, combatant: {name, actorId?}, changes?: [{name, actorId?, hp?: {value, max}, conditions?: [string]}]}.
+ * @typedef {object} CombatUpdatePayload
+ * @property {string} combatId
+ * @property {number} round
+ * @property {number} turn
+ * @property {Record<string, unknown>} combatant
+ * @property {unknown[]} [changes]
  */
 
 /**

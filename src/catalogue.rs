@@ -50,6 +50,9 @@ pub mod names {
     pub const STATE_UPDATE: &str = "state:update";
     /// Client → server: stop receiving `state:patch` for a scope.
     pub const STATE_UNSUBSCRIBE: &str = "state:unsubscribe";
+    /// Client → server: the player's choice on a [`SUGGESTION`] (accepted or
+    /// dismissed, and which action). Fire and forget; the server acks it.
+    pub const SUGGESTION_FEEDBACK: &str = "suggestion_feedback";
 
     /// Server → client: sent once after the namespace is joined.
     pub const CONNECTION_ESTABLISHED: &str = "connection_established";
@@ -75,6 +78,12 @@ pub mod names {
     pub const CHARACTER_UPDATE: &str = "character_update";
     /// Server → client: a notification for one user or everyone.
     pub const NOTIFICATION: &str = "notification";
+    /// Server → client: something Frinny suggests the player do, to be
+    /// accepted or dismissed (answered by [`SUGGESTION_FEEDBACK`]).
+    pub const SUGGESTION: &str = "suggestion";
+    /// Server → client: the encounter moved on (round, turn, combatant, and
+    /// what changed); relayed by the GM's client or sent through `/broadcast`.
+    pub const COMBAT_UPDATE: &str = "combat_update";
     /// Server → client: a merge patch to a subscribed state scope.
     pub const STATE_PATCH: &str = "state:patch";
     /// Server → client: the server is going away (graceful shutdown).
@@ -348,6 +357,20 @@ pub const EVENTS: &[EventSpec] = &[
         doc: "Stop receiving `state:patch` for a scope.",
     },
     EventSpec {
+        name: names::SUGGESTION_FEEDBACK,
+        direction: Direction::ClientToServer,
+        fields: &[
+            req("id", K::StringOrNumber),
+            req("accepted", K::Bool),
+            opt("action", K::Any),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "The player's choice on a `suggestion`: accepted or dismissed, and the action picked \
+              (fire and forget; the server acks it).",
+    },
+    EventSpec {
         name: names::CONNECTION_ESTABLISHED,
         direction: Direction::ServerToClient,
         fields: &[
@@ -467,6 +490,38 @@ pub const EVENTS: &[EventSpec] = &[
         response: None,
         broadcastable: true,
         doc: "A notification for one user or the whole table.",
+    },
+    EventSpec {
+        name: names::SUGGESTION,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("id", K::StringOrNumber),
+            req("text", K::NonEmptyString),
+            opt("actorId", K::String),
+            opt("kind", K::String),
+            opt("actions", K::Array),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Something Frinny suggests, to accept or dismiss: {id, text, actorId?, kind?, \
+              actions?: [{label, value}]}. Answered by `suggestion_feedback`.",
+    },
+    EventSpec {
+        name: names::COMBAT_UPDATE,
+        direction: Direction::ServerToClient,
+        fields: &[
+            req("combatId", K::String),
+            req("round", K::Number),
+            req("turn", K::Number),
+            req("combatant", K::Object),
+            opt("changes", K::Array),
+        ],
+        any_of: &[],
+        response: None,
+        broadcastable: true,
+        doc: "The encounter moved on: {combatId, round, turn, combatant: {name, actorId?}, \
+              changes?: [{name, actorId?, hp?: {value, max}, conditions?: [string]}]}.",
     },
     EventSpec {
         name: names::STATE_PATCH,
@@ -962,6 +1017,97 @@ pub struct NotificationPayload {
     pub from: Option<String>,
 }
 
+/// One choice offered by a [`SuggestionPayload`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionAction {
+    /// The button's text.
+    pub label: String,
+    /// What is sent back in [`SuggestionFeedbackPayload::action`].
+    pub value: Value,
+}
+
+/// Payload of [`names::SUGGESTION`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionPayload {
+    /// Identifies the suggestion in the feedback.
+    pub id: RequestId,
+    /// What Frinny suggests.
+    pub text: String,
+    /// The actor it is for.
+    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    /// `combat`, `character_update`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Choices beside Accept and Dismiss.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<SuggestionAction>,
+}
+
+/// Payload of [`names::SUGGESTION_FEEDBACK`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionFeedbackPayload {
+    /// The suggestion's id.
+    pub id: RequestId,
+    /// Accepted (or an action picked) rather than dismissed.
+    pub accepted: bool,
+    /// The value of the action picked, if one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Value>,
+}
+
+/// Hit points in a [`CombatChange`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HitPoints {
+    /// Current hit points.
+    pub value: f64,
+    /// Maximum hit points.
+    pub max: f64,
+}
+
+/// Whose turn it is, in a [`CombatUpdatePayload`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Combatant {
+    /// The combatant's name.
+    pub name: String,
+    /// Its actor.
+    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+}
+
+/// One combatant's change, in a [`CombatUpdatePayload`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CombatChange {
+    /// The combatant's name.
+    pub name: String,
+    /// Its actor.
+    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    /// Its hit points now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp: Option<HitPoints>,
+    /// Its conditions now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<String>>,
+}
+
+/// Payload of [`names::COMBAT_UPDATE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CombatUpdatePayload {
+    /// The Foundry combat id.
+    #[serde(rename = "combatId")]
+    pub combat_id: String,
+    /// The round (1-based).
+    pub round: u64,
+    /// The turn within the round (0-based).
+    pub turn: u64,
+    /// Whose turn it is.
+    pub combatant: Combatant,
+    /// What changed since the last update.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<CombatChange>,
+}
+
 /// Notification levels accepted by the server's `/notify`.
 pub const NOTIFICATION_LEVELS: &[&str] = &["info", "success", "warning", "error"];
 
@@ -1240,6 +1386,48 @@ mod tests {
                 .unwrap(),
             ),
             (
+                names::SUGGESTION,
+                serde_json::to_value(SuggestionPayload {
+                    id: RequestId::Text("s1".into()),
+                    text: "Raise a Shield".into(),
+                    actor_id: Some("a1".into()),
+                    kind: Some("combat".into()),
+                    actions: vec![SuggestionAction {
+                        label: "Stride".into(),
+                        value: json!("stride"),
+                    }],
+                })
+                .unwrap(),
+            ),
+            (
+                names::SUGGESTION_FEEDBACK,
+                serde_json::to_value(SuggestionFeedbackPayload {
+                    id: RequestId::Text("s1".into()),
+                    accepted: true,
+                    action: Some(json!("stride")),
+                })
+                .unwrap(),
+            ),
+            (
+                names::COMBAT_UPDATE,
+                serde_json::to_value(CombatUpdatePayload {
+                    combat_id: "c1".into(),
+                    round: 2,
+                    turn: 1,
+                    combatant: Combatant {
+                        name: "Valeros".into(),
+                        actor_id: Some("a1".into()),
+                    },
+                    changes: vec![CombatChange {
+                        name: "Goblin".into(),
+                        actor_id: None,
+                        hp: Some(HitPoints { value: 3.0, max: 12.0 }),
+                        conditions: Some(vec!["frightened 1".into()]),
+                    }],
+                })
+                .unwrap(),
+            ),
+            (
                 names::STATE_PATCH,
                 serde_json::to_value(StatePatchPayload {
                     scope: "global".into(),
@@ -1266,6 +1454,30 @@ mod tests {
         for (event, value) in samples {
             assert_eq!(validate(event, &value), Ok(()), "{event}: {value}");
         }
+    }
+
+    #[test]
+    fn suggestion_and_combat_update_fields_are_checked() {
+        let e = validate(names::SUGGESTION, &json!({"id": "s", "text": " "})).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("text"));
+        let e = validate(names::SUGGESTION_FEEDBACK, &json!({"id": "s"})).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("accepted"));
+        assert_eq!(
+            validate_from(
+                Direction::ClientToServer,
+                names::SUGGESTION_FEEDBACK,
+                &json!({"id": 3, "accepted": false})
+            ),
+            Ok(())
+        );
+        let e = validate(
+            names::COMBAT_UPDATE,
+            &json!({"combatId": "c", "round": 1, "turn": 0, "combatant": "Valeros"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("combatant"));
+        assert!(spec(names::COMBAT_UPDATE).is_some_and(|s| s.broadcastable));
+        assert!(spec(names::SUGGESTION).is_some_and(|s| !s.broadcastable));
     }
 
     #[test]

@@ -15,7 +15,6 @@ use frinny_agent::catalogue::{
     codes, names, response_event, spec, validate_from, validate_spec, Direction, EventSpec, EVENTS,
 };
 use serde_json::{json, Map, Value};
-use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::time::{Duration, Instant};
 
@@ -74,7 +73,7 @@ fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<V
 }
 
 /// Sends `error` to the socket, and the same payload in the ack if asked.
-fn fail<A: Adapter>(app: &Shared, socket: &SocketRef<A>, ack: AckSender<A>, request_id: Option<&Value>, f: &Failure) {
+fn fail(app: &Shared, socket: &SocketRef, ack: AckSender, request_id: Option<&Value>, f: &Failure) {
     let body = f.payload(request_id);
     app.metrics.error(f.code);
     if socket.emit(names::ERROR, &body).is_ok() {
@@ -84,11 +83,11 @@ fn fail<A: Adapter>(app: &Shared, socket: &SocketRef<A>, ack: AckSender<A>, requ
 }
 
 /// The catch-all event handler of a connected socket.
-pub async fn on_event<A: Adapter>(
-    socket: SocketRef<A>,
+pub async fn on_event(
+    socket: SocketRef,
     Event(event): Event,
     TryData(data): TryData<Value>,
-    ack: AckSender<A>,
+    ack: AckSender,
     State(app): State<Shared>,
 ) {
     let (Some(identity), Some(limiter)) = (
@@ -111,7 +110,7 @@ pub async fn on_event<A: Adapter>(
         return;
     }
 
-    if let Err(wait) = crate::limits::check_event(&app, &limiter, &identity.user_id).await {
+    if let Err(wait) = app.limits.check(&limiter, &identity.user_id) {
         app.metrics.rate_limited();
         let mut f = Failure::new(
             codes::RATE_LIMITED,
@@ -166,9 +165,17 @@ pub async fn on_event<A: Adapter>(
 
     let outcome = match event.as_str() {
         names::BROADCAST => relay_broadcast(&app, &socket, &identity, payload, ack).await,
-        names::STATE_SUBSCRIBE => state_sync::subscribe(&app, &socket, &identity, &payload, ack).await,
+        names::STATE_SUBSCRIBE => state_sync::subscribe(&app, &socket, &identity, &payload, ack),
         names::STATE_UPDATE => state_sync::update(&app, &socket, &identity, &payload, ack).await,
         names::STATE_UNSUBSCRIBE => state_sync::unsubscribe(&socket, &identity, &payload, ack),
+        names::SUGGESTION_FEEDBACK => {
+            // Nothing to answer: recorded, and acked if an ack was asked for.
+            let id = payload.get("id").cloned().unwrap_or(Value::Null);
+            let accepted = payload.get("accepted").and_then(Value::as_bool).unwrap_or(false);
+            tracing::info!(user = %identity.user_id, %id, accepted, "suggestion feedback");
+            let _ = ack.send(&json!({"received": true, "id": id}));
+            Ok(())
+        }
         _ => match response_event(&event) {
             Some(reply_event) => {
                 answer(&app, &socket, identity, event, reply_event, payload, ack).await;
@@ -186,9 +193,9 @@ pub async fn on_event<A: Adapter>(
 }
 
 /// What a handler did: `Err` carries the failure and the ack to answer it with.
-pub type Outcome<A> = Result<(), (Failure, AckSender<A>)>;
+pub type Outcome = Result<(), (Failure, AckSender)>;
 
-async fn emit_to_user<A: Adapter>(app: &Shared, socket: &SocketRef<A>, user: &str, event: &str, body: &Value) {
+async fn emit_to_user(app: &Shared, socket: &SocketRef, user: &str, event: &str, body: &Value) {
     match socket.within(rooms::user(user)).emit(event, body).await {
         Ok(()) => app.metrics.event_out(event),
         Err(e) => tracing::debug!(%event, "emit to user room failed: {e}"),
@@ -197,14 +204,14 @@ async fn emit_to_user<A: Adapter>(app: &Shared, socket: &SocketRef<A>, user: &st
 
 /// Answers a Frinny request: `typing_status` true, the responder, the
 /// `<event>_response` to the user's room (and the ack), `typing_status` false.
-async fn answer<A: Adapter>(
+async fn answer(
     app: &Shared,
-    socket: &SocketRef<A>,
+    socket: &SocketRef,
     identity: Identity,
     event: String,
     reply_event: &'static str,
     mut payload: Value,
-    ack: AckSender<A>,
+    ack: AckSender,
 ) {
     let started = Instant::now();
     // The old backend believed `userId` in the payload; a responder must see
@@ -228,14 +235,13 @@ async fn answer<A: Adapter>(
     )
     .await;
 
-    let result = app
-        .responder
-        .respond(Request {
-            event,
-            payload,
-            identity,
-        })
-        .await;
+    let request = Request {
+        event,
+        payload,
+        identity,
+    };
+    let follow_ups = app.responder.follow_ups(&request);
+    let result = app.responder.respond(request).await;
 
     match result {
         Ok(reply) => {
@@ -250,6 +256,9 @@ async fn answer<A: Adapter>(
             emit_to_user(app, socket, &user, reply_event, &body).await;
             let _ = ack.send(&body);
             app.metrics.observe_latency(started.elapsed());
+            for up in follow_ups {
+                emit_to_user(app, socket, &user, up.event, &up.payload).await;
+            }
         }
         Err(e) => {
             tracing::warn!(%user, "responder failed: {e}");
@@ -280,13 +289,13 @@ fn broadcastable_names() -> String {
 /// The client `broadcast` event: only for roles that may broadcast; the inner
 /// event must be broadcastable and its payload must fit it. Delivered to the
 /// other sockets of the sender's world; the ack says how many.
-async fn relay_broadcast<A: Adapter>(
+async fn relay_broadcast(
     app: &Shared,
-    socket: &SocketRef<A>,
+    socket: &SocketRef,
     identity: &Identity,
     payload: Value,
-    ack: AckSender<A>,
-) -> Outcome<A> {
+    ack: AckSender,
+) -> Outcome {
     if !identity.role.can_broadcast() {
         let f = Failure::new(
             codes::FORBIDDEN,

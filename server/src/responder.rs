@@ -45,10 +45,27 @@ impl std::error::Error for ResponderError {}
 /// A boxed future returned by [`Responder::respond`].
 pub type ReplyFuture<'a> = Pin<Box<dyn Future<Output = Result<Reply, ResponderError>> + Send + 'a>>;
 
+/// An event sent to the asking user after a successful answer (a
+/// `suggestion` for the acting combatant, say).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    /// A server-to-client event of the catalogue.
+    pub event: &'static str,
+    /// Its payload (it must fit the catalogue's type).
+    pub payload: Value,
+}
+
 /// Produces answers to Frinny requests.
 pub trait Responder: Send + Sync + 'static {
     /// Answers one request.
     fn respond(&self, request: Request) -> ReplyFuture<'_>;
+
+    /// The events to send the user after a successful answer to `request`,
+    /// in order, after the `*_response`. None by default.
+    fn follow_ups(&self, request: &Request) -> Vec<FollowUp> {
+        let _ = request;
+        Vec::new()
+    }
 }
 
 /// The deterministic demo responder: echoes queries and gives canned
@@ -153,6 +170,58 @@ impl DemoResponder {
     }
 }
 
+/// The actions the demo offers on a combat turn: (button label, value).
+const TURN_ACTIONS: &[(&str, &str)] = &[
+    ("Raise a Shield", "raise-shield"),
+    ("Stride", "stride"),
+    ("Recall Knowledge", "recall-knowledge"),
+];
+
+impl DemoResponder {
+    /// The `suggestion` the demo sends after answering `combat_turn`: one
+    /// for the acting combatant (`combatant.name`, `name` or `actorId` of
+    /// the payload), with an id derived from the request's id.
+    pub fn turn_suggestion(&self, request: &Request) -> Option<FollowUp> {
+        if request.event != names::COMBAT_TURN {
+            return None;
+        }
+        let p = &request.payload;
+        let actor = string_field(p, "actorId");
+        let name = p
+            .get("combatant")
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .or_else(|| string_field(p, "name"))
+            .or(actor)
+            .unwrap_or("The acting combatant");
+        let name: String = name.chars().take(80).collect();
+        let id = match p.get("request_id") {
+            Some(Value::String(s)) => format!("turn-{s}"),
+            Some(Value::Number(n)) => format!("turn-{n}"),
+            _ => format!("turn-{}", crate::auth::now_millis()),
+        };
+        let mut payload = serde_json::json!({
+            "id": id,
+            "text": format!(
+                "{name}: raise your shield before you move in, then Strike; \
+                 your third action is best spent on Recall Knowledge."
+            ),
+            "kind": "combat",
+            "actions": TURN_ACTIONS
+                .iter()
+                .map(|(label, value)| serde_json::json!({"label": label, "value": value}))
+                .collect::<Vec<_>>(),
+        });
+        if let (Some(actor), Some(obj)) = (actor, payload.as_object_mut()) {
+            obj.insert("actorId".into(), Value::String(actor.to_owned()));
+        }
+        Some(FollowUp {
+            event: names::SUGGESTION,
+            payload,
+        })
+    }
+}
+
 impl Responder for DemoResponder {
     fn respond(&self, request: Request) -> ReplyFuture<'_> {
         Box::pin(async move {
@@ -161,6 +230,10 @@ impl Responder for DemoResponder {
             }
             self.answer(&request)
         })
+    }
+
+    fn follow_ups(&self, request: &Request) -> Vec<FollowUp> {
+        self.turn_suggestion(request).into_iter().collect()
     }
 }
 
@@ -215,5 +288,32 @@ mod tests {
             .answer(&req("query", json!({"content": "/fail"})))
             .is_err());
         assert!(d.answer(&req("other", json!({}))).is_err());
+    }
+
+    #[test]
+    fn a_combat_turn_gets_a_suggestion_for_the_acting_combatant() {
+        let d = DemoResponder::default();
+        let r = req(
+            "combat_turn",
+            json!({"request_id": "r7", "actorId": "a1", "combatant": {"name": "Valeros"}}),
+        );
+        let ups = d.follow_ups(&r);
+        assert_eq!(ups.len(), 1);
+        let up = &ups[0];
+        assert_eq!(up.event, "suggestion");
+        assert_eq!(
+            frinny_agent::catalogue::validate(up.event, &up.payload),
+            Ok(())
+        );
+        assert_eq!(up.payload["id"], "turn-r7");
+        assert_eq!(up.payload["actorId"], "a1");
+        assert!(up.payload["text"].as_str().unwrap().starts_with("Valeros:"));
+        assert_eq!(up.payload["actions"].as_array().unwrap().len(), 3);
+        // Without a name or actor, and with a numeric id.
+        let up = &d.follow_ups(&req("combat_turn", json!({"request_id": 5})))[0];
+        assert_eq!(up.payload["id"], "turn-5");
+        assert!(up.payload.get("actorId").is_none());
+        // Other requests get none.
+        assert!(d.follow_ups(&req("query", json!({"content": "x"}))).is_empty());
     }
 }

@@ -13,6 +13,7 @@ mod common;
 use common::{http, Incoming, SioClient, TestServer, ADMIN, WAIT};
 use frinny_server::auth::{Authenticator, Claims, Role};
 use frinny_server::Config;
+use frinny_agent::catalogue::validate;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -244,6 +245,14 @@ async fn every_frinny_event_is_answered_with_request_id_and_typing_status() {
             .try_event(reply, Duration::from_millis(50))
             .await
             .is_none());
+        // The demo responder follows a combat turn with a suggestion for
+        // the acting combatant, before typing stops.
+        if event == "combat_turn" {
+            let (name, suggestion) = seen.remove(2);
+            assert_eq!(name, "suggestion");
+            assert_eq!(suggestion["id"], format!("turn-{id}"));
+            assert!(validate("suggestion", &suggestion).is_ok(), "{suggestion}");
+        }
         let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["typing_status", reply, "typing_status"], "{event}");
         assert_eq!(seen[0].1, json!({"isTyping": true, "request_id": id}));
@@ -613,12 +622,12 @@ async fn post_broadcast_delivers_to_all_or_one_world() {
     assert_eq!(a.event("notification").await["message"], "hello table");
     assert_eq!(b.event("notification").await["message"], "hello table");
 
-    let body =
-        json!({"event": "combat_update", "payload": {"round": 3}, "world": "w2"}).to_string();
+    let update = json!({"combatId": "c1", "round": 3, "turn": 0, "combatant": {"name": "Valeros"}});
+    let body = json!({"event": "combat_update", "payload": update, "world": "w2"}).to_string();
     let r = http(s.addr, "POST", "/broadcast", Some(ADMIN), Some(&body)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["recipients"], 1);
-    assert_eq!(b.event("combat_update").await, json!({"round": 3}));
+    assert_eq!(b.event("combat_update").await, update);
     assert!(a.try_event("combat_update", QUIET).await.is_none());
 
     let bad = [

@@ -157,9 +157,10 @@ const FLOW_DOC: &str = "/**
  *   server's code in `serverCode`).
  * - **Server events.** `connection_established` (once per connection), `typing_status`
  *   (Frinny started or stopped working on a request), `character_update`, `notification`,
- *   `state:patch` and `server_shutdown` arrive unasked: `agent.subscribe(name, callback)`.
- * - **Who may send what.** Players send requests, `feedback` and the `state:*` events (the
- *   server checks each scope's permissions). Only a role that may broadcast (the GM) may send
+ *   `suggestion` (answer it with `suggestion_feedback`), `combat_update`, `state:patch` and
+ *   `server_shutdown` arrive unasked: `agent.subscribe(name, callback)`.
+ * - **Who may send what.** Players send requests, `feedback`, `suggestion_feedback` and the
+ *   `state:*` events (the server checks each scope's permissions). Only a role that may broadcast (the GM) may send
  *   `broadcast`, and only for the events in `Broadcastable`. Server-to-client events sent by a
  *   client are refused with `INVALID_EVENT`; a payload that does not fit is refused with
  *   `INVALID_PAYLOAD` naming the field.
