@@ -15,6 +15,7 @@ use frinny_agent::catalogue::{
     codes, names, response_event, spec, validate_from, validate_spec, Direction, EventSpec, EVENTS,
 };
 use serde_json::{json, Map, Value};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::time::{Duration, Instant};
 
@@ -73,7 +74,7 @@ fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<V
 }
 
 /// Sends `error` to the socket, and the same payload in the ack if asked.
-fn fail(app: &Shared, socket: &SocketRef, ack: AckSender, request_id: Option<&Value>, f: &Failure) {
+fn fail<A: Adapter>(app: &Shared, socket: &SocketRef<A>, ack: AckSender<A>, request_id: Option<&Value>, f: &Failure) {
     let body = f.payload(request_id);
     app.metrics.error(f.code);
     if socket.emit(names::ERROR, &body).is_ok() {
@@ -83,11 +84,11 @@ fn fail(app: &Shared, socket: &SocketRef, ack: AckSender, request_id: Option<&Va
 }
 
 /// The catch-all event handler of a connected socket.
-pub async fn on_event(
-    socket: SocketRef,
+pub async fn on_event<A: Adapter>(
+    socket: SocketRef<A>,
     Event(event): Event,
     TryData(data): TryData<Value>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(app): State<Shared>,
 ) {
     let (Some(identity), Some(limiter)) = (
@@ -110,7 +111,7 @@ pub async fn on_event(
         return;
     }
 
-    if let Err(wait) = app.limits.check(&limiter, &identity.user_id) {
+    if let Err(wait) = crate::limits::check_event(&app, &limiter, &identity.user_id).await {
         app.metrics.rate_limited();
         let mut f = Failure::new(
             codes::RATE_LIMITED,
@@ -165,7 +166,7 @@ pub async fn on_event(
 
     let outcome = match event.as_str() {
         names::BROADCAST => relay_broadcast(&app, &socket, &identity, payload, ack).await,
-        names::STATE_SUBSCRIBE => state_sync::subscribe(&app, &socket, &identity, &payload, ack),
+        names::STATE_SUBSCRIBE => state_sync::subscribe(&app, &socket, &identity, &payload, ack).await,
         names::STATE_UPDATE => state_sync::update(&app, &socket, &identity, &payload, ack).await,
         names::STATE_UNSUBSCRIBE => state_sync::unsubscribe(&socket, &identity, &payload, ack),
         names::SUGGESTION_FEEDBACK => {
@@ -193,9 +194,9 @@ pub async fn on_event(
 }
 
 /// What a handler did: `Err` carries the failure and the ack to answer it with.
-pub type Outcome = Result<(), (Failure, AckSender)>;
+pub type Outcome<A> = Result<(), (Failure, AckSender<A>)>;
 
-async fn emit_to_user(app: &Shared, socket: &SocketRef, user: &str, event: &str, body: &Value) {
+async fn emit_to_user<A: Adapter>(app: &Shared, socket: &SocketRef<A>, user: &str, event: &str, body: &Value) {
     match socket.within(rooms::user(user)).emit(event, body).await {
         Ok(()) => app.metrics.event_out(event),
         Err(e) => tracing::debug!(%event, "emit to user room failed: {e}"),
@@ -204,14 +205,14 @@ async fn emit_to_user(app: &Shared, socket: &SocketRef, user: &str, event: &str,
 
 /// Answers a Frinny request: `typing_status` true, the responder, the
 /// `<event>_response` to the user's room (and the ack), `typing_status` false.
-async fn answer(
+async fn answer<A: Adapter>(
     app: &Shared,
-    socket: &SocketRef,
+    socket: &SocketRef<A>,
     identity: Identity,
     event: String,
     reply_event: &'static str,
     mut payload: Value,
-    ack: AckSender,
+    ack: AckSender<A>,
 ) {
     let started = Instant::now();
     // The old backend believed `userId` in the payload; a responder must see
@@ -289,13 +290,13 @@ fn broadcastable_names() -> String {
 /// The client `broadcast` event: only for roles that may broadcast; the inner
 /// event must be broadcastable and its payload must fit it. Delivered to the
 /// other sockets of the sender's world; the ack says how many.
-async fn relay_broadcast(
+async fn relay_broadcast<A: Adapter>(
     app: &Shared,
-    socket: &SocketRef,
+    socket: &SocketRef<A>,
     identity: &Identity,
     payload: Value,
-    ack: AckSender,
-) -> Outcome {
+    ack: AckSender<A>,
+) -> Outcome<A> {
     if !identity.role.can_broadcast() {
         let f = Failure::new(
             codes::FORBIDDEN,
