@@ -7,6 +7,7 @@
 mod backoff;
 mod client;
 mod error;
+pub mod merge_diff;
 mod metrics;
 mod registry;
 mod rng;

@@ -7,11 +7,17 @@
 //! const off = agent.subscribeState('world', (doc, change) => render(doc, change.type));
 //! agent.onConflict('world', (local, server) => ({ notes: mergeNotes(local, server) }));
 //! await agent.updateState('world', { weather: 'rain' }, { optimistic: true });
+//! await agent.replaceState('world', { ...agent.getState('world'), weather: 'snow' });
 //! ```
 
 use super::listeners::{Kind, Mode};
 use super::manager::AgentManager;
+use super::{convert, errors};
+use crate::catalogue::codes;
+use crate::core::merge_diff;
+use crate::protocol::json;
 use js_sys::{Function, Promise, Reflect};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -66,6 +72,38 @@ impl AgentManager {
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
         self.driver.update_state(scope, &patch, optimistic).unwrap_or_else(|e| Promise::reject(&e))
+    }
+
+    /// Replaces the document of `scope` with `doc`: computes the RFC 7396
+    /// merge patch from the current document (optimistic updates included)
+    /// to `doc` and sends it as `updateState(scope, patch, options)` does,
+    /// resolving and rejecting the same way. Unchanged members are not sent;
+    /// arrays that changed are sent whole. A merge patch cannot set a member
+    /// to `null` (null removes it), so a `doc` with a `null` object member
+    /// at any depth rejects with INVALID_PAYLOAD naming its path: leave the
+    /// member out instead. `doc` must be an object.
+    #[wasm_bindgen(js_name = replaceState, unchecked_return_type = "Promise<{ version: number }>")]
+    pub fn replace_state(&self, scope: &str, doc: JsValue, options: Option<JsValue>) -> Promise {
+        match self.state_diff(scope, &doc) {
+            Ok(patch) => self.update_state(scope, patch, options),
+            Err(e) => Promise::reject(&e),
+        }
+    }
+
+    /// The merge patch from the current document of `scope` to `doc`.
+    fn state_diff(&self, scope: &str, doc: &JsValue) -> Result<JsValue, JsValue> {
+        let invalid = |message: String| errors::js_error(codes::INVALID_PAYLOAD, &message);
+        let read = |value: &JsValue| -> Result<Value, JsValue> {
+            match convert::to_json(value).map_err(|e| errors::from_client(&e))? {
+                None => Ok(Value::Null),
+                Some(text) => json::parse_value(&text).map_err(|e| invalid(e.to_string())),
+            }
+        };
+        let current = read(&self.driver.sync.doc(scope)?)?;
+        let wanted = read(doc)?;
+        let patch = merge_diff::diff(&current, &wanted).map_err(|e| invalid(e.message))?;
+        let text = serde_json::to_string(&patch).map_err(|e| invalid(e.to_string()))?;
+        Ok(convert::parse(&text))
     }
 
     /// Sets the conflict resolver of `scope`: `resolver(local, server)`
