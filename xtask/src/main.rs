@@ -5,6 +5,7 @@
 //! nothing and takes seconds.
 
 mod bench;
+mod cluster;
 mod package;
 mod setup;
 mod suites;
@@ -27,6 +28,9 @@ tasks:
                      clippy, native, js, browser, e2e
   fuzz [--seconds N] [TARGET...]
                      run each cargo-fuzz target for N seconds (default 60)
+  cluster [--skip-build] [--port P]
+                     setup, build, then Redis, two `frinny-server --redis` instances and
+                     nginx (deploy/nginx/frinny.conf) on loopback: nginx on P (5080)
   bench [--skip-build] [--quick] [--only size,client,server]
                      benchmarks side by side with the peers; table into BENCHMARKS.md
 ";
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         "run" => setup::all().and_then(|()| suites::build()).and_then(|()| suites::serve()),
         "test" => setup::all().and_then(|()| suites::test(rest)),
         "fuzz" => suites::fuzz(rest),
+        "cluster" => setup::all().and_then(|()| cluster::cluster(rest)),
         "bench" => setup::all().and_then(|()| bench::bench(rest)),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
