@@ -1,0 +1,189 @@
+// <frinny-notification-panel max="50">: the table's notifications, newest first.
+import { FrinnyElement, button, el, intAttr, str, timeOf } from './base.js';
+import { NOTIFICATION_CSS } from './styles.js';
+import { localize } from './strings.js';
+
+/** Default of the `max` attribute. */
+export const DEFAULT_MAX_NOTIFICATIONS = 50;
+
+const LEVELS = { info: 'FRINNY.LevelInfo', success: 'FRINNY.LevelSuccess', warning: 'FRINNY.LevelWarning', error: 'FRINNY.LevelError' };
+
+/**
+ * @typedef {object} NotificationInput
+ * @property {string} message
+ * @property {string} [title]
+ * @property {'info' | 'success' | 'warning' | 'error' | string} [level]
+ * @property {string} [from]
+ * @property {number} [timestamp]
+ */
+
+let nextId = 1;
+
+/**
+ * Shows every `notification {message, title?, level?, from?, timestamp?}` as
+ * an item, newest first, with its level and a dismiss button; holds at most
+ * `max` (default 50). `role="log"`, `aria-live="polite"`. `notify()` adds a
+ * local item. With `autohide` it is hidden while empty. Updates are
+ * applied once per animation frame: a burst of any
+ * size costs one DOM update, and only the newest `max` items are built.
+ */
+export class FrinnyNotificationPanel extends FrinnyElement {
+  static styles = NOTIFICATION_CSS;
+  static observedAttributes = ['max'];
+
+  constructor() {
+    super();
+    /** @type {Array<{id: number, message: string, title: string, level: string, from: string, timestamp: number}>} */
+    this._queue = [];
+  }
+
+  /** The most items held (attribute `max`, default 50). */
+  get max() {
+    return intAttr(this, 'max', DEFAULT_MAX_NOTIFICATIONS);
+  }
+
+  set max(n) {
+    this.setAttribute('max', String(n));
+  }
+
+  /** How many items are shown (after the pending frame is applied). */
+  get count() {
+    return Math.min(this.max, (this._list ? this._list.childElementCount : 0) + this._queue.length);
+  }
+
+  /** @internal */
+  connectedCallback() {
+    if (!this.hasAttribute('role')) this.setAttribute('role', 'log');
+    if (!this.hasAttribute('aria-live')) this.setAttribute('aria-live', 'polite');
+    if (!this.hasAttribute('aria-label')) this.setAttribute('aria-label', localize('FRINNY.Notifications'));
+    super.connectedCallback();
+  }
+
+  /** @param {ShadowRoot} root */
+  _build(root) {
+    const head = el('div', 'panel-head');
+    const title = el('h2');
+    title.append(el('span', '', localize('FRINNY.Notifications')));
+    this._countEl = el('span', 'count');
+    this._countEl.setAttribute('aria-hidden', 'true');
+    title.append(this._countEl);
+    this._clear = button(localize('FRINNY.ClearAll'), 'clear');
+    this._clear.setAttribute('part', 'clear');
+    this._clear.addEventListener('click', () => this.clear());
+    head.append(title, this._clear);
+    this._empty = el('p', 'empty', localize('FRINNY.NotificationsEmpty'));
+    this._list = el('ol');
+    this._list.setAttribute('part', 'list');
+    this._list.addEventListener('click', (e) => this._onClick(e));
+    root.append(head, this._empty, this._list);
+    this._updateChrome();
+  }
+
+  /** @param {any} _agent */
+  _attach(_agent) {
+    this._on('notification', (payload) => this.notify(payload));
+  }
+
+  /**
+   * Adds an item (as a `notification` event would). Text is shown as text.
+   * @param {NotificationInput | string} input
+   */
+  notify(input) {
+    const p = typeof input === 'string' ? { message: input } : input && typeof input === 'object' ? input : {};
+    const level = Object.hasOwn(LEVELS, p.level) ? p.level : 'info';
+    const ts = typeof p.timestamp === 'number' && Number.isFinite(p.timestamp) ? p.timestamp : Date.now();
+    this._queue.push({
+      id: nextId++,
+      message: str(p.message) || str(p.error) || '',
+      title: str(p.title, 200),
+      level,
+      from: str(p.from, 200),
+      timestamp: ts,
+    });
+    // Only the newest `max` can ever be shown: drop the rest now, so a
+    // burst in a background tab holds no more than that.
+    const max = this.max;
+    if (this._queue.length > max * 2) this._queue.splice(0, this._queue.length - max);
+    this._schedule();
+  }
+
+  /** Removes every item. */
+  clear() {
+    this._queue.length = 0;
+    if (this._list) this._list.replaceChildren();
+    this._updateChrome();
+  }
+
+  _flush() {
+    if (!this._queue.length) return;
+    const max = this.max;
+    const fresh = this._queue.length > max ? this._queue.slice(-max) : this._queue;
+    this._queue = [];
+    const frag = document.createDocumentFragment();
+    for (let i = fresh.length - 1; i >= 0; i--) frag.append(this._item(fresh[i]));
+    this._list.prepend(frag);
+    while (this._list.childElementCount > max) this._list.lastElementChild.remove();
+    this._updateChrome();
+  }
+
+  /** @param {{id: number, message: string, title: string, level: string, from: string, timestamp: number}} n */
+  _item(n) {
+    const li = el('li', n.level);
+    li.dataset.id = String(n.id);
+    li.dataset.level = n.level;
+    li.setAttribute('part', `item ${n.level}`);
+    const level = el('span', 'level', localize(LEVELS[n.level]));
+    const body = el('div', 'body');
+    if (n.title) body.append(el('div', 'title', n.title));
+    body.append(el('div', 'message', n.message));
+    li.append(level, body);
+    const meta = el('div', 'meta');
+    const time = el('time', '', timeOf(n.timestamp));
+    time.dateTime = new Date(n.timestamp).toISOString();
+    meta.append(time);
+    if (n.from) meta.append(` · ${localize('FRINNY.From', { from: n.from })}`);
+    body.append(meta);
+    const dismiss = button('✕', 'dismiss icon', localize('FRINNY.DismissNotification', { title: n.title || n.message.slice(0, 60) }));
+    dismiss.dataset.dismiss = String(n.id);
+    dismiss.setAttribute('part', 'dismiss');
+    li.append(dismiss);
+    return li;
+  }
+
+  /** @param {MouseEvent} e */
+  _onClick(e) {
+    const target = /** @type {Element} */ (e.target);
+    const b = target.closest('button[data-dismiss]');
+    if (!b) return;
+    const li = b.closest('li');
+    if (!li) return;
+    // Keep the keyboard user in the list: focus the next item's button.
+    const next = li.nextElementSibling ?? li.previousElementSibling;
+    li.remove();
+    this._updateChrome();
+    const focus = next?.querySelector('button[data-dismiss]');
+    if (focus instanceof HTMLElement) focus.focus();
+    else this._clear.focus();
+  }
+
+  _updateChrome() {
+    if (!this._list) return;
+    const n = this._list.childElementCount;
+    this._empty.hidden = n > 0;
+    this._clear.disabled = n === 0;
+    this._countEl.textContent = n ? `(${n})` : '';
+    if (this.hasAttribute('autohide')) this.hidden = n === 0;
+  }
+
+  _detached() {
+    this._queue.length = 0;
+  }
+
+  /** @internal */
+  attributeChangedCallback() {
+    if (!this._list) return;
+    const max = this.max;
+    while (this._list.childElementCount > max) this._list.lastElementChild.remove();
+    this._updateChrome();
+  }
+}
