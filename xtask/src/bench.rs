@@ -106,6 +106,12 @@ pub fn bench(args: &[String]) -> Result {
             }
         }
     }
+    if wants("cluster") {
+        println!("\n=== bench: cluster, two instances on Redis (issue 12) ===");
+        if let Err(e) = crate::bench_cluster::bench(o.build, o.quick) {
+            missing.push(("cluster", e));
+        }
+    }
 
     let table = table(&figures, &o);
     let machine = machine();
