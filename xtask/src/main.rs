@@ -5,6 +5,7 @@
 //! nothing and takes seconds.
 
 mod bench;
+mod bench_cluster;
 mod cluster;
 mod package;
 mod setup;
@@ -31,7 +32,7 @@ tasks:
   cluster [--skip-build] [--port P]
                      setup, build, then Redis, two `frinny-server --redis` instances and
                      nginx (deploy/nginx/frinny.conf) on loopback: nginx on P (5080)
-  bench [--skip-build] [--quick] [--only size,client,server]
+  bench [--skip-build] [--quick] [--only size,client,server,cluster]
                      benchmarks side by side with the peers; table into BENCHMARKS.md
 ";
 
