@@ -218,7 +218,7 @@ fn write_section(body: &str) -> Result {
     let block = format!("{START}\n{body}\n{END}");
     let new = match (old.find(START), old.find(END)) {
         (Some(a), Some(b)) if a < b => format!("{}{block}{}", &old[..a], &old[b + END.len()..]),
-        _ => format!("{}\n## Scale-out: two instances on Redis\n\nReproduce: `cargo xtask bench --only cluster`.\n\n{block}\n", old.trim_end()),
+        _ => format!("{}\n\n## Scale-out: two instances on Redis\n\nReproduce: `cargo xtask bench --only cluster`.\n\n{block}\n", old.trim_end()),
     };
     let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     file.write_all(new.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
