@@ -681,20 +681,20 @@ export class FrinnyChat {
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const list = this.messages;
     const seen = new Set();
-    let cursor = this._emptyEl.nextSibling;
+    /** @type {ChildNode} */
+    let prev = this._emptyEl;
     for (const m of list) {
       seen.add(m.id);
       const status = this._status.get(m.id);
       const sig = `${m.content}\u0000${m.feedback ?? ''}\u0000${status?.state ?? ''}\u0000${status?.code ?? ''}\u0000${m.public ? 1 : 0}`;
       let node = this._nodes.get(m.id);
       if (!node || node.sig !== sig) {
-        const li = this._message(m, status);
-        if (node) node.li.replaceWith(li);
-        node = { li, sig };
+        node?.li.remove();
+        node = { li: this._message(m, status), sig };
         this._nodes.set(m.id, node);
       }
-      if (node.li !== cursor) log.insertBefore(node.li, cursor);
-      cursor = node.li.nextSibling;
+      if (prev.nextSibling !== node.li) prev.after(node.li);
+      prev = node.li;
     }
     for (const [id, node] of this._nodes) {
       if (!seen.has(id)) {
