@@ -357,3 +357,73 @@ async fn behind_nginx_the_clients_of_a_killed_instance_reconnect_to_the_other_an
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_that_never_came_is_filled_in_from_the_history_in_order() {
+    bounded(async {
+        // `push: false` (a --dev aid) applies a patch without publishing it:
+        // exactly what a lost pub/sub message looks like to the instances.
+        let c = TestCluster::start_with(|cfg| cfg.dev = true).await;
+        let mut sub_b = c.b.client("p1", Role::Player, "w1").await;
+        call(&mut sub_b, "state:subscribe", json!({"scope": "world"})).await;
+        let write = |patch: Value, push: bool| {
+            json!({"world": "w1", "scope": "world", "patch": patch, "push": push}).to_string()
+        };
+        for (n, push) in [(1, true), (2, false), (3, true)] {
+            let r = http(c.a.addr, "POST", "/state/update", Some(ADMIN), Some(&write(json!({"n": n}), push))).await;
+            assert_eq!((r.status, r.json()["version"].as_u64()), (200, Some(n)), "{}", r.body);
+        }
+        let pushes = sub_b.events_named("state:patch", QUIET).await;
+        let got: Vec<(u64, u64, Value)> = pushes
+            .iter()
+            .map(|p| (p["base"].as_u64().unwrap(), p["version"].as_u64().unwrap(), p["patch"].clone()))
+            .collect();
+        assert_eq!(got, [(0, 1, json!({"n": 1})), (1, 2, json!({"n": 2})), (2, 3, json!({"n": 3}))]);
+        c.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_redis_restart_everything_resumes_without_restarting_the_instances() {
+    bounded(async {
+        let mut c = TestCluster::start_with(|cfg| cfg.redis_timeout_ms = 1000).await;
+        let mut on_a = c.a.client("u1", Role::Player, "w1").await;
+        let mut gm_b = c.b.client("g", Role::Gm, "w1").await;
+        call(&mut on_a, "state:subscribe", json!({"scope": "world"})).await;
+        let before = call(&mut gm_b, "state:update", json!({"scope": "world", "base": 0, "patch": {"a": 1}})).await;
+        assert_eq!(before["version"], 1);
+        on_a.event("state:patch").await;
+
+        // Killed, and back on the same port with nothing in it.
+        let port = c.redis.port;
+        c.redis.proc.kill();
+        wait_health(c.a.addr, "degraded", Duration::from_secs(5)).await;
+        let refused = call(&mut gm_b, "state:update", json!({"scope": "world", "base": 1, "patch": {"b": 1}})).await;
+        assert_eq!(refused["code"], "UNAVAILABLE", "{refused}");
+        c.redis = RedisProcess::start_on(port);
+        wait_health(c.a.addr, "ok", Duration::from_secs(10)).await;
+        wait_health(c.b.addr, "ok", Duration::from_secs(10)).await;
+
+        // Events cross instances again: the adapter's channels were resubscribed.
+        let body = json!({"userId": "u1", "level": "info", "title": "t", "message": "back"}).to_string();
+        let start = Instant::now();
+        loop {
+            assert_eq!(http(c.b.addr, "POST", "/notify", Some(ADMIN), Some(&body)).await.status, 200);
+            if on_a.try_event("notification", Duration::from_millis(300)).await.is_some() {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "events never crossed instances again");
+        }
+        // State too: Redis lost the world, so versions restart under a new
+        // epoch, and the state channel was resubscribed.
+        let ack = call(&mut gm_b, "state:update", json!({"scope": "world", "base": 0, "patch": {"c": 1}})).await;
+        assert_eq!(ack["version"], 1, "{ack}");
+        let push = on_a.event("state:patch").await;
+        assert_eq!((push["base"].as_u64(), push["version"].as_u64()), (Some(0), Some(1)));
+        let snap = call(&mut on_a, "state:subscribe", json!({"scope": "world", "since": 1, "epoch": "not-the-new-one"})).await;
+        assert_eq!(snap["doc"], json!({"c": 1}), "another epoch gets a snapshot");
+        c.stop().await;
+    })
+    .await;
+}

@@ -12,6 +12,9 @@
 //! | `frinny:{<world>}:orig:<scope>` | list | the origin (`<user>\x1f<update id>`) of each history entry, or `""` |
 //! | `frinny:{<world>}:epoch` | string | the world's epoch: versions restart only when Redis loses it |
 //!
+//! Published on [`STATE_CHANNEL`]: `world␟scope␟epoch␟base␟version␟patch`
+//! (␟ is U+001F, which ids cannot contain).
+//!
 //! The apply script runs the compare-and-set, trims the history and
 //! `PUBLISH`es the patch on [`STATE_CHANNEL`] in the same atomic step, so
 //! the order of the messages is the order of the versions. Every instance
@@ -86,7 +89,8 @@ if max > 0 then
   hbytes = hbytes + bytes
 end
 redis.call('HSET', KEYS[1], 'doc', ARGV[3], 'version', string.format('%d', v), 'hbytes', string.format('%d', hbytes))
-if ARGV[11] == '1' then redis.call('PUBLISH', ARGV[7], ARGV[8] .. string.format('%d', cur) .. '\31' .. string.format('%d', v) .. '\31' .. ARGV[4]) end
+local epoch = redis.call('GET', KEYS[4])
+if ARGV[11] == '1' then redis.call('PUBLISH', ARGV[7], ARGV[8] .. epoch .. '\31' .. string.format('%d', cur) .. '\31' .. string.format('%d', v) .. '\31' .. ARGV[4]) end
 return {'ok', cur, v}
 "#;
 
@@ -441,13 +445,17 @@ impl SharedState {
     }
 }
 
-/// One published patch.
+/// One published patch: `world SEP scope SEP epoch SEP base SEP version SEP
+/// patch`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Published {
     /// The world.
     pub world: String,
     /// The scope.
     pub scope: String,
+    /// The world's epoch: versions restart when it changes (Redis lost
+    /// its data).
+    pub epoch: String,
     /// The version it applied to.
     pub base: u64,
     /// The version it made.
@@ -459,13 +467,14 @@ pub struct Published {
 /// Reads a message of [`STATE_CHANNEL`]; `None` if malformed.
 pub fn parse_published(raw: &[u8]) -> Option<Published> {
     let text = std::str::from_utf8(raw).ok()?;
-    let mut parts = text.splitn(5, SEP);
+    let mut parts = text.splitn(6, SEP);
     let world = parts.next()?.to_owned();
     let scope = parts.next()?.to_owned();
+    let epoch = parts.next()?.to_owned();
     let base = parts.next()?.parse().ok()?;
     let version = parts.next()?.parse().ok()?;
     let patch = serde_json::from_str(parts.next()?).ok()?;
-    Some(Published { world, scope, base, version, patch })
+    Some(Published { world, scope, epoch, base, version, patch })
 }
 
 /// Pushes every published patch to this instance's subscribers of its
@@ -475,7 +484,8 @@ pub fn parse_published(raw: &[u8]) -> Option<Published> {
 /// the history. Runs until the driver closes.
 pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mut rx: mpsc::Receiver<Vec<u8>>) {
     let Some(cluster) = app.cluster.clone() else { return };
-    let mut last: HashMap<Key, u64> = HashMap::new();
+    // Per scope with local subscribers: (epoch, last version pushed).
+    let mut last: HashMap<Key, (String, u64)> = HashMap::new();
     while let Some(raw) = rx.recv().await {
         let Some(p) = parse_published(&raw) else {
             tracing::warn!("malformed message on {STATE_CHANNEL} ignored");
@@ -491,14 +501,18 @@ pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mu
             continue;
         }
         let mut batch = Vec::new();
-        match last.get(&key).copied() {
+        // Another epoch: Redis lost its data and versions restarted, so the
+        // old position means nothing (subscribers see the base go back and
+        // resubscribe, getting a snapshot).
+        let held = last.get(&key).filter(|(e, _)| *e == p.epoch).map(|(_, v)| *v);
+        match held {
             Some(l) if p.version <= l => {
                 cluster.state.pushed(&key, p.version);
                 continue;
             }
             Some(l) if p.base > l => {
                 // Messages were lost (a reconnect, a full queue): fill in.
-                match cluster.state.catch_up(&p.world, &p.scope, Some(l), None).await {
+                match cluster.state.catch_up(&p.world, &p.scope, Some(l), Some(&p.epoch)).await {
                     Ok((CatchUp::Patches { patches, .. }, _)) => {
                         batch.extend(patches.into_iter().filter(|e| e.version <= p.base).map(|e| (e.base, e.version, e.patch)));
                     }
@@ -517,7 +531,7 @@ pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mu
                 Err(e) => tracing::warn!("state:patch push failed: {e}"),
             }
         }
-        last.insert(key.clone(), p.version);
+        last.insert(key.clone(), (p.epoch.clone(), p.version));
         cluster.state.pushed(&key, p.version);
     }
 }
@@ -540,18 +554,19 @@ mod tests {
 
     #[test]
     fn published_messages_round_trip_and_garbage_is_refused() {
-        let raw = format!("w{SEP}combat:1{SEP}4{SEP}5{SEP}{{\"a\":{{\"b\":1}}}}");
+        let raw = format!("w{SEP}combat:1{SEP}e1{SEP}4{SEP}5{SEP}{{\"a\":{{\"b\":1}}}}");
         assert_eq!(
             parse_published(raw.as_bytes()),
             Some(Published {
                 world: "w".into(),
                 scope: "combat:1".into(),
+                epoch: "e1".into(),
                 base: 4,
                 version: 5,
                 patch: json!({"a": {"b": 1}}),
             })
         );
-        for bad in ["", "w", "w\u{1f}s\u{1f}x\u{1f}1\u{1f}{}", "w\u{1f}s\u{1f}1\u{1f}2\u{1f}{", "\u{ff}"] {
+        for bad in ["", "w", "w\u{1f}s\u{1f}e\u{1f}x\u{1f}1\u{1f}{}", "w\u{1f}s\u{1f}e\u{1f}1\u{1f}2\u{1f}{", "w\u{1f}s\u{1f}1\u{1f}2\u{1f}{}"] {
             assert_eq!(parse_published(bad.as_bytes()), None, "{bad:?}");
         }
         assert_eq!(parse_published(&[0xff, 0xfe]), None);

@@ -493,9 +493,13 @@ pub struct RedisProcess {
 
 impl RedisProcess {
     pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// On `port` (to bring Redis back where the instances expect it).
+    pub fn start_on(port: u16) -> Self {
         require("redis-server", "--version", "redis-server");
         let dir = TempDir::new("redis");
-        let port = free_port();
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
