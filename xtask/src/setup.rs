@@ -7,13 +7,15 @@ use std::process::Command;
 /// Debian's binaryen (108) is too old for current wasm-bindgen output; wasm-opt
 /// comes from the npm `binaryen` package instead (see `suites::build`).
 /// `redis-server` and `nginx`: the scale-out tests and `cargo xtask cluster`
-/// start their own on free loopback ports.
-const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "redis-server", "nginx"];
+/// start their own on free loopback ports. `firefox-esr`: the browser suite
+/// runs in Firefox too (players use it), driven by geckodriver.
+const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "firefox-esr", "redis-server", "nginx"];
 
 pub fn all() -> Result {
     rust_target()?;
     wasm_pack()?;
     wasm_bindgen_cli()?;
+    geckodriver()?;
     debian_packages()?;
     npm_packages()?;
     python_venv()?;
@@ -65,6 +67,16 @@ fn wasm_bindgen_cli() -> Result {
     // registry no longer serves, so fall back to a fresh resolution.
     run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--locked", "--version", &exact]))
         .or_else(|_| run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &exact])))
+}
+
+/// Firefox's WebDriver, for `wasm-pack test --firefox`: from crates.io,
+/// since wasm-pack would otherwise download a prebuilt one.
+fn geckodriver() -> Result {
+    if have("geckodriver", "--version") {
+        return Ok(());
+    }
+    run(Command::new("cargo").args(["install", "geckodriver", "--locked"]))
+        .or_else(|_| run(Command::new("cargo").args(["install", "geckodriver"])))
 }
 
 fn debian_installed(pkg: &str) -> bool {

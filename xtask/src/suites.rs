@@ -208,6 +208,17 @@ fn browser() -> Result {
     run(cmd("wasm-pack")
         .args(["test", "--headless", "--chrome", "--", "--test", "browser_*"])
         .env("CHROMEDRIVER", chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+    // The same tests in Firefox (Debian's firefox-esr), against the same
+    // servers. GECKODRIVER names the one setup installed from crates.io, so
+    // wasm-pack does not download its own.
+    let geckodriver = output(Command::new("which").arg("geckodriver"))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .ok_or("geckodriver is not on PATH (cargo install geckodriver)")?;
+    run(cmd("wasm-pack")
+        .args(["test", "--headless", "--firefox", "--", "--test", "browser_*"])
+        .env("GECKODRIVER", geckodriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))
 }
 
