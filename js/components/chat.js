@@ -533,7 +533,7 @@ export class FrinnyChat {
     this._updates.set(id, p);
     const actor = this._actorName(p.actorId);
     this._suggestionsEl.suggest(
-      { id, text: localize('FRINNY.CharacterUpdate', { actor, changes: describeUpdates(p.updates) }), actorId: actor, kind: 'character_update' },
+      { id, text: localize('FRINNY.CharacterUpdate', { actor, changes: describeUpdates(p.updates) }), actorId: p.actorId, kind: 'character_update' },
       { local: true },
     );
   }
@@ -560,15 +560,20 @@ export class FrinnyChat {
     }
   }
 
-  /** @param {string} actorId */
-  _actorName(actorId) {
+  /**
+   * An actor's display name from `describeActor`; else its id (or, with
+   * `orId` false, an empty string).
+   * @param {string} actorId
+   * @param {boolean} [orId]
+   */
+  _actorName(actorId, orId = true) {
     try {
       const name = this._options.describeActor?.(actorId);
       if (typeof name === 'string' && name) return name;
     } catch {
       // Fall back to the id.
     }
-    return actorId;
+    return orId ? actorId : '';
   }
 
   // ----- rendering ----------------------------------------------------------
@@ -590,6 +595,7 @@ export class FrinnyChat {
     const side = el('div', 'side');
     this._combatEl = /** @type {any} */ (document.createElement('frinny-combat-updates'));
     this._combatEl.setAttribute('autohide', '');
+    this._combatEl.setAttribute('collapsed', '');
     if (this._options.combatScope) this._combatEl.setAttribute('scope', this._options.combatScope);
     this._notificationsEl = /** @type {any} */ (document.createElement('frinny-notification-panel'));
     this._notificationsEl.setAttribute('autohide', '');
@@ -604,8 +610,23 @@ export class FrinnyChat {
     this._emptyEl = el('li', 'empty', localize('FRINNY.ChatEmpty'));
     this._log.append(this._emptyEl);
     this._log.addEventListener('click', (e) => this._onLogClick(e));
+    // Stay at the newest message while the reader is there, also when the
+    // panels above grow or the window is resized.
+    this._pinned = true;
+    this._log.addEventListener('scroll', () => {
+      const log = this._log;
+      this._pinned = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    }, { passive: true });
+    if (typeof ResizeObserver === 'function') {
+      const ro = new ResizeObserver(() => {
+        if (this._pinned) this._log.scrollTop = this._log.scrollHeight;
+      });
+      ro.observe(this._log);
+      this._resizeObserver = ro;
+    }
 
     this._suggestionsEl = /** @type {any} */ (document.createElement('frinny-suggestion-box'));
+    this._suggestionsEl.describeActor = (/** @type {string} */ id) => this._actorName(id, false);
     this._typingEl = /** @type {any} */ (document.createElement('frinny-typing-indicator'));
 
     const form = /** @type {HTMLFormElement} */ (el('form'));
@@ -659,9 +680,8 @@ export class FrinnyChat {
   _renderSyncHint() {
     if (!this._syncHint) return;
     const text = this.synced ? localize('FRINNY.HistorySynced') : localize('FRINNY.HistoryLocal');
-    this._syncHint.textContent = this.synced ? '⟳' : '';
+    this._syncHint.textContent = this.synced ? localize('FRINNY.Synced') : localize('FRINNY.Local');
     this._syncHint.title = text;
-    this._syncHint.setAttribute('aria-label', text);
     this.host.dataset.synced = String(this.synced);
   }
 
@@ -678,7 +698,6 @@ export class FrinnyChat {
     this._frame = 0;
     if (this.closed) return;
     const log = this._log;
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     const list = this.messages;
     const seen = new Set();
     /** @type {ChildNode} */
@@ -703,7 +722,7 @@ export class FrinnyChat {
       }
     }
     this._emptyEl.hidden = list.length > 0;
-    if (atBottom) log.scrollTop = log.scrollHeight;
+    if (this._pinned) log.scrollTop = log.scrollHeight;
   }
 
   /**
@@ -725,8 +744,10 @@ export class FrinnyChat {
       const fb = el('div', 'feedback');
       fb.setAttribute('role', 'group');
       fb.setAttribute('aria-label', `${localize('FRINNY.ThumbsUp')} / ${localize('FRINNY.ThumbsDown')}`);
-      for (const [type, icon, key] of [['positive', '👍', 'FRINNY.ThumbsUp'], ['negative', '👎', 'FRINNY.ThumbsDown']]) {
-        const b = button(icon, `thumb ${type}`, localize(key));
+      for (const [type, key] of [['positive', 'FRINNY.ThumbsUp'], ['negative', 'FRINNY.ThumbsDown']]) {
+        const b = button('', `thumb ${type}`, localize(key));
+        b.title = localize(key);
+        b.append(thumbIcon());
         b.dataset.feedback = type;
         b.setAttribute('aria-pressed', String(m.feedback === type));
         fb.append(b);
@@ -797,6 +818,7 @@ export class FrinnyChat {
     this._updates.clear();
     this._nodes.clear();
     this.synced = false;
+    this._resizeObserver?.disconnect();
     this.host?.remove();
     if (agent && this.ownsAgent) {
       try {
@@ -865,6 +887,25 @@ export function describeUpdates(updates) {
     } else parts.push(`${capitalize(group)}: ${plain(value)}`);
   }
   return parts.slice(0, 12).join(', ') || '—';
+}
+
+/**
+ * A thumbs-up icon (CSS turns it over for thumbs down): static SVG built
+ * through the DOM, never from text.
+ */
+function thumbIcon() {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(NS, 'path');
+  path.setAttribute(
+    'd',
+    'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L13.17 1 6.59 7.59C6.22 7.95 6 8.45 6 9v10a2 2 0 0 0 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z',
+  );
+  svg.append(path);
+  return svg;
 }
 
 /** @param {string} s */

@@ -32,7 +32,8 @@ export const DEFAULT_COMBAT_LOG = 20;
  * synced state scope instead (`syncState`/`subscribeState`): the document is
  * the latest update, optionally with `log` (the last changes, oldest first),
  * so a player who joins late sees the encounter as it is. With `autohide`
- * it is hidden while no encounter is shown.
+ * it is hidden while no encounter is shown; with `collapsed` the log starts
+ * folded (a `<details>` the player opens).
  */
 export class FrinnyCombatUpdates extends FrinnyElement {
   static styles = COMBAT_CSS;
@@ -87,12 +88,22 @@ export class FrinnyCombatUpdates extends FrinnyElement {
     this._round = el('div', 'round');
     now.append(this._acting, this._round);
     this._idle = el('p', 'idle', localize('FRINNY.CombatIdle'));
-    const logHead = el('h3', '', localize('FRINNY.CombatLog'));
+    // The log is a disclosure (open unless the `collapsed` attribute says
+    // otherwise): summary and toggle come from the browser, keyboard and
+    // screen reader included.
+    const details = /** @type {HTMLDetailsElement} */ (el('details', 'log'));
+    details.open = !this.hasAttribute('collapsed');
+    const summary = el('summary');
+    this._logTitle = el('h3', '', localize('FRINNY.CombatLog'));
+    this._logCount = el('span', 'log-count');
+    summary.append(this._logTitle, this._logCount);
     this._logEmpty = el('p', 'empty', localize('FRINNY.CombatLogEmpty'));
     this._list = el('ol');
     this._list.setAttribute('part', 'log');
     this._list.setAttribute('aria-label', localize('FRINNY.CombatLog'));
-    root.append(head, this._idle, now, logHead, this._logEmpty, this._list);
+    details.append(summary, this._logEmpty, this._list);
+    this._details = details;
+    root.append(head, this._idle, now, details);
     this._render();
   }
 
@@ -193,6 +204,7 @@ export class FrinnyCombatUpdates extends FrinnyElement {
     for (let i = this._log.length - 1; i >= 0; i--) frag.append(this._item(this._log[i]));
     this._list.replaceChildren(frag);
     this._logEmpty.hidden = this._log.length > 0;
+    this._logCount.textContent = this._log.length ? `(${this._log.length})` : '';
   }
 
   /** @param {CombatChange & {round: number, turn: number}} change */

@@ -82,6 +82,8 @@ export interface SuggestionChoice {
 export declare class FrinnySuggestionBox extends FrinnyElement {
   /** The suggestions waiting for a choice. */
   readonly suggestions: SuggestionInput[];
+  /** Names a suggestion's actor ("For Valeros"); without it no actor is shown. */
+  describeActor: ((actorId: string) => string | undefined | null) | null;
   /** Adds (or replaces, by id) a suggestion; `local`: no `suggestion_feedback` is sent for it. */
   suggest(suggestion: SuggestionInput, options?: { local?: boolean }): void;
   /** Chooses as the buttons do; returns whether there was such a suggestion. */
@@ -115,7 +117,7 @@ export interface CombatUpdate {
   log?: Array<CombatChange & { round?: number; turn?: number }>;
 }
 
-/** `<frinny-combat-updates [scope="combat:<id>"] log-size="20" autohide>`. */
+/** `<frinny-combat-updates [scope="combat:<id>"] log-size="20" autohide collapsed>`. */
 export declare class FrinnyCombatUpdates extends FrinnyElement {
   /** The synced state scope that drives it, or null (then `combat_update` events do). */
   scope: string | null;

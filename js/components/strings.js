@@ -70,6 +70,8 @@ export const STRINGS = Object.freeze({
   'FRINNY.ClearChat': 'Clear conversation',
   'FRINNY.HistoryLocal': 'History kept on this device only',
   'FRINNY.HistorySynced': 'History synced across your devices',
+  'FRINNY.Synced': 'Synced',
+  'FRINNY.Local': 'This device',
   'FRINNY.CharacterUpdate': 'Update {actor}: {changes}',
   'FRINNY.CharacterUpdated': '{actor} was updated: {changes}',
   'FRINNY.CharacterUpdateFailed': 'Could not update {actor}: {message}',

@@ -131,7 +131,19 @@ export const COMBAT_CSS = `
 .round { font-size: 0.85em; color: var(--frinny-muted, #a29e90); white-space: nowrap; }
 .acting { font-size: 1.15em; font-weight: 600; color: #fff4d6; }
 .idle { color: var(--frinny-muted, #a29e90); font-style: italic; }
-h3 { margin: 0.3em 0; }
+details.log > summary {
+  display: flex; align-items: center; gap: 0.4em; cursor: pointer; list-style: none; margin: 0.2em 0 0.3em;
+  border-radius: 3px;
+}
+details.log > summary::-webkit-details-marker { display: none; }
+details.log > summary::before {
+  content: ""; width: 0; height: 0; border-style: solid; border-width: 0.3em 0 0.3em 0.45em;
+  border-color: transparent transparent transparent var(--frinny-accent, #c9a14a); transition: transform 0.15s;
+}
+details.log[open] > summary::before { transform: rotate(90deg); }
+details.log > summary:focus-visible { outline: none; box-shadow: 0 0 0 2px var(--frinny-focus, #ff6400); }
+.log-count { color: var(--frinny-muted, #a29e90); font-size: 0.8em; }
+h3 { margin: 0; }
 ol { display: flex; flex-direction: column; gap: 0.25em; max-height: var(--frinny-combat-max-height, 16em); overflow-y: auto; }
 li {
   display: grid; grid-template-columns: 3.4em 1fr auto; gap: 0.1em 0.5em; align-items: center;
@@ -185,7 +197,12 @@ header h2 .sigil {
   width: 1.4em; height: 1.4em; border-radius: 50%; display: inline-grid; place-items: center;
   background: radial-gradient(circle at 35% 30%, #f0d58a, #9a7426); color: #231a06; font-size: 0.8em; letter-spacing: 0;
 }
-.side { display: flex; flex-direction: column; gap: 0.5em; padding: 0.5em 0.7em 0; }
+.side {
+  display: flex; flex-direction: column; gap: 0.5em; padding: 0.5em 0.7em; max-height: 45%; overflow-y: auto; flex: none;
+  border-bottom: 1px solid var(--frinny-border, #44465a); background: rgba(0, 0, 0, 0.18);
+  --frinny-combat-max-height: 9em; --frinny-notifications-max-height: 7.6em;
+}
+.side:not(:has(> :not([hidden]))) { display: none; }
 .side > [hidden] { display: none; }
 .log {
   flex: 1; overflow-y: auto; padding: 0.6em 0.7em; display: flex; flex-direction: column; gap: 0.5em;
@@ -213,7 +230,12 @@ header h2 .sigil {
 .msg.failed .status { color: #ffb3aa; }
 .status button { font-size: 1em; padding: 0 0.4em; margin-left: 0.3em; }
 .feedback { display: flex; gap: 0.25em; }
-.feedback button { background: transparent; border-color: transparent; padding: 0 0.35em; font-size: 0.95em; }
+.feedback button {
+  background: transparent; border-color: transparent; padding: 0.15em 0.3em; line-height: 0; color: var(--frinny-muted, #a29e90);
+}
+.feedback svg { width: 1.05em; height: 1.05em; fill: currentColor; display: block; }
+.feedback .negative svg { transform: scale(-1, -1); }
+.feedback button[aria-pressed="true"] { color: var(--frinny-accent, #c9a14a); }
 .feedback button:hover:not(:disabled) { background: #2c2e38; border-color: var(--frinny-border, #44465a); }
 .feedback button[aria-pressed="true"] { border-color: var(--frinny-accent, #c9a14a); background: #3a321f; }
 frinny-typing-indicator { padding: 0 0.8em 0.2em; }
@@ -241,6 +263,8 @@ textarea::placeholder { color: #7d7a70; }
 .switch[aria-checked="true"] .track { background: #6b5522; border-color: var(--frinny-accent, #c9a14a); }
 .switch[aria-checked="true"] .track::after { transform: translateX(0.95em); background: #f3d98e; }
 .switch:hover:not(:disabled) { background: transparent; }
-.hint { font-size: 0.75em; color: var(--frinny-muted, #a29e90); }
+.hint { font-size: 0.75em; color: var(--frinny-muted, #a29e90); display: inline-flex; align-items: center; gap: 0.3em; }
+.hint::before { content: ""; width: 0.5em; height: 0.5em; border-radius: 50%; background: #6b6b6b; }
+:host([data-synced="true"]) .hint::before { background: var(--frinny-success, #4a9e64); }
 .right { display: flex; align-items: center; gap: 0.5em; }
 `;

@@ -33,6 +33,12 @@ export class FrinnySuggestionBox extends FrinnyElement {
     this._items = new Map();
     /** @type {Array<{key: string, suggestion: SuggestionInput, local: boolean}>} */
     this._queue = [];
+    /**
+     * Names the actor of a suggestion ("For Valeros"); without it, or when
+     * it returns nothing, no actor is shown (ids are not for players).
+     * @type {((actorId: string) => string | undefined | null) | null}
+     */
+    this.describeActor = null;
   }
 
   /** The suggestions waiting for a choice (the pending frame included). */
@@ -159,7 +165,8 @@ export class FrinnySuggestionBox extends FrinnyElement {
     const head = el('div', 'head');
     const kind = str(s.kind, 60);
     head.append(el('span', 'kind', kind ? kind.replace(/_/g, ' ') : localize('FRINNY.Suggestions')));
-    const actor = str(s.actorId, 200);
+    const actorId = str(s.actorId, 200);
+    const actor = actorId ? this._nameOf(actorId) : '';
     if (actor) head.append(el('span', 'actor', localize('FRINNY.SuggestionFor', { actor })));
     const p = el('p', 'text', text);
     const actions = el('div', 'actions');
@@ -180,6 +187,19 @@ export class FrinnySuggestionBox extends FrinnyElement {
     actions.append(dismiss);
     li.append(head, p, actions);
     return li;
+  }
+
+  /**
+   * The display name of an actor through `describeActor`, or `''`.
+   * @param {string} actorId
+   */
+  _nameOf(actorId) {
+    try {
+      const name = this.describeActor?.(actorId);
+      return typeof name === 'string' ? name.slice(0, 200) : '';
+    } catch {
+      return '';
+    }
   }
 
   /** @param {MouseEvent} e */

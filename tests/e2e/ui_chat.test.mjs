@@ -115,6 +115,7 @@ test('FrinnyChat: text is never HTML, in the question or the answer', { timeout:
   try {
     await openChat(page, 'chat-xss');
     await page.evaluate((evil) => chat.send(evil), evil);
+    await page.waitForFunction(() => shown().length === 2);
     const out = await page.evaluate(() => ({ shown: shown(), imgs: chat.root.querySelectorAll('img, b').length, pwned: window.__pwned ?? 0 }));
     assert.deepEqual(out.shown[0], ['user', evil]);
     assert.ok(out.shown[1][1].includes(evil), out.shown[1][1]);
