@@ -52,6 +52,9 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
         );
         let _ = writeln!(text, "# TYPE frinny_redis_publishes_dropped_total counter");
         let _ = writeln!(text, "frinny_redis_publishes_dropped_total {}", link.dropped_publishes());
+        let _ = writeln!(text, "# HELP frinny_redis_malformed_total Messages from Redis that could not be read (dropped).");
+        let _ = writeln!(text, "# TYPE frinny_redis_malformed_total counter");
+        let _ = writeln!(text, "frinny_redis_malformed_total {}", link.malformed_count());
     }
     (
         [(

@@ -22,7 +22,7 @@ pub mod state;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, IntoConnectionInfo, ProtocolVersion};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,6 +69,11 @@ pub struct Link {
     up: AtomicBool,
     failures: AtomicU64,
     dropped_publishes: AtomicU64,
+    malformed: AtomicU64,
+    /// Redis' clock minus ours, in ms (measured by the probe): deadlines
+    /// handed to scripts are in Redis' time, so a skewed clock on either
+    /// host cannot make every write look late (or never late).
+    clock_offset_ms: AtomicI64,
     last_error: Mutex<Option<String>>,
 }
 
@@ -79,6 +84,8 @@ impl Link {
             up: AtomicBool::new(true),
             failures: AtomicU64::new(0),
             dropped_publishes: AtomicU64::new(0),
+            malformed: AtomicU64::new(0),
+            clock_offset_ms: AtomicI64::new(0),
             last_error: Mutex::new(None),
         }
     }
@@ -117,6 +124,34 @@ impl Link {
 
     fn dropped_publish(&self) {
         self.dropped_publishes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A malformed message arrived from Redis (and was dropped).
+    pub fn malformed(&self) {
+        self.malformed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Malformed messages dropped so far.
+    pub fn malformed_count(&self) -> u64 {
+        self.malformed.load(Ordering::Relaxed)
+    }
+
+    /// Now plus `left`, in milliseconds of Redis' clock.
+    pub fn redis_deadline_ms(&self, left: Duration) -> u64 {
+        let now = i64::try_from(crate::auth::now_millis()).unwrap_or(i64::MAX);
+        let at = now
+            .saturating_add(self.clock_offset_ms.load(Ordering::Relaxed))
+            .saturating_add(i64::try_from(left.as_millis()).unwrap_or(i64::MAX));
+        u64::try_from(at).unwrap_or(0)
+    }
+
+    /// Records Redis' clock (`redis_ms`) as read between `before` and
+    /// `after` (our clock, ms).
+    fn observe_clock(&self, before: u64, after: u64, redis_ms: u64) {
+        let mid = before / 2 + after / 2;
+        let offset = i128::from(redis_ms) - i128::from(mid);
+        let offset = i64::try_from(offset).unwrap_or(0);
+        self.clock_offset_ms.store(offset, Ordering::Relaxed);
     }
 
     /// The last failure, if any.
@@ -240,10 +275,15 @@ impl Cluster {
             let bound = self.link.timeout.min(PROBE_EVERY);
             let mut cmd = self.cmd.clone();
             let mut sub = self.driver.connection();
+            let before = crate::auth::now_millis();
             let a = self
                 .link
-                .run_within(bound, async move { redis::cmd("PING").query_async::<String>(&mut cmd).await })
+                .run_within(bound, async move { redis::cmd("TIME").query_async::<(u64, u64)>(&mut cmd).await })
                 .await;
+            if let Ok((secs, micros)) = a {
+                let redis_ms = secs.saturating_mul(1000).saturating_add(micros / 1000);
+                self.link.observe_clock(before, crate::auth::now_millis(), redis_ms);
+            }
             let b = self
                 .link
                 .run_within(bound, async move { redis::cmd("PING").query_async::<String>(&mut sub).await })
@@ -278,5 +318,16 @@ mod tests {
         assert_eq!(l.last_error().as_deref(), Some("boom"));
         l.succeeded();
         assert!(l.is_up());
+    }
+
+    #[test]
+    fn deadlines_follow_the_clock_of_redis() {
+        let l = Link::new(Duration::from_millis(10));
+        let now = crate::auth::now_millis();
+        // Redis' clock is 5 s ahead of ours.
+        l.observe_clock(now, now + 2, now + 1 + 5000);
+        let d = l.redis_deadline_ms(Duration::from_secs(2));
+        let expected = now + 5000 + 2000;
+        assert!(d.abs_diff(expected) < 100, "{d} vs {expected}");
     }
 }

@@ -347,8 +347,7 @@ impl SharedState {
                 }
             }
             let left = self.link.timeout.saturating_sub(started.elapsed());
-            let deadline = crate::auth::now_millis()
-                .saturating_add(u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+            let deadline = self.link.redis_deadline_ms(left);
             let mut inv = self.apply.prepare_invoke();
             inv.key(&doc_key)
                 .key(&hist_key)
@@ -489,7 +488,7 @@ pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mu
     while let Some(raw) = rx.recv().await {
         let Some(p) = parse_published(&raw) else {
             tracing::warn!("malformed message on {STATE_CHANNEL} ignored");
-            app.metrics.error("MALFORMED_STATE_MESSAGE");
+            cluster.link.malformed();
             continue;
         };
         let key = (p.world.clone(), p.scope.clone());
