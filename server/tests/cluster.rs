@@ -427,3 +427,71 @@ async fn after_a_redis_restart_everything_resumes_without_restarting_the_instanc
     })
     .await;
 }
+
+/// One HTTP/1.1 request from the loopback address `src` (nginx hashes the
+/// client address); the response body.
+async fn http_from(src: std::net::Ipv4Addr, to: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((src, 0).into()).unwrap();
+    let mut stream = tokio::time::timeout(WAIT, socket.connect(to)).await.unwrap().unwrap();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await.unwrap().unwrap();
+    let raw = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nginx_long_polling_sessions_stay_on_the_instance_that_opened_them() {
+    bounded(async {
+        let c = TestCluster::start().await;
+        let nginx = NginxProcess::start(&[c.a.addr, c.b.addr]);
+        // Sixteen clients from sixteen loopback addresses: spread over both
+        // instances, and each session's requests must all reach its own (a
+        // request on the other instance gets "Session ID unknown").
+        for i in 2..18u8 {
+            let src = std::net::Ipv4Addr::new(127, 0, 0, i);
+            let base = "/socket.io/?EIO=4&transport=polling";
+            let (status, open) = http_from(src, nginx.addr, "GET", base, "").await;
+            assert_eq!(status, 200, "{open}");
+            let open: Value = serde_json::from_str(open.strip_prefix('0').unwrap()).unwrap();
+            let sid = open["sid"].as_str().unwrap();
+            let path = format!("{base}&sid={sid}");
+            let token = c.a.token(&format!("poll{i}"), Role::Player, "w1");
+            let (status, ok) = http_from(src, nginx.addr, "POST", &path, &format!("40{}", json!({ "token": token }))).await;
+            assert_eq!((status, ok.as_str()), (200, "ok"), "client {i}");
+            // Poll (answering pings) until the join and the greeting came.
+            let mut seen = Vec::new();
+            for _ in 0..6 {
+                let (status, got) = http_from(src, nginx.addr, "GET", &path, "").await;
+                assert_eq!(status, 200, "client {i}: {got}");
+                for packet in got.split('\u{1e}') {
+                    if packet == "2" {
+                        let (status, _) = http_from(src, nginx.addr, "POST", &path, "3").await;
+                        assert_eq!(status, 200, "client {i}: pong");
+                    }
+                    seen.push(packet.to_owned());
+                }
+                if seen.iter().any(|p| p.contains("connection_established")) {
+                    break;
+                }
+            }
+            assert!(seen.iter().any(|p| p.starts_with("40{")), "client {i} joined: {seen:?}");
+            assert!(seen.iter().any(|p| p.contains("connection_established")), "client {i}: {seen:?}");
+        }
+        let on_a = health(c.a.addr).await["connections"].as_i64().unwrap();
+        let on_b = health(c.b.addr).await["connections"].as_i64().unwrap();
+        assert_eq!(on_a + on_b, 16);
+        assert!(on_a > 0 && on_b > 0, "the clients spread over both instances: {on_a} + {on_b}");
+        drop(nginx);
+        c.stop().await;
+    })
+    .await;
+}
