@@ -495,3 +495,23 @@ async fn behind_nginx_long_polling_sessions_stay_on_the_instance_that_opened_the
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_whose_redis_does_not_answer_refuses_to_start_with_a_clear_error() {
+    bounded(async {
+        let mut config = frinny_server::Config::for_tests(false);
+        config.redis = Some(format!("redis://127.0.0.1:{}", free_port()));
+        config.redis_timeout_ms = 500;
+        let started = Instant::now();
+        let err = frinny_server::start(config, None).await.expect_err("no Redis, no start");
+        let text = err.to_string();
+        assert!(text.starts_with("--redis: ") && text.contains("127.0.0.1"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(5), "bounded: {:?}", started.elapsed());
+
+        let mut config = frinny_server::Config::for_tests(false);
+        config.redis = Some("http://user:secret@example:1".into());
+        let text = frinny_server::start(config, None).await.expect_err("not a redis URL").to_string();
+        assert!(text.contains("redis://") && !text.contains("secret"), "{text}");
+    })
+    .await;
+}
