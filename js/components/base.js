@@ -51,6 +51,13 @@ export class FrinnyElement extends HTMLElement {
 
   /** @internal */
   connectedCallback() {
+    // `el.agent = x` run before the element was upgraded left an own
+    // property that hides the accessor: hand it over.
+    if (Object.hasOwn(this, 'agent')) {
+      const agent = /** @type {any} */ (this).agent;
+      delete (/** @type {any} */ (this).agent);
+      this.agent = agent;
+    }
     this._ensureBuilt();
     this._sync();
   }

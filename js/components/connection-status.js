@@ -121,7 +121,9 @@ export class FrinnyConnectionStatus extends FrinnyElement {
    * @param {any} error
    */
   showError(error) {
-    const code = str(error && error.code, 60) || 'ERROR';
+    // A server's refusal arrives as SERVER_ERROR with the server's own code
+    // (RATE_LIMITED, INVALID_PAYLOAD, ...) in serverCode: show that one.
+    const code = str(error && (error.serverCode || error.code), 60) || 'ERROR';
     const message = str(error && error.message, 300) || String(error);
     this._error = { code, message };
     clearTimeout(this._errorTimer);

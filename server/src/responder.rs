@@ -122,10 +122,22 @@ fn string_field<'a>(payload: &'a Value, name: &str) -> Option<&'a str> {
     payload.get(name).and_then(Value::as_str)
 }
 
+/// Who a game event is about, as a player would name them:
+/// `combatant.name`, then `name`, then `actorId`.
+fn acting_name(payload: &Value) -> Option<&str> {
+    payload
+        .get("combatant")
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+        .or_else(|| string_field(payload, "name"))
+        .or_else(|| string_field(payload, "actorId"))
+        .filter(|s| !s.trim().is_empty())
+}
+
 impl DemoResponder {
     /// The answer, without the delay.
     pub fn answer(&self, request: &Request) -> Result<Reply, ResponderError> {
-        let actor = string_field(&request.payload, "actorId").unwrap_or("your character");
+        let actor = acting_name(&request.payload).unwrap_or("your character");
         let content = match request.event.as_str() {
             names::QUERY => {
                 let text = string_field(&request.payload, "content").unwrap_or_default();
@@ -187,13 +199,7 @@ impl DemoResponder {
         }
         let p = &request.payload;
         let actor = string_field(p, "actorId");
-        let name = p
-            .get("combatant")
-            .and_then(|c| c.get("name"))
-            .and_then(Value::as_str)
-            .or_else(|| string_field(p, "name"))
-            .or(actor)
-            .unwrap_or("The acting combatant");
+        let name = acting_name(p).unwrap_or("The acting combatant");
         let name: String = name.chars().take(80).collect();
         let id = match p.get("request_id") {
             Some(Value::String(s)) => format!("turn-{s}"),
@@ -313,6 +319,9 @@ mod tests {
         let up = &d.follow_ups(&req("combat_turn", json!({"request_id": 5})))[0];
         assert_eq!(up.payload["id"], "turn-5");
         assert!(up.payload.get("actorId").is_none());
+        // The answer names the combatant too.
+        let reply = d.answer(&r).unwrap();
+        assert!(reply.content.contains("Valeros's turn"), "{}", reply.content);
         // Other requests get none.
         assert!(d.follow_ups(&req("query", json!({"content": "x"}))).is_empty());
     }
