@@ -115,6 +115,10 @@ pub mod codes {
     pub const CONFLICT: &str = "CONFLICT";
     /// A `state:update` would make the scope's document larger than the server allows.
     pub const STATE_TOO_LARGE: &str = "STATE_TOO_LARGE";
+    /// The server's shared store (Redis, with `--redis`) did not answer in
+    /// time: nothing was applied, and re-sending a `state:update` with the
+    /// same `id` is safe.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
 }
 
 /// Which way an event travels.

@@ -26,10 +26,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The error code of an operation that needed Redis while it was down or
-/// stalled. Nothing was applied: re-sending (with the same update `id`) is
-/// safe.
-pub const UNAVAILABLE: &str = "UNAVAILABLE";
+/// The code of a refusal because Redis did not answer in time (the
+/// catalogue's, re-exported for the cluster code).
+pub use frinny_agent::catalogue::codes::UNAVAILABLE;
 
 /// How often the probe pings Redis.
 pub const PROBE_EVERY: Duration = Duration::from_secs(1);
