@@ -285,8 +285,14 @@ impl Drop for TestServer {
     }
 }
 
-const FUZZ_TARGETS: &[&str] =
-    &["engine_io_text", "engine_io_payload", "socket_io_decoder", "json_frame", "json_scan"];
+const FUZZ_TARGETS: &[&str] = &[
+    "engine_io_text",
+    "engine_io_payload",
+    "engine_io_handshake",
+    "socket_io_decoder",
+    "json_frame",
+    "json_scan",
+];
 
 /// `cargo xtask fuzz [--seconds N] [TARGET...]`: each target for N seconds.
 pub fn fuzz(args: &[String]) -> Result {
