@@ -13,6 +13,7 @@ use crate::rooms;
 use crate::state_store::PatchError;
 use crate::state_sync;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
@@ -50,7 +51,31 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The body as read by axum, or why it could not be: past the body limit
+/// (`--max-payload-bytes`) 413 `PAYLOAD_TOO_LARGE`, otherwise 400 (a
+/// client that hung up mid-body, a broken chunked encoding).
+type Body = Result<Bytes, BytesRejection>;
+
+fn body_bytes(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let mut err = ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {limit} bytes (--max-payload-bytes)"),
+            );
+            err.extra.insert("limit".into(), json!(limit));
+            err
+        } else {
+            ApiError::bad_json(format!("the body could not be read: {}", e.body_text()))
+        }
+    })
+}
+
 fn parse_object(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_json("the body is empty; send a JSON object"));
+    }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::bad_json("the body must be a JSON object")),
@@ -116,10 +141,10 @@ fn check_event_name(name: &str) -> Result<(), ApiError> {
 pub async fn broadcast(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
     check_admin(&state, &headers)?;
-    let body = parse_object(&body)?;
+    let body = parse_object(&body_bytes(body, state.app.config.max_payload_bytes)?)?;
     let event = required_str(&body, "event")?;
     check_event_name(event)?;
     let payload = body
@@ -161,10 +186,10 @@ pub async fn broadcast(
 pub async fn notify(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
     check_admin(&state, &headers)?;
-    let body = parse_object(&body)?;
+    let body = parse_object(&body_bytes(body, state.app.config.max_payload_bytes)?)?;
     let level = required_str(&body, "level")?;
     if !NOTIFICATION_LEVELS.contains(&level) {
         return Err(ApiError::field(
@@ -214,10 +239,10 @@ pub async fn notify(
 pub async fn state_update(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
     check_admin(&state, &headers)?;
-    let body = parse_object(&body)?;
+    let body = parse_object(&body_bytes(body, state.app.config.max_payload_bytes)?)?;
     let scope = required_str(&body, "scope")?;
     check_id("scope", scope).map_err(|e| ApiError::field("scope", e))?;
     let world = optional_str(&body, "world")?.unwrap_or("default");

@@ -21,6 +21,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-connection and per-user rate limits.
     pub limits: RateLimits,
+    /// Engine.IO sessions before they join: per-address rate, pending cap.
+    pub handshakes: crate::handshake::HandshakeLimits,
+    /// Connections open per user (`--max-connections-per-user`).
+    pub user_connections: crate::limits::UserConnections,
     /// The versioned state store (`state:update` and `POST /state/update`).
     pub store: StateStore,
     /// Held from a state write until its `state:patch` push went out, so

@@ -62,6 +62,32 @@ pub struct Config {
     #[arg(long, env = "FRINNY_MAX_CONNECTIONS", default_value_t = 1000)]
     pub max_connections: usize,
 
+    /// Maximum simultaneous Socket.IO connections of one user (one user id
+    /// in one world). One more is refused with `TOO_MANY_CONNECTIONS`.
+    #[arg(long, env = "FRINNY_MAX_CONNECTIONS_PER_USER", default_value_t = 8)]
+    pub max_connections_per_user: usize,
+
+    /// Engine.IO sessions opened but not yet joined to the namespace, over
+    /// all peers. A handshake past it is refused with 503 `SERVER_BUSY`, so
+    /// a flood of handshakes that never join cannot exhaust the server.
+    #[arg(long, env = "FRINNY_MAX_PENDING_SESSIONS", default_value_t = 256)]
+    pub max_pending_sessions: usize,
+
+    /// Sustained new Engine.IO sessions per second allowed from one peer
+    /// address (refused with 429 `RATE_LIMITED` beyond).
+    #[arg(long, env = "FRINNY_HANDSHAKE_RATE_PER_IP", default_value_t = 20)]
+    pub handshake_rate_per_ip: u32,
+
+    /// Burst of new Engine.IO sessions allowed from one peer address.
+    #[arg(long, env = "FRINNY_HANDSHAKE_BURST_PER_IP", default_value_t = 100)]
+    pub handshake_burst_per_ip: u32,
+
+    /// Milliseconds an Engine.IO session may stay without joining the
+    /// namespace (a refused CONNECT does not count as joining) before the
+    /// server closes it.
+    #[arg(long, env = "FRINNY_JOIN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub join_timeout_ms: u64,
+
     /// Maximum size in bytes of one event payload or HTTP body. Bigger events
     /// are refused with `PAYLOAD_TOO_LARGE` (the connection stays up, up to a
     /// hard transport limit of 16 times this value).
@@ -161,6 +187,11 @@ impl Config {
             pkg_dir: PathBuf::from(default_dir("pkg")),
             js_dir: PathBuf::from(default_dir("js")),
             max_connections: 100,
+            max_connections_per_user: 100,
+            max_pending_sessions: 1000,
+            handshake_rate_per_ip: 1000,
+            handshake_burst_per_ip: 1000,
+            join_timeout_ms: 10_000,
             max_payload_bytes: 64 * 1024,
             state_max_doc_bytes: 256 * 1024,
             state_history: 128,
@@ -185,6 +216,11 @@ impl Config {
     /// The shutdown drain time.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    /// How long a session may stay without joining.
+    pub fn join_timeout(&self) -> Duration {
+        Duration::from_millis(self.join_timeout_ms)
     }
 
     /// With `--redis`: the bound of one Redis operation.
@@ -224,6 +260,11 @@ impl Config {
         }
         let positive = [
             ("--max-connections", self.max_connections as u64),
+            ("--max-connections-per-user", self.max_connections_per_user as u64),
+            ("--max-pending-sessions", self.max_pending_sessions as u64),
+            ("--handshake-rate-per-ip", u64::from(self.handshake_rate_per_ip)),
+            ("--handshake-burst-per-ip", u64::from(self.handshake_burst_per_ip)),
+            ("--join-timeout-ms", self.join_timeout_ms),
             ("--max-payload-bytes", self.max_payload_bytes as u64),
             ("--state-max-doc-bytes", self.state_max_doc_bytes as u64),
             ("--rate-per-connection", u64::from(self.rate_per_connection)),

@@ -113,6 +113,15 @@ pub async fn on_event<A: Adapter>(
 
     if let Err(wait) = crate::limits::check_event(&app, &limiter, &identity.user_id).await {
         app.metrics.rate_limited();
+        // One answer per window, not one per dropped event (see
+        // `RATE_NOTICE_WINDOW`); the others are only counted.
+        let first = socket
+            .extensions
+            .get::<std::sync::Arc<crate::limits::RateNotice>>()
+            .is_none_or(|n| n.first_in_window(Instant::now(), wait));
+        if !first {
+            return;
+        }
         let mut f = Failure::new(
             codes::RATE_LIMITED,
             format!(

@@ -23,6 +23,7 @@ pub mod cors;
 pub mod detach;
 pub mod dev;
 pub mod events;
+pub mod handshake;
 pub mod http;
 pub mod limits;
 pub mod metrics;

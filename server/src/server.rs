@@ -67,6 +67,9 @@ pub struct RunningServer {
 fn configure<A: Adapter>(builder: SocketIoBuilder<A>, app: &Shared, hard_limit: usize) -> SocketIoBuilder<A> {
     builder
         .with_state(app.clone())
+        // Sessions that never join are closed, which frees their pending
+        // slot (see `handshake`).
+        .connect_timeout(app.config.join_timeout())
         .max_payload(u64::try_from(hard_limit).unwrap_or(u64::MAX))
         .ws_max_message_size(hard_limit)
         .ws_max_frame_size(hard_limit)
@@ -137,6 +140,12 @@ pub async fn start(
             config.rate_per_user,
             config.burst_per_user,
         ),
+        handshakes: crate::handshake::HandshakeLimits::new(
+            config.handshake_rate_per_ip,
+            config.handshake_burst_per_ip,
+            config.max_pending_sessions,
+        ),
+        user_connections: crate::limits::UserConnections::default(),
         store: StateStore::new(store_limits),
         cluster: cluster.as_ref().map(|(c, _)| c.clone()),
         state_writes: tokio::sync::Mutex::new(()),
@@ -179,7 +188,9 @@ pub async fn start(
     let mut http = http
     // Outside the Socket.IO layer, so the head it keeps per session is a copy
     // and not a slice of hyper's read buffer (see `detach`).
-    .layer(axum::middleware::map_request(crate::detach::detach_head));
+    .layer(axum::middleware::map_request(crate::detach::detach_head))
+    // Outermost: a refused handshake costs no Engine.IO session at all.
+    .layer(axum::middleware::from_fn_with_state(app.clone(), crate::handshake::limit));
     if let Some(cors) = crate::cors::layer(&app.config) {
         http = http.layer(cors);
     }
@@ -193,7 +204,8 @@ pub async fn start(
     let (stop, stopped) = oneshot::channel::<()>();
     let io_for_shutdown = io.clone();
     let serve = tokio::spawn(async move {
-        axum::serve(listener, http)
+        // The peer address, for the per-address handshake limit.
+        axum::serve(listener, http.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
                 tell_clients(&io_for_shutdown, grace).await;
@@ -205,6 +217,7 @@ pub async fn start(
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
             janitor_app.limits.forget_idle_users();
+            janitor_app.handshakes.forget_idle_peers();
         }
     });
     if app.config.dev {

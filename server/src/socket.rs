@@ -24,7 +24,12 @@ pub enum Refused {
     Full(usize),
     /// The legacy `userId` query was unusable.
     BadLegacyUser(String),
+    /// The user already has this many connections open.
+    TooManyForUser(usize),
 }
+
+/// The code a refusal under `--max-connections-per-user` starts with.
+pub const TOO_MANY_CONNECTIONS: &str = "TOO_MANY_CONNECTIONS";
 
 impl fmt::Display for Refused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -34,6 +39,13 @@ impl fmt::Display for Refused {
                 write!(f, "server is full ({max} connections); try again later")
             }
             Refused::BadLegacyUser(why) => write!(f, "legacy userId query refused: {why}"),
+            // The CONNECT_ERROR carries only a message: it starts with the
+            // stable code so clients can tell this refusal apart.
+            Refused::TooManyForUser(max) => write!(
+                f,
+                "{TOO_MANY_CONNECTIONS}: this user already has {max} connections open (the limit); \
+                 close one and try again"
+            ),
         }
     }
 }
@@ -75,11 +87,23 @@ async fn authenticate<A: Adapter>(
         return Err(Refused::Full(max));
     }
     let identity = identify(&socket, &auth, &app).inspect_err(|_| app.metrics.disconnected())?;
+    let per_user = app.config.max_connections_per_user;
+    if !app.user_connections.try_add(&identity.world, &identity.user_id, per_user) {
+        app.metrics.disconnected();
+        app.metrics.error(TOO_MANY_CONNECTIONS);
+        tracing::warn!(sid = %socket.id, user = %identity.user_id, "connection refused: {per_user} open for this user");
+        return Err(Refused::TooManyForUser(per_user));
+    }
+    // Joined: the session no longer holds a pending slot (see `handshake`).
+    if let Some(ticket) = socket.req_parts().extensions.get::<crate::handshake::Ticket>() {
+        ticket.release();
+    }
     socket.join([
         rooms::user(&identity.user_id),
         rooms::world(&identity.world),
     ]);
     socket.extensions.insert(app.limits.new_connection());
+    socket.extensions.insert(std::sync::Arc::new(crate::limits::RateNotice::default()));
     socket.extensions.insert(identity);
     socket.on_fallback(events::on_event::<A>);
     socket.on_disconnect(on_disconnect::<A>);
@@ -141,5 +165,8 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>)
 
 async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>) {
     app.metrics.disconnected();
+    if let Some(identity) = socket.extensions.get::<Identity>() {
+        app.user_connections.remove(&identity.world, &identity.user_id);
+    }
     tracing::info!(sid = %socket.id, "socket disconnected");
 }

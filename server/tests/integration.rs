@@ -477,13 +477,14 @@ async fn rate_limit_triggers_and_recovers() {
         )
         .await;
     }
-    // Every event is either answered or refused: wait for all eight outcomes.
+    // The burst is answered; of the dropped ones only the first gets an
+    // answer within the window (one notice, not one per event).
     let (mut replies, mut errors) = (Vec::new(), Vec::new());
-    while replies.len() + errors.len() < 8 {
-        match c.next(WAIT).await {
-            Some(Incoming::Event(name, body)) if name == "feedback_response" => replies.push(body),
-            Some(Incoming::Event(name, body)) if name == "error" => errors.push(body),
-            Some(Incoming::Event(..)) => {}
+    for i in c.collect_for(Duration::from_millis(500)).await {
+        match i {
+            Incoming::Event(name, body) if name == "feedback_response" => replies.push(body),
+            Incoming::Event(name, body) if name == "error" => errors.push(body),
+            Incoming::Event(..) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -492,7 +493,7 @@ async fn rate_limit_triggers_and_recovers() {
         "{} replies",
         replies.len()
     );
-    assert!(!errors.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
     let retry = errors
         .iter()
         .map(|e| {
