@@ -181,7 +181,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * Payload of `state:subscribe`: Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}.
  * @typedef {object} StateSubscribePayload
  * @property {string} scope (not blank)
- * @property {number} [since]
+ * @property {number} [since] (a non-negative integer)
  * @property {string} [epoch]
  */
 
@@ -189,7 +189,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * Payload of `state:update`: A merge patch (RFC 7396) against version `base`; acked with {scope, base, version} or refused with {code: CONFLICT, version, doc}.
  * @typedef {object} StateUpdatePayload
  * @property {string} scope (not blank)
- * @property {number} base
+ * @property {number} base (a non-negative integer)
  * @property {Record<string, unknown>} patch
  * @property {string} [id]
  */
@@ -332,8 +332,8 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * Payload of `state:patch`: A JSON merge patch (RFC 7396) that takes a scope from `base` to `version`.
  * @typedef {object} StatePatchPayload
  * @property {string} scope (not blank)
- * @property {number} base
- * @property {number} version
+ * @property {number} base (a non-negative integer)
+ * @property {number} version (a non-negative integer)
  * @property {unknown} patch
  */
 
@@ -352,7 +352,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * @property {string} [message]
  * @property {string} [error]
  * @property {string} [field]
- * @property {number} [retryAfterMs]
+ * @property {number} [retryAfterMs] (a non-negative integer)
  * @property {number} [timestamp]
  */
 

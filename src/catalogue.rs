@@ -143,6 +143,9 @@ pub enum FieldKind {
     Bool,
     /// Any JSON number.
     Number,
+    /// A whole number from 0 to 2^64 - 1 (versions, counts, durations):
+    /// `-1`, `1.5` and `1e3` are refused rather than read as something else.
+    UnsignedInteger,
     /// A string or a number (ratings, ids that used to be timestamps).
     StringOrNumber,
     /// A JSON array (items are not checked).
@@ -162,6 +165,7 @@ impl FieldKind {
             FieldKind::NonEmptyString => value.as_str().is_some_and(|s| !s.trim().is_empty()),
             FieldKind::Bool => value.is_boolean(),
             FieldKind::Number => value.is_number(),
+            FieldKind::UnsignedInteger => value.as_u64().is_some(),
             FieldKind::StringOrNumber => value.is_string() || value.is_number(),
             FieldKind::Array => value.is_array(),
             FieldKind::Object => value.is_object(),
@@ -176,6 +180,7 @@ impl FieldKind {
             FieldKind::NonEmptyString => "a non-empty string",
             FieldKind::Bool => "a boolean",
             FieldKind::Number => "a number",
+            FieldKind::UnsignedInteger => "a non-negative integer",
             FieldKind::StringOrNumber => "a string or a number",
             FieldKind::Array => "an array",
             FieldKind::Object => "an object",
@@ -329,7 +334,7 @@ pub const EVENTS: &[EventSpec] = &[
     EventSpec {
         name: names::STATE_SUBSCRIBE,
         direction: Direction::ClientToServer,
-        fields: &[req("scope", K::NonEmptyString), opt("since", K::Number), opt("epoch", K::String)],
+        fields: &[req("scope", K::NonEmptyString), opt("since", K::UnsignedInteger), opt("epoch", K::String)],
         any_of: &[],
         response: None,
         broadcastable: false,
@@ -341,7 +346,7 @@ pub const EVENTS: &[EventSpec] = &[
         direction: Direction::ClientToServer,
         fields: &[
             req("scope", K::NonEmptyString),
-            req("base", K::Number),
+            req("base", K::UnsignedInteger),
             req("patch", K::Object),
             opt("id", K::String),
         ],
@@ -532,8 +537,8 @@ pub const EVENTS: &[EventSpec] = &[
         direction: Direction::ServerToClient,
         fields: &[
             req("scope", K::NonEmptyString),
-            req("base", K::Number),
-            req("version", K::Number),
+            req("base", K::UnsignedInteger),
+            req("version", K::UnsignedInteger),
             req("patch", K::Any),
         ],
         any_of: &[],
@@ -559,7 +564,7 @@ pub const EVENTS: &[EventSpec] = &[
             opt("message", K::String),
             opt("error", K::String),
             opt("field", K::String),
-            opt("retryAfterMs", K::Number),
+            opt("retryAfterMs", K::UnsignedInteger),
             opt("timestamp", K::Number),
         ],
         any_of: &["message", "error"],
@@ -1186,6 +1191,21 @@ mod tests {
         );
         assert_eq!(response_event(names::QUERY), Some(names::QUERY_RESPONSE));
         assert_eq!(response_event(names::TYPING_STATUS), None);
+    }
+
+    #[test]
+    fn unsigned_integers_are_whole_and_not_negative() {
+        let k = FieldKind::UnsignedInteger;
+        for ok in [json!(0), json!(7), json!(u64::MAX)] {
+            assert!(k.matches(&ok), "{ok}");
+        }
+        for bad in [json!(-1), json!(1.5), json!(1e300), json!("3"), json!(null), json!(true)] {
+            assert!(!k.matches(&bad), "{bad}");
+        }
+        let e = validate(names::STATE_SUBSCRIBE, &json!({"scope": "world", "since": -1})).unwrap_err();
+        assert_eq!((e.code(), e.field.as_deref()), (codes::INVALID_PAYLOAD, Some("since")));
+        assert!(e.message.contains("non-negative integer"), "{}", e.message);
+        assert_eq!(validate(names::STATE_SUBSCRIBE, &json!({"scope": "world", "since": 4})), Ok(()));
     }
 
     #[test]

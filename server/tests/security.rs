@@ -183,3 +183,23 @@ async fn bad_http_bodies_are_refused_clearly_on_every_admin_endpoint() {
     assert_eq!(r.status, 400);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_negative_or_fractional_version_is_refused_not_answered_with_a_snapshot() {
+    let s = TestServer::default().await;
+    let mut c = s.client("u1", Role::Player, "w").await;
+    for since in [json!(-1), json!(1.5), json!("3"), json!(1e300)] {
+        let id = c.emit_with_ack("state:subscribe", json!({"scope": "world", "since": since})).await;
+        let reply = c.ack(id).await;
+        assert_eq!(reply["code"], "INVALID_PAYLOAD", "since {since}: {reply}");
+        assert_eq!(reply["field"], "since", "since {since}");
+        assert!(reply.get("doc").is_none(), "no snapshot for since {since}");
+    }
+    let id = c.emit_with_ack("state:update", json!({"scope": "user:u1", "base": -1, "patch": {"a": 1}})).await;
+    let reply = c.ack(id).await;
+    assert_eq!((reply["code"].as_str(), reply["field"].as_str()), (Some("INVALID_PAYLOAD"), Some("base")));
+    // A proper `since` still catches up.
+    let id = c.emit_with_ack("state:subscribe", json!({"scope": "world", "since": 0})).await;
+    assert_eq!(c.ack(id).await["version"], 0);
+    s.stop().await;
+}

@@ -52,7 +52,7 @@ fn ts_type(kind: FieldKind) -> &'static str {
     match kind {
         FieldKind::String | FieldKind::NonEmptyString => "string",
         FieldKind::Bool => "boolean",
-        FieldKind::Number => "number",
+        FieldKind::Number | FieldKind::UnsignedInteger => "number",
         FieldKind::StringOrNumber => "string | number",
         FieldKind::Array => "unknown[]",
         FieldKind::Object => "Record<string, unknown>",
@@ -130,10 +130,10 @@ fn typedef(out: &mut String, e: &EventSpec) {
         } else {
             format!("[{}]", f.name)
         };
-        let kind = if f.kind == FieldKind::NonEmptyString {
-            " (not blank)"
-        } else {
-            ""
+        let kind = match f.kind {
+            FieldKind::NonEmptyString => " (not blank)",
+            FieldKind::UnsignedInteger => " (a non-negative integer)",
+            _ => "",
         };
         out.push_str(&format!(
             " * @property {{{}}} {name}{kind}\n",
