@@ -232,11 +232,16 @@ export function intAttr(node, name, fallback) {
  */
 export function timeOf(timestamp) {
   try {
-    return new Date(timestamp).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    // One formatter for every item: building one per call costs more than the item.
+    timeFormat ??= new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+    return timeFormat.format(timestamp);
   } catch {
     return '';
   }
 }
+
+/** @type {Intl.DateTimeFormat | undefined} */
+let timeFormat;
 
 /**
  * A string from an untrusted value (numbers allowed), or `''`.

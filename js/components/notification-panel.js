@@ -17,7 +17,19 @@ const LEVELS = { info: 'FRINNY.LevelInfo', success: 'FRINNY.LevelSuccess', warni
  * @property {number} [timestamp]
  */
 
+/** @typedef {{id: number, message: string, title: string, level: string, from: string, timestamp: number}} Notice */
+/** @typedef {{dismiss: string, levels: Record<string, string>}} Labels */
+
 let nextId = 1;
+
+/** @param {number} ts */
+function isoOf(ts) {
+  try {
+    return new Date(ts).toISOString();
+  } catch {
+    return '';
+  }
+}
 
 /**
  * Shows every `notification {message, title?, level?, from?, timestamp?}` as
@@ -119,35 +131,73 @@ export class FrinnyNotificationPanel extends FrinnyElement {
     const max = this.max;
     const fresh = this._queue.length > max ? this._queue.slice(-max) : this._queue;
     this._queue = [];
-    const frag = document.createDocumentFragment();
-    for (let i = fresh.length - 1; i >= 0; i--) frag.append(this._item(fresh[i]));
-    this._list.prepend(frag);
-    while (this._list.childElementCount > max) this._list.lastElementChild.remove();
+    const labels = { dismiss: localize('FRINNY.DismissNotification', { title: '\u0000' }), levels: {} };
+    for (const [level, key] of Object.entries(LEVELS)) labels.levels[level] = localize(key);
+    const list = this._list;
+    if (fresh.length >= max) {
+      // A burst that fills the panel (the steady state of a flood): the
+      // items already there are filled again, no node is made or dropped.
+      const items = list.children;
+      for (let i = 0; i < fresh.length; i++) {
+        const n = fresh[fresh.length - 1 - i];
+        const li = items[i];
+        if (li) this._fill(/** @type {HTMLElement} */ (li), n, labels);
+        else list.append(this._item(n, labels));
+      }
+      while (list.childElementCount > fresh.length) list.lastElementChild.remove();
+    } else {
+      const frag = document.createDocumentFragment();
+      for (let i = fresh.length - 1; i >= 0; i--) frag.append(this._item(fresh[i], labels));
+      list.prepend(frag);
+      while (list.childElementCount > max) list.lastElementChild.remove();
+    }
     this._updateChrome();
   }
 
-  /** @param {{id: number, message: string, title: string, level: string, from: string, timestamp: number}} n */
-  _item(n) {
-    const li = el('li', n.level);
+  /**
+   * A new item for `n`.
+   * @param {Notice} n
+   * @param {Labels} labels the frame's localized labels
+   */
+  _item(n, labels) {
+    const li = el('li');
+    const level = el('span', 'level');
+    const body = el('div', 'body');
+    const title = el('div', 'title');
+    const message = el('div', 'message');
+    const meta = el('div', 'meta');
+    meta.append(el('time'), el('span', 'from'));
+    body.append(title, message, meta);
+    const dismiss = button('✕', 'dismiss icon');
+    dismiss.setAttribute('part', 'dismiss');
+    li.append(level, body, dismiss);
+    this._fill(li, n, labels);
+    return li;
+  }
+
+  /**
+   * Puts `n` into the item `li` (made by `_item`), as text.
+   * @param {HTMLElement} li
+   * @param {Notice} n
+   * @param {Labels} labels
+   */
+  _fill(li, n, labels) {
+    li.className = n.level;
     li.dataset.id = String(n.id);
     li.dataset.level = n.level;
     li.setAttribute('part', `item ${n.level}`);
-    const level = el('span', 'level', localize(LEVELS[n.level]));
-    const body = el('div', 'body');
-    if (n.title) body.append(el('div', 'title', n.title));
-    body.append(el('div', 'message', n.message));
-    li.append(level, body);
-    const meta = el('div', 'meta');
-    const time = el('time', '', timeOf(n.timestamp));
-    time.dateTime = new Date(n.timestamp).toISOString();
-    meta.append(time);
-    if (n.from) meta.append(` · ${localize('FRINNY.From', { from: n.from })}`);
-    body.append(meta);
-    const dismiss = button('✕', 'dismiss icon', localize('FRINNY.DismissNotification', { title: n.title || n.message.slice(0, 60) }));
+    const [level, body, dismiss] = /** @type {HTMLElement[]} */ ([...li.children]);
+    const [title, message, meta] = /** @type {HTMLElement[]} */ ([...body.children]);
+    const [time, from] = /** @type {HTMLElement[]} */ ([...meta.children]);
+    level.textContent = labels.levels[n.level];
+    title.textContent = n.title;
+    title.hidden = !n.title;
+    message.textContent = n.message;
+    time.textContent = timeOf(n.timestamp);
+    time.setAttribute('datetime', isoOf(n.timestamp));
+    from.textContent = n.from ? ` · ${localize('FRINNY.From', { from: n.from })}` : '';
+    dismiss.setAttribute('aria-label', labels.dismiss.replace('\u0000', n.title || n.message.slice(0, 60)));
     dismiss.dataset.dismiss = String(n.id);
-    dismiss.setAttribute('part', 'dismiss');
-    li.append(dismiss);
-    return li;
   }
 
   /** @param {MouseEvent} e */

@@ -84,8 +84,12 @@ export const NOTIFICATION_CSS = `
   border-radius: var(--frinny-radius, 6px); padding: 0.6em;
 }
 .count { color: var(--frinny-muted, #a29e90); font-size: 0.85em; margin-left: 0.4em; }
-ol { display: flex; flex-direction: column; gap: 0.4em; max-height: var(--frinny-notifications-max-height, 22em); overflow-y: auto; }
+ol {
+  display: flex; flex-direction: column; gap: 0.4em; max-height: var(--frinny-notifications-max-height, 22em); overflow-y: auto;
+  contain: content;
+}
 li {
+  contain: content; content-visibility: auto; contain-intrinsic-size: auto 4.2em;
   display: grid; grid-template-columns: auto 1fr auto; gap: 0.15em 0.6em; align-items: start;
   background: var(--frinny-surface-2, #2c2e38); border-left: 3px solid var(--level, var(--frinny-info, #4f8fc9));
   border-radius: calc(var(--frinny-radius, 6px) - 2px); padding: 0.45em 0.5em 0.45em 0.6em;
@@ -97,6 +101,7 @@ li.error { --level: var(--frinny-error, #cf4b3e); }
 .level {
   grid-row: span 2; font-size: 0.7em; font-weight: 700; text-transform: uppercase; letter-spacing: 0.06em;
   color: var(--level); border: 1px solid var(--level); border-radius: 3px; padding: 0.05em 0.35em; margin-top: 0.2em;
+  min-width: 7.4em; text-align: center;
 }
 .title { font-weight: 600; color: #fff4d6; }
 .message { grid-column: 2; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -144,8 +149,12 @@ details.log[open] > summary::before { transform: rotate(90deg); }
 details.log > summary:focus-visible { outline: none; box-shadow: 0 0 0 2px var(--frinny-focus, #ff6400); }
 .log-count { color: var(--frinny-muted, #a29e90); font-size: 0.8em; }
 h3 { margin: 0; }
-ol { display: flex; flex-direction: column; gap: 0.25em; max-height: var(--frinny-combat-max-height, 16em); overflow-y: auto; }
+ol {
+  display: flex; flex-direction: column; gap: 0.25em; max-height: var(--frinny-combat-max-height, 16em); overflow-y: auto;
+  contain: content;
+}
 li {
+  contain: content;
   display: grid; grid-template-columns: 3.4em 1fr auto; gap: 0.1em 0.5em; align-items: center;
   background: var(--frinny-surface-2, #2c2e38); border-radius: 4px; padding: 0.3em 0.45em;
 }

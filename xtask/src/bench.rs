@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server]`:
+//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui]`:
 //! the benchmarks of issue 6, side by side with the peers, on loopback.
 //!
 //! - size: pkg/ (wasm after wasm-opt -Oz, JS glue, js/index.js) against
@@ -7,7 +7,10 @@
 //!   which runs its own flood and ack servers): inbound throughput, decode +
 //!   dispatch without the network, request/response, memory;
 //! - server (section 6): frinny-server against a Node socket.io 4.8 server
-//!   (`bench/fanout_server.mjs`) under 2,000 clients from `bench/loadgen`.
+//!   (`bench/fanout_server.mjs`) under 2,000 clients from `bench/loadgen`;
+//! - ui (section 7, issue 11): events per second that reach the screen
+//!   through `<frinny-notification-panel>` and `<frinny-combat-updates>`
+//!   against a bare subscriber, in headless Chromium (`bench/ui/ui_bench.mjs`).
 //!
 //! Every load is bounded in count and time. Figures come back as
 //! `RESULT <key> <value>` lines; the table (ours / peer against the issue's
@@ -28,6 +31,7 @@ use std::time::{Duration, Instant};
 const PAGE_PORT: u16 = 39001; // +1 flood, +2 socket.io acks
 const OURS_PORT: u16 = 39010;
 const NODE_PORT: u16 = 39011;
+const UI_PORT: u16 = 39040; // +1 flood
 
 const TABLE_START: &str = "<!-- bench:table:start -->";
 const TABLE_END: &str = "<!-- bench:table:end -->";
@@ -51,10 +55,10 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--skip-build" => o.build = false,
             "--quick" => o.quick = true,
             "--only" => {
-                let v = it.next().ok_or("--only needs a list: size,client,server")?;
+                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui")?;
                 o.only = v.split(',').map(str::to_owned).collect();
             }
-            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server)")),
+            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui)")),
         }
     }
     Ok(o)
@@ -68,7 +72,7 @@ pub fn bench(args: &[String]) -> Result {
     let mut missing: Vec<(&str, String)> = Vec::new();
 
     if o.build {
-        if wants("size") || wants("client") {
+        if wants("size") || wants("client") || wants("ui") {
             if let Err(e) = suites::build() {
                 // An older pkg/ still gives figures; say which.
                 if util::root().join("pkg/frinny_agent_bg.wasm").exists() {
@@ -104,6 +108,12 @@ pub fn bench(args: &[String]) -> Result {
             if let Err(e) = server(who, port, &o, &mut figures) {
                 missing.push(("server", format!("{who}: {e}")));
             }
+        }
+    }
+    if wants("ui") && !missing.iter().any(|(s, _)| *s == "client") {
+        println!("\n=== bench: UI elements in headless Chromium (section 7) ===");
+        if let Err(e) = ui(&o, &mut figures) {
+            missing.push(("ui", e));
         }
     }
     if wants("cluster") {
@@ -303,6 +313,25 @@ fn client(o: &Opts, f: &mut Figures) -> Result {
     collect(&mut c, "", f)
 }
 
+// ----- 7. the UI elements -------------------------------------------------------------------------
+
+/// `bench/ui/ui_bench.mjs`: a flood of `notification` / `combat_update`
+/// events shown by the elements, against a bare subscriber.
+fn ui(o: &Opts, f: &mut Figures) -> Result {
+    if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
+        return Err("Debian's /usr/bin/chromium is not installed (cargo xtask setup)".into());
+    }
+    if !util::root().join("pkg/frinny_agent_bg.wasm").exists() {
+        return Err("pkg/ is missing: run `cargo xtask build`".into());
+    }
+    let mut c = cmd("node");
+    c.arg("bench/ui/ui_bench.mjs").args(["--port", &UI_PORT.to_string()]);
+    if o.quick {
+        c.args(["--runs", "2", "--events", "20000"]);
+    }
+    collect(&mut c, "", f)
+}
+
 // ----- 6. the server ----------------------------------------------------------------------------
 
 /// A server process, killed when dropped.
@@ -451,6 +480,8 @@ fn table(f: &Figures, o: &Opts) -> String {
         ratio_row(f, "6. server RSS, 2,000 clients connected", "server.ours.rss_connected_kb", "server.node.rss_connected_kb", "Node socket.io", kb, Target::AtMost(0.5)),
         ratio_row(f, "6. server RSS, peak during fan-out", "server.ours.rss_peak_kb", "server.node.rss_peak_kb", "Node socket.io", kb, Target::AtMost(0.5)),
         ratio_row(f, "6. server CPU during fan-out (s)", "server.ours.cpu_secs", "server.node.cpu_secs", "Node socket.io", |v| format!("{v:.2} s"), Target::Info),
+        ratio_row(f, "7. notifications on screen (<frinny-notification-panel>)", "ui.panel.median", "ui.bare-notification.median", "bare subscriber", ev, Target::AtLeast(0.9)),
+        ratio_row(f, "7. combat updates on screen (<frinny-combat-updates>)", "ui.combat.median", "ui.bare-combat.median", "bare subscriber", ev, Target::AtLeast(0.9)),
     ];
     // 5. memory growth: target zero; GC leaves a little noise in the JS heap.
     for (what, from, to) in [("after 1M inbound events", "warm", "events"), ("after 100k subscribe/unsubscribe", "events", "cycles")] {
