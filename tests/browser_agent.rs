@@ -881,3 +881,52 @@ fn cyclic_payloads_are_invalid_with_or_without_binary_data() {
     assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(1.0));
     agent.close();
 }
+
+/// Binary data past the depth limit used to be missed by the search and
+/// sent by `JSON.stringify` as `{}`; it is refused, and at the limit it is
+/// still sent as an attachment. Far deeper nesting must not overflow the
+/// search either.
+#[wasm_bindgen_test]
+fn binary_data_deeper_than_the_limit_is_refused_not_sent_as_an_empty_object() {
+    let agent = manager("");
+    let nest = |levels: u32, leaf: &str| {
+        js_expr(&format!("(() => {{ let v = {leaf}; for (let i = 0; i < {levels}; i++) v = {{ d: v }}; return v; }})()"))
+    };
+    for levels in [101, 150, 100_000] {
+        let err = agent.emit("record", Some(nest(levels, "new Uint8Array([7])")), None).unwrap_err();
+        assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD", "{levels} levels");
+        assert!(get_str(&err, "message").contains("binary data nested"), "{levels}: {}", get_str(&err, "message"));
+    }
+    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(0.0), "nothing was queued");
+    agent.emit("record", Some(nest(100, "new Uint8Array([7])")), None).unwrap();
+    // Deep plain JSON is JSON.stringify's business, as before.
+    agent.emit("record", Some(nest(150, "1")), None).unwrap();
+    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(2.0));
+    agent.close();
+}
+
+/// While the client waits out a reconnection backoff, `nextReconnectAt`
+/// says when (in `Date.now()` ms, for a countdown); `connect()` then tries
+/// at once instead of waiting (a Retry button).
+#[wasm_bindgen_test]
+async fn next_reconnect_at_counts_down_and_connect_skips_the_wait() {
+    // Nothing listens on port 9: every attempt fails fast.
+    let m = manager_at(
+        "http://127.0.0.1:9",
+        r#""reconnectionDelay":3000,"reconnectionDelayMax":3000,"randomizationFactor":0,"connectTimeout":2000"#,
+    );
+    assert!(m.next_reconnect_at().is_none(), "nothing planned before connect()");
+    let _ = m.connect();
+    assert!(wait_until(3000, || m.state() == "reconnecting" && m.next_reconnect_at().is_some()).await);
+    let at = m.next_reconnect_at().unwrap();
+    let now = js_sys::Date::now();
+    assert!(at > now + 1500.0 && at <= now + 3100.0, "the next attempt is ~3 s away: {}", at - now);
+    // Retry now: an attempt starts at once, so nothing is planned until it fails.
+    let _ = m.connect();
+    assert!(m.next_reconnect_at().is_none(), "the attempt runs now");
+    assert!(wait_until(3000, || m.next_reconnect_at().is_some()).await, "it failed and the next one is planned");
+    assert!(m.metrics().is_ok());
+    m.close();
+    assert!(m.next_reconnect_at().is_none());
+    assert_eq!(m.held_callbacks(), 0);
+}

@@ -257,6 +257,37 @@ fn backoff_schedule_reconnects_and_resets_after_success() {
 }
 
 #[test]
+fn the_next_attempt_time_is_known_and_connect_skips_the_wait() {
+    let mut cfg = Config::new("http://h");
+    cfg.backoff = Backoff { randomization_factor: 0.0, ..Backoff::default() };
+    let mut h = Harness::new(cfg);
+    h.connect();
+    assert_eq!(h.c.next_attempt_at(), None, "no wait while connected");
+    h.close_socket();
+    assert_eq!(h.c.state(), State::Reconnecting);
+    assert_eq!(h.c.next_attempt_at(), Some(h.now + 1000), "the first backoff delay");
+    // A second failure waits twice as long.
+    h.advance(1000);
+    h.close_socket();
+    assert_eq!(h.c.next_attempt_at(), Some(h.now + 2000));
+    // connect() while waiting (a Retry button) tries at once.
+    let before = h.opens;
+    h.c.connect(h.now + 10);
+    h.drain();
+    assert_eq!(h.opens, before + 1, "an attempt started without waiting");
+    assert_eq!(h.c.next_attempt_at(), None);
+    assert_eq!(h.c.state(), State::Reconnecting);
+    // ...and nothing more starts when the old deadline passes.
+    h.advance(2500);
+    assert_eq!(h.opens, before + 1);
+    h.c.on_open(h.now);
+    h.text(OPEN);
+    h.text("40{\"sid\":\"n\"}");
+    assert_eq!(h.c.state(), State::Connected);
+    assert_eq!(h.connects.last(), Some(&Ok(())), "the retry's connect() resolved");
+}
+
+#[test]
 fn gives_up_after_the_configured_attempts() {
     let mut cfg = Config::new("http://h");
     cfg.backoff.attempts = Some(2);

@@ -354,6 +354,12 @@ impl Client {
         self.requests.len()
     }
 
+    /// When the next reconnection attempt starts (on the client's clock),
+    /// while it waits out the backoff; `None` otherwise.
+    pub fn next_attempt_at(&self) -> Option<u64> {
+        self.reconnect_at
+    }
+
     /// Emits and requests waiting for a connection.
     pub fn buffered_count(&self) -> usize {
         self.queue.len()
@@ -390,8 +396,9 @@ impl Client {
 
     // ----- user calls -------------------------------------------------------
 
-    /// Starts connecting (or, if already connected, settles at once). The
-    /// outcome arrives as [`Output::ConnectSettled`].
+    /// Starts connecting (or, if already connected, settles at once; while
+    /// waiting out a reconnection backoff, tries at once). The outcome
+    /// arrives as [`Output::ConnectSettled`].
     pub fn connect(&mut self, now: u64) {
         match self.state {
             State::Closed => {
@@ -401,6 +408,12 @@ impl Client {
             State::Connected => {
                 self.out.push_back(Output::ConnectSettled(Ok(())));
                 return;
+            }
+            State::Reconnecting if self.link == Link::Down && self.reconnect_at.is_some() && self.online => {
+                // Asked again while waiting out the backoff (a Retry button):
+                // try now rather than at the end of the wait.
+                self.reconnect_at = None;
+                self.start_attempt(now, State::Reconnecting, "io client connect");
             }
             State::Connecting | State::Reconnecting => {}
             State::Disconnected => {

@@ -89,6 +89,16 @@ impl AgentManager {
         self.driver.core.borrow().state().as_str().to_owned()
     }
 
+    /// When the next reconnection attempt starts, in `Date.now()`
+    /// milliseconds, while the client waits out its backoff; `null`
+    /// otherwise. For a countdown; `connect()` tries at once instead.
+    #[wasm_bindgen(getter = nextReconnectAt)]
+    pub fn next_reconnect_at(&self) -> Option<f64> {
+        let at = self.driver.core.borrow().next_attempt_at()?;
+        let wait = at.saturating_sub(glue::now_ms());
+        Some(js_sys::Date::now() + wait as f64)
+    }
+
     /// Requests not yet settled (in flight or buffered).
     #[wasm_bindgen(getter = pendingCount)]
     pub fn pending_count(&self) -> usize {
