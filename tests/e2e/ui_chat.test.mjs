@@ -139,7 +139,14 @@ test('two tabs of one user: the histories converge, concurrent appends all survi
     await a.waitForFunction(() => chat.synced);
     await b.waitForFunction(() => chat.synced);
 
-    await a.evaluate(() => chat.send('from tab A'));
+    // The append is optimistic: in the synced document before the server confirms it.
+    const optimistic = await a.evaluate(() => {
+      const sent = chat.send('from tab A');
+      const mine = chat.messages.find((m) => m.content === 'from tab A');
+      const inDoc = Boolean(agent.getState('user:twin').chat?.[mine.id]);
+      return sent.then(() => inDoc);
+    });
+    assert.equal(optimistic, true, 'visible in the synced document at once');
     await b.waitForFunction(() => chat.messages.length === 2, null, { timeout: 10_000 });
     assert.deepEqual(await texts(b), await texts(a));
     assert.deepEqual(await ids(b), await ids(a));
@@ -325,5 +332,26 @@ test('replaceState: the merge patch from the current document is sent; the other
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test('the history conflict resolver merges by message id: it re-submits every message and feedback the server lacks, drops none', { timeout: 60_000 }, async () => {
+  const page = await h.open();
+  try {
+    const out = await page.evaluate(() => {
+      const m = (id, extra = {}) => ({ id, role: 'user', content: id, ts: 1, ...extra });
+      const local = { chat: { a: m('a'), b: m('b', { feedback: 'positive' }), c: m('c') } };
+      const server = { chat: { a: m('a'), b: m('b'), d: m('d') }, other: 1 };
+      return {
+        merged: F.mergeConflict(local, server),
+        same: F.mergeConflict(server, server),
+        empty: F.mergeConflict(undefined, { chat: {} }),
+      };
+    });
+    assert.deepEqual(out.merged, { chat: { b: { feedback: 'positive' }, c: { id: 'c', role: 'user', content: 'c', ts: 1 } } });
+    assert.equal(out.same, undefined, 'nothing to add: the server wins');
+    assert.equal(out.empty, undefined);
+  } finally {
+    await page.close();
   }
 });

@@ -605,6 +605,15 @@ test('a burst of 1,000 events reaches the screen in at most one DOM update per f
   }
 });
 
+test("the package exports './components' with its types, and its files are in the tarball", () => {
+  const manifest = JSON.parse(readFileSync(join(h.packageDir, 'package.json'), 'utf8'));
+  const entry = manifest.exports['./components'];
+  assert.deepEqual(entry, { types: './js/components/index.d.ts', default: './js/components/index.js' });
+  for (const f of [entry.types, entry.default, manifest.exports['./components/en.json']]) {
+    assert.ok(readFileSync(join(h.packageDir, f), 'utf8').length > 0, f);
+  }
+});
+
 test('strings: en.json has every key of strings.js, and setTranslator routes them (falling back to English)', { timeout: 60_000 }, async () => {
   const en = JSON.parse(readFileSync(join(h.packageDir, 'js', 'components', 'en.json'), 'utf8'));
   const { STRINGS } = await import(join(h.packageDir, 'js', 'components', 'strings.js'));
