@@ -543,6 +543,39 @@ export class AgentManager {
   }
 
   /**
+   * The scope's document as this client holds it (undefined when not synced).
+   * @param {string} scope
+   * @returns {any}
+   */
+  getState(scope) {
+    return this._agent.getState(scope);
+  }
+
+  /**
+   * Leaves a synchronised state scope.
+   * @param {string} scope
+   */
+  unsyncState(scope) {
+    return this._agent.unsyncState(scope);
+  }
+
+  /**
+   * Replaces a synchronised document: the merge patch from the current one is computed and sent.
+   * @param {string} scope
+   * @param {object} doc
+   * @param {{optimistic?: boolean}} [options]
+   * @returns {Promise<{version: number}>}
+   */
+  replaceState(scope, doc, options) {
+    return options === undefined ? this._agent.replaceState(scope, doc) : this._agent.replaceState(scope, doc, options);
+  }
+
+  /** When the next reconnection attempt starts (`Date.now()` ms) while the client waits out its backoff; else null. */
+  get nextReconnectAt() {
+    return this._agent.nextReconnectAt ?? null;
+  }
+
+  /**
    * Calls `callback(doc, change)` whenever the scope's document changes; kept across URL changes.
    * @param {string} scope
    * @param {(doc: any, change: any) => void} callback

@@ -139,6 +139,14 @@ export declare class AgentManager {
   syncState(scope: string): Promise<any>;
   /** `callback(doc, change)` when the scope's document changes; kept across URL changes. */
   subscribeState(scope: string, callback: (doc: any, change: DocChange) => void): () => void;
+  /** The scope's document as this client holds it (undefined when not synced). */
+  getState(scope: string): any;
+  /** Leaves a synchronised state scope. */
+  unsyncState(scope: string): void;
+  /** Replaces a synchronised document (the merge patch from the current one is sent). */
+  replaceState(scope: string, doc: object, options?: { optimistic?: boolean }): Promise<{ version: number }>;
+  /** When the next reconnection attempt starts (`Date.now()` ms) while waiting out the backoff; else null. */
+  readonly nextReconnectAt: number | null;
   /** Changes a synchronised document. */
   updateState(scope: string, patch: any, options?: { optimistic?: boolean }): Promise<{ version: number }>;
   /** The merge for conflicting optimistic updates; kept across URL changes. */

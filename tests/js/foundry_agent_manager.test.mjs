@@ -74,6 +74,10 @@ class FakeAgent {
   }
   emit(event, payload) { this.requests.push({ event, payload, done: true, emitted: true }); }
   metrics() { return { errors: {} }; }
+  getState(scope) { return this.docs?.[scope]; }
+  unsyncState(scope) { (this.unsynced ??= []).push(scope); }
+  replaceState(scope, doc, options) { (this.replaced ??= []).push({ scope, doc, options }); return Promise.resolve({ version: 2 }); }
+  get nextReconnectAt() { return this.reconnectAt ?? null; }
 }
 
 /** A fake `game` whose settings throw for unregistered keys, as Foundry's do. */
@@ -344,4 +348,19 @@ test('character_update: skill ranks written through actor.update', async () => {
   assert.deepEqual(updates, [{ 'system.skills.athletics.rank': 2, 'system.skills.acrobatics.rank': 1 }]);
   assert.equal(await applyCharacterUpdate(game, { actorId: 'missing', updates: { skills: { athletics: 1 } } }), false);
   assert.equal(await applyCharacterUpdate(game, { actorId: 'a1' }), false);
+});
+
+test('the state helpers FrinnyChat needs reach the client in use', async () => {
+  const m = new AgentManager({ Agent: FakeAgent, game: fakeGame() });
+  m.agent.docs = { 'user:u1': { chat: {} } };
+  assert.deepEqual(m.getState('user:u1'), { chat: {} });
+  assert.equal(m.getState('world'), undefined);
+  assert.deepEqual(await m.replaceState('user:u1', { chat: { a: 1 } }, { optimistic: true }), { version: 2 });
+  assert.deepEqual(m.agent.replaced, [{ scope: 'user:u1', doc: { chat: { a: 1 } }, options: { optimistic: true } }]);
+  m.unsyncState('user:u1');
+  assert.deepEqual(m.agent.unsynced, ['user:u1']);
+  assert.equal(m.nextReconnectAt, null);
+  m.agent.reconnectAt = 12345;
+  assert.equal(m.nextReconnectAt, 12345);
+  m.close();
 });
