@@ -60,6 +60,36 @@ impl Value {
         false
     }
 
+    /// How deeply the tree nests: 0 for a scalar or binary data, 1 for an
+    /// empty array or object, one more per level of containers (the count
+    /// [`Limits::max_depth`](super::Limits) bounds in JSON text). Computed
+    /// without recursion, so any tree can be measured.
+    ///
+    /// ```
+    /// use frinny_agent::protocol::value::Value;
+    /// let v = Value::from(serde_json::json!({"a": [1, {"b": []}]}));
+    /// assert_eq!(v.depth(), 4);
+    /// assert_eq!(Value::Binary(vec![1]).depth(), 0);
+    /// ```
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 0usize)];
+        while let Some((v, above)) = stack.pop() {
+            match v {
+                Value::Array(items) => {
+                    deepest = deepest.max(above + 1);
+                    stack.extend(items.iter().map(|item| (item, above + 1)));
+                }
+                Value::Object(fields) => {
+                    deepest = deepest.max(above + 1);
+                    stack.extend(fields.iter().map(|(_, item)| (item, above + 1)));
+                }
+                _ => {}
+            }
+        }
+        deepest
+    }
+
     /// The value of the first field named `key`, if this is an object.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
@@ -370,5 +400,31 @@ fn fill(v: &mut Value, slots: &mut [Option<Vec<u8>>]) -> Result<(), DecodeError>
                 .try_for_each(|(_, item)| fill(item, slots)),
         },
         _ => Ok(()),
+    }
+}
+
+impl super::socket_io::Payload<'static> {
+    /// [`Payload::deconstruct`](super::socket_io::Payload::deconstruct),
+    /// unless `value` nests deeper than [`Limits::max_depth`](super::Limits):
+    /// then [`DecodeError::TooDeep`], since no peer would accept the packet
+    /// (and the walk that writes it is recursive). Use this for trees built
+    /// from untrusted input.
+    ///
+    /// ```
+    /// use frinny_agent::protocol::{socket_io::Payload, value::Value, DecodeError, Limits};
+    /// let mut v = Value::Binary(vec![1, 2]);
+    /// for _ in 0..10 {
+    ///     v = Value::Array(vec![v]);
+    /// }
+    /// let limits = Limits { max_depth: 8, ..Limits::default() };
+    /// assert_eq!(Payload::try_deconstruct(&v, &limits), Err(DecodeError::TooDeep { max: 8 }));
+    /// let wide = Limits { max_depth: 10, ..Limits::default() };
+    /// assert_eq!(Payload::try_deconstruct(&v, &wide).map(|p| p.attachments), Ok(vec![vec![1, 2]]));
+    /// ```
+    pub fn try_deconstruct(value: &Value, limits: &super::Limits) -> Result<Self, DecodeError> {
+        if value.depth() > limits.max_depth {
+            return Err(DecodeError::TooDeep { max: limits.max_depth });
+        }
+        Ok(Self::deconstruct(value))
     }
 }

@@ -28,10 +28,11 @@ pub(crate) fn to_json(value: &JsValue) -> Result<Option<String>, ClientError> {
     Ok(text.as_string())
 }
 
-/// How deep [`to_wire`] follows nested arrays and objects looking for binary
-/// data. Deeper or cyclic payloads fail with INVALID_PAYLOAD once binary
-/// data was found; otherwise `JSON.stringify` reports them.
-const MAX_BINARY_DEPTH: usize = 100;
+/// How deep binary data may sit in a payload (and how deep a payload that
+/// holds binary data may nest). Deeper or cyclic payloads with binary data
+/// fail with INVALID_PAYLOAD; payloads without any are left to
+/// `JSON.stringify`, which reports cycles itself.
+pub(crate) const MAX_BINARY_DEPTH: usize = 100;
 
 /// A payload for the wire: its JSON text (`None` for `undefined`) and, if it
 /// holds binary data (`ArrayBuffer`, a typed array or a `DataView`, at any
@@ -39,8 +40,17 @@ const MAX_BINARY_DEPTH: usize = 100;
 /// the JSON by `{"_placeholder":true,"num":N}` (socket.io-parser's
 /// `deconstructPacket`).
 pub(crate) fn to_wire(value: &JsValue) -> Result<(Option<String>, Vec<Vec<u8>>), ClientError> {
-    if !has_binary(value, &mut Vec::new()) {
-        return Ok((to_json(value)?, Vec::new()));
+    match binary_depth(value) {
+        None => return Ok((to_json(value)?, Vec::new())),
+        // `JSON.stringify` would turn it into `{}` and the bytes would be
+        // lost without a word: refuse instead.
+        Some(depth) if depth > MAX_BINARY_DEPTH => {
+            return Err(ClientError::new(
+                ErrorCode::InvalidPayload,
+                format!("binary data nested {depth} levels deep; the limit is {MAX_BINARY_DEPTH}"),
+            ))
+        }
+        Some(_) => {}
     }
     let mut attachments = Vec::new();
     let clone = deconstruct(value, &mut Vec::new(), &mut attachments)?;
@@ -80,22 +90,31 @@ fn children(v: &JsValue) -> Vec<(JsValue, JsValue)> {
     }
 }
 
-/// socket.io's `hasBinary`: binary data anywhere in `v`. `ancestors` are
-/// the containers on the way down, to stop at cycles.
-fn has_binary(v: &JsValue, ancestors: &mut Vec<JsValue>) -> bool {
-    if !v.is_object() || ancestors.len() > MAX_BINARY_DEPTH || is_ancestor(v, ancestors) {
-        return false;
+/// socket.io's `hasBinary`, to any depth: the depth (0 for `v` itself) of
+/// the shallowest binary data in `v`, or `None` if there is none.
+///
+/// Breadth first over a heap queue rather than recursion, so a payload
+/// nested far deeper than [`MAX_BINARY_DEPTH`] neither overflows the stack
+/// nor hides binary data below the limit (which `JSON.stringify` would then
+/// send as `{}`). Each object is visited once (a `Set` of those seen), which
+/// also ends cycles.
+fn binary_depth(v: &JsValue) -> Option<usize> {
+    let seen = js_sys::Set::new(&JsValue::UNDEFINED);
+    let mut queue = std::collections::VecDeque::from([(v.clone(), 0usize)]);
+    while let Some((v, depth)) = queue.pop_front() {
+        if !v.is_object() || seen.has(&v) {
+            continue;
+        }
+        seen.add(&v);
+        if is_binary(&v) {
+            return Some(depth);
+        }
+        if !Array::is_array(&v) && has_to_json(&v) {
+            continue;
+        }
+        queue.extend(children(&v).into_iter().map(|(_, item)| (item, depth + 1)));
     }
-    if is_binary(v) {
-        return true;
-    }
-    if !Array::is_array(v) && has_to_json(v) {
-        return false;
-    }
-    ancestors.push(v.clone());
-    let found = children(v).iter().any(|(_, item)| has_binary(item, ancestors));
-    ancestors.pop();
-    found
+    None
 }
 
 /// A copy of `v` with every piece of binary data replaced by a placeholder
