@@ -88,6 +88,15 @@ pub struct Config {
     #[arg(long, env = "FRINNY_JOIN_TIMEOUT_MS", default_value_t = 10_000)]
     pub join_timeout_ms: u64,
 
+    /// Milliseconds between the Engine.IO pings the server sends.
+    #[arg(long, env = "FRINNY_PING_INTERVAL_MS", default_value_t = 25_000)]
+    pub ping_interval_ms: u64,
+
+    /// Milliseconds the server waits for a pong before it drops the link
+    /// (clients drop it after `ping interval + ping timeout` without a ping).
+    #[arg(long, env = "FRINNY_PING_TIMEOUT_MS", default_value_t = 20_000)]
+    pub ping_timeout_ms: u64,
+
     /// Maximum size in bytes of one event payload or HTTP body. Bigger events
     /// are refused with `PAYLOAD_TOO_LARGE` (the connection stays up, up to a
     /// hard transport limit of 16 times this value).
@@ -192,6 +201,8 @@ impl Config {
             handshake_rate_per_ip: 1000,
             handshake_burst_per_ip: 1000,
             join_timeout_ms: 10_000,
+            ping_interval_ms: 25_000,
+            ping_timeout_ms: 20_000,
             max_payload_bytes: 64 * 1024,
             state_max_doc_bytes: 256 * 1024,
             state_history: 128,
@@ -265,6 +276,8 @@ impl Config {
             ("--handshake-rate-per-ip", u64::from(self.handshake_rate_per_ip)),
             ("--handshake-burst-per-ip", u64::from(self.handshake_burst_per_ip)),
             ("--join-timeout-ms", self.join_timeout_ms),
+            ("--ping-interval-ms", self.ping_interval_ms),
+            ("--ping-timeout-ms", self.ping_timeout_ms),
             ("--max-payload-bytes", self.max_payload_bytes as u64),
             ("--state-max-doc-bytes", self.state_max_doc_bytes as u64),
             ("--rate-per-connection", u64::from(self.rate_per_connection)),

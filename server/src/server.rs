@@ -70,6 +70,8 @@ fn configure<A: Adapter>(builder: SocketIoBuilder<A>, app: &Shared, hard_limit: 
         // Sessions that never join are closed, which frees their pending
         // slot (see `handshake`).
         .connect_timeout(app.config.join_timeout())
+        .ping_interval(Duration::from_millis(app.config.ping_interval_ms))
+        .ping_timeout(Duration::from_millis(app.config.ping_timeout_ms))
         .max_payload(u64::try_from(hard_limit).unwrap_or(u64::MAX))
         .ws_max_message_size(hard_limit)
         .ws_max_frame_size(hard_limit)
