@@ -1,4 +1,4 @@
-//! `cargo xtask <setup|build|gen|pack|run|test|fuzz|bench>`: the project's task runner.
+//! `cargo xtask <setup|build|gen|pack|run|test|fuzz|soak|bench>`: the project's task runner.
 //!
 //! Everything a fresh machine needs is installed by `setup`, which every other
 //! task runs first. Each step checks before it acts, so a second run does
@@ -9,6 +9,7 @@ mod bench_cluster;
 mod cluster;
 mod package;
 mod setup;
+mod soak;
 mod suites;
 mod util;
 
@@ -26,12 +27,15 @@ tasks:
                      (its path is the last line) and the Foundry module target/foundry/frinny.zip
   run                setup, build, then start the reference server with the demo page
   test [SUITE...]    setup, then every suite (or only the named ones):
-                     clippy, native, js, browser, e2e
+                     clippy, native, js, browser, e2e, soak
   fuzz [--seconds N] [TARGET...]
                      run each cargo-fuzz target for N seconds (default 60)
   cluster [--skip-build] [--port P]
                      setup, build, then Redis, two `frinny-server --redis` instances and
                      nginx (deploy/nginx/frinny.conf) on loopback: nginx on P (5080)
+  soak [--quick] [--skip-build] [--seed N]
+                     20 browser clients, 10,000 requests, 100 faults (--quick: a tenth,
+                     about a minute); last line: soak: N requests, F faults, hung H, ...
   bench [--skip-build] [--quick] [--only size,client,server,cluster]
                      benchmarks side by side with the peers; table into BENCHMARKS.md
 ";
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         "test" => setup::all().and_then(|()| suites::test(rest)),
         "fuzz" => suites::fuzz(rest),
         "cluster" => setup::all().and_then(|()| cluster::cluster(rest)),
+        "soak" => setup::all().and_then(|()| soak::soak(rest)),
         "bench" => setup::all().and_then(|()| bench::bench(rest)),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
