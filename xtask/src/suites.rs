@@ -84,6 +84,9 @@ const SUITES: &[Suite] = &[
     ("js", js),
     ("browser", browser),
     ("e2e", e2e),
+    // Last: the quick fault matrix (tests/soak/), about a minute; it starts
+    // and stops its own Redis, server, proxy and Chromium.
+    ("soak", crate::soak::suite),
 ];
 
 /// Runs every suite (or the named ones), prints each outcome and a summary,
