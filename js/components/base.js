@@ -16,7 +16,10 @@ const FALLBACK_FLUSH_MS = 250;
  * agent: setting `agent` to `null`, or removing the element, releases all
  * of them; inserting it again (or setting another agent) subscribes again.
  */
-export class FrinnyElement extends HTMLElement {
+/** HTMLElement, or (where there is no DOM, e.g. Node importing the module for its strings) a stand-in. */
+const Base = /** @type {typeof HTMLElement} */ (typeof HTMLElement === 'undefined' ? class {} : HTMLElement);
+
+export class FrinnyElement extends Base {
   /** CSS of the element's shadow root (after the shared base CSS). */
   static styles = '';
 

@@ -24,10 +24,10 @@ export function shownState(state, online) {
 
 /**
  * Shows the link state from `onStateChange` (`data-state` on the element:
- * connected, connecting, reconnecting, offline, closed), how long the
- * client has been reconnecting (or, where the client tells the time of its
- * next attempt through `agent.nextReconnectAt`, a countdown to it), a Retry
- * button that tries at once, and each `onError` error for `error-ms`
+ * connected, connecting, reconnecting, offline, closed); while
+ * reconnecting, a countdown to the next attempt (`agent.nextReconnectAt`),
+ * or how long it has been trying while an attempt is under way; a Retry
+ * button that tries at once; and each `onError` error for `error-ms`
  * (default 6000) ms in a `role="alert"` line.
  */
 export class FrinnyConnectionStatus extends FrinnyElement {
@@ -98,9 +98,9 @@ export class FrinnyConnectionStatus extends FrinnyElement {
   }
 
   /**
-   * Tries to connect now: from `reconnecting` it drops the waiting attempt
-   * and starts a fresh one; from `disconnected` it connects. A failure is
-   * shown like any error.
+   * Tries to connect now: `connect()`, which during a reconnection backoff
+   * starts the next attempt at once, and from `disconnected` connects. A
+   * failure is shown like any error.
    */
   retry() {
     const agent = this._agent;
@@ -108,7 +108,6 @@ export class FrinnyConnectionStatus extends FrinnyElement {
     const state = safeState(agent);
     if (state === 'closed' || state === 'connected') return;
     try {
-      if (state === 'reconnecting') agent.disconnect();
       agent.connect().catch((/** @type {any} */ err) => this.showError(err));
     } catch (err) {
       this.showError(err);

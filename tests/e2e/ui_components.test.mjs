@@ -446,13 +446,16 @@ test('connection status: connected, errors shown briefly, reconnecting with the 
     assert.equal(await page.evaluate(() => document.querySelector('#s').shadowRoot.querySelector('.error').getAttribute('role')), 'alert');
     await page.waitForFunction(() => document.querySelector('#s').shadowRoot.querySelector('.error').hidden, null, { timeout: 5000 });
 
-    // The server goes away: reconnecting, with how long it has been trying.
+    // The server goes away: reconnecting, with a countdown to the next
+    // attempt (a minute away: no jitter), ticking down.
     await srv.stop();
     await page.waitForFunction(() => document.querySelector('#s').dataset.state === 'reconnecting', null, { timeout: 10_000 });
+    await page.waitForFunction(() => /^Reconnecting in \d+ s$/.test(document.querySelector('#s').shadowRoot.querySelector('.label').textContent), null, { timeout: 5000 });
     let s = await state();
-    assert.match(s.label, /^Reconnecting…/);
+    const first = Number(/(\d+)/.exec(s.label)[1]);
+    assert.ok(first > 50 && first <= 60, s.label);
     assert.equal(s.retry, true);
-    await page.waitForFunction(() => /Reconnecting… \(\d+ s\)/.test(document.querySelector('#s').shadowRoot.querySelector('.label').textContent), null, { timeout: 5000 });
+    await page.waitForFunction((n) => Number(/(\d+)/.exec(document.querySelector('#s').shadowRoot.querySelector('.label').textContent)?.[1]) < n, first, { timeout: 5000 });
 
     // Back on the same port; the next attempt is a minute away, so Retry it is (by keyboard).
     srv = await startUiServer({ port: srv.port, extraArgs: secret });
