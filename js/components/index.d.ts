@@ -1,10 +1,30 @@
 // Types of `frinny-agent/components`: the Phase 2 UI elements and FrinnyChat.
 
-import type { AgentManager } from '../index.js';
 import type { AgentError } from '../../pkg/frinny_agent.js';
 
-/** Anything with the AgentManager surface the elements use. */
-export type Agent = AgentManager;
+/**
+ * What the elements and FrinnyChat use of an agent: the package's
+ * `AgentManager`, or the Foundry drop-in (`frinny-agent/foundry`) itself.
+ */
+export interface Agent {
+  readonly state: string;
+  /** When the next reconnection attempt starts (`Date.now()` ms), while waiting out the backoff. */
+  readonly nextReconnectAt?: number | null;
+  connect(): Promise<void>;
+  close(): void;
+  subscribe(name: string, callback: (...args: any[]) => void): () => void;
+  emit(event: string, payload?: any, options?: any): void;
+  request(event: string, payload?: any, options?: any): Promise<any>;
+  onStateChange(callback: (state: any, reason?: string) => void): () => void;
+  onError(callback: (error: AgentError) => void): () => void;
+  syncState(scope: string): Promise<any>;
+  getState(scope: string): any;
+  subscribeState(scope: string, callback: (doc: any, change: any) => void): () => void;
+  unsyncState(scope: string): void;
+  updateState(scope: string, patch: any, options?: { optimistic?: boolean }): Promise<{ version: number }>;
+  replaceState(scope: string, doc: any, options?: { optimistic?: boolean }): Promise<{ version: number }>;
+  onConflict(scope: string, resolver: (local: any, server: any) => object | undefined | null): () => void;
+}
 
 /** The base of every Frinny element: an `agent` property; content in an open shadow root. */
 export declare class FrinnyElement extends HTMLElement {

@@ -3,6 +3,7 @@
 // hook. Each @ts-expect-error must find an error, or tsc fails. Checked by
 // `tsc --strict` in `cargo xtask test e2e`; nothing runs.
 import { AgentManager } from '../../js/index.js';
+import { AgentManager as FoundryAgentManager } from '../../js/foundry/index.js';
 import {
   defineComponents,
   FrinnyChat,
@@ -102,6 +103,13 @@ export async function components(agent: AgentManager, root: HTMLElement): Promis
   // @ts-expect-error: cleanupFunctions is read-only
   chat.cleanupFunctions = new Set();
   const options: FrinnyChatOptions = { agent, element: root, historyScope: null, syncTimeout: 500 };
+  // The Foundry drop-in itself can be given to the window and the elements.
+  const dropIn = new FoundryAgentManager();
+  const inFoundry = new FrinnyChat({ agent: dropIn, element: root, userId: 'u1' });
+  status.agent = dropIn;
+  inFoundry.close();
+  // @ts-expect-error: not an agent
+  status.agent = { state: 'connected' };
 
   setTranslator((key, data) => (data ? `${key}:${JSON.stringify(data)}` : key));
   setTranslator(null);
