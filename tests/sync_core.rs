@@ -14,7 +14,8 @@
 )]
 
 use frinny_agent::core::{
-    Change, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
+    Change, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS,
+    RESUBMIT_PAUSE_MS,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -390,6 +391,14 @@ fn a_conflict_rolls_back_adopts_the_server_and_resubmits_the_resolution() {
         change: Change::Conflict { id: a, version: 4 }
     }));
     assert!(settled(&out).is_empty(), "the id follows its re-submission");
+    assert_eq!(sent_update(&out), None, "not at once: after a jittered pause");
+    let at = s.poll_timeout().unwrap();
+    assert!((RESUBMIT_PAUSE_MS / 2..RESUBMIT_PAUSE_MS).contains(&at), "{at}");
+    s.on_timer(at - 1);
+    assert_eq!(sent_update(&drain(&mut s)), None, "{at}");
+    s.on_timer(at);
+    assert_eq!(s.poll_timeout(), None);
+    let out = drain(&mut s);
     let (id, base, patch, wire) = sent_update(&out).unwrap();
     assert_eq!((id, base, patch), (a, 4, json!({"hp": 4})));
     assert!(wire.ends_with("-1"), "a new wire id per attempt: {wire}");
@@ -400,6 +409,62 @@ fn a_conflict_rolls_back_adopts_the_server_and_resubmits_the_resolution() {
     );
     assert_eq!(settled(&drain(&mut s)), vec![(a, Ok(5))]);
     assert_eq!(s.doc("world"), Some(&json!({"hp": 4, "shield": true})));
+}
+
+/// The pause before each re-submit is drawn in [ceiling / 2, ceiling), the
+/// ceiling doubling per conflict of the same update up to the maximum; two
+/// stores (two tabs: two prefixes) draw different pauses, so two writers in
+/// lockstep fall out of it instead of one always winning.
+#[test]
+fn resubmits_wait_a_jittered_pause_that_grows_with_each_conflict() {
+    let pauses = |prefix: &str| {
+        let mut s = SyncStore::new(prefix);
+        s.on_connect();
+        s.subscribe("world");
+        drain(&mut s);
+        s.on_subscribe_reply("world", &json!({"scope": "world", "version": 1, "doc": {}}));
+        let a = s.update("world", json!({"n": 1}), false).unwrap();
+        drain(&mut s);
+        let mut now = 1_000;
+        s.set_time(now);
+        let mut out = Vec::new();
+        for attempt in 1..=8u32 {
+            let version = 1 + u64::from(attempt);
+            let conflict = json!({"code": "CONFLICT", "scope": "world", "version": version, "doc": {"v": version}});
+            assert_eq!(s.on_update_reply(a, &conflict, |c| Some(c.patch.clone())), UpdateOutcome::Resubmitted);
+            assert_eq!(sent_update(&drain(&mut s)), None, "attempt {attempt}: nothing at once");
+            let at = s.poll_timeout().unwrap();
+            let ceiling = (RESUBMIT_PAUSE_MS << (attempt - 1)).min(RESUBMIT_PAUSE_MAX_MS);
+            assert!((ceiling / 2..ceiling).contains(&(at - now)), "attempt {attempt}: {} of {ceiling}", at - now);
+            // A reconnect meanwhile does not cut the pause short.
+            s.on_disconnect();
+            s.on_connect();
+            let (since, _) = match drain(&mut s).into_iter().find_map(|o| match o {
+                SyncOutput::Subscribe { since, epoch, .. } => Some((since, epoch)),
+                _ => None,
+            }) {
+                Some(x) => x,
+                None => panic!("a catch-up after the reconnect"),
+            };
+            s.on_subscribe_reply("world", &json!({"scope": "world", "version": since.unwrap(), "patches": []}));
+            assert_eq!(sent_update(&drain(&mut s)), None, "attempt {attempt}: still paused after the reconnect");
+            s.on_timer(at);
+            let (id, base, _, _) = sent_update(&drain(&mut s)).unwrap();
+            assert_eq!((id, base), (a, version));
+            out.push(at - now);
+            now = at + 5;
+            s.set_time(now);
+        }
+        // The ninth conflict: the server wins, nothing more to wait for.
+        let conflict = json!({"code": "CONFLICT", "scope": "world", "version": 10, "doc": {}});
+        assert_eq!(s.on_update_reply(a, &conflict, |c| Some(c.patch.clone())), UpdateOutcome::ServerWins { version: 10 });
+        assert_eq!(s.poll_timeout(), None);
+        out
+    };
+    let (tab1, tab2) = (pauses("tab-1"), pauses("tab-2"));
+    assert_eq!(tab1, pauses("tab-1"), "a seeded draw repeats");
+    assert_ne!(tab1, tab2, "two tabs draw differently");
+    assert!(tab1.last() > tab1.first(), "the pause grows: {tab1:?}");
 }
 
 #[test]
@@ -894,6 +959,8 @@ fn run(n: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
         .collect();
 
     let mut serial = 0u32;
+    // Simulated time: 10 ms per step, so re-submit pauses end mid-run too.
+    let mut now = 0u64;
     for op in ops {
         match op {
             Op::Update {
@@ -948,6 +1015,11 @@ fn run(n: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Reconnect { c } => peers[c].reconnect(&mut server, c),
         }
+        now += 10;
+        for p in &mut peers {
+            p.store.on_timer(now);
+            p.pump();
+        }
         // At every step, what a client holds as confirmed is exactly the
         // server's document at that version.
         for p in &peers {
@@ -984,7 +1056,15 @@ fn run(n: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
         steps += 1;
         prop_assert!(steps < 10_000, "no quiescence");
         if !moved {
-            break;
+            // Nothing in flight: let the earliest re-submit pause end.
+            let Some(at) = peers.iter().filter_map(|p| p.store.poll_timeout()).min() else {
+                break;
+            };
+            now = now.max(at);
+            for p in &mut peers {
+                p.store.on_timer(now);
+                p.pump();
+            }
         }
     }
 

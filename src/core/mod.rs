@@ -22,5 +22,6 @@ pub use metrics::{ErrorCounts, Metrics};
 pub use registry::{Registry, SubId};
 pub use rng::Rng;
 pub use sync::{
-    Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
+    Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS,
+    RESUBMIT_PAUSE_MS,
 };

@@ -58,6 +58,21 @@ const MAX_FUTURE: usize = 1024;
 /// How many times one update may be re-submitted after conflicts.
 const MAX_RESUBMITS: u32 = 8;
 
+/// The pause before the first re-submit after a conflict, in ms; it doubles
+/// with each further conflict of the same update, up to
+/// [`RESUBMIT_PAUSE_MAX_MS`]. The pause actually taken is drawn uniformly
+/// between half of it and all of it.
+///
+/// Why pause at all: two stores writing one scope in a loop meet in
+/// lockstep. Re-submitting at once, the one nearer the server (or simply
+/// faster to resolve) wins every round and the other can lose all eight of
+/// its attempts. A random pause breaks the symmetry, and its growth gives
+/// the loser a window in which it is the only writer.
+pub const RESUBMIT_PAUSE_MS: u64 = 40;
+
+/// The longest pause before a re-submit, in ms.
+pub const RESUBMIT_PAUSE_MAX_MS: u64 = 2_000;
+
 /// Identifies one [`SyncStore::update`] call until it settles (re-submissions
 /// after a conflict keep the id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -314,6 +329,9 @@ struct Pending {
     base: Option<u64>,
     in_flight: bool,
     attempt: u32,
+    /// Not sent before this time (the shell's clock, ms): the jittered
+    /// pause after a conflict.
+    not_before: Option<u64>,
 }
 
 /// Server patches kept until they fit: `base -> (version, patch)`, at most
@@ -417,19 +435,76 @@ pub struct SyncStore {
     next_id: u64,
     connected: bool,
     out: VecDeque<SyncOutput>,
+    /// The latest time the shell gave ([`SyncStore::set_time`],
+    /// [`SyncStore::on_timer`]), in ms.
+    now: u64,
+    /// Draws the re-submit pauses.
+    rng: super::Rng,
 }
 
 impl SyncStore {
     /// An empty store, disconnected. `id_prefix` starts every wire id of its
     /// updates; it must differ between tabs of one user (a random string).
     pub fn new(id_prefix: impl Into<String>) -> Self {
+        let prefix = id_prefix.into();
+        // Seeded from the prefix, which is random per tab: two tabs draw
+        // different pauses, and a test with a fixed prefix repeats.
+        let seed = prefix
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         Self {
-            prefix: id_prefix.into(),
+            prefix,
             scopes: HashMap::new(),
             next_id: 1,
             connected: false,
             out: VecDeque::new(),
+            now: 0,
+            rng: super::Rng::new(seed),
         }
+    }
+
+    /// Tells the store the time (ms, any monotonic clock: the shell's
+    /// `performance.now()`). Call it before the calls whose effect depends
+    /// on it ([`on_update_reply`](Self::on_update_reply) starts a pause from
+    /// it). Time never goes back: an earlier value is ignored.
+    pub fn set_time(&mut self, now: u64) {
+        self.now = self.now.max(now);
+    }
+
+    /// When the store next needs [`on_timer`](Self::on_timer): the end of
+    /// the earliest re-submit pause, if any.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.scopes
+            .values()
+            .filter_map(|s| s.updates.front())
+            .filter(|u| !u.in_flight)
+            .filter_map(|u| u.not_before)
+            .min()
+    }
+
+    /// The time is `now`: re-submits whose pause is over go out.
+    pub fn on_timer(&mut self, now: u64) {
+        self.set_time(now);
+        let due: Vec<String> = self
+            .scopes
+            .iter()
+            .filter(|(_, s)| s.updates.front().and_then(|u| u.not_before).is_some_and(|t| t <= self.now))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for scope in due {
+            self.pump(&scope);
+        }
+    }
+
+    /// The pause before re-submit number `attempt` (1 for the first).
+    fn resubmit_pause(&mut self, attempt: u32) -> u64 {
+        let ceiling = RESUBMIT_PAUSE_MS
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
+            .min(RESUBMIT_PAUSE_MAX_MS);
+        let floor = ceiling / 2;
+        // Whole ms; the draw is in [0, 1), so the result is below `ceiling`
+        // unless the span is 0.
+        floor + (self.rng.next_f64() * (ceiling - floor) as f64) as u64
     }
 
     /// The next thing to send or deliver.
@@ -583,6 +658,7 @@ impl SyncStore {
             base: None,
             in_flight: false,
             attempt: 0,
+            not_before: None,
         });
         if optimistic {
             s.recompute_view();
@@ -921,6 +997,11 @@ impl SyncStore {
     where
         F: FnOnce(&Conflict) -> Option<Value>,
     {
+        let attempt = match self.scopes.get(scope).and_then(|s| s.updates.front()) {
+            Some(head) => head.attempt.saturating_add(1),
+            None => return UpdateOutcome::Unknown,
+        };
+        let not_before = self.now.saturating_add(self.resubmit_pause(attempt));
         let Some(s) = self.scopes.get_mut(scope) else {
             return UpdateOutcome::Unknown;
         };
@@ -950,7 +1031,8 @@ impl SyncStore {
                     optimistic: refused.optimistic,
                     base: None,
                     in_flight: false,
-                    attempt: refused.attempt.saturating_add(1),
+                    attempt,
+                    not_before: Some(not_before),
                 });
                 s.recompute_view();
                 UpdateOutcome::Resubmitted
@@ -1020,9 +1102,10 @@ impl SyncStore {
         let Some(head) = s.updates.front_mut() else {
             return;
         };
-        if head.in_flight {
+        if head.in_flight || head.not_before.is_some_and(|t| t > self.now) {
             return;
         }
+        head.not_before = None;
         let base = *head.base.get_or_insert(version);
         head.in_flight = true;
         let wire_id = format!("{}-{}-{}", self.prefix, head.id.0, head.attempt);

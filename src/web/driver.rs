@@ -207,7 +207,10 @@ impl Driver {
         if let Some(t) = self.timer.borrow().as_ref() {
             t.fired();
         }
-        self.core.borrow_mut().on_timer(glue::now_ms());
+        let now = glue::now_ms();
+        self.core.borrow_mut().on_timer(now);
+        // The same timer ends the state store's re-submit pauses.
+        self.sync_timer(now);
         self.pump();
     }
 
@@ -268,7 +271,12 @@ impl Driver {
         if gate != self.gate.replace(gate) {
             self.hub.set_gate(gate);
         }
-        let deadline = self.core.borrow().poll_timeout();
+        let core = self.core.borrow().poll_timeout();
+        let store = self.sync_timeout();
+        let deadline = match (core, store) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if let Some(t) = self.timer.borrow().as_ref() {
             t.arm(deadline);
         }

@@ -235,6 +235,8 @@ impl Driver {
             (Call::Update(id), Ok(v)) => {
                 let resolver = self.conflict_resolver(&v);
                 if let Ok(mut store) = self.sync.store.try_borrow_mut() {
+                    // A conflict's re-submit pause starts now.
+                    store.set_time(glue::now_ms());
                     store.on_update_reply(id, &v, |c| {
                         let f = resolver.as_ref()?;
                         let patch = f.call2(&JsValue::UNDEFINED, &to_js(&c.local), &to_js(&c.server)).ok()?;
@@ -256,6 +258,21 @@ impl Driver {
         let scope = reply.get("scope").and_then(Value::as_str)?;
         let targets = self.listeners.targets(Kind::Conflict, scope);
         targets.into_iter().rev().find_map(|id| self.listeners.take_live(Kind::Conflict, id))
+    }
+
+    /// When the store next needs [`sync_timer`](Self::sync_timer) (the end
+    /// of a re-submit pause); the driver arms its one timer for the earlier
+    /// of this and the core's deadline.
+    pub(crate) fn sync_timeout(&self) -> Option<u64> {
+        self.sync.store.try_borrow().ok().and_then(|s| s.poll_timeout())
+    }
+
+    /// The timer fired at `now`: re-submits whose pause is over go out.
+    pub(crate) fn sync_timer(&self, now: u64) {
+        if let Ok(mut store) = self.sync.store.try_borrow_mut() {
+            store.on_timer(now);
+        }
+        self.pump_sync();
     }
 
     /// Carries out everything the store has queued. JS callbacks run with
