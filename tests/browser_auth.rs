@@ -155,10 +155,13 @@ fn auth_of_another_type_is_invalid_options() {
 #[wasm_bindgen_test]
 async fn an_expired_token_makes_the_client_reconnect_with_a_fresh_one() {
     let world = unique("expiry");
-    // The first token lives one second; later ones the server's default.
+    // The first token lives two seconds (expiry is checked in whole
+    // seconds, so a one-second token may already be over at the first
+    // request if a second boundary falls in between); later ones the
+    // server's default.
     let auth = js_expr(&format!(
         "(() => {{ const f = async () => {{ f.calls += 1; \
-           const ttl = f.calls === 1 ? '&ttl=1' : ''; \
+           const ttl = f.calls === 1 ? '&ttl=2' : ''; \
            const r = await fetch(`{SERVER}/dev/token?userId=expiring&role=player&world={world}${{ttl}}`); \
            return {{ token: (await r.json()).token }}; }}; f.calls = 0; return f; }})()"
     ));
@@ -172,7 +175,7 @@ async fn an_expired_token_makes_the_client_reconnect_with_a_fresh_one() {
 
     // Past the expiry (whole seconds): the server refuses the next event
     // and ends the socket.
-    sleep(2_100).await;
+    sleep(3_100).await;
     let err = rejection(agent.request("query", Some(js(r#"{"content":"expired"}"#)), None)).await;
     assert_eq!(get_str(&err, "code"), "SERVER_ERROR", "{}", get_str(&err, "message"));
     assert_eq!(get_str(&err, "serverCode"), "TOKEN_EXPIRED");
