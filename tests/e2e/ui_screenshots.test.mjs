@@ -53,6 +53,8 @@ test('pictures of each element', { timeout: 120_000 }, async () => {
       for (const tag of ['frinny-connection-status', 'frinny-typing-indicator', 'frinny-notification-panel', 'frinny-suggestion-box', 'frinny-combat-updates']) {
         const e = document.createElement(tag);
         e.id = tag;
+        // The one-line elements take their own width, as in a window's header.
+        if (tag === 'frinny-connection-status' || tag === 'frinny-typing-indicator') e.style.alignSelf = 'flex-start';
         stage.append(e);
         e.agent = agent;
       }
@@ -80,17 +82,44 @@ test('pictures of each element', { timeout: 120_000 }, async () => {
     }
     await page.screenshot({ path: join(images, 'elements.png'), fullPage: true, animations: 'disabled' });
 
-    // The connection status while reconnecting and with an error.
-    await page.evaluate(() => {
-      const s = document.createElement('frinny-connection-status');
-      s.id = 'errored';
-      document.querySelector('#stage').prepend(s);
-      s.agent = agent;
-      s.showError({ code: 'RATE_LIMITED', message: 'too many events; retry in 2 s' });
+    // Every state of the connection status, one agent each: connected,
+    // waiting out a backoff (a server that is not there), disconnected,
+    // closed, and connected with an error being shown.
+    await page.evaluate(async () => {
+      const box = document.createElement('section');
+      box.id = 'states';
+      box.style.cssText = 'display:flex;flex-direction:column;align-items:flex-start;gap:10px;padding:12px 14px;background:#1b1c22;border:1px solid #3b3d4c;border-radius:6px';
+      document.querySelector('#stage').prepend(box);
+      const add = (a) => {
+        const s = document.createElement('frinny-connection-status');
+        box.append(s);
+        s.agent = a;
+        return s;
+      };
+      add(agent);
+      const dead = new F.AgentManager({ url: 'http://127.0.0.1:9', reconnectionDelay: 30000, reconnectionDelayMax: 30000, randomizationFactor: 0 });
+      dead.connect().catch(() => {});
+      window.dead = dead;
+      add(dead);
+      add(new F.AgentManager({ url: 'http://127.0.0.1:9' }));
+      const closed = new F.AgentManager({ url: 'http://127.0.0.1:9' });
+      add(closed);
+      closed.close();
+      add(agent).showError({ code: 'RATE_LIMITED', message: 'too many events; retry in 2 s' });
     });
-    await page.waitForFunction(() => !document.querySelector('#errored').shadowRoot.querySelector('.error').hidden);
-    await page.locator('#errored').screenshot({ path: join(images, 'connection-status-error.png'), animations: 'disabled' });
-    assert.deepEqual(page.problems, []);
+    await page.waitForFunction(() => {
+      const shown = [...document.querySelectorAll('#states frinny-connection-status')].map((s) => s.dataset.state);
+      return shown.join() === 'connected,reconnecting,offline,closed,connected';
+    }, null, { timeout: 15_000 });
+    await page.waitForFunction(() => /Reconnecting in \d+ s/.test(document.querySelectorAll('#states frinny-connection-status')[1].shadowRoot.textContent));
+    const labels = await page.evaluate(() => [...document.querySelectorAll('#states frinny-connection-status')].map((s) => s.shadowRoot.querySelector('.label').textContent));
+    assert.equal(labels[0], 'Connected');
+    assert.match(labels[1], /^Reconnecting in \d+ s$/);
+    assert.deepEqual(labels.slice(2), ['Offline', 'Closed', 'Connected']);
+    await page.locator('#states').screenshot({ path: join(images, 'connection-status-states.png'), animations: 'disabled' });
+    await page.evaluate(() => window.dead.close());
+    // The browser logs the attempts on the server that is not there.
+    assert.deepEqual(page.problems.filter((p) => !p.includes("WebSocket connection to 'ws://127.0.0.1:9/")), []);
   } finally {
     await page.close();
   }
