@@ -590,7 +590,31 @@ export class FrinnyChat {
     sigil.setAttribute('aria-hidden', 'true');
     h.append(sigil, el('span', '', localize('FRINNY.Title')));
     this._statusEl = /** @type {any} */ (document.createElement('frinny-connection-status'));
-    header.append(h, this._statusEl);
+    // Clearing is for every device of the user: it asks once more first.
+    const clear = button(localize('FRINNY.Clear'), 'clear icon', localize('FRINNY.ClearChat'));
+    let armed = 0;
+    clear.addEventListener('click', () => {
+      if (!armed) {
+        clear.textContent = localize('FRINNY.ClearConfirm');
+        clear.classList.add('armed');
+        armed = setTimeout(() => {
+          armed = 0;
+          clear.textContent = localize('FRINNY.Clear');
+          clear.classList.remove('armed');
+        }, 4000);
+        return;
+      }
+      clearTimeout(armed);
+      armed = 0;
+      clear.textContent = localize('FRINNY.Clear');
+      clear.classList.remove('armed');
+      this.clearHistory().catch((err) => this._statusEl.showError(err));
+      this._input?.focus();
+    });
+    this.cleanupFunctions.add(() => clearTimeout(armed));
+    const tools = el('div', 'tools');
+    tools.append(this._statusEl, clear);
+    header.append(h, tools);
 
     const side = el('div', 'side');
     this._combatEl = /** @type {any} */ (document.createElement('frinny-combat-updates'));

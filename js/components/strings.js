@@ -68,6 +68,8 @@ export const STRINGS = Object.freeze({
   'FRINNY.SendFailed': 'Not answered ({code}). ',
   'FRINNY.RetrySend': 'Send again',
   'FRINNY.ClearChat': 'Clear conversation',
+  'FRINNY.Clear': 'Clear',
+  'FRINNY.ClearConfirm': 'Clear? Click again',
   'FRINNY.HistoryLocal': 'History kept on this device only',
   'FRINNY.HistorySynced': 'History synced across your devices',
   'FRINNY.Synced': 'Synced',

@@ -206,6 +206,9 @@ header h2 .sigil {
   width: 1.4em; height: 1.4em; border-radius: 50%; display: inline-grid; place-items: center;
   background: radial-gradient(circle at 35% 30%, #f0d58a, #9a7426); color: #231a06; font-size: 0.8em; letter-spacing: 0;
 }
+header .tools { display: flex; align-items: center; gap: 0.6em; }
+header .clear { font-size: 0.8em; padding: 0.05em 0.55em; }
+header .clear.armed { border-color: var(--frinny-error, #cf4b3e); color: #ffd7d2; }
 .side {
   display: flex; flex-direction: column; gap: 0.5em; padding: 0.5em 0.7em; max-height: 45%; overflow-y: auto; flex: none;
   border-bottom: 1px solid var(--frinny-border, #44465a); background: rgba(0, 0, 0, 0.18);

@@ -173,6 +173,17 @@ test('two tabs of one user: the histories converge, concurrent appends all survi
     assert.deepEqual(await ids(b), await ids(a));
     // The window shows them too (not only the model).
     assert.equal(await b.evaluate(() => shown().length), 8);
+
+    // Clear (asked twice) empties the conversation on every tab: the window
+    // hands replaceState the document without its messages.
+    const clear = a.locator('header button.clear');
+    await clear.click();
+    assert.equal(await clear.textContent(), 'Clear? Click again');
+    assert.equal(await a.evaluate(() => chat.messages.length), 8, 'nothing cleared on the first click');
+    await clear.click();
+    await a.waitForFunction(() => chat.messages.length === 0 && chat.root.querySelectorAll('.msg').length === 0);
+    await b.waitForFunction(() => chat.messages.length === 0 && chat.root.querySelectorAll('.msg').length === 0, null, { timeout: 10_000 });
+    assert.deepEqual(await b.evaluate(() => agent.getState('user:twin').chat), {});
     assert.deepEqual(a.problems, []);
     assert.deepEqual(b.problems, []);
     await a.evaluate(() => chat.close());
