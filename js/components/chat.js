@@ -53,6 +53,12 @@ const HISTORY_SENT = 10;
  *   applies an accepted `character_update` (e.g. `actor.update(...)`); may return a Promise
  * @property {(actorId: string) => string | undefined} [describeActor] an actor's display name
  * @property {boolean} [publicChat] whether the toggle starts on Public (default false)
+ * @property {(content: string, context: {public: boolean, history: Array<{role: string, content: string}>}) => Promise<any>} [query]
+ *   sends a question and resolves with the reply (default: `agent.request('query', {content,
+ *   conversation_history, is_public_chat, userId})`). A host whose backend wants another shape (the
+ *   Foundry module's drop-in: `handlePrivateQuery` / `handlePublicQuery`) passes its own.
+ * @property {(messageId: string, type: 'positive' | 'negative', context: {requestId?: string | number}) => Promise<any>} [feedback]
+ *   sends a thumbs up/down (default: `agent.request('feedback', {messageId, type, context_id?})`)
  */
 
 let instances = 0;
@@ -457,7 +463,10 @@ export class FrinnyChat {
     };
     if (this._userId) payload.userId = this._userId;
     try {
-      const reply = await this.agent.request('query', payload);
+      const ask = this._options.query;
+      const reply = typeof ask === 'function'
+        ? await ask(msg.content, { public: Boolean(msg.public), history: /** @type {any} */ (payload.conversation_history) })
+        : await this.agent.request('query', payload);
       if (this.closed) return null;
       this._status.delete(msg.id);
       const content = typeof reply?.content === 'string' ? reply.content : typeof reply?.response === 'string' ? reply.response : '';
@@ -494,7 +503,9 @@ export class FrinnyChat {
     const payload = { messageId, type };
     if (msg.requestId !== undefined) payload.context_id = msg.requestId;
     try {
-      await this.agent.request('feedback', payload);
+      const send = this._options.feedback;
+      if (typeof send === 'function') await send(messageId, type, { requestId: msg.requestId });
+      else await this.agent.request('feedback', payload);
     } catch (err) {
       if (this.closed) return;
       const now = this._msgs.get(messageId);
@@ -525,6 +536,17 @@ export class FrinnyChat {
   }
 
   // ----- character updates ---------------------------------------------------
+
+  /**
+   * Shows a `character_update` (`{actorId, updates, message_id?}`) as a
+   * suggestion the player accepts before the sheet changes. The window does
+   * this by itself for the events it receives; a host calls it for one that
+   * arrived while the window was closed.
+   * @param {{actorId: string, updates: Record<string, unknown>, message_id?: string | number}} update
+   */
+  suggestCharacterUpdate(update) {
+    if (!this.closed) this._onCharacterUpdate(update);
+  }
 
   /** A `character_update` becomes a suggestion the player accepts first. @param {any} p */
   _onCharacterUpdate(p) {

@@ -239,6 +239,10 @@ interface FrinnyChatCommonOptions {
   describeActor?: (actorId: string) => string | undefined;
   /** Whether the toggle starts on Public (default false). */
   publicChat?: boolean;
+  /** Sends a question, resolving with the reply (default: `agent.request('query', ...)`); e.g. the Foundry drop-in's handlePrivateQuery. */
+  query?: (content: string, context: { public: boolean; history: Array<{ role: string; content: string }> }) => Promise<any>;
+  /** Sends a thumbs up/down (default: `agent.request('feedback', ...)`). */
+  feedback?: (messageId: string, type: 'positive' | 'negative', context: { requestId?: string | number }) => Promise<unknown>;
 }
 
 /** Options of `new FrinnyChat(...)`: an `agent` it is given (left open), or `agentOptions` for one it makes (and closes). */
@@ -277,6 +281,8 @@ export declare class FrinnyChat {
   resend(id: string): Promise<ChatMessage | null>;
   /** Thumbs up/down on one of Frinny's answers. */
   submitFeedback(messageId: string, type: 'positive' | 'negative'): Promise<void>;
+  /** Shows a `character_update` as a suggestion the player accepts before the sheet changes (for one that arrived while the window was closed). */
+  suggestCharacterUpdate(update: CharacterUpdate): void;
   /** A note in the conversation (not sent). */
   addSystemMessage(content: string): void;
   /** Forgets the conversation, here and in the synced history. */
