@@ -23,12 +23,20 @@
 //
 // Replies to game events are shown as chat messages whispered to the user
 // (speaker "Frinny"); a failure is a `ui.notifications.warn`. The private
-// chat window (FrinnyChat) comes with the UI components.
+// chat window is FrinnyChat (frinny-agent/components) in a Foundry window
+// (./chat-window.js), opened from the scene controls or
+// `game.frinny.toggleWindow()`. A `character_update` from the server is a
+// suggestion in that window, applied to the sheet only when the player
+// accepts it (the old module applied it silently).
+
+import { chatWindowClass, toggleWindow } from './chat-window.js';
 
 const MODULE_ID = 'frinny';
 const agentModule = import('../lib/frinny-agent/js/foundry/index.js');
+const componentsModule = import('../lib/frinny-agent/js/components/index.js');
 // Keep an import failure visible but do not leave an unhandled rejection.
 agentModule.catch((err) => console.error('Frinny | could not load frinny-agent', err));
+componentsModule.catch((err) => console.error('Frinny | could not load the Frinny components', err));
 
 /** Sent start/turn keys per combat, so a start or turn is notified once. */
 const seenCombatKeys = new Set();
@@ -255,15 +263,33 @@ Hooks.once('init', () => {
 
 Hooks.once('ready', async () => {
   let AgentManager;
+  let components;
   try {
     ({ AgentManager } = await agentModule);
+    components = await componentsModule;
   } catch (err) {
     reportError('loading frinny-agent', err);
     return;
   }
-  const agentManager = new AgentManager();
+  // The components' strings (FRINNY.*) come from lib/frinny-agent/js/components/en.json,
+  // listed in module.json's languages, through Foundry's localisation.
+  components.setTranslator((key, data) => (data ? game.i18n.format(key, data) : game.i18n.localize(key)));
+  components.defineComponents();
+  const agentManager = new AgentManager({ characterUpdates: 'suggest' });
+  const ChatWindow = chatWindowClass({ FrinnyChat: components.FrinnyChat, manager: agentManager });
+  const chat = new ChatWindow();
+  // A character_update while the window is closed opens it with the suggestion
+  // (while it is open, the window's own subscription shows it).
+  agentManager.subscribe('character_update', async (update) => {
+    if (chat.rendered) return;
+    await toggleWindow(chat);
+    chat.chat?.suggestCharacterUpdate(update);
+  });
   game.frinny = {
     agentManager,
+    chat,
+    /** Opens the chat window if it is closed, closes it if it is open. */
+    toggleWindow: () => toggleWindow(chat),
     showReply,
     /**
      * A private question, kept in the user's `frinny.messages` flag (the
@@ -286,6 +312,33 @@ Hooks.once('ready', async () => {
     console.warn('Frinny | connection failed', err);
     ui.notifications?.warn?.(t('frinny.notifications.connectionFailed', { message: err?.message ?? String(err) }));
   });
+  if (game.user?.getFlag?.(MODULE_ID, 'windowVisible')) chat.render(true);
+});
+
+// A button in the scene controls opens and closes the chat window. v12
+// passes an array of control groups, v13 a record of them by name.
+Hooks.on('getSceneControlButtons', (controls) => {
+  const title = t('frinny.controls.chat');
+  const onClick = () => game.frinny?.toggleWindow();
+  if (Array.isArray(controls)) {
+    controls.push({
+      name: MODULE_ID,
+      title,
+      icon: 'fa-solid fa-guitar',
+      layer: 'controls',
+      tools: [{ name: 'chat', title, icon: 'fa-solid fa-comments', button: true, onClick }],
+    });
+  } else if (controls && typeof controls === 'object') {
+    controls[MODULE_ID] = {
+      name: MODULE_ID,
+      title,
+      icon: 'fa-solid fa-guitar',
+      order: Object.keys(controls).length,
+      visible: true,
+      activeTool: 'chat',
+      tools: { chat: { name: 'chat', title, icon: 'fa-solid fa-comments', order: 0, button: true, onChange: onClick } },
+    };
+  }
 });
 
 // ---------- game events ----------

@@ -166,11 +166,16 @@ export class AgentManager {
    * @param {string} [options.wsUrl] overrides the `frinny.wsUrl` setting
    * @param {string} [options.backendUrl] overrides the `frinny.backendUrl` setting
    * @param {string} [options.userId] overrides `game.user.id`
+   * @param {'apply'|'suggest'} [options.characterUpdates] what a server
+   *   `character_update` does: `'apply'` (default, as the old class) writes it
+   *   to the sheet at once; `'suggest'` leaves it to the caller (the chat
+   *   window shows it as a suggestion the player accepts, then calls
+   *   `applyCharacterUpdate`)
    * Any other key (`auth` — an object or a sync/async function —, `timeout`,
    * `connectTimeout`, `reconnectionAttempts`, `query`, ...) goes to the client as it is.
    */
   constructor(options = {}) {
-    const { Agent, game, protocol, wsUrl, backendUrl, userId, ...clientOptions } = options ?? {};
+    const { Agent, game, protocol, wsUrl, backendUrl, userId, characterUpdates, ...clientOptions } = options ?? {};
     if (typeof Agent !== 'function') {
       throw Object.assign(
         new Error("frinny-agent/foundry: no client class; import AgentManager from 'frinny-agent/foundry' (js/foundry/index.js) or pass { Agent }"),
@@ -195,9 +200,11 @@ export class AgentManager {
 
     // The drop-in's own subscriptions, re-attached to every client.
     this._bind((agent) => agent.subscribe('typing_status', (payload) => this._relayTyping(payload)));
-    this._bind((agent) => agent.subscribe('character_update', (data) => {
-      applyCharacterUpdate(this.game, data).catch((err) => console.warn('Frinny | character_update', err));
-    }));
+    if (characterUpdates !== 'suggest') {
+      this._bind((agent) => agent.subscribe('character_update', (data) => {
+        this.applyCharacterUpdate(data).catch((err) => console.warn('Frinny | character_update', err));
+      }));
+    }
     this._bind((agent) => agent.onError((err) => {
       console.warn(`Frinny | ${err?.code ?? 'ERROR'}: ${err?.message ?? err}`);
     }));
@@ -315,6 +322,16 @@ export class AgentManager {
     this._bindings.clear();
     this._typing.clear();
     this._agent.close();
+  }
+
+  /**
+   * Writes a `character_update` (`{actorId, updates: {skills: {name: rank}}}`)
+   * to the actor's sheet, as the old class did on arrival.
+   * @param {{actorId?: string, updates?: object, message_id?: string}} data
+   * @returns {Promise<boolean>} whether the sheet changed
+   */
+  applyCharacterUpdate(data) {
+    return applyCharacterUpdate(this.game, data);
   }
 
   /**

@@ -56,6 +56,8 @@ export interface FoundryAgentOptions extends PassThroughOptions {
   backendUrl?: string;
   /** Overrides `game.user.id`. */
   userId?: string;
+  /** What a server `character_update` does: 'apply' (default, as the old class) writes it to the sheet; 'suggest' leaves it to the caller. */
+  characterUpdates?: 'apply' | 'suggest';
 }
 
 /**
@@ -100,6 +102,8 @@ export declare class AgentManager {
   /** Ends the manager for good and releases every callback (`agent.heldCallbacks` is 0). */
   close(): void;
 
+  /** Writes a `character_update` to the actor's sheet; whether it changed. */
+  applyCharacterUpdate(data: { actorId?: string; updates?: Record<string, unknown>; message_id?: string | number }): Promise<boolean>;
   /** `callback(isTyping)` on every `typing_status`; returns the unsubscribe function. */
   onTypingStatus(callback: (isTyping: boolean) => void): () => void;
   /** A private query with the user's stored chat (last 10 + the new message) as history. */

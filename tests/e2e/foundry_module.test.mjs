@@ -55,7 +55,12 @@ test('the zip has module.json at the top, naming files that exist, for Foundry v
   assert.equal(manifest.compatibility.verified, '13');
   assert.deepEqual(manifest.esmodules, ['scripts/main.js']);
   assert.deepEqual(manifest.styles, ['styles/frinny.css']);
-  assert.deepEqual(manifest.languages, [{ lang: 'en', name: 'English', path: 'languages/en.json' }]);
+  // The module's own strings, and the components' (FRINNY.*) from the package: Foundry merges
+  // every file listed for the language.
+  assert.deepEqual(manifest.languages, [
+    { lang: 'en', name: 'English', path: 'languages/en.json' },
+    { lang: 'en', name: 'English', path: 'lib/frinny-agent/js/components/en.json' },
+  ]);
   for (const file of [...manifest.esmodules, ...manifest.styles, ...manifest.languages.map((l) => l.path)]) {
     assert.ok(existsSync(join(MODULE_DIR, file)), `${file} exists`);
   }
@@ -63,11 +68,21 @@ test('the zip has module.json at the top, naming files that exist, for Foundry v
   assert.ok(existsSync(join(MODULE_DIR, 'lib/frinny-agent/pkg/frinny_agent_bg.wasm')), 'with its .wasm');
 });
 
+/** Every language file module.json lists for English, merged as Foundry merges them. */
+function moduleTranslations() {
+  const manifest = JSON.parse(readFileSync(join(MODULE_DIR, 'module.json'), 'utf8'));
+  const merged = {};
+  for (const { lang, path } of manifest.languages) {
+    if (lang === 'en') Object.assign(merged, JSON.parse(readFileSync(join(MODULE_DIR, path), 'utf8')));
+  }
+  return merged;
+}
+
 const eventsOf = (frames, action) => frames.filter((f) => f.frame?.action === 'event' && f.frame.payload?.action === action);
 
 test('the module script: init registers the settings, ready connects, and the hooks send their events', { timeout: 90_000 }, async () => {
   await gateway.reset();
-  const translations = JSON.parse(readFileSync(join(MODULE_DIR, 'languages/en.json'), 'utf8'));
+  const translations = moduleTranslations();
   const page = await newPage(browser);
   try {
     await page.goto(`${site.url}${pagePath}`);
@@ -186,3 +201,97 @@ test('the module script: init registers the settings, ready connects, and the ho
     await page.close();
   }
 });
+
+for (const generation of [12, 13]) {
+  test(`v${generation}: the chat window (FrinnyChat in ${generation >= 13 ? 'an ApplicationV2' : 'an Application'}) asks through the drop-in, keeps the stored chat, and turns a character_update into a suggestion`, { timeout: 90_000 }, async () => {
+    await gateway.reset();
+    const page = await newPage(browser);
+    try {
+      await page.goto(`${site.url}${pagePath}`);
+      await page.evaluate(({ translations, generation }) => {
+        FakeFoundry.reset({ translations, generation, clearHooks: true });
+      }, { translations: moduleTranslations(), generation });
+      await page.addScriptTag({ url: '/modules/frinny/scripts/main.js', type: 'module' });
+      await page.evaluate(async (url) => {
+        Hooks.callAll('init');
+        await game.settings.set('frinny', 'wsUrl', url);
+        Hooks.callAll('ready');
+      }, gateway.wsUrl);
+      await waitFor(() => page.evaluate(() => Boolean(game.frinny?.agentManager?.isConnected)), { what: 'connected', ms: 20_000 });
+
+      // The scene controls get a button that opens the window.
+      const control = await page.evaluate((generation) => {
+        const controls = generation >= 13 ? {} : [];
+        Hooks.call('getSceneControlButtons', controls);
+        const group = generation >= 13 ? controls.frinny : controls.find((c) => c.name === 'frinny');
+        const tool = generation >= 13 ? group.tools.chat : group.tools[0];
+        (tool.onClick ?? tool.onChange)();
+        return { title: tool.title, button: tool.button };
+      }, generation);
+      assert.deepEqual(control, { title: 'Frinny chat', button: true });
+      await waitFor(() => page.evaluate(() => game.frinny.chat.rendered && Boolean(game.frinny.chat.chat)), { what: 'the window open' });
+      const shown = await page.evaluate(() => {
+        const frame = document.getElementById('frinny-chat');
+        const host = frame.querySelector('.window-content [data-frinny-chat]');
+        return { title: frame.querySelector('.window-header').textContent, inFrame: Boolean(host), text: host?.shadowRoot?.textContent ?? '' };
+      });
+      assert.equal(shown.title, 'Frinny', 'the title comes from the components\' strings through game.i18n');
+      assert.ok(shown.inFrame, 'FrinnyChat renders inside the window content');
+      assert.ok(await page.evaluate(() => game.user.getFlag('frinny', 'windowVisible')), 'the window remembers it is open');
+      const before = await page.evaluate(() => game.frinny.agentManager.metrics().subscribers);
+
+      // A private question: the gateway's shape check passes (the drop-in's handlePrivateQuery),
+      // the answer shows in the window, and the exchange is kept in the user's frinny.messages flag.
+      const answer = await page.evaluate(() => game.frinny.chat.chat.send('Can I Raise a Shield twice?').then((m) => m?.content));
+      assert.match(answer, /Can I Raise a Shield twice\?$/);
+      await waitFor(() => page.evaluate(() => document.querySelector('#frinny-chat [data-frinny-chat]').shadowRoot.textContent.includes('Raise a Shield twice')), { what: 'the exchange in the window' });
+      assert.deepEqual(await page.evaluate(() => game.user.getFlag('frinny', 'messages').map((m) => m.type)), ['user', 'assistant']);
+      // Thumbs up: the feedback game event, wrapped.
+      await page.evaluate(async () => {
+        const answer = game.frinny.chat.chat.messages.find((m) => m.role === 'assistant');
+        await game.frinny.chat.chat.submitFeedback(answer.id, 'positive');
+      });
+
+      // A character_update while the window is open: a suggestion, and the sheet unchanged until Accept.
+      await gateway.send('character_update', { actorId: 'actor1', skills: { acrobatics: 'expert' }, message_id: 'upd-1' });
+      const accept = async () => {
+        await waitFor(() => page.evaluate(() => {
+          const chat = document.querySelector('#frinny-chat [data-frinny-chat]').shadowRoot;
+          return Boolean(chat.querySelector('frinny-suggestion-box')?.shadowRoot?.querySelector('button[data-choice="accept"]'));
+        }), { what: 'the suggestion' });
+        assert.equal(await page.evaluate(() => game.actors.get('actor1').system.skills.acrobatics.rank), 0, 'not applied before Accept');
+        await page.evaluate(() => {
+          const chat = document.querySelector('#frinny-chat [data-frinny-chat]').shadowRoot;
+          chat.querySelector('frinny-suggestion-box').shadowRoot.querySelector('button[data-choice="accept"]').click();
+        });
+        await waitFor(() => page.evaluate(() => game.actors.get('actor1').system.skills.acrobatics.rank === 2), { what: 'the skill applied after Accept' });
+      };
+      await accept();
+
+      // Closing the window releases what it subscribed; the connection stays.
+      await page.evaluate(() => game.frinny.toggleWindow());
+      await waitFor(() => page.evaluate(() => !game.frinny.chat.rendered), { what: 'the window closed' });
+      const after = await page.evaluate(() => ({
+        subscribers: game.frinny.agentManager.metrics().subscribers,
+        connected: game.frinny.agentManager.isConnected,
+        frame: Boolean(document.getElementById('frinny-chat')),
+        visible: game.user.getFlag('frinny', 'windowVisible'),
+      }));
+      assert.ok(after.subscribers < before, `the window's subscriptions are released (${before} -> ${after.subscribers})`);
+      assert.deepEqual({ ...after, subscribers: 0 }, { subscribers: 0, connected: true, frame: false, visible: false });
+
+      // A character_update while the window is closed opens it with the suggestion.
+      await page.evaluate(() => game.actors.get('actor1').update({ 'system.skills.acrobatics.rank': 0 }));
+      await gateway.send('character_update', { actorId: 'actor1', skills: { acrobatics: 'expert' }, message_id: 'upd-2' });
+      await waitFor(() => page.evaluate(() => game.frinny.chat.rendered), { what: 'the window opened by the update' });
+      await accept();
+
+      const frames = await gateway.frames();
+      assert.deepEqual(frames.filter((f) => f.violation), [], 'every frame has the shape the gateway expects');
+      assert.deepEqual(frames.map((f) => f.frame.payload?.action ?? f.frame.action), ['query', 'feedback']);
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await page.close();
+    }
+  });
+}

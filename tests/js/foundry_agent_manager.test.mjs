@@ -364,3 +364,16 @@ test('the state helpers FrinnyChat needs reach the client in use', async () => {
   assert.equal(m.nextReconnectAt, 12345);
   m.close();
 });
+
+test("characterUpdates: 'suggest' leaves a character_update to the caller, who applies it after asking", async () => {
+  const game = fakeGame();
+  const updates = [];
+  game.actors = { get: (id) => (id === 'a1' ? { name: 'Valeros', type: 'character', system: { skills: { athletics: { rank: 1 } } }, update: async (u) => updates.push(u) } : undefined) };
+  const m = new AgentManager({ Agent: FakeAgent, game, characterUpdates: 'suggest' });
+  m.agent.fire('character_update', { actorId: 'a1', updates: { skills: { athletics: 'expert' } } });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(updates, [], 'nothing written on arrival');
+  assert.equal(await m.applyCharacterUpdate({ actorId: 'a1', updates: { skills: { athletics: 'expert' } } }), true);
+  assert.deepEqual(updates, [{ 'system.skills.athletics.rank': 2 }]);
+  m.close();
+});

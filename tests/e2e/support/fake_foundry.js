@@ -455,7 +455,8 @@
   /**
    * Sets up a fresh world: `users` ([{_id, name, role, character}]),
    * `userId` (who is logged in; default the first user), `actors`
-   * ([actor data]), `messages` ([chat message data]), `translations`.
+   * ([actor data]), `messages` ([chat message data]), `translations`,
+ * `generation` (12 or 13: which window class the module should use).
    * Hooks are kept unless `clearHooks` is true.
    */
   function reset({
@@ -476,14 +477,15 @@
     messages = [],
     translations = {},
     clearHooks = false,
+    generation = 12,
   } = {}) {
     if (clearHooks) hooks.clear();
     notifications.log.length = 0;
     const game = {
       ready: false,
       system: { id: 'pf2e', version: '6.0.0' },
-      version: '12.331',
-      release: { generation: 12 },
+      version: generation >= 13 ? '13.348' : '12.331',
+      release: { generation },
       world: { id: 'test-world', title: 'Test World' },
       modules: new Collection([['frinny', { id: 'frinny', active: true }]]),
       settings: new ClientSettings(),
@@ -520,7 +522,92 @@
     return combat;
   }
 
+  // ---------- applications (windows) ----------
+  // Enough of Foundry's two window classes for a module's window to open,
+  // render into a frame, re-render and close: v12's Application (jQuery-
+  // free here: `_renderInner` may return an element or a jQuery-like
+  // [element]) and v13's ApplicationV2 (`_renderHTML` + `_replaceHTML` into
+  // the window's content element, `_onClose`).
+
+  function windowFrame(id, title) {
+    const frame = document.createElement('div');
+    frame.className = 'app window-app';
+    frame.id = id;
+    const header = document.createElement('header');
+    header.className = 'window-header';
+    header.textContent = title;
+    const content = document.createElement('section');
+    content.className = 'window-content';
+    frame.append(header, content);
+    document.body.append(frame);
+    return { frame, content };
+  }
+
+  class Application {
+    static get defaultOptions() {
+      return { id: '', title: '', width: 400, height: 400, popOut: true, resizable: false, classes: [] };
+    }
+    constructor(options = {}) {
+      this.options = { ...this.constructor.defaultOptions, ...options };
+      this._element = null;
+      this.rendered = false;
+    }
+    get id() { return this.options.id; }
+    get title() { return global.game?.i18n?.localize?.(this.options.title) ?? this.options.title; }
+    get element() { return this._element; }
+    async _renderInner() { return document.createElement('div'); }
+    activateListeners() {}
+    async render(force = false, options = {}) {
+      if (!force && !this.rendered) return this;
+      const inner = await this._renderInner({}, options);
+      const el = inner?.[0] ?? inner;
+      if (!this._element) this._element = windowFrame(this.id, this.title);
+      this._element.content.replaceChildren(el);
+      this.rendered = true;
+      this.activateListeners(inner);
+      Hooks.callAll(`render${this.constructor.name}`, this, inner, {});
+      return this;
+    }
+    async close() {
+      this._element?.frame.remove();
+      this._element = null;
+      this.rendered = false;
+    }
+  }
+
+  class ApplicationV2 {
+    static DEFAULT_OPTIONS = { id: '', window: { title: '', resizable: false }, position: { width: 400, height: 400 } };
+    constructor(options = {}) {
+      this.options = { ...this.constructor.DEFAULT_OPTIONS, ...options };
+      this._frame = null;
+    }
+    get id() { return this.options.id; }
+    get title() { return global.game?.i18n?.localize?.(this.options.window?.title ?? '') ?? ''; }
+    get rendered() { return Boolean(this._frame); }
+    get element() { return this._frame?.frame ?? null; }
+    async _renderHTML() { throw new Error('ApplicationV2 subclasses must implement _renderHTML'); }
+    _replaceHTML() { throw new Error('ApplicationV2 subclasses must implement _replaceHTML'); }
+    _onClose() {}
+    async render(options = {}) {
+      const force = options === true || options?.force === true;
+      if (!force && !this.rendered) return this;
+      const result = await this._renderHTML({}, options);
+      if (!this._frame) this._frame = windowFrame(this.id, this.title);
+      this._replaceHTML(result, this._frame.content, options);
+      Hooks.callAll(`render${this.constructor.name}`, this, this._frame.frame, {}, options);
+      return this;
+    }
+    async close(options = {}) {
+      if (!this._frame) return this;
+      this._onClose(options);
+      this._frame.frame.remove();
+      this._frame = null;
+      return this;
+    }
+  }
+
   global.Hooks = Hooks;
+  global.Application = Application;
   global.CONST = CONST;
   global.Actor = Actor;
   global.Item = Item;
@@ -530,7 +617,10 @@
   global.Combat = Combat;
   global.Combatant = Combatant;
   global.ui = { notifications };
-  global.foundry = { utils: { randomID, getProperty, setProperty, expandObject, deepClone: clone } };
+  global.foundry = {
+    utils: { randomID, getProperty, setProperty, expandObject, deepClone: clone },
+    applications: { api: { ApplicationV2 } },
+  };
   global.FakeFoundry = { reset, createCombat, Collection, ClientSettings, Hooks };
   reset();
 })(globalThis);
