@@ -22,6 +22,15 @@ const LEVELS = { info: 'FRINNY.LevelInfo', success: 'FRINNY.LevelSuccess', warni
 
 let nextId = 1;
 
+/**
+ * Sets `node`'s text if it differs.
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 /** @param {number} ts */
 function isoOf(ts) {
   try {
@@ -182,20 +191,26 @@ export class FrinnyNotificationPanel extends FrinnyElement {
    * @param {Labels} labels
    */
   _fill(li, n, labels) {
-    li.className = n.level;
+    // Only what differs is written: every write to the DOM is style work
+    // for the frame, and in a flood most of an item (level, time, sender)
+    // stays the same from one notice to the next.
+    if (li.dataset.level !== n.level) {
+      li.className = n.level;
+      li.dataset.level = n.level;
+      li.setAttribute('part', `item ${n.level}`);
+    }
     li.dataset.id = String(n.id);
-    li.dataset.level = n.level;
-    li.setAttribute('part', `item ${n.level}`);
     const [level, body, dismiss] = /** @type {HTMLElement[]} */ ([...li.children]);
     const [title, message, meta] = /** @type {HTMLElement[]} */ ([...body.children]);
     const [time, from] = /** @type {HTMLElement[]} */ ([...meta.children]);
-    level.textContent = labels.levels[n.level];
-    title.textContent = n.title;
-    title.hidden = !n.title;
-    message.textContent = n.message;
-    time.textContent = timeOf(n.timestamp);
-    time.setAttribute('datetime', isoOf(n.timestamp));
-    from.textContent = n.from ? ` · ${localize('FRINNY.From', { from: n.from })}` : '';
+    setText(level, labels.levels[n.level]);
+    setText(title, n.title);
+    if (title.hidden !== !n.title) title.hidden = !n.title;
+    setText(message, n.message);
+    setText(time, timeOf(n.timestamp));
+    const iso = isoOf(n.timestamp);
+    if (time.getAttribute('datetime') !== iso) time.setAttribute('datetime', iso);
+    setText(from, n.from ? ` · ${localize('FRINNY.From', { from: n.from })}` : '');
     dismiss.setAttribute('aria-label', labels.dismiss.replace('\u0000', n.title || n.message.slice(0, 60)));
     dismiss.dataset.dismiss = String(n.id);
   }

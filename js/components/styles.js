@@ -89,7 +89,7 @@ ol {
   contain: content;
 }
 li {
-  contain: content; content-visibility: auto; contain-intrinsic-size: auto 4.2em;
+  contain: content;
   display: grid; grid-template-columns: auto 1fr auto; gap: 0.15em 0.6em; align-items: start;
   background: var(--frinny-surface-2, #2c2e38); border-left: 3px solid var(--level, var(--frinny-info, #4f8fc9));
   border-radius: calc(var(--frinny-radius, 6px) - 2px); padding: 0.45em 0.5em 0.45em 0.6em;
