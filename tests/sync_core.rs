@@ -15,7 +15,7 @@
 
 use frinny_agent::core::{
     Change, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS,
-    RESUBMIT_PAUSE_MS,
+    RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -465,6 +465,58 @@ fn resubmits_wait_a_jittered_pause_that_grows_with_each_conflict() {
     assert_eq!(tab1, pauses("tab-1"), "a seeded draw repeats");
     assert_ne!(tab1, tab2, "two tabs draw differently");
     assert!(tab1.last() > tab1.first(), "the pause grows: {tab1:?}");
+}
+
+/// `UNAVAILABLE` may hide a write that was applied after all (Redis ran it
+/// just before its deadline): the update goes again with the same base and
+/// wire id after a growing pause, so the server acks such a one as a
+/// duplicate; only after `UNAVAILABLE_RESENDS` re-sends does it settle with
+/// the code (and roll back). The refusal may come as an `error` event
+/// (`on_update_failed`) or in the ack (`on_update_reply`).
+#[test]
+fn an_unavailable_update_goes_again_with_its_id_after_a_pause_then_settles() {
+    let mut s = synced("world", 3, json!({"hp": 10}));
+    let mut now = 5_000;
+    s.set_time(now);
+    let a = s.update("world", json!({"hp": 8}), true).unwrap();
+    let (_, base, _, wire) = sent_update(&drain(&mut s)).unwrap();
+    let unavailable = || SyncError::new("UNAVAILABLE", "Redis did not answer in time");
+    for n in 1..=UNAVAILABLE_RESENDS {
+        if n % 2 == 1 {
+            s.on_update_failed(a, unavailable());
+        } else {
+            let reply = json!({"code": "UNAVAILABLE", "message": "Redis did not answer in time"});
+            assert_eq!(s.on_update_reply(a, &reply, |_| None), UpdateOutcome::Retrying);
+        }
+        let out = drain(&mut s);
+        assert!(settled(&out).is_empty(), "re-send {n}: not settled yet");
+        assert_eq!(sent_update(&out), None, "re-send {n}: after a pause");
+        assert_eq!(s.doc("world"), Some(&json!({"hp": 8})), "the overlay stays");
+        let at = s.poll_timeout().unwrap();
+        let ceiling = (RESUBMIT_PAUSE_MS << (n + 1)).min(RESUBMIT_PAUSE_MAX_MS);
+        assert!((ceiling / 2..ceiling).contains(&(at - now)), "re-send {n}: {} of {ceiling}", at - now);
+        s.on_timer(at);
+        let (id, again, _, same) = sent_update(&drain(&mut s)).unwrap();
+        assert_eq!((id, again, &same), (a, base, &wire), "re-send {n}: same base and id");
+        now = at + 1_000;
+        s.set_time(now);
+    }
+    s.on_update_failed(a, unavailable());
+    assert_eq!(settled(&drain(&mut s)), vec![(a, Err("UNAVAILABLE".into()))]);
+    assert_eq!(s.doc("world"), Some(&json!({"hp": 10})), "rolled back in the end");
+    assert_eq!(s.poll_timeout(), None);
+
+    // Applied after all: the re-send is acked as a duplicate, and that is
+    // the update's outcome.
+    let mut s = synced("world", 3, json!({"hp": 10}));
+    let a = s.update("world", json!({"hp": 8}), true).unwrap();
+    drain(&mut s);
+    s.on_update_failed(a, unavailable());
+    s.on_timer(s.poll_timeout().unwrap());
+    drain(&mut s);
+    let dup = json!({"scope": "world", "base": 3, "version": 4, "duplicate": true});
+    assert_eq!(s.on_update_reply(a, &dup, |_| None), UpdateOutcome::Acked { version: 4 });
+    assert_eq!(settled(&drain(&mut s)), vec![(a, Ok(4))]);
 }
 
 #[test]

@@ -23,5 +23,5 @@ pub use registry::{Registry, SubId};
 pub use rng::Rng;
 pub use sync::{
     Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS,
-    RESUBMIT_PAUSE_MS,
+    RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
 };

@@ -73,6 +73,18 @@ pub const RESUBMIT_PAUSE_MS: u64 = 40;
 /// The longest pause before a re-submit, in ms.
 pub const RESUBMIT_PAUSE_MAX_MS: u64 = 2_000;
 
+/// How many times an update refused with `UNAVAILABLE` is re-sent (same
+/// base, same wire id) before it settles with that code.
+///
+/// Why re-send at all: `UNAVAILABLE` means the server could not confirm
+/// the write in time, and in a narrow window (Redis ran the write just
+/// before its deadline, the server's own timer fired first) it was applied
+/// all the same. Re-sent with its id, such a write is acked as a duplicate
+/// instead of being rolled back here while the server keeps it. The
+/// pauses (see [`RESUBMIT_PAUSE_MS`], from the third step: 80 ms to 1.3 s)
+/// give a stalled Redis time to come back.
+pub const UNAVAILABLE_RESENDS: u32 = 4;
+
 /// Identifies one [`SyncStore::update`] call until it settles (re-submissions
 /// after a conflict keep the id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -314,6 +326,9 @@ pub enum UpdateOutcome {
         /// The server's version.
         version: u64,
     },
+    /// The server could not confirm it (`UNAVAILABLE`): it goes again,
+    /// with the same base and id, after a pause (see [`UNAVAILABLE_RESENDS`]).
+    Retrying,
     /// The server refused the update for another reason.
     Refused(SyncError),
     /// No update in flight has this id (late or duplicate reply).
@@ -330,8 +345,10 @@ struct Pending {
     in_flight: bool,
     attempt: u32,
     /// Not sent before this time (the shell's clock, ms): the jittered
-    /// pause after a conflict.
+    /// pause after a conflict or an `UNAVAILABLE`.
     not_before: Option<u64>,
+    /// Times it was re-sent after `UNAVAILABLE`.
+    unavailable: u32,
 }
 
 /// Server patches kept until they fit: `base -> (version, patch)`, at most
@@ -659,6 +676,7 @@ impl SyncStore {
             in_flight: false,
             attempt: 0,
             not_before: None,
+            unavailable: 0,
         });
         if optimistic {
             s.recompute_view();
@@ -897,6 +915,9 @@ impl SyncStore {
             },
             Some(code) => {
                 let error = SyncError::new(code, error_message(reply));
+                if code == codes::UNAVAILABLE && self.retry_unavailable(&scope) {
+                    return UpdateOutcome::Retrying;
+                }
                 self.refuse(&scope, error)
             }
             None => match read::update_ack(reply) {
@@ -916,8 +937,9 @@ impl SyncStore {
     /// loss itself, [`on_disconnect`](Self::on_disconnect), keeps the update
     /// to be re-sent after [`on_connect`](Self::on_connect)); `TIMEOUT`
     /// re-sends it now (same base and wire id: the server will not apply it
-    /// twice); anything else (e.g. a server `error` event) rolls it back and
-    /// settles it with `error`.
+    /// twice); `UNAVAILABLE` re-sends it the same way after a pause, up to
+    /// [`UNAVAILABLE_RESENDS`] times; anything else (e.g. a server `error`
+    /// event) rolls it back and settles it with `error`.
     pub fn on_update_failed(&mut self, id: UpdateId, error: SyncError) {
         if error.code == "DISCONNECTED" {
             return;
@@ -925,6 +947,9 @@ impl SyncStore {
         let Some(scope) = self.in_flight_scope(id) else {
             return;
         };
+        if error.code == codes::UNAVAILABLE && self.retry_unavailable(&scope) {
+            return;
+        }
         if is_transport(&error.code) {
             if let Some(u) = self
                 .scopes
@@ -937,6 +962,31 @@ impl SyncStore {
         } else {
             self.refuse(&scope, error);
         }
+    }
+
+    /// Puts the in-flight head of `scope`, refused `UNAVAILABLE`, back in
+    /// the queue to go again after a pause, unless it has been re-sent
+    /// [`UNAVAILABLE_RESENDS`] times already (false then).
+    fn retry_unavailable(&mut self, scope: &str) -> bool {
+        let tries = self
+            .scopes
+            .get(scope)
+            .and_then(|s| s.updates.front())
+            .map_or(u32::MAX, |u| u.unavailable);
+        if tries >= UNAVAILABLE_RESENDS {
+            return false;
+        }
+        let pause = self.resubmit_pause(tries.saturating_add(3));
+        let now = self.now;
+        let Some(u) = self.scopes.get_mut(scope).and_then(|s| s.updates.front_mut()) else {
+            return false;
+        };
+        // Same base and wire id: if it was applied after all, the server
+        // acks it as a duplicate.
+        u.in_flight = false;
+        u.unavailable = tries.saturating_add(1);
+        u.not_before = Some(now.saturating_add(pause));
+        true
     }
 
     fn in_flight_scope(&self, id: UpdateId) -> Option<String> {
@@ -1033,6 +1083,7 @@ impl SyncStore {
                     in_flight: false,
                     attempt,
                     not_before: Some(not_before),
+                    unavailable: 0,
                 });
                 s.recompute_view();
                 UpdateOutcome::Resubmitted

@@ -246,6 +246,8 @@ impl Driver {
             }
             (Call::Update(id), Err(e)) => {
                 if let Ok(mut store) = self.sync.store.try_borrow_mut() {
+                    // An `UNAVAILABLE` re-send pause starts now.
+                    store.set_time(glue::now_ms());
                     store.on_update_failed(id, to_sync_error(&e));
                 }
             }
