@@ -200,48 +200,68 @@ export class FrinnyCombatUpdates extends FrinnyElement {
       delete this.dataset.round;
       delete this.dataset.turn;
     }
-    const frag = document.createDocumentFragment();
-    for (let i = this._log.length - 1; i >= 0; i--) frag.append(this._item(this._log[i]));
-    this._list.replaceChildren(frag);
+    // The log's items are kept and filled again, newest first: a flood
+    // makes no nodes, and writes only the text that differs.
+    const items = this._list.children;
+    const n = this._log.length;
+    for (let i = 0; i < n; i++) {
+      let li = /** @type {HTMLElement | undefined} */ (items[i]);
+      if (!li) {
+        li = this._item();
+        this._list.append(li);
+      }
+      this._fill(li, this._log[n - 1 - i]);
+    }
+    while (this._list.childElementCount > n) this._list.lastElementChild?.remove();
     this._logEmpty.hidden = this._log.length > 0;
     this._logCount.textContent = this._log.length ? `(${this._log.length})` : '';
   }
 
-  /** @param {CombatChange & {round: number, turn: number}} change */
-  _item(change) {
+  /** A log item's nodes, filled by `_fill`. */
+  _item() {
     const li = el('li');
     li.setAttribute('part', 'change');
+    const bar = el('div', 'bar');
+    bar.setAttribute('role', 'meter');
+    bar.setAttribute('aria-valuemin', '0');
+    bar.append(el('span'));
+    li.append(el('span', 'at'), el('span', 'name'), el('span', 'hp'), bar, el('div', 'conditions'));
+    return li;
+  }
+
+  /**
+   * Puts `change` into the item `li`, as text.
+   * @param {HTMLElement} li
+   * @param {CombatChange & {round: number, turn: number}} change
+   */
+  _fill(li, change) {
+    const [at, nameEl, hpEl, bar, box] = /** @type {HTMLElement[]} */ ([...li.children]);
     const name = str(change.name, 200) || '?';
-    li.append(el('span', 'at', localize('FRINNY.CombatChangeAt', { round: num(change.round), turn: num(change.turn) + 1 })));
-    li.append(el('span', 'name', name));
+    setText(at, localize('FRINNY.CombatChangeAt', { round: num(change.round), turn: num(change.turn) + 1 }));
+    setText(nameEl, name);
     const hp = change.hp;
-    if (hp && typeof hp === 'object' && Number.isFinite(Number(hp.value)) && Number(hp.max) > 0) {
+    const hasHp = Boolean(hp && typeof hp === 'object' && Number.isFinite(Number(hp.value)) && Number(hp.max) > 0);
+    bar.hidden = !hasHp;
+    if (hp && hasHp) {
       const value = Number(hp.value);
       const max = Number(hp.max);
-      li.append(el('span', 'hp', localize('FRINNY.CombatHp', { value, max })));
+      setText(hpEl, localize('FRINNY.CombatHp', { value, max }));
       const ratio = Math.max(0, Math.min(1, value / max));
-      const bar = el('div', `bar${ratio <= 0.25 ? ' critical' : ratio <= 0.5 ? ' low' : ''}`);
-      bar.setAttribute('role', 'meter');
-      bar.setAttribute('aria-valuemin', '0');
+      const cls = `bar${ratio <= 0.25 ? ' critical' : ratio <= 0.5 ? ' low' : ''}`;
+      if (bar.className !== cls) bar.className = cls;
       bar.setAttribute('aria-valuemax', String(max));
       bar.setAttribute('aria-valuenow', String(value));
       bar.setAttribute('aria-label', localize('FRINNY.CombatHpLabel', { name, value, max }));
-      const fill = el('span');
-      fill.style.width = `${Math.round(ratio * 100)}%`;
-      bar.append(fill);
-      li.append(bar);
+      const width = `${Math.round(ratio * 100)}%`;
+      const fill = /** @type {HTMLElement} */ (bar.firstElementChild);
+      if (fill.style.width !== width) fill.style.width = width;
     } else {
-      li.append(el('span', 'hp'));
+      setText(hpEl, '');
     }
-    if (Array.isArray(change.conditions) && change.conditions.length) {
-      const box = el('div', 'conditions');
-      for (const cond of change.conditions.slice(0, 12)) {
-        const text = str(cond, 60);
-        if (text) box.append(el('span', '', text));
-      }
-      li.append(box);
-    }
-    return li;
+    const conditions = Array.isArray(change.conditions) ? change.conditions.slice(0, 12).map((c) => str(c, 60)).filter(Boolean) : [];
+    const shown = [...box.children].map((c) => c.textContent);
+    if (shown.join('\u0000') !== conditions.join('\u0000')) box.replaceChildren(...conditions.map((c) => el('span', '', c)));
+    box.hidden = conditions.length === 0;
   }
 
   /** @internal */
@@ -252,6 +272,15 @@ export class FrinnyCombatUpdates extends FrinnyElement {
       this._sync();
     }
   }
+}
+
+/**
+ * Sets `node`'s text if it differs.
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 /** @param {unknown} n */

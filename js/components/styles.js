@@ -166,6 +166,7 @@ li {
 .bar.low > span { background: var(--frinny-warning, #d6a03a); }
 .bar.critical > span { background: var(--frinny-error, #cf4b3e); }
 .conditions { grid-column: 2 / span 2; display: flex; flex-wrap: wrap; gap: 0.25em; }
+.conditions[hidden], .bar[hidden] { display: none; }
 .conditions span {
   font-size: 0.75em; padding: 0 0.4em; border-radius: 3px; background: #4a2330; color: #f4c9d0;
   border: 1px solid #7a3a4a;
