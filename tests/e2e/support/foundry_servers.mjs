@@ -4,23 +4,13 @@
 // bounded lifetime, and a page running the fake Foundry runtime.
 import { spawn } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort, startReferenceServer } from './reference_server.mjs';
+
+export { freePort, startReferenceServer };
 
 export const REPO = resolve(import.meta.dirname, '..', '..', '..');
 const FAKE_FOUNDRY = join(import.meta.dirname, 'fake_foundry.js');
-
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 /** Resolves with the first match of `re` in the child's stdout, or rejects after `ms`. */
 function waitForLine(child, re, ms, what) {
@@ -136,26 +126,3 @@ export async function writeFoundryPage(dir) {
   return '/foundry_test.html';
 }
 
-/**
- * Starts the reference server (`FRINNY_SERVER_BIN`, default
- * target/debug/frinny-server) in `--dev` mode on a free port; `/dev/token`
- * mints tokens. Stop it with `stop()`.
- * @returns {Promise<{port: number, url: string, stop: () => Promise<void>}>}
- */
-export async function startReferenceServer() {
-  const bin = process.env.FRINNY_SERVER_BIN ?? join(REPO, 'target/debug/frinny-server');
-  const port = await freePort();
-  const child = spawn(bin, ['--dev', '--port', String(port), '--demo-delay-ms', '20'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    cwd: REPO,
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = stopper(child);
-  try {
-    await waitFor(async () => (await fetch(`${url}/healthz`)).ok, { ms: 20_000, what: 'the reference server' });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { port, url, stop };
-}

@@ -20,19 +20,30 @@ export function freePort() {
 
 /**
  * Starts the server and waits for /healthz.
- * @param {string[]} [extraArgs] more flags (e.g. ['--demo-delay-ms', '50'])
- * @returns {Promise<{origin: string, port: number, adminToken: string, stop: () => void}>}
+ * @param {{delayMs?: number, extraArgs?: string[], port?: number}} [options]
+ *   `delayMs`: the demo responder's delay (default 0; the typing indicator
+ *   needs answers that take a moment, as a model's do); `extraArgs`: more
+ *   flags; `port`: listen there (to start a server again where a client
+ *   expects it) instead of a free port
+ * @returns {Promise<{origin: string, url: string, port: number, adminToken: string,
+ *   token: (userId: string, role?: string, world?: string) => Promise<string>, stop: () => Promise<void>}>}
  */
-export async function startReferenceServer(extraArgs = []) {
+export async function startReferenceServer({ delayMs = 0, extraArgs = [], port: wanted } = {}) {
   const bin = process.env.FRINNY_SERVER_BIN ?? resolve(REPO_ROOT, 'target/debug/frinny-server');
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const adminToken = 'e2e-admin-token-for-tests';
   const child = spawn(
     bin,
-    ['--dev', '--port', String(port), '--admin-token', adminToken, '--demo-delay-ms', '0', '--log', 'warn', ...extraArgs],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    ['--dev', '--port', String(port), '--admin-token', adminToken, '--demo-delay-ms', String(delayMs), '--log', 'warn', ...extraArgs],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const origin = `http://127.0.0.1:${port}`;
+  const stop = () => new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+  });
   const until = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`frinny-server exited early (${child.exitCode})`);
@@ -40,10 +51,23 @@ export async function startReferenceServer(extraArgs = []) {
       if ((await fetch(`${origin}/healthz`)).ok) break;
     } catch {}
     if (Date.now() > until) {
-      child.kill('SIGKILL');
+      await stop();
       throw new Error('frinny-server did not come up within 20 s');
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { origin, port, adminToken, stop: () => child.kill('SIGTERM') };
+  return {
+    origin,
+    url: origin,
+    port,
+    adminToken,
+    /** A signed token from this server's /dev/token. */
+    async token(userId, role = 'player', world = 'w1') {
+      const q = new URLSearchParams({ userId, role, world });
+      const res = await fetch(`${origin}/dev/token?${q}`);
+      if (!res.ok) throw new Error(`/dev/token: ${res.status} ${await res.text()}`);
+      return (await res.json()).token;
+    },
+    stop,
+  };
 }
