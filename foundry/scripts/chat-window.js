@@ -10,6 +10,8 @@
 // and each private exchange is appended to that flag as before.
 
 const MODULE_ID = 'frinny';
+/** The synced scope holding the running encounter (written by the GM's client, main.js). */
+export const COMBAT_SCOPE = 'combat:active';
 /** How many messages the `frinny.messages` flag keeps (the old `maxMessages` default). */
 const STORED_MESSAGES = 50;
 
@@ -43,6 +45,9 @@ function chatOptions(manager) {
     // The gateway (protocol 'json') has no state sync: the history stays on
     // this device rather than asking the gateway for a scope it does not know.
     historyScope: manager.protocol === 'socket.io' ? `user:${user?.id}` : null,
+    // The encounter as the GM's client keeps it, so a player who opens the
+    // window mid-fight sees it at once (Socket.IO wire only, as above).
+    ...(manager.protocol === 'socket.io' ? { combatScope: COMBAT_SCOPE } : {}),
     query: async (content, { public: isPublic }) => {
       if (isPublic) return manager.handlePublicQuery(user.id, content);
       const reply = await manager.handlePrivateQuery(user.id, content);

@@ -29,7 +29,7 @@
 // suggestion in that window, applied to the sheet only when the player
 // accepts it (the old module applied it silently).
 
-import { chatWindowClass, toggleWindow } from './chat-window.js';
+import { COMBAT_SCOPE, chatWindowClass, toggleWindow } from './chat-window.js';
 
 const MODULE_ID = 'frinny';
 const agentModule = import('../lib/frinny-agent/js/foundry/index.js');
@@ -275,7 +275,12 @@ Hooks.once('ready', async () => {
   // listed in module.json's languages, through Foundry's localisation.
   components.setTranslator((key, data) => (data ? game.i18n.format(key, data) : game.i18n.localize(key)));
   components.defineComponents();
-  const agentManager = new AgentManager({ characterUpdates: 'suggest' });
+  // A world script or another module may add client options before the
+  // connection is made, e.g. the token source a production backend needs:
+  //   Hooks.on('frinny.agentOptions', (options) => { options.auth = async () => ({ token: await myToken() }); });
+  const options = { characterUpdates: 'suggest' };
+  Hooks.callAll('frinny.agentOptions', options);
+  const agentManager = new AgentManager(options);
   const ChatWindow = chatWindowClass({ FrinnyChat: components.FrinnyChat, manager: agentManager });
   const chat = new ChatWindow();
   // A character_update while the window is closed opens it with the suggestion
@@ -378,6 +383,54 @@ Hooks.on('updateCombat', (combat, changed, options) => {
   if (combat.round === 1 && combat.turn === 0 && !options?.direction) onCombatStart(combat);
   else onCombatTurn(combat, combat.round, combat.turn);
 });
+
+// ---------- the encounter, relayed by the GM ----------
+// The GM's client tells every player's window about the encounter: a
+// `combat_update` broadcast for the players connected now, and the synced
+// scope COMBAT_SCOPE for a player who opens the window later. Only on the
+// Socket.IO wire: the JSON gateway has neither broadcasts nor state sync.
+
+/** `combat_update` (the catalogue's payload) for a Foundry combat. */
+function combatUpdate(combat) {
+  const turns = Array.isArray(combat?.turns) ? combat.turns : [];
+  const current = turns[combat?.turn ?? -1] ?? null;
+  const who = (c) => ({ name: String(c?.name ?? c?.actor?.name ?? '?'), ...(c?.actor?.id ? { actorId: c.actor.id } : {}) });
+  const change = (c) => {
+    const hp = c?.actor?.system?.attributes?.hp;
+    const statuses = c?.actor?.statuses;
+    return {
+      ...who(c),
+      ...(Number.isFinite(hp?.value) && Number.isFinite(hp?.max) ? { hp: { value: hp.value, max: hp.max } } : {}),
+      ...(statuses && typeof statuses[Symbol.iterator] === 'function' ? { conditions: [...statuses].map(String) } : {}),
+    };
+  };
+  return {
+    combatId: String(combat?.id ?? ''),
+    round: Number(combat?.round ?? 0),
+    turn: Number(combat?.turn ?? 0),
+    combatant: current ? who(current) : { name: '?' },
+    changes: turns.map(change),
+  };
+}
+
+/** Relays run one after another, so each replaceState diffs from the last. */
+let relaying = Promise.resolve();
+
+function relayCombat(combat) {
+  const m = manager();
+  if (!game.user?.isGM || !m || m.protocol !== 'socket.io' || !combat?.started) return;
+  const update = combatUpdate(combat);
+  relaying = relaying
+    .then(async () => {
+      await m.broadcastEvent('combat_update', update);
+      await m.syncState(COMBAT_SCOPE);
+      await m.replaceState(COMBAT_SCOPE, update);
+    })
+    .catch((err) => console.warn('Frinny | relaying the encounter', err));
+}
+
+Hooks.on('updateCombat', (combat) => relayCombat(combat));
+Hooks.on('updateCombatant', (combatant) => relayCombat(combatant?.combat ?? combatant?.parent));
 
 Hooks.on('createChatMessage', (message, _options, userId) => {
   if (userId !== game.user?.id) return;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { packageTarball } from './support/package.mjs';
 import { serveStatic } from './support/static_server.mjs';
 import { launchChromium, newPage } from './support/browser.mjs';
-import { REPO, startGateway, waitFor, writeFoundryPage } from './support/foundry_servers.mjs';
+import { REPO, startGateway, startReferenceServer, waitFor, writeFoundryPage } from './support/foundry_servers.mjs';
 
 const ZIP = join(REPO, 'target', 'foundry', 'frinny.zip');
 
@@ -295,3 +295,81 @@ for (const generation of [12, 13]) {
     }
   });
 }
+
+test("the GM's client relays the encounter on the Socket.IO wire: players get combat_update, and a window opened later reads the synced encounter", { timeout: 120_000 }, async () => {
+  const server = await startReferenceServer();
+  const pages = [];
+  try {
+    /** A page running the module as `userId`, on the reference server with a dev token of `role`. */
+    const join = async (userId, role) => {
+      const page = await newPage(browser);
+      pages.push(page);
+      await page.goto(`${site.url}${pagePath}`);
+      await page.evaluate(({ translations, userId, role, url }) => {
+        FakeFoundry.reset({ translations, userId, clearHooks: true });
+        game.actors.set('gob1', new Actor({
+          _id: 'gob1', name: 'Goblin Warrior', type: 'npc', ownership: { default: 0 },
+          system: { attributes: { hp: { value: 6, max: 6 } } },
+        }));
+        // How a world script hands the module a token source (README, integration guide).
+        Hooks.on('frinny.agentOptions', (options) => {
+          options.auth = async () => {
+            const r = await fetch(`${url}/dev/token?userId=${userId}&role=${role}&world=table`);
+            return { token: (await r.json()).token };
+          };
+        });
+        window.updates = [];
+      }, { translations: moduleTranslations(), userId, role, url: server.url });
+      await page.addScriptTag({ url: '/modules/frinny/scripts/main.js', type: 'module' });
+      await page.evaluate(async (url) => {
+        Hooks.callAll('init');
+        await game.settings.set('frinny', 'protocol', 'socket.io');
+        await game.settings.set('frinny', 'backendUrl', url);
+        Hooks.callAll('ready');
+      }, server.url);
+      await waitFor(() => page.evaluate(() => Boolean(game.frinny?.agentManager?.isConnected)), { what: `${userId} connected`, ms: 20_000 });
+      await page.evaluate(() => game.frinny.agentManager.subscribe('combat_update', (u) => window.updates.push(u)));
+      return page;
+    };
+    const gm = await join('gm1', 'gm');
+    const player = await join('user1', 'player');
+
+    // The GM starts an encounter: Valeros (initiative 15) acts before the goblin.
+    await gm.evaluate(async () => {
+      const combat = FakeFoundry.createCombat([
+        { _id: 'cb-val', actorId: 'actor1', initiative: 15 },
+        { _id: 'cb-gob', actorId: 'gob1', initiative: 3 },
+      ]);
+      await combat.startCombat();
+    });
+    await waitFor(() => player.evaluate(() => window.updates.length >= 1), { what: 'combat_update at the player' });
+    const first = await player.evaluate(() => window.updates.at(-1));
+    assert.equal(first.round, 1);
+    assert.equal(first.turn, 0);
+    assert.equal(first.combatant.name, 'Valeros');
+    assert.equal(first.combatant.actorId, 'actor1');
+    assert.deepEqual(first.changes.map((c) => [c.name, c.hp]), [['Valeros', { value: 20, max: 20 }], ['Goblin Warrior', { value: 6, max: 6 }]]);
+
+    // The next turn reaches the player too, and the synced encounter follows.
+    await gm.evaluate(() => game.combat.nextTurn());
+    await waitFor(() => player.evaluate(() => window.updates.some((u) => u.turn === 1)), { what: 'the second turn at the player' });
+    // A window the player opens now shows the encounter from the synced scope.
+    await player.evaluate(() => game.frinny.toggleWindow());
+    await waitFor(
+      () => player.evaluate(() => {
+        const chat = document.querySelector('#frinny-chat [data-frinny-chat]')?.shadowRoot;
+        const panel = chat?.querySelector('frinny-combat-updates');
+        return panel?.shadowRoot?.textContent.includes('Round 1') && panel.shadowRoot.textContent.includes('Turn 2');
+      }),
+      { what: "the encounter in the player's window", ms: 15_000 },
+    );
+    assert.deepEqual(await player.evaluate(() => {
+      const doc = game.frinny.agentManager.getState('combat:active');
+      return { round: doc.round, turn: doc.turn };
+    }), { round: 1, turn: 1 });
+    for (const page of pages) assert.deepEqual(page.problems, []);
+  } finally {
+    for (const page of pages) await page.close();
+    await server.stop();
+  }
+});
