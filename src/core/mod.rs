@@ -7,8 +7,10 @@
 mod backoff;
 mod client;
 mod error;
+mod fast_path;
 pub mod merge_diff;
 mod metrics;
+pub mod reply_policy;
 mod registry;
 mod rng;
 mod sort;
@@ -16,7 +18,8 @@ mod sync;
 pub mod url;
 
 pub use backoff::Backoff;
-pub use client::{ArgsForm, Client, Config, FastPath, Output, Protocol, RequestKey, RequestOptions, State};
+pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
+pub use fast_path::FastPath;
 pub use error::{ClientError, ErrorCode};
 pub use metrics::{ErrorCounts, Metrics};
 pub use registry::{Registry, SubId};

@@ -20,7 +20,7 @@ use super::socket::Socket;
 use super::sync::StateSync;
 use super::unsubscribe;
 use super::timer::Timer;
-use crate::core::{ArgsForm, Client, Config, FastPath, Output, RequestKey, State};
+use crate::core::{reply_policy, ArgsForm, Client, Config, FastPath, Output, RequestKey, State};
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -91,7 +91,13 @@ impl Driver {
                 }
             });
             let core_names = FastPath::core_names().chain([crate::catalogue::names::STATE_PATCH]);
-            let hub = EventHub::create(thrown.as_ref().unchecked_ref(), max_units, core_names);
+            let hub = EventHub::create(
+                thrown.as_ref().unchecked_ref(),
+                max_units,
+                core_names,
+                reply_policy::REPLY_NAMES,
+                reply_policy::REPLY_SUFFIX,
+            );
             let auth = auth.map(|function| {
                 let weak = this.clone();
                 AuthHook::new(function, move |attempt, answer| {

@@ -34,11 +34,20 @@ export class EventHub {
    *   path takes (longer ones go to the core, which measures bytes)
    * @param {string[]} coreNames names the fast path always leaves to the
    *   core (`FastPath::core_names` and `state:patch`)
+   * @param {string[]} replyNames @param {string} replySuffix the core's
+   *   rule for events that may answer a request (`core::reply_policy`):
+   *   these names, and names ending in the suffix. While requests wait
+   *   (gate 2) replies go to the core, which matches their `request_id`.
+   *   Without a rule every name counts as a reply (every name ends in ''),
+   *   so gate 2 then leaves every event to the core, which is never wrong.
    */
-  constructor(thrown, maxUnits, coreNames) {
+  constructor(thrown, maxUnits, coreNames, replyNames = [], replySuffix = '') {
     this.thrown = thrown;
     this.maxUnits = maxUnits;
     this.coreNames = new Set(coreNames);
+    // Reply names the core keeps anyway (`error`) need no second look.
+    this.replyNames = new Set(replyNames.filter((name) => !this.coreNames.has(name)));
+    this.replySuffix = replySuffix;
     /** 0: closed; 1: open; 2: open except for reply names (requests wait). */
     this.gate = 0;
     this.generation = -1;
@@ -137,13 +146,18 @@ export class EventHub {
       return false; // the core reports it
     }
     const name = items[0];
-    if (typeof name !== 'string' || this.coreNames.has(name) || (this.gate === 2 && name.endsWith('_response'))) {
+    if (typeof name !== 'string' || this.coreNames.has(name) || (this.gate === 2 && this.isReply(name))) {
       return false;
     }
     this.units += n;
     this.events++;
     this.dispatch(name, items);
     return true;
+  }
+
+  /** Whether `name` may answer a request (`core::reply_policy::is_reply`). */
+  isReply(name) {
+    return name.endsWith(this.replySuffix) || (this.replyNames.size !== 0 && this.replyNames.has(name));
   }
 
   /** Whether anyone would see a `name` event. */

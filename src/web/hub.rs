@@ -4,7 +4,7 @@
 //! Rust face of the JS class.
 //!
 //! ```ignore
-//! let hub = EventHub::create(&thrown, max_units, FastPath::core_names());
+//! let hub = EventHub::create(&thrown, max_units, FastPath::core_names(), REPLY_NAMES, REPLY_SUFFIX);
 //! let off = hub.add(Some("combat_update"), &callback, false); // JS unsubscribe function
 //! hub.set_gate(FastPath::Open.as_u8());
 //! ```
@@ -18,7 +18,7 @@ extern "C" {
     pub(crate) type EventHub;
 
     #[wasm_bindgen(constructor)]
-    fn new(thrown: &Function, max_units: u32, core_names: &Array) -> EventHub;
+    fn new(thrown: &Function, max_units: u32, core_names: &Array, reply_names: &Array, reply_suffix: &str) -> EventHub;
 
     /// Adds a subscription (`name` `None`: every event); returns its
     /// unsubscribe function.
@@ -65,9 +65,18 @@ extern "C" {
 impl EventHub {
     /// A hub whose subscribers' throws go to `thrown(name, error)` and whose
     /// fast path takes frames of at most `max_units` UTF-16 units and leaves
-    /// `core_names` to the core.
-    pub(crate) fn create<'a>(thrown: &Function, max_units: u32, core_names: impl Iterator<Item = &'a str>) -> EventHub {
-        let names: Array = core_names.map(JsValue::from_str).collect();
-        EventHub::new(thrown, max_units, &names)
+    /// `core_names` to the core, and replies too while requests wait. The
+    /// reply rule is the core's ([`crate::core::reply_policy`]): the names
+    /// in `reply_names` and those ending in `reply_suffix`.
+    pub(crate) fn create<'a>(
+        thrown: &Function,
+        max_units: u32,
+        core_names: impl Iterator<Item = &'a str>,
+        reply_names: &[&str],
+        reply_suffix: &str,
+    ) -> EventHub {
+        let core_names: Array = core_names.map(JsValue::from_str).collect();
+        let reply_names: Array = reply_names.iter().map(|n| JsValue::from_str(n)).collect();
+        EventHub::new(thrown, max_units, &core_names, &reply_names, reply_suffix)
     }
 }

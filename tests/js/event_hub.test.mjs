@@ -131,3 +131,16 @@ test('removeNamed, wants, clear', () => {
   onmessage({ data: frame('f') });
   assert.deepEqual(thrown, []);
 });
+
+test("gate 2 leaves the core's replies to it, and nothing else", () => {
+  const h = new EventHub(() => {}, 1000, CORE, ['error', 'answer'], '_response');
+  h.gate = 2;
+  h.generation = 7;
+  const slow = [];
+  const onmessage = h.onmessage(7, (e) => slow.push(e.data));
+  const got = [];
+  h.add(undefined, (name) => got.push(name), false);
+  for (const name of ['query_response', 'answer', 'error', 'typing_status', 'tick']) onmessage({ data: frame(name) });
+  assert.deepEqual(got, ['typing_status', 'tick']);
+  assert.equal(slow.length, 3);
+});

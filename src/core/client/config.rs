@@ -1,0 +1,89 @@
+//! What the client is told when it is made: the server, the wire protocol,
+//! reconnection and buffering.
+
+use crate::core::url::websocket_url;
+use crate::core::Backoff;
+use crate::protocol::Limits;
+
+/// Which framing the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// Socket.IO v5 over Engine.IO v4 (the default).
+    SocketIo,
+    /// One JSON object per frame, routed by its `action` field.
+    Json,
+}
+
+/// Everything the client is told when it is made.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Server URL; http(s) is mapped to ws(s).
+    pub url: String,
+    /// Endpoint path (default `/socket.io/`; for [`Protocol::Json`] the URL
+    /// is used as given unless a path is set).
+    pub path: String,
+    /// Extra query parameters (e.g. the legacy `userId`).
+    pub query: Vec<(String, String)>,
+    /// Socket.IO namespace (default `/`).
+    pub namespace: String,
+    /// Raw JSON object sent as the CONNECT auth payload.
+    pub auth: Option<String>,
+    /// The auth payload is supplied afresh for every connection attempt
+    /// (the JS `auth` option is a function): after the Engine.IO handshake
+    /// the client outputs [`Output::NeedAuth`](super::Output::NeedAuth) instead of sending CONNECT,
+    /// and sends it once [`Client::on_auth`](super::Client::on_auth) answers. It also makes the
+    /// server's `TOKEN_EXPIRED` error followed by its DISCONNECT a lost link
+    /// (reconnect, asking for a fresh token) rather than a final kick.
+    pub auth_per_attempt: bool,
+    /// Wire protocol.
+    pub protocol: Protocol,
+    /// [`Protocol::Json`] only: events sent in the Frinny gateway's
+    /// envelope `{"action":"event","payload":{"action":<name>,...}}` (see
+    /// [`crate::protocol::json_frame::encode_wrapped`]) instead of the plain framing.
+    pub wrap_events: Vec<String>,
+    /// Reconnect automatically after a lost link (default true).
+    pub reconnection: bool,
+    /// Delays between reconnection attempts.
+    pub backoff: Backoff,
+    /// How long one connection attempt, and the `connect()` call, may take
+    /// (default 20 s).
+    pub connect_timeout_ms: u64,
+    /// Default request timeout (default 30 s).
+    pub request_timeout_ms: u64,
+    /// Most emits and requests held while not connected (default 100).
+    pub buffer_size: usize,
+    /// Decoder limits.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Defaults for a server at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Config {
+            url: url.into(),
+            path: "/socket.io/".into(),
+            query: Vec::new(),
+            namespace: "/".into(),
+            auth: None,
+            auth_per_attempt: false,
+            protocol: Protocol::SocketIo,
+            wrap_events: Vec::new(),
+            reconnection: true,
+            backoff: Backoff::default(),
+            connect_timeout_ms: 20_000,
+            request_timeout_ms: 30_000,
+            buffer_size: 100,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The WebSocket URL this config dials.
+    pub fn websocket_url(&self) -> String {
+        websocket_url(
+            &self.url,
+            &self.path,
+            &self.query,
+            self.protocol == Protocol::SocketIo,
+        )
+    }
+}

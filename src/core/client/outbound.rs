@@ -1,0 +1,124 @@
+//! Frames to the server: encoding events and requests for the wire in use,
+//! sending them, and counting what was sent.
+
+use super::config::Protocol;
+use super::outbox::Queued;
+use super::output::Output;
+use super::requests::RequestKey;
+use super::Client;
+use crate::core::error::{ClientError, ErrorCode};
+use crate::protocol::value::{self, Value};
+use crate::protocol::{json, json_frame, socket_io, DecodeError};
+
+impl Client {
+    /// Sends what waited for the link, oldest first.
+    pub(super) fn flush_outbox(&mut self) {
+        while let Some(item) = self.outbox.pop_front() {
+            match item {
+                Queued::Frame(frame, attachments) => self.send_frame(frame, &attachments),
+                Queued::Request(key) => self.send_request(key),
+            }
+        }
+    }
+
+    /// Sends a pending request, with a fresh ack id on Socket.IO.
+    pub(super) fn send_request(&mut self, key: RequestKey) {
+        let ack = match self.cfg.protocol {
+            Protocol::SocketIo => Some(self.requests.next_ack()),
+            Protocol::Json => None,
+        };
+        let Some(req) = self.requests.get(key) else {
+            return;
+        };
+        match self.encode_event(&req.event, Some(&req.payload), &req.attachments, ack) {
+            Ok(frame) => {
+                let attachments = req.attachments.clone();
+                self.requests.mark_sent(key, ack);
+                self.send_frame(frame, &attachments);
+            }
+            // Checked when the request was made; settle rather than lose it.
+            Err(e) => self.settle(key, Err(e)),
+        }
+    }
+
+    /// Sends a Socket.IO packet: its text frame, then any attachments.
+    pub(super) fn send_packet(&mut self, packet: &socket_io::Packet<'_>) {
+        let mut frame = String::from("4");
+        packet.encode_text_into(&mut frame);
+        self.send_frame_text(frame);
+        for attachment in packet.attachments() {
+            self.metrics.frames_out += 1;
+            self.metrics.bytes_out += attachment.len() as u64;
+            self.out.push_back(Output::SendBinary(attachment.clone()));
+        }
+    }
+
+    /// A text frame followed by its binary attachments.
+    pub(super) fn send_frame(&mut self, frame: String, attachments: &[Vec<u8>]) {
+        self.send_frame_text(frame);
+        for attachment in attachments {
+            self.metrics.frames_out += 1;
+            self.metrics.bytes_out += attachment.len() as u64;
+            self.out.push_back(Output::SendBinary(attachment.clone()));
+        }
+    }
+
+    pub(super) fn send_frame_text(&mut self, frame: String) {
+        self.metrics.frames_out += 1;
+        self.metrics.bytes_out += frame.len() as u64;
+        self.out.push_back(Output::SendText(frame));
+    }
+
+    /// The whole text frame for an event: `42["event",payload]` (with the
+    /// namespace and ack id when needed; `45N-...` with N attachments), or
+    /// `{"action":"event",...}`. With attachments the placeholders in
+    /// `payload` must be exactly `0..attachments.len()`, each once.
+    pub(super) fn encode_event(
+        &self,
+        event: &str,
+        payload: Option<&str>,
+        attachments: &[Vec<u8>],
+        ack: Option<u64>,
+    ) -> Result<String, ClientError> {
+        let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
+        match self.cfg.protocol {
+            Protocol::SocketIo => {
+                let payload = payload.unwrap_or("");
+                let mut args = String::with_capacity(payload.len() + 2);
+                args.push('[');
+                args.push_str(payload);
+                args.push(']');
+                let mut packet =
+                    socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack)
+                        .map_err(invalid)?;
+                if !attachments.is_empty() {
+                    let tree: Value =
+                        json::parse(&args, self.cfg.limits.max_depth).map_err(invalid)?;
+                    value::check_placeholders(&tree, attachments.len()).map_err(invalid)?;
+                    // Only the count goes into the header; the frames follow
+                    // from the caller's copy.
+                    if let socket_io::Packet::Event { data, .. } = &mut packet {
+                        data.attachments = attachments.iter().map(|_| Vec::new()).collect();
+                    }
+                }
+                let mut frame = String::with_capacity(args.len() + event.len() + 12);
+                frame.push('4');
+                packet.encode_text_into(&mut frame);
+                Ok(frame)
+            }
+            Protocol::Json if !attachments.is_empty() => Err(ClientError::new(
+                ErrorCode::InvalidPayload,
+                "binary data cannot be sent with the plain-JSON protocol",
+            )),
+            Protocol::Json => {
+                let payload = payload.unwrap_or("{}");
+                let frame = if self.cfg.wrap_events.iter().any(|name| name == event) {
+                    json_frame::encode_wrapped(event, payload)
+                } else {
+                    json_frame::encode(event, payload)
+                };
+                frame.map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! What the client tells the shell: its state, and the [`Output`]s the
+//! shell drains with [`Client::poll_output`](super::Client::poll_output).
+
+use super::requests::RequestKey;
+use crate::core::error::ClientError;
+
+/// Connection states, as JS sees them in `agent.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Not connected and not trying.
+    Disconnected,
+    /// First attempt under way.
+    Connecting,
+    /// Joined the namespace.
+    Connected,
+    /// The link was lost; waiting for, or making, another attempt.
+    Reconnecting,
+    /// Closed for good; nothing more will happen.
+    Closed,
+}
+
+impl State {
+    /// The name JS sees.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Disconnected => "disconnected",
+            State::Connecting => "connecting",
+            State::Connected => "connected",
+            State::Reconnecting => "reconnecting",
+            State::Closed => "closed",
+        }
+    }
+}
+
+/// How an event's JSON text maps to subscriber arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgsForm {
+    /// A Socket.IO array `["name", arg1, ...]`: the arguments follow the name.
+    NamedArray,
+    /// One JSON value that is the single argument (plain-JSON framing).
+    Single,
+}
+
+/// What the shell must do or deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Open a WebSocket to `url` (closing any previous one first).
+    Open {
+        /// Where to connect.
+        url: String,
+    },
+    /// Close the WebSocket.
+    Close,
+    /// Send a text frame.
+    SendText(String),
+    /// Send a binary frame.
+    SendBinary(Vec<u8>),
+    /// The connection state changed.
+    StateChange {
+        /// The new state.
+        state: State,
+        /// Why (e.g. `transport close`, `ping timeout`, `io client disconnect`).
+        reason: String,
+    },
+    /// A server event for the subscribers.
+    Event {
+        /// Event name.
+        name: String,
+        /// Raw JSON text of the arguments; see `form`.
+        json: String,
+        /// How `json` maps to arguments.
+        form: ArgsForm,
+        /// Binary attachments its placeholders refer to.
+        attachments: Vec<Vec<u8>>,
+    },
+    /// A request settled: raw JSON of the reply, or why it failed.
+    Settled {
+        /// Which request.
+        key: RequestKey,
+        /// The reply (raw JSON) or the error.
+        result: Result<String, ClientError>,
+        /// Binary attachments the reply's `{"_placeholder":true,"num":N}`
+        /// objects refer to (numbered from 0 within this reply); empty
+        /// unless the reply carried binary data.
+        attachments: Vec<Vec<u8>>,
+    },
+    /// The pending `connect()` calls settle.
+    ConnectSettled(Result<(), ClientError>),
+    /// Something went wrong that no request owns (for `onError`).
+    Error(ClientError),
+    /// The CONNECT of this attempt waits for its auth payload (only with
+    /// [`Config::auth_per_attempt`](super::Config::auth_per_attempt)): answer with [`Client::on_auth`](super::Client::on_auth) or
+    /// [`Client::on_auth_failed`](super::Client::on_auth_failed), passing `attempt` back. The attempt's
+    /// connect timeout keeps running meanwhile.
+    NeedAuth {
+        /// Which attempt asks; answers naming an older one are ignored.
+        attempt: u64,
+    },
+}
