@@ -8,7 +8,7 @@ use crate::auth::{check_id, now_millis};
 use crate::bus::Target;
 use crate::cluster::state::SharedError;
 use crate::cluster::UNAVAILABLE;
-use crate::http::HttpState;
+use crate::http_state::HttpState;
 use crate::rooms;
 use crate::state_store::PatchError;
 use crate::state_sync;

@@ -6,7 +6,7 @@
 use crate::api_error::ApiError;
 use crate::auth::{check_id, now_secs, Role};
 use crate::cors::{is_loopback_host, is_loopback_origin};
-use crate::http::HttpState;
+use crate::http_state::HttpState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;

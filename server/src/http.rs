@@ -1,21 +1,12 @@
 //! The axum router: admin and ops endpoints, `--dev` token minting, and the
 //! static demo page (`www/` at `/`, `pkg/` at `/pkg`, `js/` at `/js`).
 
-use crate::app::Shared;
+use crate::http_state::HttpState;
 use crate::{admin_api, dev, ops};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::services::ServeDir;
-
-/// State of the HTTP handlers.
-#[derive(Clone)]
-pub struct HttpState {
-    /// The shared application state.
-    pub app: Shared,
-    /// The Socket.IO handle, to push events.
-    pub io: crate::bus::Io,
-}
 
 /// Builds the router (without the Socket.IO layer).
 pub fn router(state: HttpState) -> Router {

@@ -25,6 +25,7 @@ pub mod dev;
 pub mod events;
 pub mod handshake;
 pub mod http;
+pub mod http_state;
 pub mod limits;
 pub mod metrics;
 pub mod ops;

@@ -1,6 +1,6 @@
 //! Operations endpoints: `GET /healthz` and `GET /metrics`.
 
-use crate::http::HttpState;
+use crate::http_state::HttpState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
