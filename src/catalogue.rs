@@ -6,7 +6,7 @@
 //!
 //! - **Data** ([`EVENTS`], [`EventSpec`], [`FieldSpec`]): a table that code can
 //!   walk. [`validate`] checks a JSON payload against it and names the first
-//!   field that does not fit; a JS generator can print it as constants and
+//!   field that does not fit; [`generate`] prints it as JS constants and
 //!   `.d.ts` types.
 //! - **Types** (the `*Payload` structs): plain serde structs for Rust code that
 //!   builds or reads payloads. Unit tests check that both faces agree.

@@ -1,5 +1,6 @@
-//! The constructor's options object, parsed (through its JSON text) into the
-//! core's [`Config`]. Unknown keys and ill-typed values are rejected (the
+//! The constructor's options object, parsed into the core's [`Config`]: the
+//! object goes through `JSON.stringify`, and [`read`] takes the text apart
+//! field by field with the project's JSON helpers (no serde derive). Unknown keys and ill-typed values are rejected (the
 //! constructor throws an `Error` with code `INVALID_OPTIONS` naming the
 //! problem), so a typo such as `reconectionDelay` does not go unnoticed.
 
@@ -172,8 +173,8 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
         .map_err(|_| invalid("option auth could not be read"))?
         .dyn_into::<js_sys::Function>()
         .ok();
-    // Through JSON text: serde_json's struct path sees unknown keys (and so
-    // refuses them), and it keeps serde-wasm-bindgen out of the package.
+    // Through JSON text, read field by field by `read`, which refuses
+    // unknown keys; it keeps serde-wasm-bindgen out of the package.
     // `Infinity` becomes null, i.e. the option's default (for
     // `reconnectionAttempts`, unlimited).
     let text = js_sys::JSON::stringify(options)
