@@ -1,8 +1,9 @@
 //! The constructor's options object, parsed into the core's [`Config`]: the
-//! object goes through `JSON.stringify`, and [`read`] takes the text apart
-//! field by field with the project's JSON helpers (no serde derive). Unknown keys and ill-typed values are rejected (the
-//! constructor throws an `Error` with code `INVALID_OPTIONS` naming the
-//! problem), so a typo such as `reconectionDelay` does not go unnoticed.
+//! object goes through `JSON.stringify`, and `read` takes the text apart
+//! field by field with the project's JSON helpers (no serde derive).
+//! Unknown keys and ill-typed values are rejected (the constructor throws an
+//! `Error` with code `INVALID_OPTIONS` naming the problem), so a typo such
+//! as `reconectionDelay` does not go unnoticed.
 
 use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol};
 use crate::protocol::json;
