@@ -3,6 +3,7 @@
 //! backoff. A link is one socket; a session (from `connect()` to
 //! `disconnect()`) may go through many links.
 
+use super::config::Protocol;
 use super::output::{Output, State};
 use super::timers::Timer;
 use super::Client;
@@ -10,8 +11,7 @@ use crate::core::error::{ClientError, ErrorCode};
 use crate::protocol::engine_io::Handshake;
 use crate::protocol::socket_io;
 use crate::protocol::DecodeError;
-
-use super::config::Protocol;
+use std::borrow::Cow;
 
 /// Where the current attempt stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,12 +133,23 @@ impl Client {
     /// Sends the namespace CONNECT with `auth` and waits for the server's.
     pub(super) fn send_connect(&mut self, auth: Option<String>) {
         self.link.phase = Phase::Joining;
-        let nsp = std::borrow::Cow::Owned(self.cfg.namespace.clone());
+        let nsp = Cow::Owned(self.cfg.namespace.clone());
         let connect = socket_io::Packet::Connect {
             nsp,
-            auth: auth.map(std::borrow::Cow::Owned),
+            auth: auth.map(Cow::Owned),
         };
         self.send_packet(&connect);
+    }
+
+    /// Tells the server this client leaves the namespace (the plain-JSON
+    /// wire has no such message: closing the socket says it).
+    pub(super) fn leave_namespace(&mut self) {
+        if self.link.phase == Phase::Up && self.cfg.protocol == Protocol::SocketIo {
+            let packet = socket_io::Packet::Disconnect {
+                nsp: Cow::Owned(self.cfg.namespace.clone()),
+            };
+            self.send_packet(&packet);
+        }
     }
 
     pub(super) fn joined(&mut self, now: u64) {

@@ -55,7 +55,6 @@ use crate::protocol::{json, socket_io, DecodeError};
 use link::{Link, Phase};
 use outbox::Outbox;
 use requests::{with_request_id, Request, Requests};
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use timers::{Timer, TimerTable};
 
@@ -206,12 +205,7 @@ impl Client {
         let _ = now;
         self.link.wanted = false;
         self.timers.stop(Timer::Reconnect);
-        if self.link.phase == Phase::Up && self.cfg.protocol == Protocol::SocketIo {
-            let packet = socket_io::Packet::Disconnect {
-                nsp: Cow::Owned(self.cfg.namespace.clone()),
-            };
-            self.send_packet(&packet);
-        }
+        self.leave_namespace();
         self.drop_link(false);
         self.settle_connect(Err(ClientError::new(
             ErrorCode::Disconnected,
@@ -232,12 +226,7 @@ impl Client {
         self.link.wanted = false;
         self.timers.stop(Timer::Reconnect);
         self.timers.stop(Timer::ConnectCall);
-        if self.link.phase == Phase::Up && self.cfg.protocol == Protocol::SocketIo {
-            let packet = socket_io::Packet::Disconnect {
-                nsp: Cow::Owned(self.cfg.namespace.clone()),
-            };
-            self.send_packet(&packet);
-        }
+        self.leave_namespace();
         self.drop_link(false);
         self.settle_connect(Err(closed_error()));
         for key in self.requests.keys() {
