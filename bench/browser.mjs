@@ -2,7 +2,8 @@
 //
 //   node bench/browser.mjs [--port 39001] [--runs 5] [--inbound 100000]
 //        [--decode 1000000] [--decode-runs 3] [--rtt 10000]
-//        [--mem-events 1000000] [--mem-cycles 100000] [--only inbound,decode,rtt,mem]
+//        [--mem-events 1000000] [--mem-cycles 100000] [--cold-runs 10]
+//        [--only inbound,decode,rtt,mem,coldstart]
 //
 // Starts, in this process, on 127.0.0.1:
 //   --port     a static server for the page (repo files, cross-origin isolated)
@@ -36,6 +37,7 @@ const DECODE_RUNS = Number(arg('decode-runs', 3));
 const RTT = Number(arg('rtt', 10000));
 const MEM_EVENTS = Number(arg('mem-events', 1000000));
 const MEM_CYCLES = Number(arg('mem-cycles', 100000));
+const COLD_RUNS = Number(arg('cold-runs', 10));
 const ONLY = arg('only', 'inbound,decode,rtt,mem').split(',');
 const TIME_LIMIT = Number(arg('time-limit', 900));
 
@@ -262,6 +264,48 @@ try {
         result(`mem.${k}.wasm_cycles`, cycles.wasm);
         if (afterCyclesExtra.heldCallbacks !== undefined) result(`mem.${k}.held_callbacks`, afterCyclesExtra.heldCallbacks);
       }
+    }
+  });
+
+  // Cold start: page load to connected, each run in a fresh context with the
+  // cache disabled (the static server also says no-store), against the
+  // socket.io server on --port+2. Who goes first alternates; the first run
+  // of each is a warm-up of the browser process, not counted.
+  await section('coldstart', async () => {
+    const kinds = ['ours', 'sio'];
+    const samples = { ours: { connected: [], ready: [], loaded: [] }, sio: { connected: [], ready: [], loaded: [] } };
+    for (let r = -1; r < COLD_RUNS; r++) {
+      for (let j = 0; j < kinds.length; j++) {
+        const k = kinds[(r + 1 + j) % kinds.length];
+        const context = await browser.newContext();
+        try {
+          const p = await context.newPage();
+          p.on('pageerror', (e) => log('[coldstart page error]', e.message));
+          const c = await context.newCDPSession(p);
+          await c.send('Network.enable');
+          await c.send('Network.setCacheDisabled', { cacheDisabled: true });
+          await p.goto(`http://127.0.0.1:${PORT}/bench/page/coldstart.html?client=${k}&port=${PORT + 2}`);
+          await p.waitForFunction(() => window.coldStart !== undefined, null, { timeout: 30000 });
+          const out = await p.evaluate(() => window.coldStart);
+          if (out.error) throw new Error(`${k}: ${out.error}`);
+          if (r >= 0) {
+            samples[k].connected.push(out.connectedMs);
+            samples[k].ready.push(out.readyMs);
+            samples[k].loaded.push(out.loadedMs);
+          }
+          log(`coldstart ${r < 0 ? 'warm-up' : `run ${r + 1}`} ${k}: code loaded ${out.loadedMs.toFixed(1)} ms, ready ${out.readyMs.toFixed(1)} ms, connected ${out.connectedMs.toFixed(1)} ms`);
+        } finally {
+          await context.close();
+        }
+      }
+    }
+    for (const k of kinds) {
+      const s = stats(samples[k].connected);
+      result(`coldstart.${k}.median_ms`, s.median);
+      result(`coldstart.${k}.min_ms`, s.min);
+      result(`coldstart.${k}.max_ms`, s.max);
+      result(`coldstart.${k}.loaded_median_ms`, stats(samples[k].loaded).median);
+      result(`coldstart.${k}.ready_median_ms`, stats(samples[k].ready).median);
     }
   });
 } catch (e) {

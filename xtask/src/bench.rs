@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui]`:
+//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart]`:
 //! the benchmarks of issue 6, side by side with the peers, on loopback.
 //!
 //! - size: pkg/ (wasm after wasm-opt -Oz, JS glue, js/index.js) against
@@ -10,7 +10,11 @@
 //!   (`bench/fanout_server.mjs`) under 2,000 clients from `bench/loadgen`;
 //! - ui (section 7, issue 11): events per second that reach the screen
 //!   through `<frinny-notification-panel>` and `<frinny-combat-updates>`
-//!   against a bare subscriber, in headless Chromium (`bench/ui/ui_bench.mjs`).
+//!   against a bare subscriber, in headless Chromium (`bench/ui/ui_bench.mjs`);
+//! - coldstart (issue 15): from page load, through the client's code (and
+//!   our wasm) fetched and compiled, to connected, with the cache disabled,
+//!   against socket.io-client (`bench/browser.mjs --only coldstart`,
+//!   `bench/page/coldstart.js`).
 //!
 //! Every load is bounded in count and time. Figures come back as
 //! `RESULT <key> <value>` lines; the table (ours / peer against the issue's
@@ -55,10 +59,10 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--skip-build" => o.build = false,
             "--quick" => o.quick = true,
             "--only" => {
-                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui")?;
+                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui,coldstart")?;
                 o.only = v.split(',').map(str::to_owned).collect();
             }
-            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui)")),
+            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui,coldstart)")),
         }
     }
     Ok(o)
@@ -72,7 +76,7 @@ pub fn bench(args: &[String]) -> Result {
     let mut missing: Vec<(&str, String)> = Vec::new();
 
     if o.build {
-        if wants("size") || wants("client") || wants("ui") {
+        if wants("size") || wants("client") || wants("ui") || wants("coldstart") {
             if let Err(e) = suites::build() {
                 // An older pkg/ still gives figures; say which.
                 if util::root().join("pkg/frinny_agent_bg.wasm").exists() {
@@ -114,6 +118,12 @@ pub fn bench(args: &[String]) -> Result {
         println!("\n=== bench: UI elements in headless Chromium (section 7) ===");
         if let Err(e) = ui(&o, &mut figures) {
             missing.push(("ui", e));
+        }
+    }
+    if wants("coldstart") && !missing.iter().any(|(s, _)| *s == "client") {
+        println!("\n=== bench: cold start in headless Chromium (issue 15) ===");
+        if let Err(e) = coldstart(&o, &mut figures) {
+            missing.push(("coldstart", e));
         }
     }
     if wants("cluster") {
@@ -313,6 +323,25 @@ fn client(o: &Opts, f: &mut Figures) -> Result {
     collect(&mut c, "", f)
 }
 
+// ----- 8. cold start ---------------------------------------------------------------------------
+
+/// `bench/browser.mjs --only coldstart`: page load to connected, ours
+/// against socket.io-client, each load in a fresh context without cache.
+fn coldstart(o: &Opts, f: &mut Figures) -> Result {
+    if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
+        return Err("Debian's /usr/bin/chromium is not installed (cargo xtask setup)".into());
+    }
+    if !util::root().join("pkg/frinny_agent_bg.wasm").exists() {
+        return Err("pkg/ is missing: run `cargo xtask build`".into());
+    }
+    let mut c = cmd("node");
+    c.arg("bench/browser.mjs").args(["--port", &PAGE_PORT.to_string(), "--only", "coldstart"]);
+    if o.quick {
+        c.args(["--cold-runs", "3"]);
+    }
+    collect(&mut c, "", f)
+}
+
 // ----- 7. the UI elements -------------------------------------------------------------------------
 
 /// `bench/ui/ui_bench.mjs`: a flood of `notification` / `combat_update`
@@ -482,6 +511,7 @@ fn table(f: &Figures, o: &Opts) -> String {
         ratio_row(f, "6. server CPU during fan-out (s)", "server.ours.cpu_secs", "server.node.cpu_secs", "Node socket.io", |v| format!("{v:.2} s"), Target::Info),
         ratio_row(f, "7. notifications on screen (<frinny-notification-panel>)", "ui.panel.median", "ui.bare-notification.median", "bare subscriber", ev, Target::AtLeast(0.9)),
         ratio_row(f, "7. combat updates on screen (<frinny-combat-updates>)", "ui.combat.median", "ui.bare-combat.median", "bare subscriber", ev, Target::AtLeast(0.9)),
+        ratio_row(f, "8. cold start: page load to connect() resolved, cache disabled", "coldstart.ours.median_ms", "coldstart.sio.median_ms", "socket.io-client", ms, Target::AtMost(1.5)),
     ];
     // 5. memory growth: target zero; GC leaves a little noise in the JS heap.
     for (what, from, to) in [("after 1M inbound events", "warm", "events"), ("after 100k subscribe/unsubscribe", "events", "cycles")] {
@@ -544,6 +574,7 @@ fn details(f: &Figures, o: &Opts) -> String {
         ("decode.", "decode + dispatch events/s"),
         ("rtt.", "request/response µs"),
         ("mem.", "memory bytes (JS heap after forced GC; wasm linear memory)"),
+        ("coldstart.", "cold start ms from navigation start (medians; loaded: client code imported, ready: wasm compiled)"),
         ("server.ours.", "frinny-server"),
         ("server.node.", "Node socket.io 4.8"),
     ];
