@@ -404,7 +404,12 @@ fn server(who: &str, port: u16, o: &Opts, f: &mut Figures) -> Result {
         }
         let mut c = Command::new(bin);
         c.args(["--dev", "--port", &port.to_string(), "--admin-token", &token])
-            .args(["--max-connections", "10000", "--log", "error"]);
+            .args(["--max-connections", "10000", "--log", "error"])
+                // A load generator is one address and one user with thousands
+                // of sockets: lift the per-user and per-address limits that
+                // protect a real server from exactly that.
+                .args(["--max-connections-per-user", "10000", "--max-pending-sessions", "10000"])
+                .args(["--handshake-rate-per-ip", "10000", "--handshake-burst-per-ip", "10000"]);
         c
     } else {
         let mut c = cmd("node");
