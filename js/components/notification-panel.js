@@ -23,6 +23,24 @@ const LEVELS = { info: 'FRINNY.LevelInfo', success: 'FRINNY.LevelSuccess', warni
 let nextId = 1;
 
 /**
+ * A queued notification as the panel shows it: text made safe and bounded,
+ * a known level (else info).
+ * @param {any} p the payload
+ * @param {number} timestamp when it arrived, or its own `timestamp`
+ * @returns {Notice}
+ */
+function notice(p, timestamp) {
+  return {
+    id: nextId++,
+    message: str(p.message) || str(p.error) || '',
+    title: str(p.title, 200),
+    level: Object.hasOwn(LEVELS, p.level) ? p.level : 'info',
+    from: str(p.from, 200),
+    timestamp,
+  };
+}
+
+/**
  * Sets `node`'s text if it differs.
  * @param {HTMLElement} node
  * @param {string} text
@@ -54,7 +72,7 @@ export class FrinnyNotificationPanel extends FrinnyElement {
 
   constructor() {
     super();
-    /** @type {Array<{id: number, message: string, title: string, level: string, from: string, timestamp: number}>} */
+    /** Notices not shown yet, as flat `[payload, arrival time]` pairs. @type {any[]} */
     this._queue = [];
   }
 
@@ -69,7 +87,7 @@ export class FrinnyNotificationPanel extends FrinnyElement {
 
   /** How many items are shown (after the pending frame is applied). */
   get count() {
-    return Math.min(this.max, (this._list ? this._list.childElementCount : 0) + this._queue.length);
+    return Math.min(this.max, (this._list ? this._list.childElementCount : 0) + this._queue.length / 2);
   }
 
   /** @internal */
@@ -110,21 +128,16 @@ export class FrinnyNotificationPanel extends FrinnyElement {
    * @param {NotificationInput | string} input
    */
   notify(input) {
+    // A flood shows only its newest `max`: the rest is dropped unread, so
+    // each notice costs a push here and is read (made safe, shortened,
+    // given its level) in `_flush`, once, if it is shown. Only its arrival
+    // time must be taken now.
     const p = typeof input === 'string' ? { message: input } : input && typeof input === 'object' ? input : {};
-    const level = Object.hasOwn(LEVELS, p.level) ? p.level : 'info';
-    const ts = typeof p.timestamp === 'number' && Number.isFinite(p.timestamp) ? p.timestamp : Date.now();
-    this._queue.push({
-      id: nextId++,
-      message: str(p.message) || str(p.error) || '',
-      title: str(p.title, 200),
-      level,
-      from: str(p.from, 200),
-      timestamp: ts,
-    });
-    // Only the newest `max` can ever be shown: drop the rest now, so a
-    // burst in a background tab holds no more than that.
+    this._queue.push(p, typeof p.timestamp === 'number' && Number.isFinite(p.timestamp) ? p.timestamp : Date.now());
+    // The queue holds [payload, time] pairs: keep at most `max` of them
+    // once it is twice that, so a burst in a background tab holds no more.
     const max = this.max;
-    if (this._queue.length > max * 2) this._queue.splice(0, this._queue.length - max);
+    if (this._queue.length > max * 4) this._queue.splice(0, this._queue.length - max * 2);
     this._schedule();
   }
 
@@ -138,8 +151,11 @@ export class FrinnyNotificationPanel extends FrinnyElement {
   _flush() {
     if (!this._queue.length) return;
     const max = this.max;
-    const fresh = this._queue.length > max ? this._queue.slice(-max) : this._queue;
+    const queued = this._queue.length > max * 2 ? this._queue.slice(-max * 2) : this._queue;
     this._queue = [];
+    /** @type {Notice[]} */
+    const fresh = [];
+    for (let i = 0; i < queued.length; i += 2) fresh.push(notice(queued[i], queued[i + 1]));
     const labels = { dismiss: localize('FRINNY.DismissNotification', { title: '\u0000' }), levels: {} };
     for (const [level, key] of Object.entries(LEVELS)) labels.levels[level] = localize(key);
     const list = this._list;
