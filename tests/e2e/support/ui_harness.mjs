@@ -3,60 +3,19 @@
 // to, and helpers to mint tokens, open pages and count subscriptions.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { installedPackage } from './package.mjs';
+import { installedPackage, REPO_ROOT } from './package.mjs';
 import { serveStatic } from './static_server.mjs';
 import { launchChromium, newPage } from './browser.mjs';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { freePort } from './reference_server.mjs';
-import { REPO_ROOT } from './package.mjs';
+import { startReferenceServer } from './reference_server.mjs';
 
 /**
- * `frinny-server --dev` on a free port, as support/reference_server.mjs
- * starts it, but with the demo responder's delay chosen by the test (the
- * typing indicator needs answers that take a moment, as a model's do).
- * @param {{delayMs?: number, extraArgs?: string[], port?: number}} options
- *   `port`: listen there (to start a server again where a client expects it)
+ * `frinny-server --dev` for a UI test: support/reference_server.mjs's, whose
+ * options (`delayMs`: the demo responder's delay, which the typing indicator
+ * needs; `extraArgs`; `port`, to start a server again where a client
+ * expects it) and result (`origin`, `port`, `adminToken`, `token()`,
+ * `stop()`) the UI tests use.
  */
-export async function startUiServer({ delayMs = 0, extraArgs = [], port: wanted } = {}) {
-  const bin = process.env.FRINNY_SERVER_BIN ?? resolve(REPO_ROOT, 'target/debug/frinny-server');
-  const port = wanted ?? (await freePort());
-  const adminToken = 'e2e-admin-token-for-ui-tests';
-  const child = spawn(
-    bin,
-    ['--dev', '--port', String(port), '--admin-token', adminToken, '--demo-delay-ms', String(delayMs), '--log', 'error', ...extraArgs],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
-  );
-  const origin = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`frinny-server exited early (${child.exitCode})`);
-    try {
-      if ((await fetch(`${origin}/healthz`)).ok) break;
-    } catch {}
-    if (Date.now() > until) {
-      child.kill('SIGKILL');
-      throw new Error('frinny-server did not come up within 20 s');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    origin,
-    port,
-    adminToken,
-    /** A signed token from this server's /dev/token. */
-    async token(userId, role = 'player', world = 'w1') {
-      const q = new URLSearchParams({ userId, role, world });
-      const res = await fetch(`${origin}/dev/token?${q}`);
-      if (!res.ok) throw new Error(`/dev/token: ${res.status} ${await res.text()}`);
-      return (await res.json()).token;
-    },
-    stop: () => {
-      child.kill('SIGTERM');
-      return new Promise((done) => (child.exitCode !== null ? done() : child.once('exit', () => done())));
-    },
-  };
-}
+export const startUiServer = startReferenceServer;
 
 /** The page every UI test opens: the package loaded through an import map, as a Foundry module page would. */
 const PAGE = `<!doctype html>
