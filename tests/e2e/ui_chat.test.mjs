@@ -171,8 +171,9 @@ test('two tabs of one user: the histories converge, concurrent appends all survi
     await b.evaluate(() => agent.connect());
     await b.waitForFunction(() => chat.messages.length === 8, null, { timeout: 15_000 });
     assert.deepEqual(await ids(b), await ids(a));
-    // The window shows them too (not only the model).
-    assert.equal(await b.evaluate(() => shown().length), 8);
+    // The window shows them too (not only the model), from its next frame:
+    // rendering is batched per animation frame.
+    await b.waitForFunction(() => shown().length === 8, null, { timeout: 5_000 });
 
     // Clear (asked twice) empties the conversation on every tab: the window
     // hands replaceState the document without its messages.
