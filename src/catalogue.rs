@@ -1199,13 +1199,33 @@ mod tests {
         for ok in [json!(0), json!(7), json!(u64::MAX)] {
             assert!(k.matches(&ok), "{ok}");
         }
-        for bad in [json!(-1), json!(1.5), json!(1e300), json!("3"), json!(null), json!(true)] {
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!(1e300),
+            json!("3"),
+            json!(null),
+            json!(true),
+        ] {
             assert!(!k.matches(&bad), "{bad}");
         }
-        let e = validate(names::STATE_SUBSCRIBE, &json!({"scope": "world", "since": -1})).unwrap_err();
-        assert_eq!((e.code(), e.field.as_deref()), (codes::INVALID_PAYLOAD, Some("since")));
+        let e = validate(
+            names::STATE_SUBSCRIBE,
+            &json!({"scope": "world", "since": -1}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.code(), e.field.as_deref()),
+            (codes::INVALID_PAYLOAD, Some("since"))
+        );
         assert!(e.message.contains("non-negative integer"), "{}", e.message);
-        assert_eq!(validate(names::STATE_SUBSCRIBE, &json!({"scope": "world", "since": 4})), Ok(()));
+        assert_eq!(
+            validate(
+                names::STATE_SUBSCRIBE,
+                &json!({"scope": "world", "since": 4})
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -1445,7 +1465,10 @@ mod tests {
                     changes: vec![CombatChange {
                         name: "Goblin".into(),
                         actor_id: None,
-                        hp: Some(HitPoints { value: 3.0, max: 12.0 }),
+                        hp: Some(HitPoints {
+                            value: 3.0,
+                            max: 12.0,
+                        }),
                         conditions: Some(vec!["frightened 1".into()]),
                     }],
                 })

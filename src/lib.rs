@@ -14,4 +14,5 @@
 pub mod catalogue;
 pub mod core;
 pub mod protocol;
-#[cfg(target_arch = "wasm32")] pub mod web;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -6,7 +6,12 @@
 //! the very functions the JS glue calls, with JS callbacks made from Rust
 //! closures.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod browser_support;
 
@@ -38,26 +43,45 @@ async fn connects_and_reports_state_changes() {
     let states = Recorder::new();
     let _off = agent.on_state_change(states.f()).unwrap();
     let hello = Recorder::new();
-    agent.subscribe("connection_established", hello.f()).unwrap();
+    agent
+        .subscribe("connection_established", hello.f())
+        .unwrap();
     assert_eq!(agent.state(), "disconnected");
 
     JsFuture::from(agent.connect()).await.unwrap();
     assert_eq!(agent.state(), "connected");
-    assert_eq!(states.calls(), [r#"["connecting","io client connect"]"#, r#"["connected","connected"]"#]);
+    assert_eq!(
+        states.calls(),
+        [
+            r#"["connecting","io client connect"]"#,
+            r#"["connected","connected"]"#
+        ]
+    );
     assert!(wait_until(2000, || hello.len() == 1).await);
-    assert!(hello.calls()[0].contains(r#""userId":"u1""#), "{:?}", hello.calls());
+    assert!(
+        hello.calls()[0].contains(r#""userId":"u1""#),
+        "{:?}",
+        hello.calls()
+    );
 
     // connect() while connected resolves at once.
     JsFuture::from(agent.connect()).await.unwrap();
 
     let m = agent.metrics().unwrap();
     assert_eq!(get(&m, "connects").as_f64(), Some(1.0));
-    assert!(get(&m, "framesIn").as_f64().unwrap() >= 3.0, "{}", stringify(&m));
+    assert!(
+        get(&m, "framesIn").as_f64().unwrap() >= 3.0,
+        "{}",
+        stringify(&m)
+    );
     assert_eq!(get_str(&m, "state"), "connected");
 
     agent.disconnect();
     assert_eq!(agent.state(), "disconnected");
-    assert_eq!(states.calls().last().unwrap(), r#"["disconnected","io client disconnect"]"#);
+    assert_eq!(
+        states.calls().last().unwrap(),
+        r#"["disconnected","io client disconnect"]"#
+    );
     agent.close();
     assert_eq!(agent.state(), "closed");
     assert_eq!(agent.held_callbacks(), 0);
@@ -68,7 +92,11 @@ async fn connect_error_from_a_middleware_is_connect_refused() {
     let agent = manager(r#""namespace":"/guarded""#);
     let err = rejection(agent.connect()).await;
     assert_eq!(get_str(&err, "code"), "CONNECT_REFUSED");
-    assert!(get_str(&err, "message").contains("not authorized"), "{}", get_str(&err, "message"));
+    assert!(
+        get_str(&err, "message").contains("not authorized"),
+        "{}",
+        get_str(&err, "message")
+    );
     // A refusal is not retried.
     sleep(300).await;
     assert_eq!(agent.state(), "disconnected");
@@ -90,7 +118,10 @@ async fn server_side_disconnect_is_final() {
     agent.on_state_change(states.f()).unwrap();
     agent.emit("kick", None, None).unwrap();
     assert!(wait_until(3000, || agent.state() == "disconnected").await);
-    assert_eq!(states.calls(), [r#"["disconnected","io server disconnect"]"#]);
+    assert_eq!(
+        states.calls(),
+        [r#"["disconnected","io server disconnect"]"#]
+    );
     // socket.io semantics: no automatic reconnection after a kick.
     sleep(1500).await;
     assert_eq!(agent.state(), "disconnected");
@@ -108,30 +139,57 @@ async fn lost_link_reconnects_and_delivers_buffered_emits_once() {
     let in_flight = agent.request("query", Some(js(r#"{"content":"silent"}"#)), None);
     agent.emit("drop_link", None, None).unwrap();
     let err = rejection(in_flight).await;
-    assert_eq!(get_str(&err, "code"), "DISCONNECTED", "no retry: the in-flight request rejects");
+    assert_eq!(
+        get_str(&err, "code"),
+        "DISCONNECTED",
+        "no retry: the in-flight request rejects"
+    );
     assert_eq!(agent.state(), "reconnecting");
     // Buffered while the link is down, sent once after the reconnect.
     let key = unique("reconnect");
     let payload = js(&format!(r#"{{"key":"{key}"}}"#));
     agent.emit("record", Some(payload.clone()), None).unwrap();
-    assert!(wait_until(5000, || agent.state() == "connected").await, "{:?}", states.calls());
-    assert_eq!(states.calls().first().map(String::as_str), Some(r#"["reconnecting","transport close"]"#));
-    assert_eq!(states.calls().last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
-    let reply = JsFuture::from(agent.request("count", Some(payload), None)).await.unwrap();
+    assert!(
+        wait_until(5000, || agent.state() == "connected").await,
+        "{:?}",
+        states.calls()
+    );
+    assert_eq!(
+        states.calls().first().map(String::as_str),
+        Some(r#"["reconnecting","transport close"]"#)
+    );
+    assert_eq!(
+        states.calls().last().map(String::as_str),
+        Some(r#"["connected","reconnected"]"#)
+    );
+    let reply = JsFuture::from(agent.request("count", Some(payload), None))
+        .await
+        .unwrap();
     assert_eq!(get(&reply, "count").as_f64(), Some(1.0));
-    assert_eq!(get(&agent.metrics().unwrap(), "reconnects").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "reconnects").as_f64(),
+        Some(1.0)
+    );
     agent.close();
 }
 
 #[wasm_bindgen_test]
 async fn frinny_helpers() {
     let agent = connected("").await;
-    let reply = JsFuture::from(agent.send_query(js(r#"{"content":"hello frinny"}"#))).await.unwrap();
+    let reply = JsFuture::from(agent.send_query(js(r#"{"content":"hello frinny"}"#)))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "content"), "reply to hello frinny");
     let typing = Recorder::new();
     let off = agent.on_typing_status(typing.f()).unwrap();
     agent
-        .emit("trigger", Some(js(r#"{"event":"typing_status","args":[{"isTyping":true}]}"#)), None)
+        .emit(
+            "trigger",
+            Some(js(
+                r#"{"event":"typing_status","args":[{"isTyping":true}]}"#,
+            )),
+            None,
+        )
         .unwrap();
     assert!(wait_until(2000, || typing.len() == 1).await);
     assert_eq!(typing.calls(), [r#"[{"isTyping":true}]"#]);
@@ -148,7 +206,9 @@ async fn a_second_namespace() {
     JsFuture::from(agent.connect()).await.unwrap();
     assert!(wait_until(2000, || hello.len() == 1).await);
     assert_eq!(hello.calls(), [r#"[{"nsp":"/admin"}]"#]);
-    let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"n":1}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"n":1}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "nsp"), "/admin");
     assert_eq!(get(&get(&reply, "payload"), "n").as_f64(), Some(1.0));
     agent.close();
@@ -167,8 +227,11 @@ async fn subscribe_unsubscribe_once_and_subscribe_all() {
     agent.on_error(errors.f()).unwrap();
     let off_a = agent.subscribe("tick", a.f()).unwrap();
     // A subscriber that throws: reported to onError, the others still run.
-    let thrower = Closure::<dyn Fn() -> Result<(), JsValue>>::new(|| Err(js_sys::Error::new("boom").into()));
-    agent.subscribe("tick", thrower.as_ref().unchecked_ref::<Function>().clone()).unwrap();
+    let thrower =
+        Closure::<dyn Fn() -> Result<(), JsValue>>::new(|| Err(js_sys::Error::new("boom").into()));
+    agent
+        .subscribe("tick", thrower.as_ref().unchecked_ref::<Function>().clone())
+        .unwrap();
     agent.subscribe("tick", b.f()).unwrap();
     agent.once("tick", o.f()).unwrap();
     let off_all = agent.subscribe_all(all.f()).unwrap();
@@ -176,29 +239,51 @@ async fn subscribe_unsubscribe_once_and_subscribe_all() {
 
     let done = Recorder::new();
     agent.subscribe("trigger_done", done.f()).unwrap();
-    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1,{"x":2}],"count":2}"#)), None).unwrap();
+    agent
+        .emit(
+            "trigger",
+            Some(js(r#"{"event":"tick","args":[1,{"x":2}],"count":2}"#)),
+            None,
+        )
+        .unwrap();
     assert!(wait_until(3000, || done.len() == 1).await);
     assert_eq!(a.calls(), [r#"[1,{"x":2}]"#, r#"[1,{"x":2}]"#]);
     assert_eq!(b.len(), 2);
     assert_eq!(o.calls(), [r#"[1,{"x":2}]"#], "once fires once");
     // (connection_established may or may not have arrived before.)
     let all_calls = |rec: &Recorder| -> Vec<String> {
-        rec.calls().into_iter().filter(|c| !c.starts_with(r#"["connection_established""#)).collect()
+        rec.calls()
+            .into_iter()
+            .filter(|c| !c.starts_with(r#"["connection_established""#))
+            .collect()
     };
     assert_eq!(
         all_calls(&all),
-        [r#"["tick",1,{"x":2}]"#, r#"["tick",1,{"x":2}]"#, r#"["trigger_done",{"count":2}]"#]
+        [
+            r#"["tick",1,{"x":2}]"#,
+            r#"["tick",1,{"x":2}]"#,
+            r#"["trigger_done",{"count":2}]"#
+        ]
     );
     assert_eq!(errors.len(), 2, "{:?}", errors.calls());
     let m = agent.metrics().unwrap();
-    assert_eq!(get(&get(&m, "errors"), "CALLBACK_ERROR").as_f64(), Some(2.0));
+    assert_eq!(
+        get(&get(&m, "errors"), "CALLBACK_ERROR").as_f64(),
+        Some(2.0)
+    );
 
     // Unsubscribe by the returned function and by (name, cb).
     off_a.call0(&JsValue::UNDEFINED).unwrap();
     assert!(agent.unsubscribe("tick", &b.f().into()));
     assert!(!agent.unsubscribe("tick", &b.f().into()));
     off_all.call0(&JsValue::UNDEFINED).unwrap();
-    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[3],"count":1}"#)), None).unwrap();
+    agent
+        .emit(
+            "trigger",
+            Some(js(r#"{"event":"tick","args":[3],"count":1}"#)),
+            None,
+        )
+        .unwrap();
     assert!(wait_until(3000, || done.len() == 2).await);
     assert_eq!(a.len(), 2);
     assert_eq!(b.len(), 2);
@@ -218,7 +303,13 @@ async fn unsubscribe_functions_are_safe_to_call_any_number_of_times() {
     let off_state = agent.on_state_change(rec.f()).unwrap();
     let done = Recorder::new();
     agent.subscribe("trigger_done", done.f()).unwrap();
-    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":1}"#)), None).unwrap();
+    agent
+        .emit(
+            "trigger",
+            Some(js(r#"{"event":"tick","args":[1],"count":1}"#)),
+            None,
+        )
+        .unwrap();
     assert!(wait_until(3000, || done.len() == 1).await);
     // After the once fired, twice in a row, and after the manager is gone:
     // no throw, no effect.
@@ -258,14 +349,33 @@ async fn unsubscribing_and_emitting_inside_a_callback_is_safe() {
     Reflect::set(&holder, &"offSelf".into(), &off_self).unwrap();
     Reflect::set(&holder, &"offB".into(), &off_b).unwrap();
     Reflect::set(&holder, &"emitRecord".into(), emit_record.as_ref()).unwrap();
-    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":3}"#)), None).unwrap();
-    assert!(wait_until(3000, || done.len() == 1).await);
-    assert_eq!(first_calls.calls(), ["[1]"], "called once, then it was gone");
-    assert_eq!(b.len(), 0, "removed by an earlier callback of the same dispatch");
-    let count = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None))
-        .await
+    agent
+        .emit(
+            "trigger",
+            Some(js(r#"{"event":"tick","args":[1],"count":3}"#)),
+            None,
+        )
         .unwrap();
-    assert_eq!(get(&count, "count").as_f64(), Some(1.0), "the emit made inside the callback went out once");
+    assert!(wait_until(3000, || done.len() == 1).await);
+    assert_eq!(
+        first_calls.calls(),
+        ["[1]"],
+        "called once, then it was gone"
+    );
+    assert_eq!(
+        b.len(),
+        0,
+        "removed by an earlier callback of the same dispatch"
+    );
+    let count =
+        JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None))
+            .await
+            .unwrap();
+    assert_eq!(
+        get(&count, "count").as_f64(),
+        Some(1.0),
+        "the emit made inside the callback went out once"
+    );
     assert_eq!(agent.subscriber_count(), 1);
     drop(emit_record);
     agent.close();
@@ -286,25 +396,57 @@ async fn events_on_the_fast_path_and_through_the_core_reach_the_same_subscribers
     agent.subscribe("query_response", all.f()).unwrap();
     let done = Recorder::new();
     agent.subscribe("trigger_done", done.f()).unwrap();
-    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":3}"#)), None).unwrap();
-    agent.emit("binary_push", Some(js(r#"{"bytes":[7],"count":1}"#)), None).unwrap();
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"hi"}"#)), None)).await.unwrap();
+    agent
+        .emit(
+            "trigger",
+            Some(js(r#"{"event":"tick","args":[1],"count":3}"#)),
+            None,
+        )
+        .unwrap();
+    agent
+        .emit("binary_push", Some(js(r#"{"bytes":[7],"count":1}"#)), None)
+        .unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"hi"}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "content"), "reply to hi");
     assert!(wait_until(3000, || done.len() == 1 && all.len() >= 4).await);
-    let seen: Vec<String> = names.calls().into_iter().map(|c| c.split(',').next().unwrap_or("").to_owned()).collect();
+    let seen: Vec<String> = names
+        .calls()
+        .into_iter()
+        .map(|c| c.split(',').next().unwrap_or("").to_owned())
+        .collect();
     for name in [r#"["tick""#, r#"["binary_data""#, r#"["trigger_done""#] {
-        assert!(seen.iter().any(|s| s == name), "{name} missing from {seen:?}");
+        assert!(
+            seen.iter().any(|s| s == name),
+            "{name} missing from {seen:?}"
+        );
     }
     assert_eq!(seen.iter().filter(|s| *s == r#"["tick""#).count(), 3);
     let bin = all.arg(3, 0);
-    assert!(bin.is_object() && buffer_bytes(&get(&bin, "data")) == [7], "{:?}", all.calls());
+    assert!(
+        bin.is_object() && buffer_bytes(&get(&bin, "data")) == [7],
+        "{:?}",
+        all.calls()
+    );
     // The fast path's events are counted and timed like the others.
     let m = agent.metrics().unwrap();
-    let dispatched = get(&m, "eventsDispatched").as_f64().unwrap() - get(&before, "eventsDispatched").as_f64().unwrap();
-    assert!(dispatched >= 5.0, "tick x3, binary_data, trigger_done: {dispatched}");
+    let dispatched = get(&m, "eventsDispatched").as_f64().unwrap()
+        - get(&before, "eventsDispatched").as_f64().unwrap();
+    assert!(
+        dispatched >= 5.0,
+        "tick x3, binary_data, trigger_done: {dispatched}"
+    );
     let frames = get(&m, "framesIn").as_f64().unwrap() - get(&before, "framesIn").as_f64().unwrap();
-    assert!(frames >= dispatched, "{frames} frames for {dispatched} events");
-    assert!(get(&m, "dispatchP50Us").as_f64().is_some(), "{}", stringify(&m));
+    assert!(
+        frames >= dispatched,
+        "{frames} frames for {dispatched} events"
+    );
+    assert!(
+        get(&m, "dispatchP50Us").as_f64().is_some(),
+        "{}",
+        stringify(&m)
+    );
     agent.close();
 }
 
@@ -316,12 +458,21 @@ async fn a_subscriber_may_close_the_manager_and_then_throw() {
         let agent = agent.clone();
         move || agent.close()
     });
-    let closer = Function::new_with_args("close", "return () => { close(); throw new Error('after close'); }")
-        .call1(&JsValue::UNDEFINED, close.as_ref())
-        .unwrap();
+    let closer = Function::new_with_args(
+        "close",
+        "return () => { close(); throw new Error('after close'); }",
+    )
+    .call1(&JsValue::UNDEFINED, close.as_ref())
+    .unwrap();
     agent.subscribe("tick", closer.into()).unwrap();
     agent.subscribe("tick", after.f()).unwrap();
-    agent.emit("trigger", Some(js(r#"{"event":"tick","args":[1],"count":2}"#)), None).unwrap();
+    agent
+        .emit(
+            "trigger",
+            Some(js(r#"{"event":"tick","args":[1],"count":2}"#)),
+            None,
+        )
+        .unwrap();
     assert!(wait_until(3000, || agent.state() == "closed").await);
     sleep(100).await;
     assert_eq!(after.len(), 0, "the manager closed before the next call");
@@ -334,10 +485,15 @@ async fn a_subscriber_may_close_the_manager_and_then_throw() {
 #[wasm_bindgen_test]
 async fn request_settled_by_an_ack() {
     let agent = connected("").await;
-    let reply =
-        JsFuture::from(agent.request("echo", Some(js(r#"{"hello":"world"}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"hello":"world"}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "hello"), "world");
-    assert!(!get_str(&reply, "request_id").is_empty(), "request_id is added: {}", stringify(&reply));
+    assert!(
+        !get_str(&reply, "request_id").is_empty(),
+        "request_id is added: {}",
+        stringify(&reply)
+    );
     assert_eq!(agent.pending_count(), 0);
     agent.close();
 }
@@ -369,10 +525,18 @@ async fn server_error_event_rejects_its_request_only() {
     let err = rejection(agent.request("query", Some(js(r#"{"content":"fail"}"#)), None)).await;
     assert_eq!(get_str(&err, "code"), "SERVER_ERROR");
     assert_eq!(get_str(&err, "message"), "the backend failed");
-    assert_eq!(errors.len(), 0, "an error with a request_id belongs to its request");
+    assert_eq!(
+        errors.len(),
+        0,
+        "an error with a request_id belongs to its request"
+    );
 
     // Without request_id: onError, nothing else rejects.
-    let other = agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(js(r#"{"timeout":5000}"#)));
+    let other = agent.request(
+        "query",
+        Some(js(r#"{"content":"silent"}"#)),
+        Some(js(r#"{"timeout":5000}"#)),
+    );
     agent.emit("error_no_id", None, None).unwrap();
     assert!(wait_until(3000, || errors.len() == 1).await);
     assert_eq!(errors.calls(), [r#"[{"code":"SERVER_ERROR"}]"#]);
@@ -390,7 +554,12 @@ async fn request_timeout() {
     assert_eq!(get_str(&err, "code"), "TIMEOUT");
     assert!(js_sys::Date::now() - started >= 240.0);
     // Per-request timeout overrides the default.
-    let err = rejection(agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(js(r#"{"timeout":50}"#)))).await;
+    let err = rejection(agent.request(
+        "query",
+        Some(js(r#"{"content":"silent"}"#)),
+        Some(js(r#"{"timeout":50}"#)),
+    ))
+    .await;
     assert_eq!(get_str(&err, "code"), "TIMEOUT");
     let m = agent.metrics().unwrap();
     assert_eq!(get(&m, "timeouts").as_f64(), Some(2.0));
@@ -406,20 +575,43 @@ async fn deadlines_fire_on_time_while_the_timer_is_armed_early() {
     // that early timer fired a later deadline must be armed again.
     let agent = connected(r#""timeout":5000"#).await;
     let started = js_sys::Date::now();
-    let silent = agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(js(r#"{"timeout":400}"#)));
+    let silent = agent.request(
+        "query",
+        Some(js(r#"{"content":"silent"}"#)),
+        Some(js(r#"{"timeout":400}"#)),
+    );
     for i in 0..5 {
-        let reply = JsFuture::from(agent.request("echo", Some(js(&format!(r#"{{"i":{i}}}"#))), None)).await.unwrap();
-        assert_eq!(get(&reply, "i").as_f64(), Some(f64::from(i)), "{}", stringify(&reply));
+        let reply =
+            JsFuture::from(agent.request("echo", Some(js(&format!(r#"{{"i":{i}}}"#))), None))
+                .await
+                .unwrap();
+        assert_eq!(
+            get(&reply, "i").as_f64(),
+            Some(f64::from(i)),
+            "{}",
+            stringify(&reply)
+        );
     }
     let err = rejection(silent).await;
     assert_eq!(get_str(&err, "code"), "TIMEOUT");
     let waited = js_sys::Date::now() - started;
-    assert!((390.0..2000.0).contains(&waited), "timed out after {waited} ms");
+    assert!(
+        (390.0..2000.0).contains(&waited),
+        "timed out after {waited} ms"
+    );
     let started = js_sys::Date::now();
-    let err = rejection(agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(js(r#"{"timeout":300}"#)))).await;
+    let err = rejection(agent.request(
+        "query",
+        Some(js(r#"{"content":"silent"}"#)),
+        Some(js(r#"{"timeout":300}"#)),
+    ))
+    .await;
     assert_eq!(get_str(&err, "code"), "TIMEOUT");
     let waited = js_sys::Date::now() - started;
-    assert!((290.0..2000.0).contains(&waited), "timed out after {waited} ms");
+    assert!(
+        (290.0..2000.0).contains(&waited),
+        "timed out after {waited} ms"
+    );
     assert_eq!(agent.pending_count(), 0);
     agent.close();
 }
@@ -430,7 +622,11 @@ async fn request_aborted_by_its_signal() {
     let controller = web_sys::AbortController::new().unwrap();
     let opts = js_sys::Object::new();
     Reflect::set(&opts, &"signal".into(), &controller.signal()).unwrap();
-    let p = agent.request("query", Some(js(r#"{"content":"silent"}"#)), Some(opts.clone().into()));
+    let p = agent.request(
+        "query",
+        Some(js(r#"{"content":"silent"}"#)),
+        Some(opts.clone().into()),
+    );
     sleep(50).await;
     assert_eq!(agent.pending_count(), 1);
     controller.abort();
@@ -451,7 +647,9 @@ async fn broadcast_event_is_acked_and_fanned_out() {
     let seen = Recorder::new();
     agent.subscribe("notification", seen.f()).unwrap();
     let reply =
-        JsFuture::from(agent.broadcast_event("notification", js(r#"{"message":"hello table"}"#))).await.unwrap();
+        JsFuture::from(agent.broadcast_event("notification", js(r#"{"message":"hello table"}"#)))
+            .await
+            .unwrap();
     assert_eq!(get(&reply, "ok").as_bool(), Some(true));
     assert!(wait_until(2000, || seen.len() == 1).await);
     assert_eq!(seen.calls(), [r#"[{"message":"hello table"}]"#]);
@@ -467,14 +665,27 @@ async fn emit_while_disconnected_is_delivered_once_after_connect() {
     let payload = js(&format!(r#"{{"key":"{key}"}}"#));
     agent.emit("record", Some(payload.clone()), None).unwrap();
     // A volatile emit is dropped, not buffered.
-    agent.emit("record", Some(payload.clone()), Some(js(r#"{"volatile":true}"#))).unwrap();
-    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(1.0));
+    agent
+        .emit(
+            "record",
+            Some(payload.clone()),
+            Some(js(r#"{"volatile":true}"#)),
+        )
+        .unwrap();
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "buffered").as_f64(),
+        Some(1.0)
+    );
     JsFuture::from(agent.connect()).await.unwrap();
     // Sent in order: the buffered emit arrives before this request.
-    let reply = JsFuture::from(agent.request("count", Some(payload.clone()), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("count", Some(payload.clone()), None))
+        .await
+        .unwrap();
     assert_eq!(get(&reply, "count").as_f64(), Some(1.0));
     sleep(200).await;
-    let reply = JsFuture::from(agent.request("count", Some(payload), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("count", Some(payload), None))
+        .await
+        .unwrap();
     assert_eq!(get(&reply, "count").as_f64(), Some(1.0), "delivered once");
     agent.close();
 }
@@ -506,7 +717,9 @@ async fn invalid_options_throw_invalid_options() {
         r#"[]"#,
         r#""http://x""#,
     ] {
-        let err = AgentManager::new(js(bad)).err().unwrap_or_else(|| panic!("{bad} was accepted"));
+        let err = AgentManager::new(js(bad))
+            .err()
+            .unwrap_or_else(|| panic!("{bad} was accepted"));
         assert!(err.is_instance_of::<js_sys::Error>());
         assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS", "{bad}");
         assert!(!get_str(&err, "message").is_empty());
@@ -521,12 +734,17 @@ async fn invalid_options_throw_invalid_options() {
     )));
     assert!(ok.is_ok());
     let agent = AgentManager::new(js(&format!(r#"{{"url":"{URL}"}}"#))).unwrap();
-    let err = rejection(agent.request("echo", Some(js("{}")), Some(js(r#"{"timeout":"x"}"#)))).await;
+    let err =
+        rejection(agent.request("echo", Some(js("{}")), Some(js(r#"{"timeout":"x"}"#)))).await;
     assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS");
     let err = rejection(agent.request("echo", Some(js("{}")), Some(js(r#"{"timout":1}"#)))).await;
     assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS");
     let err = rejection(agent.request("echo", Some(js("[1]")), None)).await;
-    assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD", "a request payload must be an object");
+    assert_eq!(
+        get_str(&err, "code"),
+        "INVALID_PAYLOAD",
+        "a request payload must be an object"
+    );
     agent.close();
 }
 
@@ -545,7 +763,9 @@ fn subscription_churn_leaves_nothing_behind() {
     let f_value: JsValue = f.clone().into();
     let cycle = |i: u32| match i % 3 {
         0 => {
-            let off = agent.subscribe(&format!("event-{}", i % 97), f.clone()).unwrap();
+            let off = agent
+                .subscribe(&format!("event-{}", i % 97), f.clone())
+                .unwrap();
             off.call0(&JsValue::UNDEFINED).unwrap();
         }
         1 => {
@@ -567,7 +787,11 @@ fn subscription_churn_leaves_nothing_behind() {
     }
     assert_eq!(agent.subscriber_count(), 0);
     assert_eq!(agent.held_callbacks(), 0);
-    assert_eq!(wasm_memory_bytes(), before, "wasm memory grew over 100,000 subscribe/unsubscribe cycles");
+    assert_eq!(
+        wasm_memory_bytes(),
+        before,
+        "wasm memory grew over 100,000 subscribe/unsubscribe cycles"
+    );
 
     // Listeners and subscriptions left in place are released by close().
     agent.subscribe("x", f.clone()).unwrap();
@@ -576,7 +800,10 @@ fn subscription_churn_leaves_nothing_behind() {
     assert!(agent.held_callbacks() > 0);
     agent.close();
     assert_eq!(agent.held_callbacks(), 0);
-    assert!(agent.subscribe("x", f).is_err(), "a closed manager takes no subscriptions");
+    assert!(
+        agent.subscribe("x", f).is_err(),
+        "a closed manager takes no subscriptions"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -601,7 +828,9 @@ async fn managers_connected_used_and_freed_leave_no_growth() {
         let _off = agent.subscribe("typing_status", rec.f()).unwrap();
         let _off2 = agent.on_state_change(rec.f()).unwrap();
         let _off3 = agent.on_error(rec.f()).unwrap();
-        let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"n":1}"#)), None)).await.unwrap();
+        let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"n":1}"#)), None))
+            .await
+            .unwrap();
         assert_eq!(get(&reply, "n").as_f64(), Some(1.0));
         agent.disconnect();
         drop(agent); // what JS free() does
@@ -613,7 +842,11 @@ async fn managers_connected_used_and_freed_leave_no_growth() {
     for _ in 0..200 {
         cycle().await;
     }
-    assert_eq!(wasm_memory_bytes(), before, "200 connect/use/free cycles grew wasm memory");
+    assert_eq!(
+        wasm_memory_bytes(),
+        before,
+        "200 connect/use/free cycles grew wasm memory"
+    );
 }
 
 // ----- binary payloads ------------------------------------------------------------
@@ -644,7 +877,9 @@ async fn binary_payloads_round_trip_both_ways() {
                     empty: new ArrayBuffer(0), \
                     u16: new Uint16Array([258, 772]) }; })()",
     );
-    let reply = JsFuture::from(agent.request("binary_echo", Some(payload), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("binary_echo", Some(payload), None))
+        .await
+        .unwrap();
     // What the server received, byte for byte.
     let mut seen = seen_by_server(&reply);
     seen.sort();
@@ -672,7 +907,13 @@ async fn binary_payloads_round_trip_both_ways() {
     // Server to client: BINARY_EVENTs to subscribers.
     let got = Recorder::new();
     agent.subscribe("binary_data", got.f()).unwrap();
-    agent.emit("binary_push", Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)), None).unwrap();
+    agent
+        .emit(
+            "binary_push",
+            Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)),
+            None,
+        )
+        .unwrap();
     assert!(wait_until(3000, || got.len() == 2).await);
     for i in 0..2u8 {
         let data = got.arg(usize::from(i), 0);
@@ -684,14 +925,22 @@ async fn binary_payloads_round_trip_both_ways() {
     }
 
     // A reply event with binary data settles its request with the bytes.
-    let reply = JsFuture::from(agent.request("binary_query", Some(js(r#"{"bytes":[9,8,7]}"#)), None)).await.unwrap();
+    let reply =
+        JsFuture::from(agent.request("binary_query", Some(js(r#"{"bytes":[9,8,7]}"#)), None))
+            .await
+            .unwrap();
     assert_eq!(buffer_bytes(&get(&reply, "data")), [9, 8, 7]);
 
     // A binary emit (fire and forget) arrives once.
     let key = unique("binary-emit");
-    let payload = js_expr(&format!("({{ key: '{key}', data: new Uint8Array([1, 2, 3]) }})"));
+    let payload = js_expr(&format!(
+        "({{ key: '{key}', data: new Uint8Array([1, 2, 3]) }})"
+    ));
     agent.emit("record", Some(payload), None).unwrap();
-    let reply = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)).await.unwrap();
+    let reply =
+        JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None))
+            .await
+            .unwrap();
     assert_eq!(get(&reply, "count").as_f64(), Some(1.0));
     agent.close();
 }
@@ -701,16 +950,42 @@ async fn buffered_binary_emits_and_requests_keep_their_bytes() {
     let agent = manager("");
     let key = unique("binary-buffered");
     agent
-        .emit("record", Some(js_expr(&format!("({{ key: '{key}', data: new Uint8Array([5, 6]).buffer }})"))), None)
+        .emit(
+            "record",
+            Some(js_expr(&format!(
+                "({{ key: '{key}', data: new Uint8Array([5, 6]).buffer }})"
+            ))),
+            None,
+        )
         .unwrap();
-    let pending = agent.request("binary_echo", Some(js_expr("({ data: new Uint8Array([42, 43, 44]) })")), None);
-    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(2.0));
+    let pending = agent.request(
+        "binary_echo",
+        Some(js_expr("({ data: new Uint8Array([42, 43, 44]) })")),
+        None,
+    );
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "buffered").as_f64(),
+        Some(2.0)
+    );
     JsFuture::from(agent.connect()).await.unwrap();
     let reply = JsFuture::from(pending).await.unwrap();
-    assert_eq!(seen_by_server(&reply), [("$.data".to_owned(), "2a2b2c".to_owned())]);
-    assert_eq!(buffer_bytes(&get(&get(&reply, "echo"), "data")), [42, 43, 44]);
-    let reply = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)).await.unwrap();
-    assert_eq!(get(&reply, "count").as_f64(), Some(1.0), "the buffered binary emit arrives once");
+    assert_eq!(
+        seen_by_server(&reply),
+        [("$.data".to_owned(), "2a2b2c".to_owned())]
+    );
+    assert_eq!(
+        buffer_bytes(&get(&get(&reply, "echo"), "data")),
+        [42, 43, 44]
+    );
+    let reply =
+        JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None))
+            .await
+            .unwrap();
+    assert_eq!(
+        get(&reply, "count").as_f64(),
+        Some(1.0),
+        "the buffered binary emit arrives once"
+    );
     agent.close();
 }
 
@@ -721,7 +996,11 @@ async fn a_retry_request_survives_a_dropped_link() {
     let agent = connected(r#""reconnectionDelay":100,"randomizationFactor":0"#).await;
     let states = Recorder::new();
     agent.on_state_change(states.f()).unwrap();
-    let retried = agent.request("slow_echo", Some(js(r#"{"delayMs":600,"n":1}"#)), Some(js(r#"{"retry":true}"#)));
+    let retried = agent.request(
+        "slow_echo",
+        Some(js(r#"{"delayMs":600,"n":1}"#)),
+        Some(js(r#"{"retry":true}"#)),
+    );
     let plain = agent.request("slow_echo", Some(js(r#"{"delayMs":600,"n":2}"#)), None);
     agent.emit("drop_link", None, None).unwrap();
     let err = rejection(plain).await;
@@ -729,8 +1008,14 @@ async fn a_retry_request_survives_a_dropped_link() {
     // Re-sent once after the reconnect, answered by the server then.
     let reply = JsFuture::from(retried).await.unwrap();
     assert_eq!(get(&reply, "n").as_f64(), Some(1.0));
-    assert_eq!(states.calls().first().map(String::as_str), Some(r#"["reconnecting","transport close"]"#));
-    assert_eq!(states.calls().last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
+    assert_eq!(
+        states.calls().first().map(String::as_str),
+        Some(r#"["reconnecting","transport close"]"#)
+    );
+    assert_eq!(
+        states.calls().last().map(String::as_str),
+        Some(r#"["connected","reconnected"]"#)
+    );
     assert_eq!(agent.pending_count(), 0);
     agent.close();
 }
@@ -742,20 +1027,36 @@ async fn offline_and_online_events_drop_and_restore_the_link() {
     agent.on_state_change(states.f()).unwrap();
     let in_flight = agent.request("slow_echo", Some(js(r#"{"delayMs":1000}"#)), None);
     dispatch_window_event("offline");
-    assert_eq!(agent.state(), "reconnecting", "offline drops the link at once");
+    assert_eq!(
+        agent.state(),
+        "reconnecting",
+        "offline drops the link at once"
+    );
     assert_eq!(states.calls(), [r#"["reconnecting","network offline"]"#]);
     assert_eq!(get_str(&rejection(in_flight).await, "code"), "DISCONNECTED");
     // No attempt while offline, however long.
     let key = unique("offline");
-    agent.emit("record", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None).unwrap();
+    agent
+        .emit("record", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)
+        .unwrap();
     sleep(600).await;
     assert_eq!(agent.state(), "reconnecting");
     assert_eq!(states.len(), 1, "{:?}", states.calls());
     // Online: tries at once, flushes the buffer.
     dispatch_window_event("online");
-    assert!(wait_until(3000, || agent.state() == "connected").await, "{:?}", states.calls());
-    assert_eq!(states.calls().last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
-    let reply = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None)).await.unwrap();
+    assert!(
+        wait_until(3000, || agent.state() == "connected").await,
+        "{:?}",
+        states.calls()
+    );
+    assert_eq!(
+        states.calls().last().map(String::as_str),
+        Some(r#"["connected","reconnected"]"#)
+    );
+    let reply =
+        JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{key}"}}"#))), None))
+            .await
+            .unwrap();
     assert_eq!(get(&reply, "count").as_f64(), Some(1.0));
     agent.close();
 }
@@ -769,7 +1070,12 @@ const CHAOS_SIO: &str = "http://127.0.0.1:38475";
 const CHAOS_SILENT: &str = "http://127.0.0.1:38476";
 
 async fn chaos_count(key: &str) -> f64 {
-    get(&fetch_json("GET", &format!("{CHAOS_CONTROL}/count?key={key}")).await, "count").as_f64().unwrap()
+    get(
+        &fetch_json("GET", &format!("{CHAOS_CONTROL}/count?key={key}")).await,
+        "count",
+    )
+    .as_f64()
+    .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -789,18 +1095,27 @@ async fn server_killed_and_restarted_mid_traffic() {
     for _ in 0..5 {
         record(&before).unwrap();
     }
-    let counted = JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{before}"}}"#))), None))
-        .await
-        .unwrap();
+    let counted =
+        JsFuture::from(agent.request("count", Some(js(&format!(r#"{{"key":"{before}"}}"#))), None))
+            .await
+            .unwrap();
     assert_eq!(get(&counted, "count").as_f64(), Some(5.0));
     let plain = agent.request("slow_echo", Some(js(r#"{"delayMs":1500,"n":1}"#)), None);
-    let retried = agent.request("slow_echo", Some(js(r#"{"delayMs":300,"n":2}"#)), Some(js(r#"{"retry":true}"#)));
+    let retried = agent.request(
+        "slow_echo",
+        Some(js(r#"{"delayMs":300,"n":2}"#)),
+        Some(js(r#"{"retry":true}"#)),
+    );
     sleep(50).await;
 
     // Kill: every connection destroyed, the port closed for 800 ms.
     let killed = fetch_json("POST", &format!("{CHAOS_CONTROL}/restart?downMs=800")).await;
     assert_eq!(get(&killed, "ok").as_bool(), Some(true));
-    assert!(wait_until(3000, || agent.state() == "reconnecting").await, "{:?}", states.calls());
+    assert!(
+        wait_until(3000, || agent.state() == "reconnecting").await,
+        "{:?}",
+        states.calls()
+    );
     assert_eq!(get_str(&rejection(plain).await, "code"), "DISCONNECTED");
 
     // Traffic while down: buffered, sent once after the reconnect.
@@ -810,24 +1125,55 @@ async fn server_killed_and_restarted_mid_traffic() {
     let buffered = agent.request("echo", Some(js(r#"{"buffered":true}"#)), None);
     assert!(get(&agent.metrics().unwrap(), "buffered").as_f64().unwrap() >= 6.0);
 
-    assert!(wait_until(8000, || agent.state() == "connected").await, "{:?}", states.calls());
+    assert!(
+        wait_until(8000, || agent.state() == "connected").await,
+        "{:?}",
+        states.calls()
+    );
     let reply = JsFuture::from(retried).await.unwrap();
-    assert_eq!(get(&reply, "n").as_f64(), Some(2.0), "the retry request succeeds after the reconnect");
+    assert_eq!(
+        get(&reply, "n").as_f64(),
+        Some(2.0),
+        "the retry request succeeds after the reconnect"
+    );
     let reply = JsFuture::from(buffered).await.unwrap();
     assert_eq!(get(&reply, "buffered").as_bool(), Some(true));
     // Exactly once, counted by the server across its restart.
     sleep(300).await;
-    assert_eq!(chaos_count(&during).await, 5.0, "buffered emits arrive exactly once");
-    assert_eq!(chaos_count(&before).await, 5.0, "emits sent before the kill are not sent again");
+    assert_eq!(
+        chaos_count(&during).await,
+        5.0,
+        "buffered emits arrive exactly once"
+    );
+    assert_eq!(
+        chaos_count(&before).await,
+        5.0,
+        "emits sent before the kill are not sent again"
+    );
 
     let calls = states.calls();
     assert!(
-        calls.first().is_some_and(|c| c.starts_with(r#"["reconnecting","transport "#)),
+        calls
+            .first()
+            .is_some_and(|c| c.starts_with(r#"["reconnecting","transport "#)),
         "{calls:?}"
     );
-    assert_eq!(calls.last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
-    assert_eq!(get(&agent.metrics().unwrap(), "reconnects").as_f64(), Some(1.0));
-    assert_eq!(get(&fetch_json("GET", &format!("{CHAOS_CONTROL}/status")).await, "up").as_bool(), Some(true));
+    assert_eq!(
+        calls.last().map(String::as_str),
+        Some(r#"["connected","reconnected"]"#)
+    );
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "reconnects").as_f64(),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(
+            &fetch_json("GET", &format!("{CHAOS_CONTROL}/status")).await,
+            "up"
+        )
+        .as_bool(),
+        Some(true)
+    );
     assert_eq!(agent.pending_count(), 0);
     agent.close();
 }
@@ -848,20 +1194,30 @@ async fn a_server_that_stops_pinging_is_detected() {
     let detected_after = js_sys::Date::now() - joined_at;
     assert_eq!(states.calls(), [r#"["reconnecting","ping timeout"]"#]);
     // Two pings (at ~300 and ~600 ms), then pingInterval + pingTimeout.
-    assert!((900.0..2500.0).contains(&detected_after), "detected after {detected_after} ms");
-    assert!(get(&agent.metrics().unwrap(), "lastPingMs").as_f64().is_some());
+    assert!(
+        (900.0..2500.0).contains(&detected_after),
+        "detected after {detected_after} ms"
+    );
+    assert!(get(&agent.metrics().unwrap(), "lastPingMs")
+        .as_f64()
+        .is_some());
 
     // The server's view: both pings answered, the socket closed about
     // pingInterval + pingTimeout (500 ms) after the last ping.
     sleep(100).await;
-    let log = js_sys::Array::from(&fetch_json("GET", &format!("{CHAOS_CONTROL}/silent?tag={tag}")).await);
+    let log =
+        js_sys::Array::from(&fetch_json("GET", &format!("{CHAOS_CONTROL}/silent?tag={tag}")).await);
     assert_eq!(log.length(), 1, "{}", stringify(&log));
     let conn = log.get(0);
     assert_eq!(get(&conn, "joined").as_bool(), Some(true));
     assert_eq!(get(&conn, "pings").as_f64(), Some(2.0));
     assert_eq!(get(&conn, "pongs").as_f64(), Some(2.0));
-    let silence = get(&conn, "closedAt").as_f64().unwrap() - get(&conn, "lastPingAt").as_f64().unwrap();
-    assert!((450.0..1500.0).contains(&silence), "closed {silence} ms after the last ping");
+    let silence =
+        get(&conn, "closedAt").as_f64().unwrap() - get(&conn, "lastPingAt").as_f64().unwrap();
+    assert!(
+        (450.0..1500.0).contains(&silence),
+        "closed {silence} ms after the last ping"
+    );
     agent.close();
 }
 
@@ -876,9 +1232,14 @@ fn cyclic_payloads_are_invalid_with_or_without_binary_data() {
         assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD", "{expr}");
     }
     // The same object twice (not a cycle) is fine, and so are Dates.
-    let shared = js_expr("(() => { const b = new Uint8Array([1]); return { a: b, b: [b], d: new Date(0) }; })()");
+    let shared = js_expr(
+        "(() => { const b = new Uint8Array([1]); return { a: b, b: [b], d: new Date(0) }; })()",
+    );
     agent.emit("record", Some(shared), None).unwrap();
-    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "buffered").as_f64(),
+        Some(1.0)
+    );
     agent.close();
 }
 
@@ -895,16 +1256,33 @@ fn binary_data_deeper_than_the_limit_is_refused_not_sent_as_an_empty_object() {
     // Past the core's JSON depth limit (64) the core refuses; past the
     // search limit (100), the search itself does (where `{}` used to go out).
     for levels in [80, 101, 150, 100_000] {
-        let err = agent.emit("record", Some(nest(levels, "new Uint8Array([7])")), None).unwrap_err();
+        let err = agent
+            .emit("record", Some(nest(levels, "new Uint8Array([7])")), None)
+            .unwrap_err();
         assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD", "{levels} levels");
     }
     for levels in [101, 100_000] {
-        let err = agent.emit("record", Some(nest(levels, "new Uint8Array([7])")), None).unwrap_err();
-        assert!(get_str(&err, "message").contains("binary data nested"), "{levels}: {}", get_str(&err, "message"));
+        let err = agent
+            .emit("record", Some(nest(levels, "new Uint8Array([7])")), None)
+            .unwrap_err();
+        assert!(
+            get_str(&err, "message").contains("binary data nested"),
+            "{levels}: {}",
+            get_str(&err, "message")
+        );
     }
-    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(0.0), "nothing was queued");
-    agent.emit("record", Some(nest(50, "new Uint8Array([7])")), None).unwrap();
-    assert_eq!(get(&agent.metrics().unwrap(), "buffered").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "buffered").as_f64(),
+        Some(0.0),
+        "nothing was queued"
+    );
+    agent
+        .emit("record", Some(nest(50, "new Uint8Array([7])")), None)
+        .unwrap();
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "buffered").as_f64(),
+        Some(1.0)
+    );
     agent.close();
 }
 
@@ -918,16 +1296,30 @@ async fn next_reconnect_at_counts_down_and_connect_skips_the_wait() {
         "http://127.0.0.1:9",
         r#""reconnectionDelay":3000,"reconnectionDelayMax":3000,"randomizationFactor":0,"connectTimeout":2000"#,
     );
-    assert!(m.next_reconnect_at().is_none(), "nothing planned before connect()");
+    assert!(
+        m.next_reconnect_at().is_none(),
+        "nothing planned before connect()"
+    );
     let _ = m.connect();
-    assert!(wait_until(3000, || m.state() == "reconnecting" && m.next_reconnect_at().is_some()).await);
+    assert!(
+        wait_until(3000, || m.state() == "reconnecting"
+            && m.next_reconnect_at().is_some())
+        .await
+    );
     let at = m.next_reconnect_at().unwrap();
     let now = js_sys::Date::now();
-    assert!(at > now + 1500.0 && at <= now + 3100.0, "the next attempt is ~3 s away: {}", at - now);
+    assert!(
+        at > now + 1500.0 && at <= now + 3100.0,
+        "the next attempt is ~3 s away: {}",
+        at - now
+    );
     // Retry now: an attempt starts at once, so nothing is planned until it fails.
     let _ = m.connect();
     assert!(m.next_reconnect_at().is_none(), "the attempt runs now");
-    assert!(wait_until(3000, || m.next_reconnect_at().is_some()).await, "it failed and the next one is planned");
+    assert!(
+        wait_until(3000, || m.next_reconnect_at().is_some()).await,
+        "it failed and the next one is planned"
+    );
     assert!(m.metrics().is_ok());
     m.close();
     assert!(m.next_reconnect_at().is_none());

@@ -5,7 +5,12 @@
 //! --dev` on 127.0.0.1:38477, minting tokens at `/dev/token`) for a token
 //! that expires mid-session. `cargo xtask test browser` starts both.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod browser_support;
 
@@ -37,7 +42,11 @@ fn calls(f: &JsValue) -> f64 {
 
 /// The auth the Node server saw in this socket's CONNECT.
 async fn auth_seen(agent: &AgentManager) -> String {
-    stringify(&JsFuture::from(agent.request("auth_seen", None, None)).await.unwrap())
+    stringify(
+        &JsFuture::from(agent.request("auth_seen", None, None))
+            .await
+            .unwrap(),
+    )
 }
 
 const FAST: &str = r#""reconnectionDelay":50,"reconnectionDelayMax":200,"randomizationFactor":0"#;
@@ -52,9 +61,23 @@ async fn the_callback_form_is_asked_before_every_attempt() {
     assert_eq!(calls(&auth), 1.0);
     assert_eq!(auth_seen(&agent).await, r#"{"token":"t1"}"#);
     agent.emit("drop_link", None, None).unwrap();
-    assert!(wait_until(5_000, || agent.state() == "connected" && calls(&auth) == 2.0).await, "{}", agent.state());
-    assert_eq!(auth_seen(&agent).await, r#"{"token":"t2"}"#, "the reconnect sent the fresh token");
-    assert_eq!(agent.held_callbacks(), 1, "the auth function is held while the manager lives");
+    assert!(
+        wait_until(5_000, || agent.state() == "connected"
+            && calls(&auth) == 2.0)
+        .await,
+        "{}",
+        agent.state()
+    );
+    assert_eq!(
+        auth_seen(&agent).await,
+        r#"{"token":"t2"}"#,
+        "the reconnect sent the fresh token"
+    );
+    assert_eq!(
+        agent.held_callbacks(),
+        1,
+        "the auth function is held while the manager lives"
+    );
     agent.close();
     assert_eq!(agent.held_callbacks(), 0);
 }
@@ -94,14 +117,26 @@ async fn an_auth_function_that_fails_is_reported_and_retried_with_backoff() {
     assert_eq!(errors.len(), 3, "{:?}", errors.calls());
     let codes: Vec<String> = (0..3).map(|i| get_str(&errors.arg(i, 0), "code")).collect();
     assert_eq!(codes, ["AUTH_FAILED"; 3]);
-    let messages: Vec<String> = (0..3).map(|i| get_str(&errors.arg(i, 0), "message")).collect();
+    let messages: Vec<String> = (0..3)
+        .map(|i| get_str(&errors.arg(i, 0), "message"))
+        .collect();
     assert!(messages[0].contains("no token yet"), "{messages:?}");
     assert!(messages[1].contains("token service down"), "{messages:?}");
     assert!(messages[2].contains("object"), "{messages:?}");
-    assert!(states.calls().iter().any(|c| c == r#"["reconnecting","auth failed"]"#), "{:?}", states.calls());
+    assert!(
+        states
+            .calls()
+            .iter()
+            .any(|c| c == r#"["reconnecting","auth failed"]"#),
+        "{:?}",
+        states.calls()
+    );
     assert_eq!(auth_seen(&agent).await, r#"{"token":"finally"}"#);
     let metrics = agent.metrics().unwrap();
-    assert_eq!(get(&get(&metrics, "errors"), "AUTH_FAILED").as_f64(), Some(3.0));
+    assert_eq!(
+        get(&get(&metrics, "errors"), "AUTH_FAILED").as_f64(),
+        Some(3.0)
+    );
     agent.close();
     assert_eq!(agent.held_callbacks(), 0);
 }
@@ -144,10 +179,16 @@ async fn an_auth_function_may_close_the_manager() {
 
 #[wasm_bindgen_test]
 fn auth_of_another_type_is_invalid_options() {
-    for bad in [JsValue::from_str("token"), JsValue::from_f64(1.0), JsValue::TRUE] {
+    for bad in [
+        JsValue::from_str("token"),
+        JsValue::from_f64(1.0),
+        JsValue::TRUE,
+    ] {
         let o = js(&format!(r#"{{"url":"{NODE}"}}"#));
         Reflect::set(&o, &JsValue::from_str("auth"), &bad).unwrap();
-        let err = AgentManager::new(o).err().unwrap_or_else(|| panic!("auth {bad:?} was accepted"));
+        let err = AgentManager::new(o)
+            .err()
+            .unwrap_or_else(|| panic!("auth {bad:?} was accepted"));
         assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS");
     }
 }
@@ -170,29 +211,53 @@ async fn an_expired_token_makes_the_client_reconnect_with_a_fresh_one() {
     let _off = agent.on_state_change(states.f()).unwrap();
     JsFuture::from(agent.connect()).await.unwrap();
     assert_eq!(calls(&auth), 1.0);
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"before"}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"before"}"#)), None))
+        .await
+        .unwrap();
     assert!(!stringify(&reply).is_empty());
 
     // Past the expiry (whole seconds): the server refuses the next event
     // and ends the socket.
     sleep(3_100).await;
     let err = rejection(agent.request("query", Some(js(r#"{"content":"expired"}"#)), None)).await;
-    assert_eq!(get_str(&err, "code"), "SERVER_ERROR", "{}", get_str(&err, "message"));
+    assert_eq!(
+        get_str(&err, "code"),
+        "SERVER_ERROR",
+        "{}",
+        get_str(&err, "message")
+    );
     assert_eq!(get_str(&err, "serverCode"), "TOKEN_EXPIRED");
 
     // The client reconnects by itself with a fresh token.
     assert!(
-        wait_until(5_000, || agent.state() == "connected" && calls(&auth) == 2.0).await,
+        wait_until(5_000, || agent.state() == "connected"
+            && calls(&auth) == 2.0)
+        .await,
         "{} after {} calls: {:?}",
         agent.state(),
         calls(&auth),
         states.calls()
     );
-    assert!(states.calls().iter().any(|c| c == r#"["reconnecting","token expired"]"#), "{:?}", states.calls());
-    assert_eq!(states.calls().last().map(String::as_str), Some(r#"["connected","reconnected"]"#));
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"after"}"#)), None)).await.unwrap();
+    assert!(
+        states
+            .calls()
+            .iter()
+            .any(|c| c == r#"["reconnecting","token expired"]"#),
+        "{:?}",
+        states.calls()
+    );
+    assert_eq!(
+        states.calls().last().map(String::as_str),
+        Some(r#"["connected","reconnected"]"#)
+    );
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"after"}"#)), None))
+        .await
+        .unwrap();
     assert!(!stringify(&reply).is_empty());
-    assert_eq!(get(&agent.metrics().unwrap(), "reconnects").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "reconnects").as_f64(),
+        Some(1.0)
+    );
     agent.close();
     assert_eq!(agent.held_callbacks(), 0);
 }

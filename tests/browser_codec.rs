@@ -2,7 +2,12 @@
 //! the browser harness and that nothing in the protocol core needs a native
 //! platform. Run by `cargo xtask test browser`.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use frinny_agent::protocol::{json_frame, DecodeError, Limits};
 use wasm_bindgen_test::*;
@@ -24,7 +29,10 @@ fn json_frame_round_trip_in_the_browser() {
 fn malformed_input_is_an_error_not_a_panic_in_the_browser() {
     let deep = "[".repeat(10_000);
     assert!(matches!(
-        json_frame::decode(&format!("{{\"action\":\"x\",\"d\":{deep}"), &Limits::default()),
+        json_frame::decode(
+            &format!("{{\"action\":\"x\",\"d\":{deep}"),
+            &Limits::default()
+        ),
         Err(DecodeError::TooDeep { .. })
     ));
 }

@@ -11,7 +11,12 @@
 //!
 //! `cargo xtask test browser` starts both before these tests and stops them.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod browser_support;
 
@@ -40,7 +45,9 @@ async fn json_agent() -> AgentManager {
 async fn python_connection_established_names_the_user() {
     let hello = Recorder::new();
     let agent = manager_at(PYTHON, r#""query":{"userId":"alice"}"#);
-    agent.subscribe("connection_established", hello.f()).unwrap();
+    agent
+        .subscribe("connection_established", hello.f())
+        .unwrap();
     JsFuture::from(agent.connect()).await.unwrap();
     assert!(wait_until(2_000, || hello.len() == 1).await);
     let payload = js(&hello.calls()[0]);
@@ -55,7 +62,11 @@ async fn python_refuses_a_connection_without_user_id() {
     let agent = manager_at(PYTHON, "");
     let err = rejection(agent.connect()).await;
     assert_eq!(get_str(&err, "code"), "CONNECT_REFUSED");
-    assert!(get_str(&err, "message").contains("userId is required"), "{}", get_str(&err, "message"));
+    assert!(
+        get_str(&err, "message").contains("userId is required"),
+        "{}",
+        get_str(&err, "message")
+    );
     assert_eq!(agent.state(), "disconnected");
     agent.close();
 }
@@ -65,11 +76,16 @@ async fn python_query_reply_comes_to_the_room_between_typing_statuses() {
     let agent = python_agent(&unique("u")).await;
     let seen = Recorder::new();
     let _off = agent.subscribe_all(seen.f()).unwrap();
-    let payload = js(r#"{"content":"What is flat-footed?","conversation_history":[{"role":"user","content":"hi"}],"is_public_chat":false}"#);
+    let payload = js(
+        r#"{"content":"What is flat-footed?","conversation_history":[{"role":"user","content":"hi"}],"is_public_chat":false}"#,
+    );
     let reply = JsFuture::from(agent.send_query(payload)).await.unwrap();
     assert_eq!(get_str(&reply, "content"), "[query] What is flat-footed?");
     assert_eq!(get(&reply, "history_length").as_f64(), Some(1.0));
-    assert!(!get_str(&reply, "request_id").is_empty(), "the reply carries our request_id");
+    assert!(
+        !get_str(&reply, "request_id").is_empty(),
+        "the reply carries our request_id"
+    );
     // typing true, the reply, typing false: in that order.
     assert!(wait_until(2_000, || seen.len() >= 3).await);
     let names: Vec<String> = seen.calls().iter().map(|c| get_str(&js(c), "0")).collect();
@@ -88,7 +104,10 @@ async fn python_every_frinny_helper_gets_its_response_event() {
     let agent = python_agent(&unique("u")).await;
     let ctx = || js(r#"{"actorId":"a1","content":"ctx"}"#);
     let cases = [
-        (agent.notify_character_creation(ctx()), "[character_creation_start] ctx"),
+        (
+            agent.notify_character_creation(ctx()),
+            "[character_creation_start] ctx",
+        ),
         (agent.notify_level_up(ctx()), "[level_up] ctx"),
         (agent.notify_combat_turn(ctx()), "[combat_turn] ctx"),
         (agent.notify_combat_start(ctx()), "[combat_start] ctx"),
@@ -97,7 +116,9 @@ async fn python_every_frinny_helper_gets_its_response_event() {
         let reply = JsFuture::from(promise).await.unwrap();
         assert_eq!(get_str(&reply, "content"), want);
     }
-    let feedback = JsFuture::from(agent.submit_feedback("m-1".into(), "positive".into())).await.unwrap();
+    let feedback = JsFuture::from(agent.submit_feedback("m-1".into(), "positive".into()))
+        .await
+        .unwrap();
     assert!(get_str(&feedback, "content").starts_with("[feedback]"));
     agent.close();
 }
@@ -119,9 +140,17 @@ async fn python_error_without_request_id_goes_to_on_error_and_rejects_nothing() 
     let agent = python_agent(&unique("u")).await;
     let errors = Recorder::new();
     let _off = agent.on_error(errors.f()).unwrap();
-    let pending = agent.request("query", Some(js(r#"{"content":"fail-anonymous"}"#)), Some(js(r#"{"timeout":600}"#)));
+    let pending = agent.request(
+        "query",
+        Some(js(r#"{"content":"fail-anonymous"}"#)),
+        Some(js(r#"{"timeout":600}"#)),
+    );
     assert!(wait_until(2_000, || errors.len() == 1).await);
-    assert!(errors.calls()[0].contains("SERVER_ERROR") || errors.calls()[0].contains("backend hiccup"), "{:?}", errors.calls());
+    assert!(
+        errors.calls()[0].contains("SERVER_ERROR") || errors.calls()[0].contains("backend hiccup"),
+        "{:?}",
+        errors.calls()
+    );
     // The request was not the error's (python-socketio's automatic empty ack
     // is only a receipt): it runs into its own timeout.
     let err = rejection(pending).await;
@@ -134,7 +163,9 @@ async fn python_character_update_reaches_subscribers() {
     let agent = python_agent(&unique("u")).await;
     let updates = Recorder::new();
     agent.subscribe("character_update", updates.f()).unwrap();
-    JsFuture::from(agent.send_query(js(r#"{"content":"level me"}"#))).await.unwrap();
+    JsFuture::from(agent.send_query(js(r#"{"content":"level me"}"#)))
+        .await
+        .unwrap();
     assert!(wait_until(2_000, || updates.len() == 1).await);
     let update = js_sys::Reflect::get_u32(&js(&updates.calls()[0]), 0).unwrap();
     assert_eq!(get_str(&update, "actorId"), "a1");
@@ -149,7 +180,9 @@ async fn python_replies_only_reach_the_asking_user() {
     let bob = python_agent(&unique("bob")).await;
     let bob_saw = Recorder::new();
     bob.subscribe("query_response", bob_saw.f()).unwrap();
-    JsFuture::from(alice.send_query(js(r#"{"content":"private"}"#))).await.unwrap();
+    JsFuture::from(alice.send_query(js(r#"{"content":"private"}"#)))
+        .await
+        .unwrap();
     sleep(100).await;
     assert_eq!(bob_saw.len(), 0);
     alice.close();
@@ -163,7 +196,9 @@ async fn json_request_matches_the_reply_by_request_id() {
     let agent = json_agent().await;
     let typing = Recorder::new();
     agent.subscribe("typing_status", typing.f()).unwrap();
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"hi"}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"hi"}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "action"), "query_response");
     assert_eq!(get_str(&reply, "content"), "echo: hi");
     assert!(wait_until(1_000, || typing.len() == 2).await);
@@ -187,8 +222,14 @@ async fn json_emit_fans_out_through_the_server() {
     let b = json_agent().await;
     let heard = Recorder::new();
     b.subscribe("table_note", heard.f()).unwrap();
-    a.emit("broadcast", Some(js(r#"{"event":"table_note","payload":{"text":"roll initiative"}}"#)), None)
-        .unwrap();
+    a.emit(
+        "broadcast",
+        Some(js(
+            r#"{"event":"table_note","payload":{"text":"roll initiative"}}"#,
+        )),
+        None,
+    )
+    .unwrap();
     assert!(wait_until(2_000, || heard.len() == 1).await);
     assert!(heard.calls()[0].contains("roll initiative"));
     a.close();
@@ -204,19 +245,35 @@ async fn json_malformed_frames_are_reported_and_the_link_and_request_stay() {
     let _off2 = agent.on_state_change(states.f()).unwrap();
     // The server answers this one with a frame that is not JSON, then an
     // object without `action`, then the reply: one WebSocket message each.
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"garbage"}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"garbage"}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "content"), "after garbage");
     assert_eq!(errors.len(), 2, "{:?}", errors.calls());
-    let details: Vec<String> = (0..2).map(|i| get_str(&errors.arg(i, 0), "detail")).collect();
+    let details: Vec<String> = (0..2)
+        .map(|i| get_str(&errors.arg(i, 0), "detail"))
+        .collect();
     assert_eq!(details, ["INVALID_PAYLOAD", "MISSING_ACTION"]);
     assert!((0..2).all(|i| get_str(&errors.arg(i, 0), "code") == "PROTOCOL_ERROR"));
-    assert!(states.calls().is_empty(), "the link never dropped: {:?}", states.calls());
+    assert!(
+        states.calls().is_empty(),
+        "the link never dropped: {:?}",
+        states.calls()
+    );
     assert_eq!(agent.state(), "connected");
     let metrics = agent.metrics().unwrap();
-    assert_eq!(get(&get(&metrics, "errors"), "INVALID_PAYLOAD").as_f64(), Some(1.0));
-    assert_eq!(get(&get(&metrics, "errors"), "MISSING_ACTION").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&get(&metrics, "errors"), "INVALID_PAYLOAD").as_f64(),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(&get(&metrics, "errors"), "MISSING_ACTION").as_f64(),
+        Some(1.0)
+    );
     assert_eq!(get(&metrics, "connects").as_f64(), Some(1.0));
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"again"}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"again"}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "content"), "echo: again");
     agent.close();
     assert_eq!(agent.held_callbacks(), 0);
@@ -229,8 +286,13 @@ const WRAPPED: &str = r#""wrapEvents":["character_creation_start","combat_turn",
 #[wasm_bindgen_test]
 async fn json_wrapped_events_go_out_in_the_gateway_envelope() {
     let agent = connected_at(JSON_WS, &format!(r#""protocol":"json",{WRAPPED}"#)).await;
-    let reply =
-        JsFuture::from(agent.request("combat_turn", Some(js(r#"{"actorId":"a1","round":2}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request(
+        "combat_turn",
+        Some(js(r#"{"actorId":"a1","round":2}"#)),
+        None,
+    ))
+    .await
+    .unwrap();
     assert_eq!(get_str(&reply, "action"), "combat_response");
     // What the server received: the request_id inside payload, none on top.
     let received = get(&reply, "received");
@@ -240,7 +302,10 @@ async fn json_wrapped_events_go_out_in_the_gateway_envelope() {
     let payload = get(&received, "payload");
     assert_eq!(get_str(&payload, "action"), "combat_turn");
     assert_eq!(get_str(&payload, "actorId"), "a1");
-    assert_eq!(get_str(&payload, "request_id"), get_str(&reply, "request_id"));
+    assert_eq!(
+        get_str(&payload, "request_id"),
+        get_str(&reply, "request_id")
+    );
     assert!(!get_str(&payload, "request_id").is_empty());
 
     let err = rejection(agent.request("level_up", Some(js(r#"{"content":"fail"}"#)), None)).await;
@@ -248,7 +313,9 @@ async fn json_wrapped_events_go_out_in_the_gateway_envelope() {
     assert_eq!(get_str(&err, "message"), "refused level_up");
 
     // Events not listed keep the plain framing.
-    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"plain"}"#)), None)).await.unwrap();
+    let reply = JsFuture::from(agent.request("query", Some(js(r#"{"content":"plain"}"#)), None))
+        .await
+        .unwrap();
     assert_eq!(get_str(&reply, "content"), "echo: plain");
     agent.close();
 }
@@ -261,10 +328,14 @@ fn wrap_events_is_checked() {
         format!(r#"{{"url":"{JSON_WS}",{WRAPPED}}}"#),
         format!(r#"{{"url":"{JSON_WS}","protocol":"socket.io","wrapEvents":[]}}"#),
     ] {
-        let err = AgentManager::new(js(&bad)).err().unwrap_or_else(|| panic!("{bad} was accepted"));
+        let err = AgentManager::new(js(&bad))
+            .err()
+            .unwrap_or_else(|| panic!("{bad} was accepted"));
         assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS", "{bad}");
     }
     // Listed before `protocol` is as good as after.
-    let ok = AgentManager::new(js(&format!(r#"{{"url":"{JSON_WS}",{WRAPPED},"protocol":"json"}}"#)));
+    let ok = AgentManager::new(js(&format!(
+        r#"{{"url":"{JSON_WS}",{WRAPPED},"protocol":"json"}}"#
+    )));
     assert!(ok.is_ok());
 }

@@ -5,7 +5,12 @@
 //! through `onConflict` and the re-submitted patch lands. Each test uses its
 //! own world, so scopes never collide between tests.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod browser_support;
 
@@ -23,7 +28,11 @@ const ADMIN: &str = "browser-tests-admin";
 
 /// A manager joined to the reference server as `user` with `role` in `world`.
 async fn agent(user: &str, role: &str, world: &str) -> AgentManager {
-    let minted = fetch_json("GET", &format!("{SERVER}/dev/token?userId={user}&role={role}&world={world}")).await;
+    let minted = fetch_json(
+        "GET",
+        &format!("{SERVER}/dev/token?userId={user}&role={role}&world={world}"),
+    )
+    .await;
     let token = get_str(&minted, "token");
     assert!(!token.is_empty(), "no token: {}", stringify(&minted));
     connected_at(SERVER, &format!(r#""auth":{{"token":"{token}"}}"#)).await
@@ -70,8 +79,20 @@ async fn two_pages_edit_one_scope_and_both_end_equal_to_the_server() {
     let mut pending = Vec::new();
     for i in 0..10 {
         let optimistic = js(r#"{"optimistic":true}"#);
-        pending.push((format!("a{i}"), i, a.update_state("world", js(&format!(r#"{{"a{i}":{i}}}"#)), Some(optimistic.clone()))));
-        pending.push((format!("b{i}"), i, b.update_state("world", js(&format!(r#"{{"b{i}":{i}}}"#)), Some(optimistic))));
+        pending.push((
+            format!("a{i}"),
+            i,
+            a.update_state(
+                "world",
+                js(&format!(r#"{{"a{i}":{i}}}"#)),
+                Some(optimistic.clone()),
+            ),
+        ));
+        pending.push((
+            format!("b{i}"),
+            i,
+            b.update_state("world", js(&format!(r#"{{"b{i}":{i}}}"#)), Some(optimistic)),
+        ));
     }
     // Every update settles: acknowledged, or (after losing eight conflict
     // rounds in a row to the other page's stream of updates) CONFLICT with
@@ -86,7 +107,11 @@ async fn two_pages_edit_one_scope_and_both_end_equal_to_the_server() {
             Err(e) => assert_eq!(get_str(&e, "code"), "CONFLICT", "{}", stringify(&e)),
         }
     }
-    assert!(acked.iter().any(|(k, _)| k.starts_with('a')) && acked.iter().any(|(k, _)| k.starts_with('b')), "{acked:?}");
+    assert!(
+        acked.iter().any(|(k, _)| k.starts_with('a'))
+            && acked.iter().any(|(k, _)| k.starts_with('b')),
+        "{acked:?}"
+    );
     // Both pages and a fresh one agree on the server's document, and no
     // acknowledged update is lost from it.
     assert!(wait_until(3_000, || state_json(&a, "world") == state_json(&b, "world")).await);
@@ -94,7 +119,11 @@ async fn two_pages_edit_one_scope_and_both_end_equal_to_the_server() {
     let fresh = settle(c.sync_state("world")).await.unwrap();
     assert_eq!(stringify(&fresh), state_json(&a, "world"));
     for (key, value) in &acked {
-        assert_eq!(get(&fresh, key).as_f64(), Some(f64::from(*value)), "{key} was acknowledged but is missing");
+        assert_eq!(
+            get(&fresh, key).as_f64(),
+            Some(f64::from(*value)),
+            "{key} was acknowledged but is missing"
+        );
     }
     for agent in [a, b, c] {
         agent.close();
@@ -113,13 +142,20 @@ async fn a_gap_forced_by_the_server_is_healed_by_a_resync() {
     server_update(&world, r#"{"g1":1}"#, false).await;
     server_update(&world, r#"{"g2":2}"#, false).await;
     server_update(&world, r#"{"g3":3}"#, true).await;
-    assert!(wait_until(3_000, || state_json(&a, "world").contains("g3")).await, "{:?}", changes.calls());
+    assert!(
+        wait_until(3_000, || state_json(&a, "world").contains("g3")).await,
+        "{:?}",
+        changes.calls()
+    );
     let doc = a.get_state("world").unwrap();
     for (k, v) in [("g1", 1.0), ("g2", 2.0), ("g3", 3.0)] {
         assert_eq!(get(&doc, k).as_f64(), Some(v), "{}", stringify(&doc));
     }
     let b = agent("gm2", "gm", &world).await;
-    assert_eq!(stringify(&settle(b.sync_state("world")).await.unwrap()), stringify(&doc));
+    assert_eq!(
+        stringify(&settle(b.sync_state("world")).await.unwrap()),
+        stringify(&doc)
+    );
     a.close();
     b.close();
 }
@@ -139,7 +175,11 @@ async fn a_conflict_calls_on_conflict_and_the_resubmitted_patch_lands() {
     .call1(&JsValue::UNDEFINED, &seen.f())
     .unwrap();
     let _off = a.on_conflict("world", resolver.into()).unwrap();
-    let p = a.update_state("world", js(r#"{"torch":"lit"}"#), Some(js(r#"{"optimistic":true}"#)));
+    let p = a.update_state(
+        "world",
+        js(r#"{"torch":"lit"}"#),
+        Some(js(r#"{"optimistic":true}"#)),
+    );
     // Optimistic: visible before the server answers.
     assert!(state_json(&a, "world").contains("lit"));
     let ack = settle(p).await.unwrap();
@@ -161,10 +201,22 @@ async fn without_a_resolver_the_server_wins() {
     server_update(&world, r#"{"door":"open"}"#, false).await;
     let changes = Recorder::new();
     let _off = a.subscribe_state("world", changes.f()).unwrap();
-    let err = rejection(a.update_state("world", js(r#"{"door":"shut"}"#), Some(js(r#"{"optimistic":true}"#)))).await;
+    let err = rejection(a.update_state(
+        "world",
+        js(r#"{"door":"shut"}"#),
+        Some(js(r#"{"optimistic":true}"#)),
+    ))
+    .await;
     assert_eq!(get_str(&err, "code"), "CONFLICT");
     assert_eq!(get_str(&a.get_state("world").unwrap(), "door"), "open");
-    assert!(changes.calls().iter().any(|c| c.contains(r#""type":"conflict""#)), "{:?}", changes.calls());
+    assert!(
+        changes
+            .calls()
+            .iter()
+            .any(|c| c.contains(r#""type":"conflict""#)),
+        "{:?}",
+        changes.calls()
+    );
     a.close();
 }
 
@@ -176,9 +228,14 @@ async fn players_read_the_world_but_write_only_their_own_scope() {
     let err = rejection(p.update_state("world", js(r#"{"x":1}"#), None)).await;
     assert_eq!(get_str(&err, "code"), "FORBIDDEN");
     settle(p.sync_state("user:pat")).await.unwrap();
-    let ack = settle(p.update_state("user:pat", js(r#"{"hp":12}"#), None)).await.unwrap();
+    let ack = settle(p.update_state("user:pat", js(r#"{"hp":12}"#), None))
+        .await
+        .unwrap();
     assert!(get(&ack, "version").as_f64().is_some());
-    assert_eq!(get(&p.get_state("user:pat").unwrap(), "hp").as_f64(), Some(12.0));
+    assert_eq!(
+        get(&p.get_state("user:pat").unwrap(), "hp").as_f64(),
+        Some(12.0)
+    );
     let err = rejection(p.sync_state("user:someone-else")).await;
     assert_eq!(get_str(&err, "code"), "FORBIDDEN");
     p.close();

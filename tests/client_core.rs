@@ -1,15 +1,22 @@
 //! The sans-IO client driven natively with simulated time: every state
 //! transition, the heartbeat, backoff, the buffer, and every settle path.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use frinny_agent::core::{
-    ArgsForm, Backoff, Client, Config, ErrorCode, FastPath, Output, Protocol, RequestKey, RequestOptions, State,
+    ArgsForm, Backoff, Client, Config, ErrorCode, FastPath, Output, Protocol, RequestKey,
+    RequestOptions, State,
 };
 use proptest::prelude::*;
 use std::collections::HashMap;
 
-const OPEN: &str = r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+const OPEN: &str =
+    r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
 /// A client plus everything it has output so far, split by kind.
 struct Harness {
@@ -65,15 +72,27 @@ impl Harness {
                 Output::SendText(t) => self.sent.push(t),
                 Output::SendBinary(b) => self.binary.push((self.sent.len(), b)),
                 Output::StateChange { state, reason } => self.states.push((state, reason)),
-                Output::Event { name, json, attachments, .. } => {
+                Output::Event {
+                    name,
+                    json,
+                    attachments,
+                    ..
+                } => {
                     self.events.push((name, json));
                     self.event_bin.push(attachments);
                 }
-                Output::Settled { key, result, attachments } => {
+                Output::Settled {
+                    key,
+                    result,
+                    attachments,
+                } => {
                     if !attachments.is_empty() {
                         self.settled_bin.insert(key, attachments);
                     }
-                    self.settled.entry(key).or_default().push(result.map_err(|e| e.code))
+                    self.settled
+                        .entry(key)
+                        .or_default()
+                        .push(result.map_err(|e| e.code))
                 }
                 Output::ConnectSettled(r) => self.connects.push(r.map_err(|e| e.code)),
                 Output::Error(e) => self.errors.push(e.code),
@@ -163,7 +182,10 @@ fn connect_goes_through_handshake_and_namespace_join() {
 fn url_carries_engine_io_query() {
     let mut cfg = Config::new("https://frinny.example");
     cfg.query = vec![("userId".into(), "u1".into())];
-    assert_eq!(cfg.websocket_url(), "wss://frinny.example/socket.io/?EIO=4&transport=websocket&userId=u1");
+    assert_eq!(
+        cfg.websocket_url(),
+        "wss://frinny.example/socket.io/?EIO=4&transport=websocket&userId=u1"
+    );
 }
 
 #[test]
@@ -181,7 +203,10 @@ fn auth_and_namespace_go_into_connect() {
     // Events of other namespaces are not ours.
     h.text(r#"42["other",1]"#);
     h.text(r#"42/admin,["mine",2]"#);
-    assert_eq!(h.events, vec![("mine".to_owned(), r#"["mine",2]"#.to_owned())]);
+    assert_eq!(
+        h.events,
+        vec![("mine".to_owned(), r#"["mine",2]"#.to_owned())]
+    );
 }
 
 #[test]
@@ -225,7 +250,10 @@ fn probe_ping_is_echoed() {
 #[test]
 fn backoff_schedule_reconnects_and_resets_after_success() {
     let mut cfg = Config::new("http://h");
-    cfg.backoff = Backoff { randomization_factor: 0.0, ..Backoff::default() };
+    cfg.backoff = Backoff {
+        randomization_factor: 0.0,
+        ..Backoff::default()
+    };
     let mut h = Harness::new(cfg);
     h.connect();
     let mut open_times = vec![];
@@ -259,13 +287,20 @@ fn backoff_schedule_reconnects_and_resets_after_success() {
 #[test]
 fn the_next_attempt_time_is_known_and_connect_skips_the_wait() {
     let mut cfg = Config::new("http://h");
-    cfg.backoff = Backoff { randomization_factor: 0.0, ..Backoff::default() };
+    cfg.backoff = Backoff {
+        randomization_factor: 0.0,
+        ..Backoff::default()
+    };
     let mut h = Harness::new(cfg);
     h.connect();
     assert_eq!(h.c.next_attempt_at(), None, "no wait while connected");
     h.close_socket();
     assert_eq!(h.c.state(), State::Reconnecting);
-    assert_eq!(h.c.next_attempt_at(), Some(h.now + 1000), "the first backoff delay");
+    assert_eq!(
+        h.c.next_attempt_at(),
+        Some(h.now + 1000),
+        "the first backoff delay"
+    );
     // A second failure waits twice as long.
     h.advance(1000);
     h.close_socket();
@@ -284,7 +319,11 @@ fn the_next_attempt_time_is_known_and_connect_skips_the_wait() {
     h.text(OPEN);
     h.text("40{\"sid\":\"n\"}");
     assert_eq!(h.c.state(), State::Connected);
-    assert_eq!(h.connects.last(), Some(&Ok(())), "the retry's connect() resolved");
+    assert_eq!(
+        h.connects.last(),
+        Some(&Ok(())),
+        "the retry's connect() resolved"
+    );
 }
 
 #[test]
@@ -306,7 +345,10 @@ fn gives_up_after_the_configured_attempts() {
     }
     assert_eq!(h.c.state(), State::Disconnected);
     assert_eq!(h.states.last().unwrap().1, "reconnect failed");
-    assert!(matches!(h.one(k), Err(ErrorCode::ReconnectFailed) | Err(ErrorCode::Timeout)));
+    assert!(matches!(
+        h.one(k),
+        Err(ErrorCode::ReconnectFailed) | Err(ErrorCode::Timeout)
+    ));
 }
 
 #[test]
@@ -345,8 +387,13 @@ fn an_empty_ack_is_a_receipt_and_the_reply_event_settles() {
         let frame = h.sent.last().unwrap().clone();
         let rid = request_id_of(&frame);
         h.text(&format!("43{}{empty}", ack_id_of(&frame)));
-        assert!(!h.settled.contains_key(&k), "python-socketio's automatic empty ack is not the reply");
-        h.text(&format!(r#"42["query_response",{{"request_id":"{rid}","content":"later"}}]"#));
+        assert!(
+            !h.settled.contains_key(&k),
+            "python-socketio's automatic empty ack is not the reply"
+        );
+        h.text(&format!(
+            r#"42["query_response",{{"request_id":"{rid}","content":"later"}}]"#
+        ));
         assert!(h.one(k).unwrap().contains("later"));
     }
 }
@@ -355,12 +402,22 @@ fn an_empty_ack_is_a_receipt_and_the_reply_event_settles() {
 fn a_receipted_request_is_not_sent_again_after_a_lost_link() {
     let mut h = Harness::default();
     h.connect();
-    let k = h.request("query", "{}", RequestOptions { retry: true, timeout_ms: None });
+    let k = h.request(
+        "query",
+        "{}",
+        RequestOptions {
+            retry: true,
+            timeout_ms: None,
+        },
+    );
     let frame = h.sent.last().unwrap().clone();
     let rid = request_id_of(&frame);
     h.text(&format!("43{}[]", ack_id_of(&frame)));
     h.close_socket();
-    assert!(!h.settled.contains_key(&k), "the server has it: not rejected");
+    assert!(
+        !h.settled.contains_key(&k),
+        "the server has it: not rejected"
+    );
     h.advance(10_000);
     h.join();
     let resent = h.sent.iter().filter(|f| f.contains(&rid)).count();
@@ -375,7 +432,14 @@ fn retry_does_not_hold_a_request_when_no_reconnect_will_come() {
     cfg.reconnection = false;
     let mut h = Harness::new(cfg);
     h.connect();
-    let k = h.request("query", "{}", RequestOptions { retry: true, timeout_ms: None });
+    let k = h.request(
+        "query",
+        "{}",
+        RequestOptions {
+            retry: true,
+            timeout_ms: None,
+        },
+    );
     h.close_socket();
     assert_eq!(h.one(k), Err(ErrorCode::Disconnected));
     assert_eq!(h.c.state(), State::Disconnected);
@@ -387,7 +451,9 @@ fn a_server_error_answering_a_request_is_counted_once() {
     h.connect();
     h.request("query", "{}", RequestOptions::default());
     let rid = request_id_of(h.sent.last().unwrap());
-    h.text(&format!(r#"42["error",{{"request_id":"{rid}","error":"no"}}]"#));
+    h.text(&format!(
+        r#"42["error",{{"request_id":"{rid}","error":"no"}}]"#
+    ));
     assert_eq!(h.c.metrics().errors.get("SERVER_ERROR"), Some(&1));
 }
 
@@ -399,7 +465,10 @@ fn connect_after_disconnect_is_a_connect_not_a_reconnect() {
     h.drain();
     h.connect();
     assert_eq!(h.c.metrics().reconnects, 0);
-    assert_eq!(h.states.last().unwrap(), &(State::Connected, "connected".to_owned()));
+    assert_eq!(
+        h.states.last().unwrap(),
+        &(State::Connected, "connected".to_owned())
+    );
 }
 
 #[test]
@@ -432,10 +501,16 @@ fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
     assert!(!h.c.fast_path().admits("connect"), "reserved");
     assert!(h.c.fast_path().admits("query_response"), "no request waits");
     let names: Vec<_> = FastPath::core_names().collect();
-    assert!(names.contains(&"error") && names.contains(&"disconnecting") && names.len() == 7, "{names:?}");
+    assert!(
+        names.contains(&"error") && names.contains(&"disconnecting") && names.len() == 7,
+        "{names:?}"
+    );
     h.request("query", "{}", RequestOptions::default());
     assert_eq!(h.c.fast_path(), FastPath::ExceptReplies);
-    assert!(!h.c.fast_path().admits("query_response"), "it may answer the request");
+    assert!(
+        !h.c.fast_path().admits("query_response"),
+        "it may answer the request"
+    );
     assert!(!h.c.fast_path().admits("error"));
     assert!(h.c.fast_path().admits("tick"));
     // Half a binary packet received: the next text frame is the core's.
@@ -446,7 +521,10 @@ fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
     assert!(h.c.fast_path().admits("tick"));
     let before = h.c.metrics().clone();
     h.c.on_plain_events(3, 60);
-    assert_eq!(h.c.metrics().events_dispatched, before.events_dispatched + 3);
+    assert_eq!(
+        h.c.metrics().events_dispatched,
+        before.events_dispatched + 3
+    );
     assert_eq!(h.c.metrics().frames_in, before.frames_in + 3);
     assert_eq!(h.c.metrics().bytes_in, before.bytes_in + 60);
     // A lost link closes it again.
@@ -472,8 +550,13 @@ fn request_settles_by_response_event_with_its_request_id() {
     let rid = request_id_of(h.sent.last().unwrap());
     h.text(r#"42["query_response",{"request_id":"someone-else","content":"no"}]"#);
     assert!(h.settled.is_empty());
-    h.text(&format!(r#"42["query_response",{{"request_id":"{rid}","content":"yes"}}]"#));
-    assert_eq!(h.one(k), Ok(format!(r#"{{"request_id":"{rid}","content":"yes"}}"#)));
+    h.text(&format!(
+        r#"42["query_response",{{"request_id":"{rid}","content":"yes"}}]"#
+    ));
+    assert_eq!(
+        h.one(k),
+        Ok(format!(r#"{{"request_id":"{rid}","content":"yes"}}"#))
+    );
     // The event still reaches subscribers.
     assert_eq!(h.events.len(), 2);
     // A late ack for the same request settles nothing twice.
@@ -487,9 +570,16 @@ fn only_response_and_error_events_answer_a_request() {
     h.connect();
     let k = h.request("query", "{}", RequestOptions::default());
     let rid = request_id_of(h.sent.last().unwrap());
-    h.text(&format!(r#"42["typing_status",{{"isTyping":true,"request_id":"{rid}"}}]"#));
-    assert!(!h.settled.contains_key(&k), "typing_status names the request but is not its answer");
-    h.text(&format!(r#"42["query_response",{{"request_id":"{rid}","content":"ok"}}]"#));
+    h.text(&format!(
+        r#"42["typing_status",{{"isTyping":true,"request_id":"{rid}"}}]"#
+    ));
+    assert!(
+        !h.settled.contains_key(&k),
+        "typing_status names the request but is not its answer"
+    );
+    h.text(&format!(
+        r#"42["query_response",{{"request_id":"{rid}","content":"ok"}}]"#
+    ));
     assert!(h.one(k).unwrap().contains("ok"));
 }
 
@@ -499,9 +589,14 @@ fn error_event_with_request_id_rejects_with_server_error() {
     h.connect();
     let k = h.request("query", "{}", RequestOptions::default());
     let rid = request_id_of(h.sent.last().unwrap());
-    h.text(&format!(r#"42["error",{{"request_id":"{rid}","error":"model overloaded"}}]"#));
+    h.text(&format!(
+        r#"42["error",{{"request_id":"{rid}","error":"model overloaded"}}]"#
+    ));
     assert_eq!(h.one(k), Err(ErrorCode::ServerError));
-    assert!(h.errors.is_empty(), "a request's own error does not go to onError");
+    assert!(
+        h.errors.is_empty(),
+        "a request's own error does not go to onError"
+    );
 }
 
 #[test]
@@ -538,7 +633,14 @@ fn error_event_without_request_id_goes_to_on_error_only() {
 fn request_times_out() {
     let mut h = Harness::default();
     h.connect();
-    let k = h.request("query", "{}", RequestOptions { timeout_ms: Some(500), retry: false });
+    let k = h.request(
+        "query",
+        "{}",
+        RequestOptions {
+            timeout_ms: Some(500),
+            retry: false,
+        },
+    );
     h.advance(499);
     assert!(h.settled.is_empty());
     h.advance(1);
@@ -564,7 +666,14 @@ fn link_loss_rejects_in_flight_with_disconnected_unless_retry() {
     let mut h = Harness::default();
     h.connect();
     let plain = h.request("query", r#"{"n":1}"#, RequestOptions::default());
-    let retried = h.request("query", r#"{"n":2}"#, RequestOptions { retry: true, timeout_ms: None });
+    let retried = h.request(
+        "query",
+        r#"{"n":2}"#,
+        RequestOptions {
+            retry: true,
+            timeout_ms: None,
+        },
+    );
     h.close_socket();
     assert_eq!(h.one(plain), Err(ErrorCode::Disconnected));
     assert!(!h.settled.contains_key(&retried));
@@ -603,18 +712,38 @@ fn buffer_overflow_is_buffer_full() {
     cfg.buffer_size = 2;
     let mut h = Harness::new(cfg);
     h.c.emit("a", None, false).unwrap();
-    h.c.request(0, "q", "{}", RequestOptions::default()).unwrap();
-    assert_eq!(h.c.emit("b", None, false).unwrap_err().code, ErrorCode::BufferFull);
-    assert_eq!(h.c.request(0, "q", "{}", RequestOptions::default()).unwrap_err().code, ErrorCode::BufferFull);
+    h.c.request(0, "q", "{}", RequestOptions::default())
+        .unwrap();
+    assert_eq!(
+        h.c.emit("b", None, false).unwrap_err().code,
+        ErrorCode::BufferFull
+    );
+    assert_eq!(
+        h.c.request(0, "q", "{}", RequestOptions::default())
+            .unwrap_err()
+            .code,
+        ErrorCode::BufferFull
+    );
 }
 
 #[test]
 fn invalid_payloads_fail_the_call() {
     let mut h = Harness::default();
     h.connect();
-    assert_eq!(h.c.request(0, "q", "[1]", RequestOptions::default()).unwrap_err().code, ErrorCode::InvalidPayload);
-    assert_eq!(h.c.emit("connect", None, false).unwrap_err().code, ErrorCode::InvalidPayload);
-    assert_eq!(h.c.emit("x", Some("{nope"), false).unwrap_err().code, ErrorCode::InvalidPayload);
+    assert_eq!(
+        h.c.request(0, "q", "[1]", RequestOptions::default())
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidPayload
+    );
+    assert_eq!(
+        h.c.emit("connect", None, false).unwrap_err().code,
+        ErrorCode::InvalidPayload
+    );
+    assert_eq!(
+        h.c.emit("x", Some("{nope"), false).unwrap_err().code,
+        ErrorCode::InvalidPayload
+    );
     assert_eq!(h.c.pending_count(), 0);
 }
 
@@ -694,11 +823,18 @@ fn close_settles_everything_and_is_final() {
     let b = h.request("q", "{}", RequestOptions::default());
     h.c.close(h.now);
     h.drain();
-    assert_eq!(h.one(a), Err(ErrorCode::Disconnected), "lost with the link before close()");
+    assert_eq!(
+        h.one(a),
+        Err(ErrorCode::Disconnected),
+        "lost with the link before close()"
+    );
     assert_eq!(h.one(b), Err(ErrorCode::Closed));
     assert_eq!(h.c.state(), State::Closed);
     assert_eq!(h.c.state(), State::Closed);
-    assert_eq!(h.c.emit("x", None, false).unwrap_err().code, ErrorCode::Closed);
+    assert_eq!(
+        h.c.emit("x", None, false).unwrap_err().code,
+        ErrorCode::Closed
+    );
     h.c.connect(h.now);
     h.drain();
     assert_eq!(h.connects.last(), Some(&Err(ErrorCode::Closed)));
@@ -732,7 +868,9 @@ fn json_protocol_routes_by_action_and_matches_request_ids() {
     let v: serde_json::Value = serde_json::from_str(&frame).unwrap();
     assert_eq!(v["action"], "query");
     let rid = v["request_id"].as_str().unwrap().to_owned();
-    h.text(&format!(r#"{{"action":"query_response","request_id":"{rid}","content":"yo"}}"#));
+    h.text(&format!(
+        r#"{{"action":"query_response","request_id":"{rid}","content":"yo"}}"#
+    ));
     assert!(h.one(k).unwrap().contains("yo"));
     assert_eq!(h.events[0].0, "query_response");
     h.text("[not an object]");
@@ -759,7 +897,11 @@ fn events_carry_their_args_form() {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Request { timeout: u64, retry: bool, binary: bool },
+    Request {
+        timeout: u64,
+        retry: bool,
+        binary: bool,
+    },
     AckOldest,
     BinaryAckOldest,
     ReplyNewestByEvent,
@@ -776,8 +918,13 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (1u64..5_000, any::<bool>(), any::<bool>())
-            .prop_map(|(timeout, retry, binary)| Step::Request { timeout, retry, binary }),
+        (1u64..5_000, any::<bool>(), any::<bool>()).prop_map(|(timeout, retry, binary)| {
+            Step::Request {
+                timeout,
+                retry,
+                binary,
+            }
+        }),
         Just(Step::AckOldest),
         Just(Step::BinaryAckOldest),
         Just(Step::ReplyNewestByEvent),
@@ -896,9 +1043,13 @@ fn binary_emit_goes_out_as_binary_event_then_its_attachments() {
     let mut h = Harness::default();
     h.connect();
     let payload = format!(r#"{{"a":{PH0},"b":[1,{PH1}]}}"#);
-    h.c.emit_binary("upload", Some(&payload), vec![vec![1, 2, 3], vec![]], false).unwrap();
+    h.c.emit_binary("upload", Some(&payload), vec![vec![1, 2, 3], vec![]], false)
+        .unwrap();
     h.drain();
-    assert_eq!(h.sent.last().unwrap(), &format!(r#"452-["upload",{payload}]"#));
+    assert_eq!(
+        h.sent.last().unwrap(),
+        &format!(r#"452-["upload",{payload}]"#)
+    );
     let n = h.sent.len();
     assert_eq!(h.binary, [(n, vec![1, 2, 3]), (n, vec![])]);
     assert_eq!(h.c.metrics().frames_out as usize, n + 2);
@@ -909,12 +1060,23 @@ fn binary_payloads_must_match_their_attachments() {
     let mut h = Harness::default();
     h.connect();
     // A placeholder without an attachment, an attachment without one, a repeat.
-    for (payload, n) in [(format!("[{PH0},{PH1}]"), 1), (format!("[{PH0}]"), 2), (format!("[{PH0},{PH0}]"), 2)] {
-        let err = h.c.emit_binary("x", Some(&payload), vec![vec![9]; n], false).unwrap_err();
+    for (payload, n) in [
+        (format!("[{PH0},{PH1}]"), 1),
+        (format!("[{PH0}]"), 2),
+        (format!("[{PH0},{PH0}]"), 2),
+    ] {
+        let err =
+            h.c.emit_binary("x", Some(&payload), vec![vec![9]; n], false)
+                .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPayload, "{payload} with {n}");
-        let err = h
-            .c
-            .request_binary(0, "x", &format!(r#"{{"p":{payload}}}"#), vec![vec![9]; n], RequestOptions::default())
+        let err =
+            h.c.request_binary(
+                0,
+                "x",
+                &format!(r#"{{"p":{payload}}}"#),
+                vec![vec![9]; n],
+                RequestOptions::default(),
+            )
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidPayload);
     }
@@ -924,7 +1086,9 @@ fn binary_payloads_must_match_their_attachments() {
     let mut cfg = Config::new("ws://h/ws");
     cfg.protocol = Protocol::Json;
     let mut j = Harness::new(cfg);
-    let err = j.c.emit_binary("x", Some(PH0), vec![vec![1]], false).unwrap_err();
+    let err =
+        j.c.emit_binary("x", Some(PH0), vec![vec![1]], false)
+            .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidPayload);
 }
 
@@ -933,10 +1097,23 @@ fn binary_request_settles_by_a_binary_ack_with_its_attachments() {
     let mut h = Harness::default();
     h.connect();
     let payload = format!(r#"{{"blob":{PH0}}}"#);
-    let k = h.c.request_binary(h.now, "binary_echo", &payload, vec![vec![0, 255, 7]], RequestOptions::default()).unwrap();
+    let k =
+        h.c.request_binary(
+            h.now,
+            "binary_echo",
+            &payload,
+            vec![vec![0, 255, 7]],
+            RequestOptions::default(),
+        )
+        .unwrap();
     h.drain();
     let frame = h.sent.last().unwrap().clone();
-    assert!(frame.starts_with(r#"451-0["binary_echo",{"blob":{"_placeholder":true,"num":0},"request_id":""#), "{frame}");
+    assert!(
+        frame.starts_with(
+            r#"451-0["binary_echo",{"blob":{"_placeholder":true,"num":0},"request_id":""#
+        ),
+        "{frame}"
+    );
     assert_eq!(h.binary, [(h.sent.len(), vec![0, 255, 7])]);
     // BINARY_ACK whose first argument holds the second attachment only:
     // the reply's placeholders are renumbered from 0.
@@ -957,10 +1134,15 @@ fn a_binary_event_with_a_request_id_settles_its_request_with_the_bytes() {
     h.connect();
     let k = h.request("photo", "{}", RequestOptions::default());
     let rid = request_id_of(h.sent.last().unwrap());
-    h.text(&format!(r#"451-["photo_response",{{"request_id":"{rid}","data":{PH0}}}]"#));
+    h.text(&format!(
+        r#"451-["photo_response",{{"request_id":"{rid}","data":{PH0}}}]"#
+    ));
     h.c.on_binary(h.now, &[1, 2]);
     h.drain();
-    assert_eq!(h.one(k), Ok(format!(r#"{{"request_id":"{rid}","data":{PH0}}}"#)));
+    assert_eq!(
+        h.one(k),
+        Ok(format!(r#"{{"request_id":"{rid}","data":{PH0}}}"#))
+    );
     assert_eq!(h.settled_bin[&k], [vec![1, 2]]);
     // Subscribers get the whole event with its attachments.
     assert_eq!(h.events.last().unwrap().0, "photo_response");
@@ -972,23 +1154,41 @@ fn buffered_binary_emits_and_requests_keep_their_attachments() {
     let mut h = Harness::default();
     h.connect();
     h.close_socket();
-    h.c.emit_binary("a", Some(PH0), vec![vec![1]], false).unwrap();
-    h.c.emit_binary("v", Some(PH0), vec![vec![2]], true).unwrap(); // volatile: dropped
-    let k = h
-        .c
-        .request_binary(h.now, "b", &format!(r#"{{"f":{PH0}}}"#), vec![vec![3, 3]], RequestOptions { retry: true, timeout_ms: None })
+    h.c.emit_binary("a", Some(PH0), vec![vec![1]], false)
+        .unwrap();
+    h.c.emit_binary("v", Some(PH0), vec![vec![2]], true)
+        .unwrap(); // volatile: dropped
+    let k =
+        h.c.request_binary(
+            h.now,
+            "b",
+            &format!(r#"{{"f":{PH0}}}"#),
+            vec![vec![3, 3]],
+            RequestOptions {
+                retry: true,
+                timeout_ms: None,
+            },
+        )
         .unwrap();
     h.c.emit("c", Some("1"), false).unwrap();
     assert_eq!(h.c.buffered_count(), 3);
     h.drain();
-    assert!(h.binary.is_empty(), "nothing goes out while the link is down");
+    assert!(
+        h.binary.is_empty(),
+        "nothing goes out while the link is down"
+    );
     let before = h.sent.len();
     h.advance(10_000);
     h.join();
     let after: Vec<&str> = h.sent[before..].iter().map(String::as_str).collect();
     assert_eq!(after.len(), 4, "{after:?}");
     assert_eq!(after[1], format!(r#"451-["a",{PH0}]"#));
-    assert!(after[2].starts_with(r#"451-"#) && after[2].contains(r#""f":{"_placeholder":true,"num":0}"#), "{}", after[2]);
+    assert!(
+        after[2].starts_with(r#"451-"#)
+            && after[2].contains(r#""f":{"_placeholder":true,"num":0}"#),
+        "{}",
+        after[2]
+    );
     assert_eq!(after[3], r#"42["c",1]"#);
     // Each attachment right after its own text frame, in order, once.
     assert_eq!(h.binary, [(before + 2, vec![1]), (before + 3, vec![3, 3])]);
@@ -1022,7 +1222,13 @@ fn json_harness(wrap: &[&str]) -> Harness {
     h
 }
 
-const GAME_EVENTS: [&str; 5] = ["character_creation_start", "combat_turn", "level_up", "combat_start", "feedback"];
+const GAME_EVENTS: [&str; 5] = [
+    "character_creation_start",
+    "combat_turn",
+    "level_up",
+    "combat_start",
+    "feedback",
+];
 
 fn last_frame(h: &Harness) -> serde_json::Value {
     serde_json::from_str(h.sent.last().unwrap()).unwrap()
@@ -1031,15 +1237,29 @@ fn last_frame(h: &Harness) -> serde_json::Value {
 #[test]
 fn wrapped_request_puts_its_fields_and_request_id_inside_the_payload() {
     let mut h = json_harness(&GAME_EVENTS);
-    let k = h.request("combat_turn", r#"{"actorId":"a1","round":3}"#, RequestOptions::default());
+    let k = h.request(
+        "combat_turn",
+        r#"{"actorId":"a1","round":3}"#,
+        RequestOptions::default(),
+    );
     let wrapped = r#"{"action":"event","payload":{"action":"combat_turn","actorId":"a1","round":3,"request_id":""#;
-    assert!(h.sent.last().unwrap().starts_with(wrapped), "{}", h.sent.last().unwrap());
+    assert!(
+        h.sent.last().unwrap().starts_with(wrapped),
+        "{}",
+        h.sent.last().unwrap()
+    );
     let v = last_frame(&h);
-    assert_eq!(v.as_object().unwrap().len(), 2, "only action and payload at the top: {v}");
+    assert_eq!(
+        v.as_object().unwrap().len(),
+        2,
+        "only action and payload at the top: {v}"
+    );
     assert!(v.get("request_id").is_none());
     let rid = v["payload"]["request_id"].as_str().unwrap().to_owned();
     // The gateway answers with its own action name, matched by request_id.
-    h.text(&format!(r#"{{"action":"combat_response","request_id":"{rid}","content":"swing"}}"#));
+    h.text(&format!(
+        r#"{{"action":"combat_response","request_id":"{rid}","content":"swing"}}"#
+    ));
     assert!(h.one(k).unwrap().contains("swing"));
     assert_eq!(h.c.pending_count(), 0);
 }
@@ -1048,10 +1268,18 @@ fn wrapped_request_puts_its_fields_and_request_id_inside_the_payload() {
 fn an_error_with_the_request_id_rejects_a_wrapped_request() {
     let mut h = json_harness(&GAME_EVENTS);
     let k = h.request("level_up", r#"{"level":5}"#, RequestOptions::default());
-    let rid = last_frame(&h)["payload"]["request_id"].as_str().unwrap().to_owned();
-    h.text(&format!(r#"{{"action":"error","request_id":"{rid}","message":"no such actor"}}"#));
+    let rid = last_frame(&h)["payload"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.text(&format!(
+        r#"{{"action":"error","request_id":"{rid}","message":"no such actor"}}"#
+    ));
     assert_eq!(h.one(k), Err(ErrorCode::ServerError));
-    assert!(h.errors.is_empty(), "an owned error goes to its request only");
+    assert!(
+        h.errors.is_empty(),
+        "an owned error goes to its request only"
+    );
 }
 
 #[test]
@@ -1060,11 +1288,23 @@ fn only_listed_events_are_wrapped_and_emits_are_wrapped_too() {
     h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
     let v = last_frame(&h);
     assert_eq!(v["action"], "query");
-    assert!(v["request_id"].is_string(), "plain framing keeps request_id at the top: {v}");
-    h.c.emit("chat", Some(r#"{"text":"hello"}"#), false).unwrap();
+    assert!(
+        v["request_id"].is_string(),
+        "plain framing keeps request_id at the top: {v}"
+    );
+    h.c.emit("chat", Some(r#"{"text":"hello"}"#), false)
+        .unwrap();
     h.drain();
-    assert_eq!(h.sent.last().unwrap(), r#"{"action":"chat","text":"hello"}"#);
-    h.c.emit("feedback", Some(r#"{"messageId":"m1","type":"positive"}"#), false).unwrap();
+    assert_eq!(
+        h.sent.last().unwrap(),
+        r#"{"action":"chat","text":"hello"}"#
+    );
+    h.c.emit(
+        "feedback",
+        Some(r#"{"messageId":"m1","type":"positive"}"#),
+        false,
+    )
+    .unwrap();
     h.drain();
     assert_eq!(
         h.sent.last().unwrap(),
@@ -1073,7 +1313,10 @@ fn only_listed_events_are_wrapped_and_emits_are_wrapped_too() {
     // An emit without payload is wrapped as an empty one.
     h.c.emit("combat_start", None, false).unwrap();
     h.drain();
-    assert_eq!(h.sent.last().unwrap(), r#"{"action":"event","payload":{"action":"combat_start"}}"#);
+    assert_eq!(
+        h.sent.last().unwrap(),
+        r#"{"action":"event","payload":{"action":"combat_start"}}"#
+    );
 }
 
 #[test]
@@ -1090,7 +1333,9 @@ fn buffered_wrapped_requests_go_out_wrapped_after_connect() {
     let v = last_frame(&h);
     assert_eq!(v["payload"]["action"], "level_up");
     let rid = v["payload"]["request_id"].as_str().unwrap().to_owned();
-    h.text(&format!(r#"{{"action":"level_up_response","request_id":"{rid}"}}"#));
+    h.text(&format!(
+        r#"{{"action":"level_up_response","request_id":"{rid}"}}"#
+    ));
     assert!(h.one(k).is_ok());
 }
 
@@ -1101,7 +1346,13 @@ fn json_malformed_frames_keep_the_link_and_pending_requests() {
     let mut h = json_harness(&[]);
     let k = h.request("query", r#"{"content":"hi"}"#, RequestOptions::default());
     let rid = last_frame(&h)["request_id"].as_str().unwrap().to_owned();
-    for bad in ["this is not json", "[1,2]", r#"{"no":"action"}"#, r#"{"action":5}"#, "{"] {
+    for bad in [
+        "this is not json",
+        "[1,2]",
+        r#"{"no":"action"}"#,
+        r#"{"action":5}"#,
+        "{",
+    ] {
         h.text(bad);
     }
     h.c.on_binary(h.now, &[1, 2, 3]);
@@ -1113,10 +1364,22 @@ fn json_malformed_frames_keep_the_link_and_pending_requests() {
     assert_eq!(errors.get("INVALID_JSON"), Some(&1), "{errors:?}");
     assert_eq!(h.c.state(), State::Connected);
     assert_eq!((h.opens, h.closes), (1, 0), "the link stays");
-    assert_eq!(h.states.last().map(|s| s.0), Some(State::Connected), "{:?}", h.states);
-    assert_eq!(h.states.len(), 2, "no state change after connecting: {:?}", h.states);
+    assert_eq!(
+        h.states.last().map(|s| s.0),
+        Some(State::Connected),
+        "{:?}",
+        h.states
+    );
+    assert_eq!(
+        h.states.len(),
+        2,
+        "no state change after connecting: {:?}",
+        h.states
+    );
     assert_eq!(h.c.pending_count(), 1);
-    h.text(&format!(r#"{{"action":"query_response","request_id":"{rid}","content":"still here"}}"#));
+    h.text(&format!(
+        r#"{{"action":"query_response","request_id":"{rid}","content":"still here"}}"#
+    ));
     assert!(h.one(k).unwrap().contains("still here"));
 }
 
@@ -1125,7 +1388,12 @@ fn json_malformed_frames_keep_the_link_and_pending_requests() {
 fn auth_harness() -> Harness {
     let mut cfg = Config::new("http://127.0.0.1:5001");
     cfg.auth_per_attempt = true;
-    cfg.backoff = Backoff { delay_ms: 1_000, delay_max_ms: 5_000, randomization_factor: 0.0, attempts: None };
+    cfg.backoff = Backoff {
+        delay_ms: 1_000,
+        delay_max_ms: 5_000,
+        randomization_factor: 0.0,
+        attempts: None,
+    };
     cfg.connect_timeout_ms = 5_000;
     Harness::new(cfg)
 }
@@ -1136,7 +1404,12 @@ fn handshake_asking_auth(h: &mut Harness) -> u64 {
     h.c.on_open(h.now);
     let sent = h.sent.len();
     h.text(OPEN);
-    assert_eq!(h.sent.len(), sent, "no CONNECT before the auth: {:?}", &h.sent[sent..]);
+    assert_eq!(
+        h.sent.len(),
+        sent,
+        "no CONNECT before the auth: {:?}",
+        &h.sent[sent..]
+    );
     *h.auth_asks.last().expect("NeedAuth")
 }
 
@@ -1272,7 +1545,9 @@ fn token_expired_then_server_disconnect_reconnects_with_a_fresh_auth() {
     connect_with_auth(&mut h);
     let k = h.request("query", "{}", RequestOptions::default());
     let rid = request_id_of(h.sent.last().unwrap());
-    h.text(&format!(r#"42["error",{{"request_id":"{rid}","code":"TOKEN_EXPIRED","message":"token expired"}}]"#));
+    h.text(&format!(
+        r#"42["error",{{"request_id":"{rid}","code":"TOKEN_EXPIRED","message":"token expired"}}]"#
+    ));
     assert_eq!(h.one(k), Err(ErrorCode::ServerError));
     h.text("41");
     assert_eq!(h.c.state(), State::Reconnecting);
@@ -1281,7 +1556,11 @@ fn token_expired_then_server_disconnect_reconnects_with_a_fresh_auth() {
     assert_eq!(h.opens, 2);
     let asks = h.auth_asks.len();
     let attempt = handshake_asking_auth(&mut h);
-    assert_eq!(h.auth_asks.len(), asks + 1, "asked again for the new attempt");
+    assert_eq!(
+        h.auth_asks.len(),
+        asks + 1,
+        "asked again for the new attempt"
+    );
     h.c.on_auth(h.now, attempt, r#"{"token":"fresh"}"#);
     h.drain();
     assert_eq!(h.sent.last().unwrap(), r#"40{"token":"fresh"}"#);

@@ -1,7 +1,12 @@
 //! The hot-path JSON scanner agrees with serde_json on what is valid JSON,
 //! and reports the shape and the leading string of arrays correctly.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use frinny_agent::protocol::scan::{scan, Shape};
 use frinny_agent::protocol::DecodeError;
@@ -18,7 +23,9 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::Bool),
         any::<i64>().prop_map(|n| serde_json::json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| serde_json::json!(f)),
         ".{0,12}".prop_map(serde_json::Value::String),
     ];
     leaf.prop_recursive(5, 48, 6, |inner| {
@@ -34,10 +41,34 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 fn jsonish() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            Just("["), Just("]"), Just("{"), Just("}"), Just(","), Just(":"), Just("\""), Just("\\"),
-            Just("\\u00e9"), Just("\\ud800"), Just("\\x"), Just("true"), Just("fals"), Just("null"),
-            Just("-"), Just("0"), Just("01"), Just("1.5"), Just("1."), Just("e7"), Just("E-"), Just(" "),
-            Just("\n"), Just("\t"), Just("a"), Just("é"), Just("\u{1}"), Just("\"k\":"),
+            Just("["),
+            Just("]"),
+            Just("{"),
+            Just("}"),
+            Just(","),
+            Just(":"),
+            Just("\""),
+            Just("\\"),
+            Just("\\u00e9"),
+            Just("\\ud800"),
+            Just("\\x"),
+            Just("true"),
+            Just("fals"),
+            Just("null"),
+            Just("-"),
+            Just("0"),
+            Just("01"),
+            Just("1.5"),
+            Just("1."),
+            Just("e7"),
+            Just("E-"),
+            Just(" "),
+            Just("\n"),
+            Just("\t"),
+            Just("a"),
+            Just("é"),
+            Just("\u{1}"),
+            Just("\"k\":"),
         ],
         0..24,
     )
@@ -114,17 +145,39 @@ fn deep_nesting_far_beyond_the_limit_is_refused_without_recursion() {
     let text = "[".repeat(1_000_000);
     assert_eq!(scan(&text, 64), Err(DecodeError::TooDeep { max: 64 }));
     // With no limit to speak of it is still iterative: an unterminated error, no stack overflow.
-    assert!(matches!(scan(&text, usize::MAX), Err(DecodeError::InvalidJson(_))));
+    assert!(matches!(
+        scan(&text, usize::MAX),
+        Err(DecodeError::InvalidJson(_))
+    ));
 }
 
 #[test]
 fn examples() {
-    assert_eq!(scan(r#" ["a\"b", 1] "#, 8), Ok(Shape::NamedArray { start: 3, end: 7 }));
+    assert_eq!(
+        scan(r#" ["a\"b", 1] "#, 8),
+        Ok(Shape::NamedArray { start: 3, end: 7 })
+    );
     assert_eq!(scan("[]", 8), Ok(Shape::EmptyArray));
     assert_eq!(scan("[1,\"a\"]", 8), Ok(Shape::Array));
     assert_eq!(scan("{\"a\":[]}", 8), Ok(Shape::Object));
     assert_eq!(scan("-0.5e+3", 8), Ok(Shape::Other));
-    for bad in ["", "[", "[1,]", "{\"a\"}", "{\"a\":1,}", "01", "1.", "\"\\q\"", "[1 2]", "nul", "{1:2}", "\"\u{1}\""] {
-        assert!(matches!(scan(bad, 8), Err(DecodeError::InvalidJson(_))), "{bad:?}");
+    for bad in [
+        "",
+        "[",
+        "[1,]",
+        "{\"a\"}",
+        "{\"a\":1,}",
+        "01",
+        "1.",
+        "\"\\q\"",
+        "[1 2]",
+        "nul",
+        "{1:2}",
+        "\"\u{1}\"",
+    ] {
+        assert!(
+            matches!(scan(bad, 8), Err(DecodeError::InvalidJson(_))),
+            "{bad:?}"
+        );
     }
 }

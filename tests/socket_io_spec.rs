@@ -469,10 +469,19 @@ fn suite_connect_unknown_namespace_refused() {
 /// reference parser, the namespace then runs to the end of the packet.
 #[test]
 fn suite_namespace_without_comma_runs_to_the_end() {
-    assert_eq!(decode_frames("0/random", &[]), Packet::connect("/random", None).unwrap().into_owned());
-    assert_eq!(decode_frames("1/custom", &[]), Packet::disconnect("/custom").unwrap().into_owned());
+    assert_eq!(
+        decode_frames("0/random", &[]),
+        Packet::connect("/random", None).unwrap().into_owned()
+    );
+    assert_eq!(
+        decode_frames("1/custom", &[]),
+        Packet::disconnect("/custom").unwrap().into_owned()
+    );
     // Anything else glued to the namespace is not a payload: an EVENT then has none.
-    bad(r#"2/admin["x"]"#, DecodeError::InvalidPayload("EVENT needs a payload"));
+    bad(
+        r#"2/admin["x"]"#,
+        DecodeError::InvalidPayload("EVENT needs a payload"),
+    );
 }
 
 #[test]
@@ -1196,8 +1205,14 @@ fn bad_truncated_frames() {
         DecodeError::InvalidPayload("CONNECT_ERROR needs a payload"),
     );
     // Without its comma the namespace runs to the end: no payload left.
-    bad("2/admin", DecodeError::InvalidPayload("EVENT needs a payload"));
-    bad(r#"2/admin["a"]"#, DecodeError::InvalidPayload("EVENT needs a payload"));
+    bad(
+        "2/admin",
+        DecodeError::InvalidPayload("EVENT needs a payload"),
+    );
+    bad(
+        r#"2/admin["a"]"#,
+        DecodeError::InvalidPayload("EVENT needs a payload"),
+    );
     bad(
         "51",
         DecodeError::InvalidAttachments("attachment count not followed by '-'"),

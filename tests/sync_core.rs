@@ -14,8 +14,8 @@
 )]
 
 use frinny_agent::core::{
-    Change, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS,
-    RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
+    Change, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
+    RESUBMIT_PAUSE_MAX_MS, RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -391,9 +391,16 @@ fn a_conflict_rolls_back_adopts_the_server_and_resubmits_the_resolution() {
         change: Change::Conflict { id: a, version: 4 }
     }));
     assert!(settled(&out).is_empty(), "the id follows its re-submission");
-    assert_eq!(sent_update(&out), None, "not at once: after a jittered pause");
+    assert_eq!(
+        sent_update(&out),
+        None,
+        "not at once: after a jittered pause"
+    );
     let at = s.poll_timeout().unwrap();
-    assert!((RESUBMIT_PAUSE_MS / 2..RESUBMIT_PAUSE_MS).contains(&at), "{at}");
+    assert!(
+        (RESUBMIT_PAUSE_MS / 2..RESUBMIT_PAUSE_MS).contains(&at),
+        "{at}"
+    );
     s.on_timer(at - 1);
     assert_eq!(sent_update(&drain(&mut s)), None, "{at}");
     s.on_timer(at);
@@ -431,11 +438,22 @@ fn resubmits_wait_a_jittered_pause_that_grows_with_each_conflict() {
         for attempt in 1..=8u32 {
             let version = 1 + u64::from(attempt);
             let conflict = json!({"code": "CONFLICT", "scope": "world", "version": version, "doc": {"v": version}});
-            assert_eq!(s.on_update_reply(a, &conflict, |c| Some(c.patch.clone())), UpdateOutcome::Resubmitted);
-            assert_eq!(sent_update(&drain(&mut s)), None, "attempt {attempt}: nothing at once");
+            assert_eq!(
+                s.on_update_reply(a, &conflict, |c| Some(c.patch.clone())),
+                UpdateOutcome::Resubmitted
+            );
+            assert_eq!(
+                sent_update(&drain(&mut s)),
+                None,
+                "attempt {attempt}: nothing at once"
+            );
             let at = s.poll_timeout().unwrap();
             let ceiling = (RESUBMIT_PAUSE_MS << (attempt - 1)).min(RESUBMIT_PAUSE_MAX_MS);
-            assert!((ceiling / 2..ceiling).contains(&(at - now)), "attempt {attempt}: {} of {ceiling}", at - now);
+            assert!(
+                (ceiling / 2..ceiling).contains(&(at - now)),
+                "attempt {attempt}: {} of {ceiling}",
+                at - now
+            );
             // A reconnect meanwhile does not cut the pause short.
             s.on_disconnect();
             s.on_connect();
@@ -446,8 +464,15 @@ fn resubmits_wait_a_jittered_pause_that_grows_with_each_conflict() {
                 Some(x) => x,
                 None => panic!("a catch-up after the reconnect"),
             };
-            s.on_subscribe_reply("world", &json!({"scope": "world", "version": since.unwrap(), "patches": []}));
-            assert_eq!(sent_update(&drain(&mut s)), None, "attempt {attempt}: still paused after the reconnect");
+            s.on_subscribe_reply(
+                "world",
+                &json!({"scope": "world", "version": since.unwrap(), "patches": []}),
+            );
+            assert_eq!(
+                sent_update(&drain(&mut s)),
+                None,
+                "attempt {attempt}: still paused after the reconnect"
+            );
             s.on_timer(at);
             let (id, base, _, _) = sent_update(&drain(&mut s)).unwrap();
             assert_eq!((id, base), (a, version));
@@ -457,7 +482,10 @@ fn resubmits_wait_a_jittered_pause_that_grows_with_each_conflict() {
         }
         // The ninth conflict: the server wins, nothing more to wait for.
         let conflict = json!({"code": "CONFLICT", "scope": "world", "version": 10, "doc": {}});
-        assert_eq!(s.on_update_reply(a, &conflict, |c| Some(c.patch.clone())), UpdateOutcome::ServerWins { version: 10 });
+        assert_eq!(
+            s.on_update_reply(a, &conflict, |c| Some(c.patch.clone())),
+            UpdateOutcome::ServerWins { version: 10 }
+        );
         assert_eq!(s.poll_timeout(), None);
         out
     };
@@ -486,7 +514,10 @@ fn an_unavailable_update_goes_again_with_its_id_after_a_pause_then_settles() {
             s.on_update_failed(a, unavailable());
         } else {
             let reply = json!({"code": "UNAVAILABLE", "message": "Redis did not answer in time"});
-            assert_eq!(s.on_update_reply(a, &reply, |_| None), UpdateOutcome::Retrying);
+            assert_eq!(
+                s.on_update_reply(a, &reply, |_| None),
+                UpdateOutcome::Retrying
+            );
         }
         let out = drain(&mut s);
         assert!(settled(&out).is_empty(), "re-send {n}: not settled yet");
@@ -494,16 +525,31 @@ fn an_unavailable_update_goes_again_with_its_id_after_a_pause_then_settles() {
         assert_eq!(s.doc("world"), Some(&json!({"hp": 8})), "the overlay stays");
         let at = s.poll_timeout().unwrap();
         let ceiling = (RESUBMIT_PAUSE_MS << (n + 1)).min(RESUBMIT_PAUSE_MAX_MS);
-        assert!((ceiling / 2..ceiling).contains(&(at - now)), "re-send {n}: {} of {ceiling}", at - now);
+        assert!(
+            (ceiling / 2..ceiling).contains(&(at - now)),
+            "re-send {n}: {} of {ceiling}",
+            at - now
+        );
         s.on_timer(at);
         let (id, again, _, same) = sent_update(&drain(&mut s)).unwrap();
-        assert_eq!((id, again, &same), (a, base, &wire), "re-send {n}: same base and id");
+        assert_eq!(
+            (id, again, &same),
+            (a, base, &wire),
+            "re-send {n}: same base and id"
+        );
         now = at + 1_000;
         s.set_time(now);
     }
     s.on_update_failed(a, unavailable());
-    assert_eq!(settled(&drain(&mut s)), vec![(a, Err("UNAVAILABLE".into()))]);
-    assert_eq!(s.doc("world"), Some(&json!({"hp": 10})), "rolled back in the end");
+    assert_eq!(
+        settled(&drain(&mut s)),
+        vec![(a, Err("UNAVAILABLE".into()))]
+    );
+    assert_eq!(
+        s.doc("world"),
+        Some(&json!({"hp": 10})),
+        "rolled back in the end"
+    );
     assert_eq!(s.poll_timeout(), None);
 
     // Applied after all: the re-send is acked as a duplicate, and that is
@@ -515,7 +561,10 @@ fn an_unavailable_update_goes_again_with_its_id_after_a_pause_then_settles() {
     s.on_timer(s.poll_timeout().unwrap());
     drain(&mut s);
     let dup = json!({"scope": "world", "base": 3, "version": 4, "duplicate": true});
-    assert_eq!(s.on_update_reply(a, &dup, |_| None), UpdateOutcome::Acked { version: 4 });
+    assert_eq!(
+        s.on_update_reply(a, &dup, |_| None),
+        UpdateOutcome::Acked { version: 4 }
+    );
     assert_eq!(settled(&drain(&mut s)), vec![(a, Ok(4))]);
 }
 
@@ -1186,5 +1235,9 @@ fn a_subscribe_lost_with_the_link_is_asked_again_on_reconnect_only() {
     assert!(s.is_subscribed("world"));
     s.on_disconnect();
     s.on_connect();
-    assert_eq!(subscribes(&drain(&mut s)), vec![None], "asked once, after the reconnect");
+    assert_eq!(
+        subscribes(&drain(&mut s)),
+        vec![None],
+        "asked once, after the reconnect"
+    );
 }

@@ -284,7 +284,10 @@ pub async fn state_update(
     if !push && !state.app.config.dev {
         // Silent writes exist to force gaps in tests; in production every
         // change must reach its subscribers.
-        return Err(ApiError::field("push", "`push: false` is only accepted in --dev"));
+        return Err(ApiError::field(
+            "push",
+            "`push: false` is only accepted in --dev",
+        ));
     }
     let to_api = |e: PatchError| match e {
         PatchError::Conflict(now) => {
@@ -347,7 +350,11 @@ pub async fn state_update(
     let mut recipients = 0;
     if push {
         let push = state_sync::patch_event(scope, applied.base, applied.version, patch);
-        match state.io.emit(&Target::Room(room), names::STATE_PATCH, &push).await {
+        match state
+            .io
+            .emit(&Target::Room(room), names::STATE_PATCH, &push)
+            .await
+        {
             Ok(n) => {
                 recipients = n;
                 state.app.metrics.event_out(names::STATE_PATCH);

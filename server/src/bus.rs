@@ -75,7 +75,12 @@ impl Io {
     }
 
     /// Sends `event` to this instance's sockets, then closes them.
-    pub async fn close_local<T: Serialize + ?Sized>(&self, event: &str, payload: &T, grace: std::time::Duration) {
+    pub async fn close_local<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        payload: &T,
+        grace: std::time::Duration,
+    ) {
         with_io!(self, io => {
             let _ = io.local().emit(event, payload).await;
             // Give the notice a moment to leave before the sockets close.

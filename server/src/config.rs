@@ -41,7 +41,11 @@ pub struct Config {
     /// transport from a page of another origin (a Foundry server on :30000,
     /// say); comma-separated in the env var. `*` allows any. In `--dev`
     /// with none given, any origin is allowed (the server is loopback only).
-    #[arg(long = "allow-origin", env = "FRINNY_ALLOW_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allow-origin",
+        env = "FRINNY_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allow_origins: Vec<String>,
 
     /// Directory served at `/` (the demo page).
@@ -146,7 +150,12 @@ pub struct Config {
     /// with `user:password@` and a `/db` number): events, state and per-user rate limits then
     /// span every instance that names the same Redis. Without it everything
     /// stays in this process (the embedded default).
-    #[arg(long = "redis", env = "FRINNY_REDIS_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long = "redis",
+        env = "FRINNY_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub redis: Option<String>,
 
     /// With `--redis`: how long one Redis operation may take, in
@@ -271,10 +280,19 @@ impl Config {
         }
         let positive = [
             ("--max-connections", self.max_connections as u64),
-            ("--max-connections-per-user", self.max_connections_per_user as u64),
+            (
+                "--max-connections-per-user",
+                self.max_connections_per_user as u64,
+            ),
             ("--max-pending-sessions", self.max_pending_sessions as u64),
-            ("--handshake-rate-per-ip", u64::from(self.handshake_rate_per_ip)),
-            ("--handshake-burst-per-ip", u64::from(self.handshake_burst_per_ip)),
+            (
+                "--handshake-rate-per-ip",
+                u64::from(self.handshake_rate_per_ip),
+            ),
+            (
+                "--handshake-burst-per-ip",
+                u64::from(self.handshake_burst_per_ip),
+            ),
             ("--join-timeout-ms", self.join_timeout_ms),
             ("--ping-interval-ms", self.ping_interval_ms),
             ("--ping-timeout-ms", self.ping_timeout_ms),
@@ -334,7 +352,12 @@ mod tests {
     fn a_short_admin_token_is_refused() {
         let c = Config::parse_from(["frinny-server", "--dev", "--admin-token", "x"]);
         assert!(c.check().unwrap_err().0.contains("admin-token"));
-        let c = Config::parse_from(["frinny-server", "--dev", "--admin-token", "0123456789abcdef"]);
+        let c = Config::parse_from([
+            "frinny-server",
+            "--dev",
+            "--admin-token",
+            "0123456789abcdef",
+        ]);
         assert_eq!(c.check(), Ok(()));
     }
 }

@@ -27,8 +27,11 @@ pub fn layer(config: &Config) -> Option<CorsLayer> {
         // site could mint itself a GM token from /dev/token).
         AllowOrigin::predicate(|origin, _| origin.to_str().is_ok_and(is_loopback_origin))
     } else {
-        let list: Vec<HeaderValue> =
-            config.allow_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        let list: Vec<HeaderValue> = config
+            .allow_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
         AllowOrigin::list(list)
     };
     Some(
@@ -49,7 +52,10 @@ pub fn layer(config: &Config) -> Option<CorsLayer> {
 /// assert!(!is_loopback_origin("https://foundry.example"));
 /// ```
 pub fn is_loopback_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
         return false;
     };
     is_loopback_host(rest)
@@ -59,7 +65,10 @@ pub fn is_loopback_origin(origin: &str) -> bool {
 /// `[::1]`, with or without a port.
 pub fn is_loopback_host(authority: &str) -> bool {
     let host = if authority.starts_with('[') {
-        authority.split_once(']').map(|(h, _)| h.trim_start_matches('[')).unwrap_or(authority)
+        authority
+            .split_once(']')
+            .map(|(h, _)| h.trim_start_matches('['))
+            .unwrap_or(authority)
     } else {
         authority.split(':').next().unwrap_or(authority)
     };

@@ -74,7 +74,13 @@ fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<V
 }
 
 /// Sends `error` to the socket, and the same payload in the ack if asked.
-fn fail<A: Adapter>(app: &Shared, socket: &SocketRef<A>, ack: AckSender<A>, request_id: Option<&Value>, f: &Failure) {
+fn fail<A: Adapter>(
+    app: &Shared,
+    socket: &SocketRef<A>,
+    ack: AckSender<A>,
+    request_id: Option<&Value>,
+    f: &Failure,
+) {
     let body = f.payload(request_id);
     app.metrics.error(f.code);
     if socket.emit(names::ERROR, &body).is_ok() {
@@ -103,7 +109,10 @@ pub async fn on_event<A: Adapter>(
     let request_id = request_id_of(&data);
 
     if identity.expired(now_secs()) {
-        let f = Failure::new(codes::TOKEN_EXPIRED, "token expired: get a new token and reconnect");
+        let f = Failure::new(
+            codes::TOKEN_EXPIRED,
+            "token expired: get a new token and reconnect",
+        );
         fail(&app, &socket, ack, request_id.as_ref(), &f);
         // The socket must not outlive its token: the server disconnects it
         // (a DISCONNECT the client does not retry by itself).
@@ -175,13 +184,18 @@ pub async fn on_event<A: Adapter>(
 
     let outcome = match event.as_str() {
         names::BROADCAST => relay_broadcast(&app, &socket, &identity, payload, ack).await,
-        names::STATE_SUBSCRIBE => state_sync::subscribe(&app, &socket, &identity, &payload, ack).await,
+        names::STATE_SUBSCRIBE => {
+            state_sync::subscribe(&app, &socket, &identity, &payload, ack).await
+        }
         names::STATE_UPDATE => state_sync::update(&app, &socket, &identity, &payload, ack).await,
         names::STATE_UNSUBSCRIBE => state_sync::unsubscribe(&socket, &identity, &payload, ack),
         names::SUGGESTION_FEEDBACK => {
             // Nothing to answer: recorded, and acked if an ack was asked for.
             let id = payload.get("id").cloned().unwrap_or(Value::Null);
-            let accepted = payload.get("accepted").and_then(Value::as_bool).unwrap_or(false);
+            let accepted = payload
+                .get("accepted")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             tracing::info!(user = %identity.user_id, %id, accepted, "suggestion feedback");
             let _ = ack.send(&json!({"received": true, "id": id}));
             Ok(())
@@ -205,7 +219,13 @@ pub async fn on_event<A: Adapter>(
 /// What a handler did: `Err` carries the failure and the ack to answer it with.
 pub type Outcome<A> = Result<(), (Failure, AckSender<A>)>;
 
-async fn emit_to_user<A: Adapter>(app: &Shared, socket: &SocketRef<A>, user: &str, event: &str, body: &Value) {
+async fn emit_to_user<A: Adapter>(
+    app: &Shared,
+    socket: &SocketRef<A>,
+    user: &str,
+    event: &str,
+    body: &Value,
+) {
     match socket.within(rooms::user(user)).emit(event, body).await {
         Ok(()) => app.metrics.event_out(event),
         Err(e) => tracing::debug!(%event, "emit to user room failed: {e}"),

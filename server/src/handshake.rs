@@ -113,7 +113,9 @@ impl HandshakeLimits {
         // Reserved atomically: concurrent handshakes cannot overshoot.
         if self
             .pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .is_err()
         {
             return Err(Refusal::Busy(max));
@@ -144,8 +146,7 @@ fn opens_session(req: &Request) -> bool {
     if path != SOCKET_IO_PATH && !path.starts_with("/socket.io/") {
         return false;
     }
-    !uri
-        .query()
+    !uri.query()
         .unwrap_or("")
         .split('&')
         .any(|pair| pair.split('=').next() == Some("sid"))
@@ -242,11 +243,22 @@ mod tests {
 
     #[test]
     fn only_requests_without_a_sid_open_sessions() {
-        let req = |uri: &str| Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
+        let req = |uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
         assert!(opens_session(&req("/socket.io/?EIO=4&transport=websocket")));
-        assert!(opens_session(&req("/socket.io/?EIO=4&transport=polling&t=x")));
-        assert!(!opens_session(&req("/socket.io/?EIO=4&transport=polling&sid=abc")));
-        assert!(!opens_session(&req("/socket.io/?sid=abc&EIO=4&transport=websocket")));
+        assert!(opens_session(&req(
+            "/socket.io/?EIO=4&transport=polling&t=x"
+        )));
+        assert!(!opens_session(&req(
+            "/socket.io/?EIO=4&transport=polling&sid=abc"
+        )));
+        assert!(!opens_session(&req(
+            "/socket.io/?sid=abc&EIO=4&transport=websocket"
+        )));
         assert!(!opens_session(&req("/healthz")));
         assert!(!opens_session(&req("/socket.iox/?EIO=4")));
     }

@@ -77,7 +77,9 @@ impl UserConnections {
     /// Connections of `user` in `world` open now.
     pub fn count(&self, world: &str, user: &str) -> usize {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(&(world.to_owned(), user.to_owned())).copied().unwrap_or(0)
+        open.get(&(world.to_owned(), user.to_owned()))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -210,7 +212,12 @@ mod tests {
         c.remove("w", "u");
         c.remove("w", "u");
         assert_eq!(c.count("w", "u"), 0);
-        assert!(c.open.lock().unwrap().get(&("w".to_owned(), "u".to_owned())).is_none());
+        assert!(c
+            .open
+            .lock()
+            .unwrap()
+            .get(&("w".to_owned(), "u".to_owned()))
+            .is_none());
     }
 
     #[test]

@@ -55,7 +55,9 @@ impl Metrics {
     pub fn try_reserve(&self, max: usize) -> bool {
         let max = i64::try_from(max).unwrap_or(i64::MAX);
         self.connections
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .is_ok()
     }
 

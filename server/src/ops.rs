@@ -40,10 +40,16 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     let mut text = state.app.metrics.render();
     if let Some(cluster) = &state.app.cluster {
         let link = &cluster.link;
-        let _ = writeln!(text, "# HELP frinny_redis_up Whether Redis answered the last probe (1) or not (0).");
+        let _ = writeln!(
+            text,
+            "# HELP frinny_redis_up Whether Redis answered the last probe (1) or not (0)."
+        );
         let _ = writeln!(text, "# TYPE frinny_redis_up gauge");
         let _ = writeln!(text, "frinny_redis_up {}", u8::from(link.is_up()));
-        let _ = writeln!(text, "# HELP frinny_redis_failures_total Redis operations that failed or timed out.");
+        let _ = writeln!(
+            text,
+            "# HELP frinny_redis_failures_total Redis operations that failed or timed out."
+        );
         let _ = writeln!(text, "# TYPE frinny_redis_failures_total counter");
         let _ = writeln!(text, "frinny_redis_failures_total {}", link.failures());
         let _ = writeln!(
@@ -51,10 +57,18 @@ pub async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
             "# HELP frinny_redis_publishes_dropped_total Events not relayed to other instances while Redis was down (local sockets still got them)."
         );
         let _ = writeln!(text, "# TYPE frinny_redis_publishes_dropped_total counter");
-        let _ = writeln!(text, "frinny_redis_publishes_dropped_total {}", link.dropped_publishes());
+        let _ = writeln!(
+            text,
+            "frinny_redis_publishes_dropped_total {}",
+            link.dropped_publishes()
+        );
         let _ = writeln!(text, "# HELP frinny_redis_malformed_total Messages from Redis that could not be read (dropped).");
         let _ = writeln!(text, "# TYPE frinny_redis_malformed_total counter");
-        let _ = writeln!(text, "frinny_redis_malformed_total {}", link.malformed_count());
+        let _ = writeln!(
+            text,
+            "frinny_redis_malformed_total {}",
+            link.malformed_count()
+        );
     }
     (
         [(

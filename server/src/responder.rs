@@ -321,8 +321,14 @@ mod tests {
         assert!(up.payload.get("actorId").is_none());
         // The answer names the combatant too.
         let reply = d.answer(&r).unwrap();
-        assert!(reply.content.contains("Valeros's turn"), "{}", reply.content);
+        assert!(
+            reply.content.contains("Valeros's turn"),
+            "{}",
+            reply.content
+        );
         // Other requests get none.
-        assert!(d.follow_ups(&req("query", json!({"content": "x"}))).is_empty());
+        assert!(d
+            .follow_ups(&req("query", json!({"content": "x"})))
+            .is_empty());
     }
 }

@@ -3,9 +3,9 @@
 //! drains HTTP connections within the grace period).
 
 use crate::app::{AppState, Shared};
+use crate::auth::{dev_secret, Authenticator};
 use crate::bus::{ClusterAdapter, Io};
 use crate::cluster::{state::run_pusher, Cluster, Unavailable};
-use crate::auth::{dev_secret, Authenticator};
 use crate::config::{Config, ConfigError};
 use crate::http::router;
 use crate::http_state::HttpState;
@@ -16,8 +16,8 @@ use crate::socket;
 use crate::state_store::{StateStore, StoreLimits};
 use frinny_agent::catalogue::names;
 use serde_json::json;
-use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide::adapter::Adapter;
+use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,7 +65,11 @@ pub struct RunningServer {
 }
 
 /// The builder settings both modes share.
-fn configure<A: Adapter>(builder: SocketIoBuilder<A>, app: &Shared, hard_limit: usize) -> SocketIoBuilder<A> {
+fn configure<A: Adapter>(
+    builder: SocketIoBuilder<A>,
+    app: &Shared,
+    hard_limit: usize,
+) -> SocketIoBuilder<A> {
     builder
         .with_state(app.clone())
         // Sessions that never join are closed, which frees their pending
@@ -163,7 +167,11 @@ pub async fn start(
             let (layer, io) = configure(SocketIo::builder(), &app, hard_limit).build_layer();
             socket::register(&io);
             let io = Io::Local(io);
-            let http = router(HttpState { app: app.clone(), io: io.clone() }).layer(layer);
+            let http = router(HttpState {
+                app: app.clone(),
+                io: io.clone(),
+            })
+            .layer(layer);
             (http, io)
         }
         Some((cluster, patches)) => {
@@ -178,22 +186,33 @@ pub async fn start(
             match tokio::time::timeout(app.config.redis_timeout(), socket::register(&io)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Err(StartError::Redis(Unavailable(format!("adapter: {e}")))),
-                Err(_) => return Err(StartError::Redis(Unavailable("adapter: no answer from Redis".into()))),
+                Err(_) => {
+                    return Err(StartError::Redis(Unavailable(
+                        "adapter: no answer from Redis".into(),
+                    )))
+                }
             }
             cluster_tasks.push(tokio::spawn(run_pusher(io.clone(), app.clone(), patches)));
             cluster_tasks.push(tokio::spawn(cluster.clone().probe()));
             tracing::info!(redis = %cluster.url, "sharing rooms, state and rate limits through Redis");
             let io = Io::Cluster(io);
-            let http = router(HttpState { app: app.clone(), io: io.clone() }).layer(layer);
+            let http = router(HttpState {
+                app: app.clone(),
+                io: io.clone(),
+            })
+            .layer(layer);
             (http, io)
         }
     };
     let mut http = http
-    // Outside the Socket.IO layer, so the head it keeps per session is a copy
-    // and not a slice of hyper's read buffer (see `detach`).
-    .layer(axum::middleware::map_request(crate::detach::detach_head))
-    // Outermost: a refused handshake costs no Engine.IO session at all.
-    .layer(axum::middleware::from_fn_with_state(app.clone(), crate::handshake::limit));
+        // Outside the Socket.IO layer, so the head it keeps per session is a copy
+        // and not a slice of hyper's read buffer (see `detach`).
+        .layer(axum::middleware::map_request(crate::detach::detach_head))
+        // Outermost: a refused handshake costs no Engine.IO session at all.
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::handshake::limit,
+        ));
     if let Some(cors) = crate::cors::layer(&app.config) {
         http = http.layer(cors);
     }
@@ -208,12 +227,15 @@ pub async fn start(
     let io_for_shutdown = io.clone();
     let serve = tokio::spawn(async move {
         // The peer address, for the per-address handshake limit.
-        axum::serve(listener, http.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                tell_clients(&io_for_shutdown, grace).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            http.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+            tell_clients(&io_for_shutdown, grace).await;
+        })
+        .await
     });
     let janitor_app = app.clone();
     let janitor = tokio::spawn(async move {

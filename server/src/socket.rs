@@ -7,10 +7,10 @@ use crate::{events, rooms};
 use frinny_agent::catalogue::{names, request_events, ConnectionEstablishedPayload};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
-use socketioxide_core::adapter::DefinedAdapter;
 use socketioxide::extract::{SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::SocketIo;
+use socketioxide_core::adapter::DefinedAdapter;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -88,14 +88,21 @@ async fn authenticate<A: Adapter>(
     }
     let identity = identify(&socket, &auth, &app).inspect_err(|_| app.metrics.disconnected())?;
     let per_user = app.config.max_connections_per_user;
-    if !app.user_connections.try_add(&identity.world, &identity.user_id, per_user) {
+    if !app
+        .user_connections
+        .try_add(&identity.world, &identity.user_id, per_user)
+    {
         app.metrics.disconnected();
         app.metrics.error(TOO_MANY_CONNECTIONS);
         tracing::warn!(sid = %socket.id, user = %identity.user_id, "connection refused: {per_user} open for this user");
         return Err(Refused::TooManyForUser(per_user));
     }
     // Joined: the session no longer holds a pending slot (see `handshake`).
-    if let Some(ticket) = socket.req_parts().extensions.get::<crate::handshake::Ticket>() {
+    if let Some(ticket) = socket
+        .req_parts()
+        .extensions
+        .get::<crate::handshake::Ticket>()
+    {
         ticket.release();
     }
     socket.join([
@@ -103,7 +110,9 @@ async fn authenticate<A: Adapter>(
         rooms::world(&identity.world),
     ]);
     socket.extensions.insert(app.limits.new_connection());
-    socket.extensions.insert(std::sync::Arc::new(crate::limits::RateNotice::default()));
+    socket
+        .extensions
+        .insert(std::sync::Arc::new(crate::limits::RateNotice::default()));
     socket.extensions.insert(identity);
     socket.on_fallback(events::on_event::<A>);
     socket.on_disconnect(on_disconnect::<A>);
@@ -112,7 +121,11 @@ async fn authenticate<A: Adapter>(
 }
 
 /// Who the socket is: its token's identity, or in `--dev` the legacy query.
-fn identify<A: Adapter>(socket: &SocketRef<A>, auth: &Result<Value, socketioxide::ParserError>, app: &Shared) -> Result<Identity, Refused> {
+fn identify<A: Adapter>(
+    socket: &SocketRef<A>,
+    auth: &Result<Value, socketioxide::ParserError>,
+    app: &Shared,
+) -> Result<Identity, Refused> {
     let identity = match token_from(auth) {
         Some(token) => app.auth.verify(&token).map_err(|e| {
             tracing::info!(sid = %socket.id, "connection refused: {e}");
@@ -166,7 +179,8 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>)
 async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>) {
     app.metrics.disconnected();
     if let Some(identity) = socket.extensions.get::<Identity>() {
-        app.user_connections.remove(&identity.world, &identity.user_id);
+        app.user_connections
+            .remove(&identity.world, &identity.user_id);
     }
     tracing::info!(sid = %socket.id, "socket disconnected");
 }

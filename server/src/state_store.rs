@@ -42,8 +42,16 @@ impl Entry {
     /// An entry of `patch` from `base` to `version`, with no origin (how the
     /// shared store hands out the history it read back).
     pub fn new(base: u64, version: u64, patch: Value) -> Self {
-        let bytes = serde_json::to_vec(&patch).map(|v| v.len()).unwrap_or(usize::MAX);
-        Self { base, version, patch, origin: None, bytes }
+        let bytes = serde_json::to_vec(&patch)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        Self {
+            base,
+            version,
+            patch,
+            origin: None,
+            bytes,
+        }
     }
 }
 
@@ -131,13 +139,19 @@ impl Default for ScopeState {
 
 impl ScopeState {
     fn snapshot(&self) -> Snapshot {
-        Snapshot { version: self.version, doc: self.doc.clone() }
+        Snapshot {
+            version: self.version,
+            doc: self.doc.clone(),
+        }
     }
 }
 
 /// The snapshot of the scope at `k`: version 0 and `{}` when never patched.
 fn snapshot_at(scopes: &HashMap<Key, ScopeState>, k: &Key) -> Snapshot {
-    scopes.get(k).map(ScopeState::snapshot).unwrap_or_else(|| ScopeState::default().snapshot())
+    scopes
+        .get(k)
+        .map(ScopeState::snapshot)
+        .unwrap_or_else(|| ScopeState::default().snapshot())
 }
 
 type Key = (String, String);
@@ -314,7 +328,8 @@ impl StateStore {
             // so keeping them would only let a writer grow memory while the
             // document stays small.
             while s.history.len() >= self.limits.history
-                || (!s.history.is_empty() && s.history_bytes.saturating_add(bytes) > self.limits.max_doc_bytes)
+                || (!s.history.is_empty()
+                    && s.history_bytes.saturating_add(bytes) > self.limits.max_doc_bytes)
             {
                 if let Some(old) = s.history.pop_front() {
                     s.history_bytes = s.history_bytes.saturating_sub(old.bytes);
@@ -455,18 +470,28 @@ mod tests {
 
     #[test]
     fn history_is_bounded_by_bytes_too() {
-        let s = StateStore::new(StoreLimits { max_doc_bytes: 200, history: 1000 });
+        let s = StateStore::new(StoreLimits {
+            max_doc_bytes: 200,
+            history: 1000,
+        });
         // Alternate a big value and its removal: the document stays small,
         // the history must not grow past the document limit in bytes.
         let big = json!({ "x": "y".repeat(150) });
         for i in 0..100u64 {
-            let patch = if i % 2 == 0 { big.clone() } else { json!({ "x": null }) };
+            let patch = if i % 2 == 0 {
+                big.clone()
+            } else {
+                json!({ "x": null })
+            };
             s.apply("w", "u", &patch, Some(i), None).unwrap();
         }
         let scopes = s.scopes.lock().unwrap();
         let st = &scopes[&("w".to_owned(), "u".to_owned())];
         assert!(st.history_bytes <= 200, "{} bytes kept", st.history_bytes);
-        assert_eq!(st.history_bytes, st.history.iter().map(|e| e.bytes).sum::<usize>());
+        assert_eq!(
+            st.history_bytes,
+            st.history.iter().map(|e| e.bytes).sum::<usize>()
+        );
         assert!(!st.history.is_empty(), "the newest patch is always kept");
     }
 }

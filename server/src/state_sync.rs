@@ -101,7 +101,11 @@ pub async fn subscribe<A: Adapter>(
     // A socket follows a bounded number of scopes: each is a room, and
     // anyone may read any `combat:<id>`.
     let room = rooms::state(&identity.world, scope);
-    let following = socket.rooms().into_iter().filter(|r| r.starts_with(rooms::STATE_PREFIX)).count();
+    let following = socket
+        .rooms()
+        .into_iter()
+        .filter(|r| r.starts_with(rooms::STATE_PREFIX))
+        .count();
     if following >= MAX_SCOPES_PER_SOCKET && !socket.rooms().contains(&room.clone().into()) {
         let mut f = Failure::new(
             codes::INVALID_PAYLOAD,
@@ -116,7 +120,11 @@ pub async fn subscribe<A: Adapter>(
     let since = payload.get("since").and_then(Value::as_u64);
     let epoch = payload.get("epoch").and_then(Value::as_str);
     if let Some(cluster) = &app.cluster {
-        return match cluster.state.catch_up(&identity.world, scope, since, epoch).await {
+        return match cluster
+            .state
+            .catch_up(&identity.world, scope, since, epoch)
+            .await
+        {
             Ok((catch_up, epoch)) => {
                 let _ = ack.send(&catch_up_reply(scope, catch_up, &epoch));
                 Ok(())
@@ -225,11 +233,23 @@ pub async fn update<A: Adapter>(
         // included, pushes it to its own subscribers; acked after ours did.
         let result = cluster
             .state
-            .apply_and_wait(&identity.world, scope, &patch, Some(base), origin.as_deref(), true)
+            .apply_and_wait(
+                &identity.world,
+                scope,
+                &patch,
+                Some(base),
+                origin.as_deref(),
+                true,
+            )
             .await;
         return match result {
             Ok(applied) => {
-                let _ = ack.send(&update_ack(scope, applied.base, applied.version, applied.duplicate));
+                let _ = ack.send(&update_ack(
+                    scope,
+                    applied.base,
+                    applied.version,
+                    applied.duplicate,
+                ));
                 Ok(())
             }
             Err(SharedError::Patch(e)) => refused(app, scope, e, ack),
@@ -253,7 +273,12 @@ pub async fn update<A: Adapter>(
                     Err(e) => tracing::warn!("state:patch push failed: {e}"),
                 }
             }
-            let _ = ack.send(&update_ack(scope, applied.base, applied.version, applied.duplicate));
+            let _ = ack.send(&update_ack(
+                scope,
+                applied.base,
+                applied.version,
+                applied.duplicate,
+            ));
             Ok(())
         }
         Err(e) => refused(app, scope, e, ack),

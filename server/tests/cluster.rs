@@ -28,7 +28,9 @@ async fn call(c: &mut SioClient, event: &str, data: Value) -> Value {
 }
 
 async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
-    tokio::time::timeout(TEST_LIMIT, f).await.expect("the test finishes within 30 s");
+    tokio::time::timeout(TEST_LIMIT, f)
+        .await
+        .expect("the test finishes within 30 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,14 +84,24 @@ async fn a_notify_posted_to_b_reaches_only_that_user_on_a() {
         let mut target = c.a.client("u1", Role::Player, "w1").await;
         let mut same_instance = c.a.client("u2", Role::Player, "w1").await;
         let mut other_instance = c.b.client("u3", Role::Player, "w1").await;
-        let body = json!({"userId": "u1", "level": "warning", "title": "Hi", "message": "for u1"}).to_string();
+        let body = json!({"userId": "u1", "level": "warning", "title": "Hi", "message": "for u1"})
+            .to_string();
         let r = http(c.b.addr, "POST", "/notify", Some(ADMIN), Some(&body)).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let got = target.events_named("notification", QUIET).await;
         assert_eq!(got.len(), 1, "exactly once: {got:?}");
-        assert_eq!((got[0]["message"].as_str(), got[0]["from"].as_str()), (Some("for u1"), Some("server")));
-        assert!(same_instance.try_event("notification", QUIET).await.is_none());
-        assert!(other_instance.try_event("notification", QUIET).await.is_none());
+        assert_eq!(
+            (got[0]["message"].as_str(), got[0]["from"].as_str()),
+            (Some("for u1"), Some("server"))
+        );
+        assert!(same_instance
+            .try_event("notification", QUIET)
+            .await
+            .is_none());
+        assert!(other_instance
+            .try_event("notification", QUIET)
+            .await
+            .is_none());
         c.stop().await;
     })
     .await;
@@ -103,16 +115,24 @@ async fn a_reply_reaches_the_users_tabs_on_both_instances() {
         let mut tab_b = c.b.client("u1", Role::Player, "w1").await;
         let mut someone_else = c.b.client("u2", Role::Player, "w1").await;
         tab_a
-            .emit("query", json!({"content": "What does Shield Block do?", "request_id": "r-1",
-                "conversation_history": [], "is_public_chat": false}))
+            .emit(
+                "query",
+                json!({"content": "What does Shield Block do?", "request_id": "r-1",
+                "conversation_history": [], "is_public_chat": false}),
+            )
             .await;
         for tab in [&mut tab_a, &mut tab_b] {
-            let replies = tab.events_named("query_response", Duration::from_millis(800)).await;
+            let replies = tab
+                .events_named("query_response", Duration::from_millis(800))
+                .await;
             assert_eq!(replies.len(), 1, "exactly once per tab: {replies:?}");
             assert_eq!(replies[0]["request_id"], "r-1");
             tab.backlog_clear();
         }
-        assert!(someone_else.try_event("query_response", QUIET).await.is_none());
+        assert!(someone_else
+            .try_event("query_response", QUIET)
+            .await
+            .is_none());
         c.stop().await;
     })
     .await;
@@ -183,25 +203,52 @@ async fn concurrent_compare_and_set_from_both_instances_one_wins_per_version() {
         const ROUNDS: u64 = 12;
         let mut winners = Vec::new();
         for base in 0..ROUNDS {
-            let ia = gm_a.emit_with_ack("state:update", json!({"scope": "combat:c1", "base": base, "patch": {"by": "a", "n": base}})).await;
-            let ib = gm_b.emit_with_ack("state:update", json!({"scope": "combat:c1", "base": base, "patch": {"by": "b", "n": base}})).await;
+            let ia = gm_a
+                .emit_with_ack(
+                    "state:update",
+                    json!({"scope": "combat:c1", "base": base, "patch": {"by": "a", "n": base}}),
+                )
+                .await;
+            let ib = gm_b
+                .emit_with_ack(
+                    "state:update",
+                    json!({"scope": "combat:c1", "base": base, "patch": {"by": "b", "n": base}}),
+                )
+                .await;
             let (ra, rb) = (gm_a.ack(ia).await, gm_b.ack(ib).await);
             let won = |r: &Value| r.get("code").is_none() && r["version"] == base + 1;
             let lost = |r: &Value| r["code"] == "CONFLICT" && r["version"] == base + 1;
             assert!(
                 (won(&ra) && lost(&rb)) || (lost(&ra) && won(&rb)),
-                "exactly one wins version {}: a={ra} b={rb}", base + 1
+                "exactly one wins version {}: a={ra} b={rb}",
+                base + 1
             );
             let winner = if won(&ra) { "a" } else { "b" };
             let loser_doc = if won(&ra) { &rb["doc"] } else { &ra["doc"] };
-            assert_eq!(loser_doc, &json!({"by": winner, "n": base}), "the loser gets the winner's document");
+            assert_eq!(
+                loser_doc,
+                &json!({"by": winner, "n": base}),
+                "the loser gets the winner's document"
+            );
             winners.push(winner);
         }
         for w in [&mut watch_a, &mut watch_b] {
-            let pushes = w.events_named("state:patch", Duration::from_millis(600)).await;
-            let versions: Vec<u64> = pushes.iter().map(|p| p["version"].as_u64().unwrap()).collect();
-            assert_eq!(versions, (1..=ROUNDS).collect::<Vec<_>>(), "each version once, in order");
-            let by: Vec<&str> = pushes.iter().map(|p| p["patch"]["by"].as_str().unwrap()).collect();
+            let pushes = w
+                .events_named("state:patch", Duration::from_millis(600))
+                .await;
+            let versions: Vec<u64> = pushes
+                .iter()
+                .map(|p| p["version"].as_u64().unwrap())
+                .collect();
+            assert_eq!(
+                versions,
+                (1..=ROUNDS).collect::<Vec<_>>(),
+                "each version once, in order"
+            );
+            let by: Vec<&str> = pushes
+                .iter()
+                .map(|p| p["patch"]["by"].as_str().unwrap())
+                .collect();
             assert_eq!(by, winners, "the winners' patches");
         }
         c.stop().await;
@@ -230,7 +277,11 @@ async fn a_users_rate_limit_holds_across_instances() {
         // Per instance, each would have allowed its two; shared, the fourth
         // event of the user is over the burst of 3.
         assert_eq!(codes, ["ok", "ok", "ok", "RATE_LIMITED"]);
-        assert_eq!(call(&mut other, "state:subscribe", sub()).await["version"], 0, "another user's bucket");
+        assert_eq!(
+            call(&mut other, "state:subscribe", sub()).await["version"],
+            0,
+            "another user's bucket"
+        );
         c.stop().await;
     })
     .await;
@@ -247,7 +298,10 @@ async fn wait_health(addr: std::net::SocketAddr, status: &str, within: Duration)
         if h["status"] == status {
             return h;
         }
-        assert!(start.elapsed() < within, "/healthz never said {status}: {h}");
+        assert!(
+            start.elapsed() < within,
+            "/healthz never said {status}: {h}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -259,42 +313,91 @@ async fn a_stalled_redis_fails_writes_clearly_keeps_local_events_and_recovers() 
         let mut gm = c.a.client("g", Role::Gm, "w1").await;
         let mut player = c.a.client("p1", Role::Player, "w1").await;
         call(&mut gm, "state:subscribe", json!({"scope": "world"})).await;
-        let ack = call(&mut gm, "state:update", json!({"scope": "world", "base": 0, "patch": {"kept": true}, "id": "w-1"})).await;
+        let ack = call(
+            &mut gm,
+            "state:update",
+            json!({"scope": "world", "base": 0, "patch": {"kept": true}, "id": "w-1"}),
+        )
+        .await;
         assert_eq!(ack["version"], 1, "{ack}");
         let h = health(c.a.addr).await;
-        assert_eq!((h["status"].as_str(), h["redis"]["status"].as_str()), (Some("ok"), Some("up")), "{h}");
+        assert_eq!(
+            (h["status"].as_str(), h["redis"]["status"].as_str()),
+            (Some("ok"), Some("up")),
+            "{h}"
+        );
 
         c.redis.proc.signal("STOP");
         let started = Instant::now();
-        let refused = call(&mut gm, "state:update", json!({"scope": "world", "base": 1, "patch": {"lost": true}, "id": "w-2"})).await;
+        let refused = call(
+            &mut gm,
+            "state:update",
+            json!({"scope": "world", "base": 1, "patch": {"lost": true}, "id": "w-2"}),
+        )
+        .await;
         let took = started.elapsed();
         assert_eq!(refused["code"], "UNAVAILABLE", "{refused}");
-        assert!(took < Duration::from_secs(4), "failed within a few seconds, not {took:?}");
+        assert!(
+            took < Duration::from_secs(4),
+            "failed within a few seconds, not {took:?}"
+        );
         let h = wait_health(c.a.addr, "degraded", Duration::from_secs(5)).await;
         assert_eq!(h["redis"]["status"], "down", "{h}");
-        let r = http(c.a.addr, "POST", "/state/update", Some(ADMIN),
-            Some(&json!({"world": "w1", "scope": "world", "patch": {"x": 1}}).to_string())).await;
-        assert_eq!((r.status, r.json()["code"].as_str()), (503, Some("UNAVAILABLE")));
+        let r = http(
+            c.a.addr,
+            "POST",
+            "/state/update",
+            Some(ADMIN),
+            Some(&json!({"world": "w1", "scope": "world", "patch": {"x": 1}}).to_string()),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()["code"].as_str()),
+            (503, Some("UNAVAILABLE"))
+        );
 
         // Events to this instance's sockets still flow.
-        let body = json!({"userId": "p1", "level": "info", "title": "t", "message": "still here"}).to_string();
+        let body = json!({"userId": "p1", "level": "info", "title": "t", "message": "still here"})
+            .to_string();
         let sent = Instant::now();
-        assert_eq!(http(c.a.addr, "POST", "/notify", Some(ADMIN), Some(&body)).await.status, 200);
+        assert_eq!(
+            http(c.a.addr, "POST", "/notify", Some(ADMIN), Some(&body))
+                .await
+                .status,
+            200
+        );
         assert_eq!(player.event("notification").await["message"], "still here");
-        assert!(sent.elapsed() < Duration::from_secs(1), "no wait on the dead link");
+        assert!(
+            sent.elapsed() < Duration::from_secs(1),
+            "no wait on the dead link"
+        );
         let metrics = http(c.a.addr, "GET", "/metrics", None, None).await.body;
         assert!(metrics.contains("frinny_redis_up 0"), "{metrics}");
 
         c.redis.proc.signal("CONT");
         wait_health(c.a.addr, "ok", Duration::from_secs(10)).await;
         // The refused write was not applied, even late: base 1 is current.
-        let ack = call(&mut gm, "state:update", json!({"scope": "world", "base": 1, "patch": {"again": true}, "id": "w-3"})).await;
+        let ack = call(
+            &mut gm,
+            "state:update",
+            json!({"scope": "world", "base": 1, "patch": {"again": true}, "id": "w-3"}),
+        )
+        .await;
         assert_eq!(ack, json!({"scope": "world", "base": 1, "version": 2}));
         let snap = call(&mut player, "state:subscribe", json!({"scope": "world"})).await;
-        assert_eq!(snap["doc"], json!({"kept": true, "again": true}), "acknowledged writes kept, refused ones absent");
+        assert_eq!(
+            snap["doc"],
+            json!({"kept": true, "again": true}),
+            "acknowledged writes kept, refused ones absent"
+        );
         // And events cross instances again.
         let mut on_b = c.b.client("p1", Role::Player, "w1").await;
-        assert_eq!(http(c.a.addr, "POST", "/notify", Some(ADMIN), Some(&body)).await.status, 200);
+        assert_eq!(
+            http(c.a.addr, "POST", "/notify", Some(ADMIN), Some(&body))
+                .await
+                .status,
+            200
+        );
         assert_eq!(on_b.event("notification").await["message"], "still here");
         c.stop().await;
     })
@@ -305,12 +408,17 @@ async fn a_stalled_redis_fails_writes_clearly_keeps_local_events_and_recovers() 
 async fn behind_nginx_the_clients_of_a_killed_instance_reconnect_to_the_other_and_catch_up() {
     bounded(async {
         let redis = RedisProcess::start();
-        let mut instances = [ServerProcess::start(&redis.url()), ServerProcess::start(&redis.url())];
+        let mut instances = [
+            ServerProcess::start(&redis.url()),
+            ServerProcess::start(&redis.url()),
+        ];
         let nginx = NginxProcess::start(&[instances[0].addr, instances[1].addr]);
         let auth = Authenticator::new(b"test-secret-test-secret-test-secret");
         let token = auth.issue("p1", Role::Player, "w1", 600).unwrap();
 
-        let mut client = SioClient::connect(nginx.addr, Some(json!({ "token": token })), "").await.unwrap();
+        let mut client = SioClient::connect(nginx.addr, Some(json!({ "token": token })), "")
+            .await
+            .unwrap();
         client.event("connection_established").await;
         let snap = call(&mut client, "state:subscribe", json!({"scope": "world"})).await;
         let epoch = snap["epoch"].clone();
@@ -321,7 +429,12 @@ async fn behind_nginx_the_clients_of_a_killed_instance_reconnect_to_the_other_an
         };
         write(nginx.addr, 1).await;
         write(nginx.addr, 2).await;
-        let seen: Vec<u64> = client.events_named("state:patch", QUIET).await.iter().map(|p| p["version"].as_u64().unwrap()).collect();
+        let seen: Vec<u64> = client
+            .events_named("state:patch", QUIET)
+            .await
+            .iter()
+            .map(|p| p["version"].as_u64().unwrap())
+            .collect();
         assert_eq!(seen, [1, 2]);
 
         // Which instance holds the client? Kill that one, for real.
@@ -334,7 +447,13 @@ async fn behind_nginx_the_clients_of_a_killed_instance_reconnect_to_the_other_an
         let dead = on.expect("the client is on one instance");
         let alive = 1 - dead;
         instances[dead].proc.kill();
-        assert!(matches!(client.next(Duration::from_secs(3)).await, Some(Incoming::Disconnected)), "the link broke");
+        assert!(
+            matches!(
+                client.next(Duration::from_secs(3)).await,
+                Some(Incoming::Disconnected)
+            ),
+            "the link broke"
+        );
         // Writes go on through the survivor while the client is away.
         write(instances[alive].addr, 3).await;
         write(instances[alive].addr, 4).await;
@@ -342,15 +461,25 @@ async fn behind_nginx_the_clients_of_a_killed_instance_reconnect_to_the_other_an
         // The client reconnects through nginx, lands on the survivor and
         // catches up from its version without a gap.
         let token = auth.issue("p1", Role::Player, "w1", 600).unwrap();
-        let mut back = SioClient::connect(nginx.addr, Some(json!({ "token": token })), "").await.unwrap();
+        let mut back = SioClient::connect(nginx.addr, Some(json!({ "token": token })), "")
+            .await
+            .unwrap();
         back.event("connection_established").await;
         assert_eq!(health(instances[alive].addr).await["connections"], 1);
-        let caught = call(&mut back, "state:subscribe", json!({"scope": "world", "since": 2, "epoch": epoch})).await;
+        let caught = call(
+            &mut back,
+            "state:subscribe",
+            json!({"scope": "world", "since": 2, "epoch": epoch}),
+        )
+        .await;
         assert_eq!(caught["version"], 4, "{caught}");
-        assert_eq!(caught["patches"], json!([
-            {"base": 2, "version": 3, "patch": {"n": 3}},
-            {"base": 3, "version": 4, "patch": {"n": 4}},
-        ]));
+        assert_eq!(
+            caught["patches"],
+            json!([
+                {"base": 2, "version": 3, "patch": {"n": 3}},
+                {"base": 3, "version": 4, "patch": {"n": 4}},
+            ])
+        );
         write(nginx.addr, 5).await;
         assert_eq!(back.event("state:patch").await["version"], 5);
         drop(nginx);
@@ -370,15 +499,40 @@ async fn a_push_that_never_came_is_filled_in_from_the_history_in_order() {
             json!({"world": "w1", "scope": "world", "patch": patch, "push": push}).to_string()
         };
         for (n, push) in [(1, true), (2, false), (3, true)] {
-            let r = http(c.a.addr, "POST", "/state/update", Some(ADMIN), Some(&write(json!({"n": n}), push))).await;
-            assert_eq!((r.status, r.json()["version"].as_u64()), (200, Some(n)), "{}", r.body);
+            let r = http(
+                c.a.addr,
+                "POST",
+                "/state/update",
+                Some(ADMIN),
+                Some(&write(json!({"n": n}), push)),
+            )
+            .await;
+            assert_eq!(
+                (r.status, r.json()["version"].as_u64()),
+                (200, Some(n)),
+                "{}",
+                r.body
+            );
         }
         let pushes = sub_b.events_named("state:patch", QUIET).await;
         let got: Vec<(u64, u64, Value)> = pushes
             .iter()
-            .map(|p| (p["base"].as_u64().unwrap(), p["version"].as_u64().unwrap(), p["patch"].clone()))
+            .map(|p| {
+                (
+                    p["base"].as_u64().unwrap(),
+                    p["version"].as_u64().unwrap(),
+                    p["patch"].clone(),
+                )
+            })
             .collect();
-        assert_eq!(got, [(0, 1, json!({"n": 1})), (1, 2, json!({"n": 2})), (2, 3, json!({"n": 3}))]);
+        assert_eq!(
+            got,
+            [
+                (0, 1, json!({"n": 1})),
+                (1, 2, json!({"n": 2})),
+                (2, 3, json!({"n": 3}))
+            ]
+        );
         c.stop().await;
     })
     .await;
@@ -391,7 +545,12 @@ async fn after_a_redis_restart_everything_resumes_without_restarting_the_instanc
         let mut on_a = c.a.client("u1", Role::Player, "w1").await;
         let mut gm_b = c.b.client("g", Role::Gm, "w1").await;
         call(&mut on_a, "state:subscribe", json!({"scope": "world"})).await;
-        let before = call(&mut gm_b, "state:update", json!({"scope": "world", "base": 0, "patch": {"a": 1}})).await;
+        let before = call(
+            &mut gm_b,
+            "state:update",
+            json!({"scope": "world", "base": 0, "patch": {"a": 1}}),
+        )
+        .await;
         assert_eq!(before["version"], 1);
         on_a.event("state:patch").await;
 
@@ -399,30 +558,65 @@ async fn after_a_redis_restart_everything_resumes_without_restarting_the_instanc
         let port = c.redis.port;
         c.redis.proc.kill();
         wait_health(c.a.addr, "degraded", Duration::from_secs(5)).await;
-        let refused = call(&mut gm_b, "state:update", json!({"scope": "world", "base": 1, "patch": {"b": 1}})).await;
+        let refused = call(
+            &mut gm_b,
+            "state:update",
+            json!({"scope": "world", "base": 1, "patch": {"b": 1}}),
+        )
+        .await;
         assert_eq!(refused["code"], "UNAVAILABLE", "{refused}");
         c.redis = RedisProcess::start_on(port);
         wait_health(c.a.addr, "ok", Duration::from_secs(10)).await;
         wait_health(c.b.addr, "ok", Duration::from_secs(10)).await;
 
         // Events cross instances again: the adapter's channels were resubscribed.
-        let body = json!({"userId": "u1", "level": "info", "title": "t", "message": "back"}).to_string();
+        let body =
+            json!({"userId": "u1", "level": "info", "title": "t", "message": "back"}).to_string();
         let start = Instant::now();
         loop {
-            assert_eq!(http(c.b.addr, "POST", "/notify", Some(ADMIN), Some(&body)).await.status, 200);
-            if on_a.try_event("notification", Duration::from_millis(300)).await.is_some() {
+            assert_eq!(
+                http(c.b.addr, "POST", "/notify", Some(ADMIN), Some(&body))
+                    .await
+                    .status,
+                200
+            );
+            if on_a
+                .try_event("notification", Duration::from_millis(300))
+                .await
+                .is_some()
+            {
                 break;
             }
-            assert!(start.elapsed() < Duration::from_secs(10), "events never crossed instances again");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "events never crossed instances again"
+            );
         }
         // State too: Redis lost the world, so versions restart under a new
         // epoch, and the state channel was resubscribed.
-        let ack = call(&mut gm_b, "state:update", json!({"scope": "world", "base": 0, "patch": {"c": 1}})).await;
+        let ack = call(
+            &mut gm_b,
+            "state:update",
+            json!({"scope": "world", "base": 0, "patch": {"c": 1}}),
+        )
+        .await;
         assert_eq!(ack["version"], 1, "{ack}");
         let push = on_a.event("state:patch").await;
-        assert_eq!((push["base"].as_u64(), push["version"].as_u64()), (Some(0), Some(1)));
-        let snap = call(&mut on_a, "state:subscribe", json!({"scope": "world", "since": 1, "epoch": "not-the-new-one"})).await;
-        assert_eq!(snap["doc"], json!({"c": 1}), "another epoch gets a snapshot");
+        assert_eq!(
+            (push["base"].as_u64(), push["version"].as_u64()),
+            (Some(0), Some(1))
+        );
+        let snap = call(
+            &mut on_a,
+            "state:subscribe",
+            json!({"scope": "world", "since": 1, "epoch": "not-the-new-one"}),
+        )
+        .await;
+        assert_eq!(
+            snap["doc"],
+            json!({"c": 1}),
+            "another epoch gets a snapshot"
+        );
         c.stop().await;
     })
     .await;
@@ -430,18 +624,30 @@ async fn after_a_redis_restart_everything_resumes_without_restarting_the_instanc
 
 /// One HTTP/1.1 request from the loopback address `src` (nginx hashes the
 /// client address); the response body.
-async fn http_from(src: std::net::Ipv4Addr, to: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+async fn http_from(
+    src: std::net::Ipv4Addr,
+    to: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind((src, 0).into()).unwrap();
-    let mut stream = tokio::time::timeout(WAIT, socket.connect(to)).await.unwrap().unwrap();
+    let mut stream = tokio::time::timeout(WAIT, socket.connect(to))
+        .await
+        .unwrap()
+        .unwrap();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw)).await.unwrap().unwrap();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
     let raw = String::from_utf8_lossy(&raw).to_string();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
@@ -465,7 +671,14 @@ async fn behind_nginx_long_polling_sessions_stay_on_the_instance_that_opened_the
             let sid = open["sid"].as_str().unwrap();
             let path = format!("{base}&sid={sid}");
             let token = c.a.token(&format!("poll{i}"), Role::Player, "w1");
-            let (status, ok) = http_from(src, nginx.addr, "POST", &path, &format!("40{}", json!({ "token": token }))).await;
+            let (status, ok) = http_from(
+                src,
+                nginx.addr,
+                "POST",
+                &path,
+                &format!("40{}", json!({ "token": token })),
+            )
+            .await;
             assert_eq!((status, ok.as_str()), (200, "ok"), "client {i}");
             // Poll (answering pings) until the join and the greeting came.
             let mut seen = Vec::new();
@@ -483,13 +696,22 @@ async fn behind_nginx_long_polling_sessions_stay_on_the_instance_that_opened_the
                     break;
                 }
             }
-            assert!(seen.iter().any(|p| p.starts_with("40{")), "client {i} joined: {seen:?}");
-            assert!(seen.iter().any(|p| p.contains("connection_established")), "client {i}: {seen:?}");
+            assert!(
+                seen.iter().any(|p| p.starts_with("40{")),
+                "client {i} joined: {seen:?}"
+            );
+            assert!(
+                seen.iter().any(|p| p.contains("connection_established")),
+                "client {i}: {seen:?}"
+            );
         }
         let on_a = health(c.a.addr).await["connections"].as_i64().unwrap();
         let on_b = health(c.b.addr).await["connections"].as_i64().unwrap();
         assert_eq!(on_a + on_b, 16);
-        assert!(on_a > 0 && on_b > 0, "the clients spread over both instances: {on_a} + {on_b}");
+        assert!(
+            on_a > 0 && on_b > 0,
+            "the clients spread over both instances: {on_a} + {on_b}"
+        );
         drop(nginx);
         c.stop().await;
     })
@@ -503,15 +725,30 @@ async fn an_instance_whose_redis_does_not_answer_refuses_to_start_with_a_clear_e
         config.redis = Some(format!("redis://127.0.0.1:{}", free_port()));
         config.redis_timeout_ms = 500;
         let started = Instant::now();
-        let err = frinny_server::start(config, None).await.expect_err("no Redis, no start");
+        let err = frinny_server::start(config, None)
+            .await
+            .expect_err("no Redis, no start");
         let text = err.to_string();
-        assert!(text.starts_with("--redis: ") && text.contains("127.0.0.1"), "{text}");
-        assert!(started.elapsed() < Duration::from_secs(5), "bounded: {:?}", started.elapsed());
+        assert!(
+            text.starts_with("--redis: ") && text.contains("127.0.0.1"),
+            "{text}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "bounded: {:?}",
+            started.elapsed()
+        );
 
         let mut config = frinny_server::Config::for_tests(false);
         config.redis = Some("http://user:secret@example:1".into());
-        let text = frinny_server::start(config, None).await.expect_err("not a redis URL").to_string();
-        assert!(text.contains("redis://") && !text.contains("secret"), "{text}");
+        let text = frinny_server::start(config, None)
+            .await
+            .expect_err("not a redis URL")
+            .to_string();
+        assert!(
+            text.contains("redis://") && !text.contains("secret"),
+            "{text}"
+        );
     })
     .await;
 }

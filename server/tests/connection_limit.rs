@@ -1,6 +1,11 @@
 //! The connection limit holds under concurrent handshakes, and refused
 //! handshakes give their slot back.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -17,7 +22,9 @@ async fn concurrent_connects_cannot_overshoot_the_limit() {
     let attempts = (0..20).map(|i| {
         let token = s.token(&format!("u{i}"), Role::Player, "w");
         let addr = s.addr;
-        tokio::spawn(async move { SioClient::connect(addr, Some(json!({ "token": token })), "").await })
+        tokio::spawn(
+            async move { SioClient::connect(addr, Some(json!({ "token": token })), "").await },
+        )
     });
     let mut joined = Vec::new();
     for a in attempts {
@@ -37,7 +44,11 @@ async fn concurrent_connects_cannot_overshoot_the_limit() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(SioClient::connect(s.addr, Some(json!({ "token": "forged" })), "").await.is_err());
+    assert!(
+        SioClient::connect(s.addr, Some(json!({ "token": "forged" })), "")
+            .await
+            .is_err()
+    );
     assert_eq!(s.server.app().metrics.connections(), 0);
     s.stop().await;
 }

@@ -1,6 +1,11 @@
 //! Cross-origin access: a page on another origin (a Foundry server, the
 //! browser tests' page) may call the HTTP endpoints only where allowed.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -20,7 +25,13 @@ async fn preflight(addr: SocketAddr, origin: &str) -> String {
     );
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut raw)).await.unwrap().unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let raw = String::from_utf8_lossy(&raw).to_ascii_lowercase();
     raw.split("\r\n\r\n").next().unwrap_or_default().to_owned()
 }
@@ -39,7 +50,10 @@ async fn listed_origins_only() {
     config.allow_origins = vec!["http://127.0.0.1:30000".into()];
     let s = TestServer::start(config).await;
     let head = preflight(s.addr, "http://127.0.0.1:30000").await;
-    assert!(head.contains("access-control-allow-origin: http://127.0.0.1:30000"), "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: http://127.0.0.1:30000"),
+        "{head}"
+    );
     let other = preflight(s.addr, "http://evil.invalid").await;
     assert!(!other.contains("access-control-allow-origin"), "{other}");
     s.stop().await;
@@ -49,7 +63,10 @@ async fn listed_origins_only() {
 async fn dev_mode_allows_loopback_pages_only() {
     let s = TestServer::start(Config::for_tests(true)).await;
     let head = preflight(s.addr, "http://127.0.0.1:41234").await;
-    assert!(head.contains("access-control-allow-origin: http://127.0.0.1:41234"), "{head}");
+    assert!(
+        head.contains("access-control-allow-origin: http://127.0.0.1:41234"),
+        "{head}"
+    );
     let other = preflight(s.addr, "https://evil.example").await;
     assert!(!other.contains("access-control-allow-origin"), "{other}");
     s.stop().await;
@@ -58,11 +75,19 @@ async fn dev_mode_allows_loopback_pages_only() {
 /// `GET /dev/token` with the given Host and Origin; returns the status.
 async fn dev_token_status(addr: SocketAddr, host: &str, origin: Option<&str>) -> u16 {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+    let origin = origin
+        .map(|o| format!("Origin: {o}\r\n"))
+        .unwrap_or_default();
     let req = format!("GET /dev/token?userId=u&role=gm HTTP/1.1\r\nHost: {host}\r\n{origin}Connection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
-    tokio::time::timeout(std::time::Duration::from_secs(5), stream.read_to_end(&mut raw)).await.unwrap().unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut raw),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let raw = String::from_utf8_lossy(&raw).to_string();
     raw.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap()
 }
@@ -72,9 +97,18 @@ async fn dev_tokens_only_for_loopback_pages() {
     let s = TestServer::start(Config::for_tests(true)).await;
     let host = s.addr.to_string();
     assert_eq!(dev_token_status(s.addr, &host, None).await, 200);
-    assert_eq!(dev_token_status(s.addr, &host, Some("http://localhost:3000")).await, 200);
+    assert_eq!(
+        dev_token_status(s.addr, &host, Some("http://localhost:3000")).await,
+        200
+    );
     // A cross-site page, and a rebinding name pointing at 127.0.0.1.
-    assert_eq!(dev_token_status(s.addr, &host, Some("https://evil.example")).await, 403);
-    assert_eq!(dev_token_status(s.addr, "evil.example:5001", None).await, 403);
+    assert_eq!(
+        dev_token_status(s.addr, &host, Some("https://evil.example")).await,
+        403
+    );
+    assert_eq!(
+        dev_token_status(s.addr, "evil.example:5001", None).await,
+        403
+    );
     s.stop().await;
 }

@@ -11,9 +11,9 @@
 mod common;
 
 use common::{http, Incoming, SioClient, TestServer, ADMIN, WAIT};
+use frinny_agent::catalogue::validate;
 use frinny_server::auth::{Authenticator, Claims, Role};
 use frinny_server::Config;
-use frinny_agent::catalogue::validate;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -800,7 +800,11 @@ async fn post_state_update_patches_versions_and_pushes() {
             422,
             Some("base"),
         ),
-        (r#"{"scope": "g", "patch": {}, "push": 1}"#, 422, Some("push")),
+        (
+            r#"{"scope": "g", "patch": {}, "push": 1}"#,
+            422,
+            Some("push"),
+        ),
     ];
     for (body, status, field) in bad {
         let r = http(s.addr, "POST", "/state/update", Some(ADMIN), Some(body)).await;
@@ -865,7 +869,11 @@ async fn healthz_metrics_and_static_files() {
     assert!(js.headers.to_ascii_lowercase().contains("javascript"));
     let entry = http(s.addr, "GET", "/js/index.js", None, None).await;
     assert_eq!(entry.status, 200, "the package entry is served beside /pkg");
-    assert!(entry.body.contains("../pkg/frinny_agent.js"), "{}", entry.body);
+    assert!(
+        entry.body.contains("../pkg/frinny_agent.js"),
+        "{}",
+        entry.body
+    );
     let missing = http(s.addr, "GET", "/pkg/definitely-missing.js", None, None).await;
     assert_eq!(missing.status, 404);
     s.stop().await;

@@ -260,8 +260,16 @@ async fn document_size_is_limited_on_both_paths() {
 async fn http_updates_share_the_path_and_can_skip_the_push() {
     // Outside --dev a silent write is refused: every change reaches its subscribers.
     let prod = TestServer::default().await;
-    let silent = json!({"world": "w1", "scope": "combat:c1", "patch": {"round": 1}, "push": false}).to_string();
-    let r = http(prod.addr, "POST", "/state/update", Some(ADMIN), Some(&silent)).await;
+    let silent = json!({"world": "w1", "scope": "combat:c1", "patch": {"round": 1}, "push": false})
+        .to_string();
+    let r = http(
+        prod.addr,
+        "POST",
+        "/state/update",
+        Some(ADMIN),
+        Some(&silent),
+    )
+    .await;
     assert_eq!((r.status, r.json()["field"].as_str()), (422, Some("push")));
     prod.stop().await;
 
@@ -318,16 +326,31 @@ async fn a_connection_follows_a_bounded_number_of_scopes() {
     let mut p = s.client("p", Role::Player, "w").await;
     let max = frinny_server::state_sync::MAX_SCOPES_PER_SOCKET;
     for i in 0..max {
-        let r = call(&mut p, "state:subscribe", json!({"scope": format!("combat:c{i}")})).await;
+        let r = call(
+            &mut p,
+            "state:subscribe",
+            json!({"scope": format!("combat:c{i}")}),
+        )
+        .await;
         assert!(r.get("code").is_none(), "{r}");
     }
-    let refused = call(&mut p, "state:subscribe", json!({"scope": "combat:one-too-many"})).await;
+    let refused = call(
+        &mut p,
+        "state:subscribe",
+        json!({"scope": "combat:one-too-many"}),
+    )
+    .await;
     assert_eq!(refused["code"], "INVALID_PAYLOAD");
     // Already followed: fine. After an unsubscribe: room again.
     let again = call(&mut p, "state:subscribe", json!({"scope": "combat:c0"})).await;
     assert!(again.get("code").is_none(), "{again}");
     call(&mut p, "state:unsubscribe", json!({"scope": "combat:c1"})).await;
-    let next = call(&mut p, "state:subscribe", json!({"scope": "combat:one-too-many"})).await;
+    let next = call(
+        &mut p,
+        "state:subscribe",
+        json!({"scope": "combat:one-too-many"}),
+    )
+    .await;
     assert!(next.get("code").is_none(), "{next}");
     s.stop().await;
 }

@@ -28,7 +28,10 @@ async fn a_gm_relays_combat_updates_to_the_table_and_a_bad_one_is_refused() {
         "changes": [{"name": "Goblin", "hp": {"value": 3, "max": 12}, "conditions": ["frightened 1"]}],
     });
     let id = gm
-        .emit_with_ack("broadcast", json!({"event": "combat_update", "payload": update}))
+        .emit_with_ack(
+            "broadcast",
+            json!({"event": "combat_update", "payload": update}),
+        )
         .await;
     assert_eq!(
         gm.ack(id).await,
@@ -51,7 +54,10 @@ async fn a_gm_relays_combat_updates_to_the_table_and_a_bad_one_is_refused() {
 
     // A player may not relay it.
     let id = p1
-        .emit_with_ack("broadcast", json!({"event": "combat_update", "payload": update}))
+        .emit_with_ack(
+            "broadcast",
+            json!({"event": "combat_update", "payload": update}),
+        )
         .await;
     assert_eq!(p1.ack(id).await["code"], "FORBIDDEN");
     s.stop().await;
@@ -69,7 +75,8 @@ async fn suggestion_feedback_is_acked_and_checked() {
         .await;
     assert_eq!(c.ack(id).await, json!({"received": true, "id": "turn-1"}));
     // Fire and forget: no error comes back.
-    c.emit("suggestion_feedback", json!({"id": 7, "accepted": false})).await;
+    c.emit("suggestion_feedback", json!({"id": 7, "accepted": false}))
+        .await;
     assert!(c.try_event("error", QUIET).await.is_none());
     // A malformed one is refused, naming the field.
     c.emit("suggestion_feedback", json!({"id": "x"})).await;
@@ -94,6 +101,9 @@ async fn a_combat_turn_is_followed_by_a_suggestion_for_the_acting_combatant() {
     assert_eq!(suggestion["id"], "turn-t1");
     assert_eq!(suggestion["actorId"], "a1");
     assert!(suggestion["text"].as_str().unwrap().starts_with("Kyra:"));
-    assert_eq!(suggestion["actions"][0], json!({"label": "Raise a Shield", "value": "raise-shield"}));
+    assert_eq!(
+        suggestion["actions"][0],
+        json!({"label": "Raise a Shield", "value": "raise-shield"})
+    );
     s.stop().await;
 }

@@ -15,17 +15,31 @@ use super::{Direction, EventSpec, FieldKind, FieldSpec, EVENTS};
 
 /// The two groups of constants, by direction: name, doc line, direction.
 const GROUPS: [(&str, &str, Direction); 2] = [
-    ("ClientToServer", "Events a client sends and the server handles.", Direction::ClientToServer),
-    ("ServerToClient", "Events the server sends to the client's subscribers.", Direction::ServerToClient),
+    (
+        "ClientToServer",
+        "Events a client sends and the server handles.",
+        Direction::ClientToServer,
+    ),
+    (
+        "ServerToClient",
+        "Events the server sends to the client's subscribers.",
+        Direction::ServerToClient,
+    ),
 ];
-const EVENT_TYPES_DOC: &str = "Every event name as a constant: `EventTypes.TYPING_STATUS === 'typing_status'`.";
+const EVENT_TYPES_DOC: &str =
+    "Every event name as a constant: `EventTypes.TYPING_STATUS === 'typing_status'`.";
 const RESPONSE_TO_DOC: &str = "For each request event, the event that answers it.";
 
-const BROADCASTABLE_DOC: &str = "The events a GM may relay to the whole table with `broadcastEvent`.";
+const BROADCASTABLE_DOC: &str =
+    "The events a GM may relay to the whole table with `broadcastEvent`.";
 
 /// The broadcastable events' names as quoted JS/TS literals.
 fn broadcastable_literals() -> Vec<String> {
-    EVENTS.iter().filter(|e| e.broadcastable).map(|e| format!("'{}'", e.name)).collect()
+    EVENTS
+        .iter()
+        .filter(|e| e.broadcastable)
+        .map(|e| format!("'{}'", e.name))
+        .collect()
 }
 
 const HEADER: &str =
@@ -208,7 +222,9 @@ pub fn event_types_js() -> String {
     out.push_str(&format!(
         "\n/** {EVENT_TYPES_DOC} */\nexport const EventTypes = Object.freeze({{ ...ClientToServer, ...ServerToClient }});\n"
     ));
-    out.push_str(&format!("\n/** {RESPONSE_TO_DOC} */\nexport const ResponseTo = Object.freeze({{\n"));
+    out.push_str(&format!(
+        "\n/** {RESPONSE_TO_DOC} */\nexport const ResponseTo = Object.freeze({{\n"
+    ));
     for e in EVENTS {
         if let Some(r) = e.response {
             out.push_str(&format!("  '{}': '{r}',\n", e.name));
@@ -316,7 +332,9 @@ pub fn event_types_dts() -> String {
     out.push_str(&format!(
         "\n/** {EVENT_TYPES_DOC} */\nexport declare const EventTypes: typeof ClientToServer & typeof ServerToClient;\n"
     ));
-    out.push_str(&format!("\n/** {RESPONSE_TO_DOC} */\nexport declare const ResponseTo: {{\n"));
+    out.push_str(&format!(
+        "\n/** {RESPONSE_TO_DOC} */\nexport declare const ResponseTo: {{\n"
+    ));
     for e in EVENTS {
         if let Some(r) = e.response {
             out.push_str(&format!("  readonly '{}': '{r}';\n", e.name));

@@ -27,7 +27,12 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { delay_ms: 1000, delay_max_ms: 5000, randomization_factor: 0.5, attempts: None }
+        Backoff {
+            delay_ms: 1000,
+            delay_max_ms: 5000,
+            randomization_factor: 0.5,
+            attempts: None,
+        }
     }
 }
 
@@ -40,7 +45,11 @@ impl Backoff {
         }
         let base = (self.delay_ms as f64) * 2f64.powi(attempt.min(62) as i32);
         let factor = self.randomization_factor.clamp(0.0, 1.0);
-        let rand = if rand.is_finite() { rand.clamp(0.0, 1.0) } else { 0.5 };
+        let rand = if rand.is_finite() {
+            rand.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         // socket.io-client: the same draw picks the direction and the size.
         let deviation = (rand * factor * base).floor();
         let jittered = if ((rand * 10.0).floor() as u64) & 1 == 0 {
@@ -59,7 +68,10 @@ mod tests {
 
     #[test]
     fn doubles_and_caps_without_jitter() {
-        let b = Backoff { randomization_factor: 0.0, ..Backoff::default() };
+        let b = Backoff {
+            randomization_factor: 0.0,
+            ..Backoff::default()
+        };
         assert_eq!(b.delay(0, 0.3), Some(1000));
         assert_eq!(b.delay(1, 0.3), Some(2000));
         assert_eq!(b.delay(2, 0.3), Some(4000));
@@ -82,14 +94,20 @@ mod tests {
 
     #[test]
     fn gives_up_after_the_attempts() {
-        let b = Backoff { attempts: Some(2), ..Backoff::default() };
+        let b = Backoff {
+            attempts: Some(2),
+            ..Backoff::default()
+        };
         assert!(b.delay(1, 0.0).is_some());
         assert_eq!(b.delay(2, 0.0), None);
     }
 
     #[test]
     fn hostile_inputs_do_not_misbehave() {
-        let b = Backoff { randomization_factor: 7.0, ..Backoff::default() };
+        let b = Backoff {
+            randomization_factor: 7.0,
+            ..Backoff::default()
+        };
         assert!(b.delay(u32::MAX, f64::NAN).is_some());
         assert_eq!(b.delay(0, -3.0), Some(1000));
     }

@@ -80,7 +80,12 @@ pub struct ClientError {
 impl ClientError {
     /// An error with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ClientError { code, message: message.into(), detail: None, server_code: None }
+        ClientError {
+            code,
+            message: message.into(),
+            detail: None,
+            server_code: None,
+        }
     }
 
     /// A SERVER_ERROR built from the payload of a server `error` event (or
@@ -105,14 +110,21 @@ impl ClientError {
             other => crate::protocol::json::text(&other),
         };
         match crate::protocol::json::parse_value(payload) {
-            Ok(Value::Object(f)) if f.get("code").map_or(true, |c| c.is_null() || c.is_string()) => {
+            Ok(Value::Object(f))
+                if f.get("code").map_or(true, |c| c.is_null() || c.is_string()) =>
+            {
                 // The backend sends `error`, the old client read `message`.
                 let message = present(f.get("error"))
                     .or_else(|| present(f.get("message")))
                     .map(text)
                     .unwrap_or_else(|| payload.to_owned());
                 let server_code = f.get("code").and_then(Value::as_str).map(str::to_owned);
-                ClientError { code: ErrorCode::ServerError, message, detail: None, server_code }
+                ClientError {
+                    code: ErrorCode::ServerError,
+                    message,
+                    detail: None,
+                    server_code,
+                }
             }
             Ok(Value::String(s)) => ClientError::new(ErrorCode::ServerError, s),
             _ => ClientError::new(ErrorCode::ServerError, payload.to_owned()),
@@ -122,7 +134,12 @@ impl ClientError {
 
 impl From<DecodeError> for ClientError {
     fn from(e: DecodeError) -> Self {
-        ClientError { code: ErrorCode::ProtocolError, message: e.to_string(), detail: Some(e.code()), server_code: None }
+        ClientError {
+            code: ErrorCode::ProtocolError,
+            message: e.to_string(),
+            detail: Some(e.code()),
+            server_code: None,
+        }
     }
 }
 
@@ -153,8 +170,17 @@ mod tests {
         };
         match serde_json::from_str::<Fields>(payload) {
             Ok(f) => {
-                let message = f.error.map(text).or_else(|| f.message.map(text)).unwrap_or_else(|| payload.to_owned());
-                ClientError { code: ErrorCode::ServerError, message, detail: None, server_code: f.code }
+                let message = f
+                    .error
+                    .map(text)
+                    .or_else(|| f.message.map(text))
+                    .unwrap_or_else(|| payload.to_owned());
+                ClientError {
+                    code: ErrorCode::ServerError,
+                    message,
+                    detail: None,
+                    server_code: f.code,
+                }
             }
             Err(_) => ClientError::new(
                 ErrorCode::ServerError,
@@ -181,7 +207,11 @@ mod tests {
             r#"true"#,
             r#""#,
         ] {
-            assert_eq!(ClientError::from_server_payload(payload), derived(payload), "{payload}");
+            assert_eq!(
+                ClientError::from_server_payload(payload),
+                derived(payload),
+                "{payload}"
+            );
         }
     }
 }

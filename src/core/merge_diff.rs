@@ -215,7 +215,10 @@ mod tests {
         let current = json!({"list": [1, 2, 3], "x": "s", "o": {"k": 1}});
         let wanted = json!({"list": [1, 2], "x": {"now": "object"}, "o": 7});
         let patch = diff(&current, &wanted).unwrap();
-        assert_eq!(patch, json!({"list": [1, 2], "x": {"now": "object"}, "o": 7}));
+        assert_eq!(
+            patch,
+            json!({"list": [1, 2], "x": {"now": "object"}, "o": 7})
+        );
         assert_eq!(merged(&current, &patch), wanted);
     }
 
@@ -230,12 +233,28 @@ mod tests {
         let e = diff(&json!({}), &json!({"a": {"b/c": null}})).unwrap_err();
         assert_eq!(e.path, "/a/b~1c");
         assert_eq!(e.code(), "INVALID_PAYLOAD");
-        assert!(e.message.contains("cannot set a member to null"), "{}", e.message);
+        assert!(
+            e.message.contains("cannot set a member to null"),
+            "{}",
+            e.message
+        );
         // Also when the member is unchanged, and from a missing document.
-        assert_eq!(diff(&json!({"a": null}), &json!({"a": null})).unwrap_err().path, "/a");
-        assert_eq!(diff(&Value::Null, &json!({"x": {"y": null}})).unwrap_err().path, "/x/y");
         assert_eq!(
-            diff(&json!({"o": {"k": null}}), &json!({"o": {"k": null}})).unwrap_err().path,
+            diff(&json!({"a": null}), &json!({"a": null}))
+                .unwrap_err()
+                .path,
+            "/a"
+        );
+        assert_eq!(
+            diff(&Value::Null, &json!({"x": {"y": null}}))
+                .unwrap_err()
+                .path,
+            "/x/y"
+        );
+        assert_eq!(
+            diff(&json!({"o": {"k": null}}), &json!({"o": {"k": null}}))
+                .unwrap_err()
+                .path,
             "/o/k"
         );
     }
@@ -257,7 +276,6 @@ mod tests {
         assert!(diff(&json!({}), &deep).is_err());
         assert!(diff(&deep, &json!({"d": 1})).is_ok());
     }
-
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -59,7 +59,11 @@ impl ErrorCounts {
 impl Metrics {
     /// Counts one error under `code`.
     pub fn count_error(&mut self, code: &str) {
-        match self.errors.0.binary_search_by(|(c, _)| c.as_str().cmp(code)) {
+        match self
+            .errors
+            .0
+            .binary_search_by(|(c, _)| c.as_str().cmp(code))
+        {
             Ok(i) => {
                 if let Some((_, n)) = self.errors.0.get_mut(i) {
                     *n += 1;

@@ -10,8 +10,8 @@ mod error;
 mod fast_path;
 pub mod merge_diff;
 mod metrics;
-pub mod reply_policy;
 mod registry;
+pub mod reply_policy;
 mod rng;
 mod sort;
 mod sync;
@@ -19,12 +19,12 @@ pub mod url;
 
 pub use backoff::Backoff;
 pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
-pub use fast_path::FastPath;
 pub use error::{ClientError, ErrorCode};
+pub use fast_path::FastPath;
 pub use metrics::{ErrorCounts, Metrics};
 pub use registry::{Registry, SubId};
 pub use rng::Rng;
 pub use sync::{
-    Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS,
-    RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
+    Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
+    RESUBMIT_PAUSE_MAX_MS, RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
 };

@@ -65,7 +65,12 @@ pub struct Registry<C> {
 
 impl<C> Default for Registry<C> {
     fn default() -> Self {
-        Registry { entries: HashMap::new(), by_name: HashMap::new(), all: Vec::new(), next: 0 }
+        Registry {
+            entries: HashMap::new(),
+            by_name: HashMap::new(),
+            all: Vec::new(),
+            next: 0,
+        }
     }
 }
 
@@ -82,7 +87,14 @@ impl<C: Clone> Registry<C> {
             Some(n) => self.by_name.entry(n.to_owned()).or_default().push(id),
             None => self.all.push(id),
         }
-        self.entries.insert(id, Entry { name: name.map(str::to_owned), callback, once });
+        self.entries.insert(
+            id,
+            Entry {
+                name: name.map(str::to_owned),
+                callback,
+                once,
+            },
+        );
         id
     }
 
@@ -103,7 +115,9 @@ impl<C: Clone> Registry<C> {
 
     /// Removes one subscription; false if it was already gone.
     pub fn unsubscribe(&mut self, id: SubId) -> bool {
-        let Some(entry) = self.entries.remove(&id) else { return false };
+        let Some(entry) = self.entries.remove(&id) else {
+            return false;
+        };
         match entry.name {
             Some(name) => {
                 if let Some(ids) = self.by_name.get_mut(&name) {
@@ -207,7 +221,11 @@ mod tests {
     fn once_fires_once() {
         let mut r = Registry::new();
         let first = r.once("e", "first");
-        assert_eq!(r.take_live(first), Some(("first", true)), "taking a once subscription ends it");
+        assert_eq!(
+            r.take_live(first),
+            Some(("first", true)),
+            "taking a once subscription ends it"
+        );
         assert_eq!(r.take_live(first), None);
         r.once("e", "o");
         r.subscribe("e", "s");

@@ -46,7 +46,9 @@
 //! assert_eq!(store.on_patch("world", 5, 6, &json!({"round": 3})), PatchOutcome::Gap { since: 4 });
 //! ```
 
-use crate::catalogue::{codes, names, StateConflict, StatePatchEntry, StateSubscribeReply, StateUpdateAck};
+use crate::catalogue::{
+    codes, names, StateConflict, StatePatchEntry, StateSubscribeReply, StateUpdateAck,
+};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -374,7 +376,12 @@ impl Future {
 
     /// Drops the patch with the lowest base.
     fn pop_first(&mut self) {
-        let lowest = self.0.iter().enumerate().min_by_key(|(_, (b, _))| *b).map(|(i, _)| i);
+        let lowest = self
+            .0
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (b, _))| *b)
+            .map(|(i, _)| i);
         if let Some(i) = lowest {
             self.0.swap_remove(i);
         }
@@ -466,9 +473,9 @@ impl SyncStore {
         let prefix = id_prefix.into();
         // Seeded from the prefix, which is random per tab: two tabs draw
         // different pauses, and a test with a fixed prefix repeats.
-        let seed = prefix
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        let seed = prefix.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         Self {
             prefix,
             scopes: HashMap::new(),
@@ -505,7 +512,12 @@ impl SyncStore {
         let due: Vec<String> = self
             .scopes
             .iter()
-            .filter(|(_, s)| s.updates.front().and_then(|u| u.not_before).is_some_and(|t| t <= self.now))
+            .filter(|(_, s)| {
+                s.updates
+                    .front()
+                    .and_then(|u| u.not_before)
+                    .is_some_and(|t| t <= self.now)
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for scope in due {
@@ -978,7 +990,11 @@ impl SyncStore {
         }
         let pause = self.resubmit_pause(tries.saturating_add(3));
         let now = self.now;
-        let Some(u) = self.scopes.get_mut(scope).and_then(|s| s.updates.front_mut()) else {
+        let Some(u) = self
+            .scopes
+            .get_mut(scope)
+            .and_then(|s| s.updates.front_mut())
+        else {
             return false;
         };
         // Same base and wire id: if it was applied after all, the server
@@ -1244,24 +1260,37 @@ mod read {
     }
 
     fn whole(o: &Fields, name: &str) -> Result<u64, String> {
-        required(o, name)?.as_u64().ok_or_else(|| format!("field `{name}` is not a whole number"))
+        required(o, name)?
+            .as_u64()
+            .ok_or_else(|| format!("field `{name}` is not a whole number"))
     }
 
     fn string(o: &Fields, name: &str) -> Result<String, String> {
         let v = required(o, name)?;
-        v.as_str().map(str::to_owned).ok_or_else(|| format!("field `{name}` is not a string"))
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("field `{name}` is not a string"))
     }
 
     fn patch_entry(v: &Value) -> Result<StatePatchEntry, String> {
         let o = object(v)?;
-        Ok(StatePatchEntry { base: whole(o, "base")?, version: whole(o, "version")?, patch: required(o, "patch")?.clone() })
+        Ok(StatePatchEntry {
+            base: whole(o, "base")?,
+            version: whole(o, "version")?,
+            patch: required(o, "patch")?.clone(),
+        })
     }
 
     pub(super) fn subscribe_reply(v: &Value) -> Result<StateSubscribeReply, String> {
         let o = object(v)?;
         let patches = match o.get("patches") {
             None | Some(Value::Null) => None,
-            Some(Value::Array(items)) => Some(items.iter().map(patch_entry).collect::<Result<Vec<_>, _>>()?),
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(patch_entry)
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
             Some(_) => return Err("field `patches` is not an array".to_owned()),
         };
         let epoch = match o.get("epoch") {
@@ -1282,7 +1311,11 @@ mod read {
         let o = object(v)?;
         Ok(StateConflict {
             code: string(o, "code")?,
-            message: if o.contains_key("message") { string(o, "message")? } else { String::new() },
+            message: if o.contains_key("message") {
+                string(o, "message")?
+            } else {
+                String::new()
+            },
             scope: string(o, "scope")?,
             version: whole(o, "version")?,
             doc: required(o, "doc")?.clone(),
@@ -1293,9 +1326,16 @@ mod read {
         let o = object(v)?;
         let duplicate = match o.get("duplicate") {
             None => false,
-            Some(d) => d.as_bool().ok_or_else(|| "field `duplicate` is not a boolean".to_owned())?,
+            Some(d) => d
+                .as_bool()
+                .ok_or_else(|| "field `duplicate` is not a boolean".to_owned())?,
         };
-        Ok(StateUpdateAck { scope: string(o, "scope")?, base: whole(o, "base")?, version: whole(o, "version")?, duplicate })
+        Ok(StateUpdateAck {
+            scope: string(o, "scope")?,
+            base: whole(o, "base")?,
+            version: whole(o, "version")?,
+            duplicate,
+        })
     }
 }
 
@@ -1347,7 +1387,11 @@ mod tests {
         ];
         for v in &cases {
             let derived = serde_json::from_value::<StateSubscribeReply>(v.clone()).ok();
-            assert_eq!(read::subscribe_reply(v).ok(), derived, "subscribe reply {v}");
+            assert_eq!(
+                read::subscribe_reply(v).ok(),
+                derived,
+                "subscribe reply {v}"
+            );
             let derived = serde_json::from_value::<StateConflict>(v.clone()).ok();
             assert_eq!(read::conflict(v).ok(), derived, "conflict {v}");
             let derived = serde_json::from_value::<StateUpdateAck>(v.clone()).ok();

@@ -9,7 +9,12 @@
 /// let url = websocket_url("http://127.0.0.1:5001", "/socket.io/", &[("userId".into(), "u 1".into())], true);
 /// assert_eq!(url, "ws://127.0.0.1:5001/socket.io/?EIO=4&transport=websocket&userId=u%201");
 /// ```
-pub fn websocket_url(base: &str, path: &str, query: &[(String, String)], socket_io: bool) -> String {
+pub fn websocket_url(
+    base: &str,
+    path: &str,
+    query: &[(String, String)],
+    socket_io: bool,
+) -> String {
     let base = base.trim_end_matches('/');
     let base = if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
@@ -60,7 +65,10 @@ mod tests {
 
     #[test]
     fn schemes_and_paths() {
-        assert_eq!(websocket_url("https://h/", "/socket.io/", &[], true), "wss://h/socket.io/?EIO=4&transport=websocket");
+        assert_eq!(
+            websocket_url("https://h/", "/socket.io/", &[], true),
+            "wss://h/socket.io/?EIO=4&transport=websocket"
+        );
         assert_eq!(websocket_url("ws://h:1", "ws", &[], false), "ws://h:1/ws");
         assert_eq!(
             websocket_url("ws://h", "/x?a=1", &[("b".into(), "é&".into())], false),

@@ -268,7 +268,10 @@ const ERR_MAX_PAYLOAD: &str = "maxPayload must be a non-negative integer";
 /// The raw JSON of key `name` of the handshake's `fields`; `None` when it
 /// is absent (a `null` is kept as raw text). A key given twice makes the
 /// handshake unreadable, as serde's derived struct did.
-fn raw_field<'a>(fields: &[(Cow<'a, str>, &'a RawValue)], name: &str) -> Result<Option<&'a RawValue>, DecodeError> {
+fn raw_field<'a>(
+    fields: &[(Cow<'a, str>, &'a RawValue)],
+    name: &str,
+) -> Result<Option<&'a RawValue>, DecodeError> {
     let mut found = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| *v);
     let first = found.next();
     match found.next() {
@@ -331,9 +334,10 @@ impl Handshake {
             return Err(DecodeError::InvalidHandshake(ERR_SID));
         }
         let upgrades = match upgrades.map(|r| json::shallow(r.get())) {
-            Some(Ok(json::Shallow::Array(items))) => {
-                items.into_iter().map(|item| string_field(Some(item), ERR_UPGRADES)).collect::<Result<Vec<_>, _>>()?
-            }
+            Some(Ok(json::Shallow::Array(items))) => items
+                .into_iter()
+                .map(|item| string_field(Some(item), ERR_UPGRADES))
+                .collect::<Result<Vec<_>, _>>()?,
             _ => return Err(DecodeError::InvalidHandshake(ERR_UPGRADES)),
         };
         let ping_interval = u64_field(ping_interval, ERR_PING_INTERVAL)?;

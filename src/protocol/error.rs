@@ -111,13 +111,18 @@ impl fmt::Display for DecodeError {
             DecodeError::InvalidUtf8 => write!(f, "text is not valid UTF-8"),
             DecodeError::UnknownPacketType(c) => write!(f, "unknown packet type {c:?}"),
             DecodeError::InvalidNamespace => write!(f, "invalid namespace"),
-            DecodeError::InvalidAckId => write!(f, "ack id is not a non-negative integer that fits"),
+            DecodeError::InvalidAckId => {
+                write!(f, "ack id is not a non-negative integer that fits")
+            }
             DecodeError::InvalidAttachments(why) => write!(f, "invalid binary attachments: {why}"),
             DecodeError::TooManyAttachments { count, max } => {
                 write!(f, "{count} binary attachments exceed the limit of {max}")
             }
             DecodeError::UnexpectedBinary => {
-                write!(f, "binary frame received while no binary packet was waiting")
+                write!(
+                    f,
+                    "binary frame received while no binary packet was waiting"
+                )
             }
             DecodeError::MissingAttachments { expected, received } => write!(
                 f,

@@ -47,7 +47,10 @@ pub fn check_depth(text: &str, max: usize) -> Result<(), DecodeError> {
 }
 
 /// Parses `text` as one JSON value of type `T` after the depth check.
-pub fn parse<'a, T: serde::Deserialize<'a>>(text: &'a str, max_depth: usize) -> Result<T, DecodeError> {
+pub fn parse<'a, T: serde::Deserialize<'a>>(
+    text: &'a str,
+    max_depth: usize,
+) -> Result<T, DecodeError> {
     check_depth(text, max_depth)?;
     serde_json::from_str(text).map_err(|e| DecodeError::InvalidJson(e.to_string()))
 }
@@ -93,7 +96,9 @@ fn into_serde(v: super::value::Value) -> serde_json::Value {
         Value::Bool(b) => serde_json::Value::Bool(b),
         Value::Number(n) => serde_json::Value::Number(n),
         Value::String(s) => serde_json::Value::String(s),
-        Value::Array(items) => serde_json::Value::Array(items.into_iter().map(into_serde).collect()),
+        Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(into_serde).collect())
+        }
         Value::Object(fields) => {
             // One insert at a time (not `collect`, which sorts in bulk).
             let mut map = serde_json::Map::new();
@@ -313,12 +318,18 @@ mod tests {
         }
         for bad in ["", "[1,", "{\"a\"}", "nul", r#""\ud800""#, "1 2"] {
             assert!(parse_value(bad).is_err(), "{bad}");
-            assert!(serde_json::from_str::<serde_json::Value>(bad).is_err(), "{bad}");
+            assert!(
+                serde_json::from_str::<serde_json::Value>(bad).is_err(),
+                "{bad}"
+            );
         }
         // The one difference: serde_json's reader treats this key as its
         // private raw-value marker and fails; here it is a key like any other.
         let marker = r#"{"$serde_json::private::RawValue":"x"}"#;
         assert!(serde_json::from_str::<serde_json::Value>(marker).is_err());
-        assert_eq!(parse_value(marker).ok(), Some(serde_json::json!({"$serde_json::private::RawValue": "x"})));
+        assert_eq!(
+            parse_value(marker).ok(),
+            Some(serde_json::json!({"$serde_json::private::RawValue": "x"}))
+        );
     }
 }

@@ -49,13 +49,18 @@ impl std::error::Error for EncodeError {}
 /// object, or has no string `action`.
 pub fn decode<'a>(text: &'a str, limits: &Limits) -> Result<JsonFrame<'a>, DecodeError> {
     if text.len() > limits.max_frame_bytes {
-        return Err(DecodeError::TooLarge { len: text.len(), max: limits.max_frame_bytes });
+        return Err(DecodeError::TooLarge {
+            len: text.len(),
+            max: limits.max_frame_bytes,
+        });
     }
     if text.trim_start().is_empty() {
         return Err(DecodeError::Empty);
     }
     if !text.trim_start().starts_with('{') {
-        return Err(DecodeError::InvalidPayload("a JSON frame must be an object"));
+        return Err(DecodeError::InvalidPayload(
+            "a JSON frame must be an object",
+        ));
     }
     // Only the routing key is decoded; every other field is validated and
     // skipped. A key given twice is refused, as serde's derive did.
@@ -63,16 +68,26 @@ pub fn decode<'a>(text: &'a str, limits: &Limits) -> Result<JsonFrame<'a>, Decod
         json::Shallow::Object(fields) => fields,
         _ => return Err(DecodeError::MissingAction),
     };
-    let mut actions = fields.iter().filter(|(k, _)| k == "action").map(|(_, v)| *v);
+    let mut actions = fields
+        .iter()
+        .filter(|(k, _)| k == "action")
+        .map(|(_, v)| *v);
     let raw = actions.next().ok_or(DecodeError::MissingAction)?;
     if actions.next().is_some() {
-        return Err(DecodeError::InvalidJson("duplicate field `action`".to_owned()));
+        return Err(DecodeError::InvalidJson(
+            "duplicate field `action`".to_owned(),
+        ));
     }
     let quoted = raw.get();
     let action = match quoted.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         // The common case: no escapes, so the name borrows from the frame.
         Some(plain) if !plain.contains('\\') => Cow::Borrowed(plain),
-        Some(_) => Cow::Owned(json::unquote(quoted).ok().flatten().ok_or(DecodeError::MissingAction)?),
+        Some(_) => Cow::Owned(
+            json::unquote(quoted)
+                .ok()
+                .flatten()
+                .ok_or(DecodeError::MissingAction)?,
+        ),
         None => return Err(DecodeError::MissingAction),
     };
     Ok(JsonFrame { action, json: text })

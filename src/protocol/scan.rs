@@ -50,7 +50,12 @@ fn err(what: &str, at: usize) -> DecodeError {
 /// arrays and objects nested at most `max_depth` deep.
 pub fn scan(text: &str, max_depth: usize) -> Result<Shape, DecodeError> {
     let b = text.as_bytes();
-    let mut s = Scanner { b, i: 0, max_depth, stack: Vec::new() };
+    let mut s = Scanner {
+        b,
+        i: 0,
+        max_depth,
+        stack: Vec::new(),
+    };
     s.ws();
     let shape = s.top()?;
     s.ws();
@@ -123,7 +128,9 @@ impl Scanner<'_> {
 
     fn open(&mut self, object: bool) -> Result<(), DecodeError> {
         if self.stack.len() >= self.max_depth {
-            return Err(DecodeError::TooDeep { max: self.max_depth });
+            return Err(DecodeError::TooDeep {
+                max: self.max_depth,
+            });
         }
         self.stack.push(object);
         self.i += 1;
@@ -175,7 +182,9 @@ impl Scanner<'_> {
             // Just after a complete value: close containers, or find the next.
             need_value = true;
             loop {
-                let Some(&object) = self.stack.last() else { return Ok(()) };
+                let Some(&object) = self.stack.last() else {
+                    return Ok(());
+                };
                 self.ws();
                 match self.peek() {
                     Some(b',') => {

@@ -569,8 +569,14 @@ fn inspect(text: &str, max_depth: usize) -> Result<Shape<'_>, DecodeError> {
             let raw = text.get(start..end).unwrap_or_default();
             let name = if raw.contains('\\') {
                 // Rare: decode the escapes (and refuse lone surrogates).
-                let quoted = text.get(start.saturating_sub(1)..end + 1).unwrap_or_default();
-                Cow::Owned(json::unquote(quoted).map_err(invalid_json)?.unwrap_or_default())
+                let quoted = text
+                    .get(start.saturating_sub(1)..end + 1)
+                    .unwrap_or_default();
+                Cow::Owned(
+                    json::unquote(quoted)
+                        .map_err(invalid_json)?
+                        .unwrap_or_default(),
+                )
             } else {
                 Cow::Borrowed(raw)
             };
@@ -601,7 +607,6 @@ fn event_name(shape: Shape<'_>) -> Result<Cow<'_, str>, DecodeError> {
         )),
     }
 }
-
 
 /// Splits the ack id digits off the front of `rest`.
 fn parse_id(rest: &str) -> Result<(Option<u64>, &str), DecodeError> {

@@ -423,7 +423,9 @@ impl super::socket_io::Payload<'static> {
     /// ```
     pub fn try_deconstruct(value: &Value, limits: &super::Limits) -> Result<Self, DecodeError> {
         if value.depth() > limits.max_depth {
-            return Err(DecodeError::TooDeep { max: limits.max_depth });
+            return Err(DecodeError::TooDeep {
+                max: limits.max_depth,
+            });
         }
         Ok(Self::deconstruct(value))
     }

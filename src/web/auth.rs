@@ -52,17 +52,29 @@ pub(crate) struct AuthHook {
 impl AuthHook {
     /// Wraps `function`; `on_answer(attempt, answer)` hears each answer.
     pub(crate) fn new(function: Function, on_answer: impl Fn(u64, Answer) + 'static) -> AuthHook {
-        let answer = Closure::<dyn Fn(f64, bool, JsValue)>::new(move |attempt: f64, ok: bool, value: JsValue| {
-            // `as` saturates; the helper only ever hands back our own number.
-            on_answer(attempt as u64, if ok { json_of(&value) } else { Answer::Failed(message_of(&value)) });
-        });
+        let answer = Closure::<dyn Fn(f64, bool, JsValue)>::new(
+            move |attempt: f64, ok: bool, value: JsValue| {
+                // `as` saturates; the helper only ever hands back our own number.
+                on_answer(
+                    attempt as u64,
+                    if ok {
+                        json_of(&value)
+                    } else {
+                        Answer::Failed(message_of(&value))
+                    },
+                );
+            },
+        );
         AuthHook { function, answer }
     }
 
     /// What it takes to ask, as JS handles, so the caller holds no borrow
     /// of the hook while the function runs (it may close the manager).
     pub(crate) fn asker(&self) -> Asker {
-        Asker { function: self.function.clone(), answer: self.answer.as_ref().unchecked_ref::<Function>().clone() }
+        Asker {
+            function: self.function.clone(),
+            answer: self.answer.as_ref().unchecked_ref::<Function>().clone(),
+        }
     }
 }
 
@@ -89,14 +101,19 @@ fn json_of(value: &JsValue) -> Answer {
         } else {
             value.js_typeof().as_string().unwrap_or_default()
         };
-        return Answer::Failed(format!("auth must yield an object such as {{ token }}, got {what}"));
+        return Answer::Failed(format!(
+            "auth must yield an object such as {{ token }}, got {what}"
+        ));
     }
     match js_sys::JSON::stringify(value) {
         Ok(text) => match text.as_string() {
             Some(text) => Answer::Json(text),
             None => Answer::Failed("auth yielded a value JSON cannot hold".to_owned()),
         },
-        Err(e) => Answer::Failed(format!("auth yielded a value JSON cannot hold: {}", message_of(&e))),
+        Err(e) => Answer::Failed(format!(
+            "auth yielded a value JSON cannot hold: {}",
+            message_of(&e)
+        )),
     }
 }
 

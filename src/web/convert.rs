@@ -22,7 +22,10 @@ pub(crate) fn to_json(value: &JsValue) -> Result<Option<String>, ClientError> {
         let why = e
             .dyn_into_error_message()
             .unwrap_or_else(|| "JSON.stringify failed".to_owned());
-        ClientError::new(ErrorCode::InvalidPayload, format!("payload is not JSON: {why}"))
+        ClientError::new(
+            ErrorCode::InvalidPayload,
+            format!("payload is not JSON: {why}"),
+        )
     })?;
     // JSON.stringify gives undefined for functions and symbols.
     Ok(text.as_string())
@@ -76,7 +79,11 @@ fn is_ancestor(v: &JsValue, ancestors: &[JsValue]) -> bool {
 /// The children of an array or plain object, as `(key, value)`.
 fn children(v: &JsValue) -> Vec<(JsValue, JsValue)> {
     if Array::is_array(v) {
-        return Array::from(v).iter().enumerate().map(|(i, item)| (JsValue::from_f64(i as f64), item)).collect();
+        return Array::from(v)
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (JsValue::from_f64(i as f64), item))
+            .collect();
     }
     match v.dyn_ref::<Object>() {
         Some(obj) => Object::keys(obj)
@@ -119,7 +126,11 @@ fn binary_depth(v: &JsValue) -> Option<usize> {
 
 /// A copy of `v` with every piece of binary data replaced by a placeholder
 /// and its bytes appended to `out`, depth first.
-fn deconstruct(v: &JsValue, ancestors: &mut Vec<JsValue>, out: &mut Vec<Vec<u8>>) -> Result<JsValue, ClientError> {
+fn deconstruct(
+    v: &JsValue,
+    ancestors: &mut Vec<JsValue>,
+    out: &mut Vec<Vec<u8>>,
+) -> Result<JsValue, ClientError> {
     if !v.is_object() {
         return Ok(v.clone());
     }
@@ -131,8 +142,16 @@ fn deconstruct(v: &JsValue, ancestors: &mut Vec<JsValue>, out: &mut Vec<Vec<u8>>
     }
     if is_binary(v) {
         let placeholder = Object::new();
-        let _ = Reflect::set(&placeholder, &JsValue::from_str("_placeholder"), &JsValue::TRUE);
-        let _ = Reflect::set(&placeholder, &JsValue::from_str("num"), &JsValue::from_f64(out.len() as f64));
+        let _ = Reflect::set(
+            &placeholder,
+            &JsValue::from_str("_placeholder"),
+            &JsValue::TRUE,
+        );
+        let _ = Reflect::set(
+            &placeholder,
+            &JsValue::from_str("num"),
+            &JsValue::from_f64(out.len() as f64),
+        );
         out.push(binary_bytes(v));
         return Ok(placeholder.into());
     }
@@ -169,7 +188,12 @@ fn binary_bytes(v: &JsValue) -> Vec<u8> {
     let field = |name: &str| Reflect::get(v, &JsValue::from_str(name)).ok();
     let number = |name: &str| field(name).and_then(|n| n.as_f64()).unwrap_or(0.0) as u32;
     match field("buffer").and_then(|b| b.dyn_into::<ArrayBuffer>().ok()) {
-        Some(buf) => Uint8Array::new_with_byte_offset_and_length(&buf, number("byteOffset"), number("byteLength")).to_vec(),
+        Some(buf) => Uint8Array::new_with_byte_offset_and_length(
+            &buf,
+            number("byteOffset"),
+            number("byteLength"),
+        )
+        .to_vec(),
         None => Vec::new(),
     }
 }
@@ -177,7 +201,10 @@ fn binary_bytes(v: &JsValue) -> Vec<u8> {
 /// A request's reply that carried binary data: its tree with each
 /// attachment as an `ArrayBuffer` where its placeholder was.
 pub(crate) fn reply(json: &str, attachments: Vec<Vec<u8>>, limits: &Limits) -> JsValue {
-    let payload = Payload { json: Cow::Borrowed(json), attachments };
+    let payload = Payload {
+        json: Cow::Borrowed(json),
+        attachments,
+    };
     match payload.into_value(limits) {
         Ok(v) => to_js(&v),
         // The core checked the placeholders; fall back to the text.
@@ -207,7 +234,10 @@ pub(crate) fn event_args(
             None => Array::new(),
         },
         ArgsForm::NamedArray => {
-            let payload = Payload { json: Cow::Borrowed(json), attachments };
+            let payload = Payload {
+                json: Cow::Borrowed(json),
+                attachments,
+            };
             match payload.into_value(limits) {
                 Ok(Value::Array(items)) => items.into_iter().skip(1).map(|v| to_js(&v)).collect(),
                 // The decoder checked the placeholders; fall back to the text.
@@ -256,6 +286,8 @@ impl Casts for JsValue {
     }
 
     fn dyn_into_error_message(&self) -> Option<String> {
-        self.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| self.as_string())
+        self.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| self.as_string())
     }
 }

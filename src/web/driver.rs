@@ -18,8 +18,8 @@ use super::network::Network;
 use super::requests::{Pending, Waiting};
 use super::socket::Socket;
 use super::sync::StateSync;
-use super::unsubscribe;
 use super::timer::Timer;
+use super::unsubscribe;
 use crate::core::{reply_policy, ArgsForm, Client, Config, FastPath, Output, RequestKey, State};
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
@@ -171,7 +171,10 @@ impl Driver {
             return;
         }
         let ascii = js.length() as usize == text.len();
-        *self.frame.borrow_mut() = Some(Frame { text, js: ascii.then(|| js.clone()) });
+        *self.frame.borrow_mut() = Some(Frame {
+            text,
+            js: ascii.then(|| js.clone()),
+        });
         if let Some(frame) = self.frame.borrow().as_ref() {
             self.core.borrow_mut().on_text(glue::now_ms(), &frame.text);
         }
@@ -244,7 +247,11 @@ impl Driver {
         match asker {
             // A synchronous answer re-enters through `auth_answered`.
             Some(asker) => asker.ask(attempt),
-            None => self.core.borrow_mut().on_auth_failed(glue::now_ms(), attempt, "no auth function"),
+            None => {
+                self.core
+                    .borrow_mut()
+                    .on_auth_failed(glue::now_ms(), attempt, "no auth function")
+            }
         }
     }
 
@@ -273,7 +280,11 @@ impl Driver {
             }
         }
         self.pumping.set(false);
-        let gate = if self.quiet.get() { 0 } else { self.core.borrow().fast_path().as_u8() };
+        let gate = if self.quiet.get() {
+            0
+        } else {
+            self.core.borrow().fast_path().as_u8()
+        };
         if gate != self.gate.replace(gate) {
             self.hub.set_gate(gate);
         }
@@ -307,12 +318,20 @@ impl Driver {
             }
             Output::StateChange { state, reason } => {
                 if !self.quiet.get() {
-                    let args = Array::of2(&JsValue::from_str(state.as_str()), &JsValue::from_str(&reason));
+                    let args = Array::of2(
+                        &JsValue::from_str(state.as_str()),
+                        &JsValue::from_str(&reason),
+                    );
                     self.call_all(Kind::State, "stateChange", &args);
                 }
                 self.sync_link(state == State::Connected);
             }
-            Output::Event { name, json, form, attachments } => {
+            Output::Event {
+                name,
+                json,
+                form,
+                attachments,
+            } => {
                 if name == crate::catalogue::names::STATE_PATCH {
                     self.sync_patch(&json, form);
                 }
@@ -320,16 +339,26 @@ impl Driver {
                     self.dispatch(&name, &json, form, attachments);
                 }
             }
-            Output::Settled { key, result, attachments } => {
+            Output::Settled {
+                key,
+                result,
+                attachments,
+            } => {
                 if self.sync.owns(key) {
                     return self.sync_settled(key, result);
                 }
-                let Some(pending) = self.waiting.take(key) else { return };
+                let Some(pending) = self.waiting.take(key) else {
+                    return;
+                };
                 match result {
-                    Ok(json) if attachments.is_empty() => pending.settler.resolve(&self.parse_json(&json)),
+                    Ok(json) if attachments.is_empty() => {
+                        pending.settler.resolve(&self.parse_json(&json))
+                    }
                     Ok(json) => {
                         let limits = self.core.borrow().config().limits;
-                        pending.settler.resolve(&convert::reply(&json, attachments, &limits));
+                        pending
+                            .settler
+                            .resolve(&convert::reply(&json, attachments, &limits));
                     }
                     Err(e) => pending.settler.reject(&errors::from_client(&e)),
                 }
@@ -379,13 +408,18 @@ impl Driver {
             return;
         }
         let limits = self.core.borrow().config().limits;
-        let args = convert::event_args(json, form, attachments, &limits, |text| self.parse_json(text));
+        let args = convert::event_args(json, form, attachments, &limits, |text| {
+            self.parse_json(text)
+        });
         self.hub.deliver(name, &args);
     }
 
     /// A subscriber of `name` threw `error`: counted, and `onError` hears.
     fn callback_threw(&self, name: &str, error: &JsValue) {
-        self.core.borrow_mut().metrics_mut().count_error(errors::CALLBACK_ERROR);
+        self.core
+            .borrow_mut()
+            .metrics_mut()
+            .count_error(errors::CALLBACK_ERROR);
         self.report_error(&errors::callback_error(name, error));
     }
 
@@ -424,7 +458,10 @@ impl Driver {
         let targets = self.listeners.targets(Kind::Error, "error");
         if targets.is_empty() {
             if error_code(error).as_deref() == Some(errors::CALLBACK_ERROR) {
-                glue::console_error("frinny-agent: a callback threw and no onError listener is set", error);
+                glue::console_error(
+                    "frinny-agent: a callback threw and no onError listener is set",
+                    error,
+                );
             }
             return;
         }
@@ -494,7 +531,9 @@ impl Driver {
 
 /// The `code` property of a JS error, if any.
 fn error_code(error: &JsValue) -> Option<String> {
-    js_sys::Reflect::get(error, &JsValue::from_str("code")).ok().and_then(|c| c.as_string())
+    js_sys::Reflect::get(error, &JsValue::from_str("code"))
+        .ok()
+        .and_then(|c| c.as_string())
 }
 
 trait ErrorMessage {
@@ -504,7 +543,8 @@ trait ErrorMessage {
 impl ErrorMessage for JsValue {
     fn dyn_ref_error_message(&self) -> Option<String> {
         use wasm_bindgen::JsCast;
-        self.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| self.as_string())
+        self.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| self.as_string())
     }
 }
-

@@ -36,7 +36,10 @@ pub(crate) fn callback_error(event: &str, thrown: &JsValue) -> JsValue {
         .map(|e| String::from(e.message()))
         .or_else(|| thrown.as_string())
         .unwrap_or_else(|| "a non-Error value was thrown".to_owned());
-    let err = js_error(CALLBACK_ERROR, &format!("a callback for {event:?} threw: {text}"));
+    let err = js_error(
+        CALLBACK_ERROR,
+        &format!("a callback for {event:?} threw: {text}"),
+    );
     set(&err, "event", &JsValue::from_str(event));
     set(&err, "cause", thrown);
     err

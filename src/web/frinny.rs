@@ -42,7 +42,11 @@ impl AgentManager {
 
     /// `feedback` `{messageId, type}` about one of Frinny's messages.
     #[wasm_bindgen(js_name = submitFeedback, unchecked_return_type = "Promise<any>")]
-    pub fn submit_feedback(&self, #[wasm_bindgen(js_name = messageId)] message_id: JsValue, #[wasm_bindgen(js_name = type)] kind: JsValue) -> Promise {
+    pub fn submit_feedback(
+        &self,
+        #[wasm_bindgen(js_name = messageId)] message_id: JsValue,
+        #[wasm_bindgen(js_name = type)] kind: JsValue,
+    ) -> Promise {
         let body = Object::new();
         let _ = Reflect::set(&body, &JsValue::from_str("messageId"), &message_id);
         let _ = Reflect::set(&body, &JsValue::from_str("type"), &kind);

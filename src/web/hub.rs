@@ -18,12 +18,23 @@ extern "C" {
     pub(crate) type EventHub;
 
     #[wasm_bindgen(constructor)]
-    fn new(thrown: &Function, max_units: u32, core_names: &Array, reply_names: &Array, reply_suffix: &str) -> EventHub;
+    fn new(
+        thrown: &Function,
+        max_units: u32,
+        core_names: &Array,
+        reply_names: &Array,
+        reply_suffix: &str,
+    ) -> EventHub;
 
     /// Adds a subscription (`name` `None`: every event); returns its
     /// unsubscribe function.
     #[wasm_bindgen(method)]
-    pub(crate) fn add(this: &EventHub, name: Option<&str>, callback: &Function, once: bool) -> Function;
+    pub(crate) fn add(
+        this: &EventHub,
+        name: Option<&str>,
+        callback: &Function,
+        once: bool,
+    ) -> Function;
 
     /// `unsubscribe(name, cb)`: how many subscriptions ended.
     #[wasm_bindgen(method, js_name = removeNamed)]

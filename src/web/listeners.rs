@@ -92,17 +92,26 @@ impl Listeners {
 
     /// Phase two: the callback of `id` if still subscribed.
     pub(crate) fn take_live(&self, kind: Kind, id: SubId) -> Option<Function> {
-        self.registry(kind).borrow_mut().take_live(id).map(|(callback, _ended)| callback)
+        self.registry(kind)
+            .borrow_mut()
+            .take_live(id)
+            .map(|(callback, _ended)| callback)
     }
 
     /// JS callbacks and closures held, all kinds together.
     pub(crate) fn held(&self) -> usize {
-        KINDS.iter().map(|k| self.registry(*k).borrow().len()).sum::<usize>()
+        KINDS
+            .iter()
+            .map(|k| self.registry(*k).borrow().len())
+            .sum::<usize>()
     }
 
     /// Drops everything (the manager is ending).
     pub(crate) fn clear(&self) {
-        let callbacks: Vec<Vec<Function>> = KINDS.iter().map(|k| self.registry(*k).borrow_mut().clear()).collect();
+        let callbacks: Vec<Vec<Function>> = KINDS
+            .iter()
+            .map(|k| self.registry(*k).borrow_mut().clear())
+            .collect();
         drop(callbacks);
     }
 }

@@ -8,8 +8,8 @@ use super::errors;
 use super::glue;
 use super::listeners::{Kind, Mode};
 use super::options;
-use super::unsubscribe;
 use super::requests::{AbortHook, Pending, Settler};
+use super::unsubscribe;
 use crate::core::{ClientError, ErrorCode, RequestOptions};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::rc::Rc;
@@ -50,7 +50,9 @@ impl AgentManager {
         #[wasm_bindgen(unchecked_param_type = "AgentManagerOptions")] options: JsValue,
     ) -> Result<AgentManager, JsValue> {
         let (cfg, auth) = options::parse(&options).map_err(|e| throw(&e))?;
-        Ok(AgentManager { driver: Driver::new(cfg, auth, seed()) })
+        Ok(AgentManager {
+            driver: Driver::new(cfg, auth, seed()),
+        })
     }
 
     /// Connects (or waits for the connection under way). Resolves once the
@@ -119,7 +121,12 @@ impl AgentManager {
         self.driver.held()
     }
 
-    pub(super) fn add(&self, kind: Kind, mode: Mode<'_>, callback: Function) -> Result<Function, JsValue> {
+    pub(super) fn add(
+        &self,
+        kind: Kind,
+        mode: Mode<'_>,
+        callback: Function,
+    ) -> Result<Function, JsValue> {
         if self.driver.is_released() {
             return Err(throw(&closed()));
         }
@@ -129,7 +136,12 @@ impl AgentManager {
 
     /// An event subscription (`name` `None`: every event), kept by the
     /// JS event hub.
-    fn add_event(&self, name: Option<&str>, callback: Function, once: bool) -> Result<Function, JsValue> {
+    fn add_event(
+        &self,
+        name: Option<&str>,
+        callback: Function,
+        once: bool,
+    ) -> Result<Function, JsValue> {
         if self.driver.is_released() {
             return Err(throw(&closed()));
         }
@@ -169,7 +181,8 @@ impl AgentManager {
     #[wasm_bindgen(js_name = subscribeAll, unchecked_return_type = "() => void")]
     pub fn subscribe_all(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(name: string, ...args: any[]) => void")] callback: Function,
+        #[wasm_bindgen(unchecked_param_type = "(name: string, ...args: any[]) => void")]
+        callback: Function,
     ) -> Result<Function, JsValue> {
         self.add_event(None, callback, false)
     }
@@ -179,7 +192,8 @@ impl AgentManager {
     #[wasm_bindgen(js_name = onStateChange, unchecked_return_type = "() => void")]
     pub fn on_state_change(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(state: AgentState, reason: string) => void")] callback: Function,
+        #[wasm_bindgen(unchecked_param_type = "(state: AgentState, reason: string) => void")]
+        callback: Function,
     ) -> Result<Function, JsValue> {
         self.add(Kind::State, Mode::All, callback)
     }
@@ -217,10 +231,18 @@ impl AgentManager {
         }
     }
 
-    fn try_request(&self, event: &str, payload: &JsValue, options: &JsValue) -> Result<Promise, JsValue> {
+    fn try_request(
+        &self,
+        event: &str,
+        payload: &JsValue,
+        options: &JsValue,
+    ) -> Result<Promise, JsValue> {
         let opts = options::request_opts(options).map_err(|e| throw(&e))?;
         if opts.signal.as_ref().is_some_and(|s| s.aborted()) {
-            return Err(throw(&ClientError::new(ErrorCode::Aborted, "the request was aborted")));
+            return Err(throw(&ClientError::new(
+                ErrorCode::Aborted,
+                "the request was aborted",
+            )));
         }
         let (json, attachments) = convert::to_wire(payload).map_err(|e| throw(&e))?;
         let json = json.unwrap_or_else(|| "{}".to_owned());
@@ -234,10 +256,15 @@ impl AgentManager {
                 event,
                 &json,
                 attachments,
-                RequestOptions { timeout_ms: opts.timeout_ms, retry: opts.retry },
+                RequestOptions {
+                    timeout_ms: opts.timeout_ms,
+                    retry: opts.retry,
+                },
             )
             .map_err(|e| throw(&e))?;
-        let abort = opts.signal.map(|s| AbortHook::new(s, key, self.driver.weak()));
+        let abort = opts
+            .signal
+            .map(|s| AbortHook::new(s, key, self.driver.weak()));
         self.driver.waiting.insert(key, Pending { settler, abort });
         self.driver.pump();
         Ok(promise)
@@ -254,9 +281,16 @@ impl AgentManager {
         payload: Option<JsValue>,
         options: Option<JsValue>,
     ) -> Result<(), JsValue> {
-        let volatile = options::emit_volatile(&options.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
-        let (json, attachments) = convert::to_wire(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
-        let result = self.driver.core.borrow_mut().emit_binary(event, json.as_deref(), attachments, volatile);
+        let volatile = options::emit_volatile(&options.unwrap_or(JsValue::UNDEFINED))
+            .map_err(|e| throw(&e))?;
+        let (json, attachments) =
+            convert::to_wire(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
+        let result = self.driver.core.borrow_mut().emit_binary(
+            event,
+            json.as_deref(),
+            attachments,
+            volatile,
+        );
         self.driver.pump();
         result.map_err(|e| throw(&e))
     }
@@ -267,7 +301,11 @@ impl AgentManager {
     #[wasm_bindgen(js_name = broadcastEvent, unchecked_return_type = "Promise<any>")]
     pub fn broadcast_event(&self, event: &str, payload: JsValue) -> Promise {
         let body = Object::new();
-        let _ = Reflect::set(&body, &JsValue::from_str("event"), &JsValue::from_str(event));
+        let _ = Reflect::set(
+            &body,
+            &JsValue::from_str("event"),
+            &JsValue::from_str(event),
+        );
         let _ = Reflect::set(&body, &JsValue::from_str("payload"), &payload);
         self.request(crate::catalogue::names::BROADCAST, Some(body.into()), None)
     }
@@ -304,8 +342,16 @@ impl AgentManager {
         }
         set(&obj, "errors", errors.into());
         set(&obj, "lastPingMs", opt(m.last_ping_ms));
-        set(&obj, "dispatchP50Us", opt(m.dispatch_percentile(50.0).map(u64::from)));
-        set(&obj, "dispatchP99Us", opt(m.dispatch_percentile(99.0).map(u64::from)));
+        set(
+            &obj,
+            "dispatchP50Us",
+            opt(m.dispatch_percentile(50.0).map(u64::from)),
+        );
+        set(
+            &obj,
+            "dispatchP99Us",
+            opt(m.dispatch_percentile(99.0).map(u64::from)),
+        );
         drop(core);
         set(&obj, "subscribers", num(u64::from(self.driver.hub.count())));
         Ok(obj.into())

@@ -32,18 +32,32 @@ impl Network {
                 d.network_changed(false);
             }
         });
-        target.add_event_listener_with_callback("online", online.as_ref().unchecked_ref()).ok()?;
-        if target.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref()).is_err() {
-            let _ = target.remove_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+        target
+            .add_event_listener_with_callback("online", online.as_ref().unchecked_ref())
+            .ok()?;
+        if target
+            .add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref())
+            .is_err()
+        {
+            let _ = target
+                .remove_event_listener_with_callback("online", online.as_ref().unchecked_ref());
             return None;
         }
-        Some(Network { target, online, offline })
+        Some(Network {
+            target,
+            online,
+            offline,
+        })
     }
 }
 
 impl Drop for Network {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
-        let _ = self.target.remove_event_listener_with_callback("offline", self.offline.as_ref().unchecked_ref());
+        let _ = self
+            .target
+            .remove_event_listener_with_callback("online", self.online.as_ref().unchecked_ref());
+        let _ = self
+            .target
+            .remove_event_listener_with_callback("offline", self.offline.as_ref().unchecked_ref());
     }
 }

@@ -44,12 +44,14 @@ const NAMES: &str = "url, path, query, namespace, auth, protocol, wrapEvents, re
 /// `serde_json::Value` parser the client has anyway. Fields are read in the
 /// order JS lists them, so query parameters keep their order.
 fn read(text: &str) -> Result<Options, ClientError> {
-    let fields = json::object_fields(text)
-        .ok_or_else(|| invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }"))?;
+    let fields = json::object_fields(text).ok_or_else(|| {
+        invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }")
+    })?;
     let mut o = Options::default();
     let mut seen: Vec<&str> = Vec::new();
     for (key, raw) in &fields {
-        let v = json::parse_value(raw.get()).map_err(|e| invalid(format!("invalid options: {e}")))?;
+        let v =
+            json::parse_value(raw.get()).map_err(|e| invalid(format!("invalid options: {e}")))?;
         let name = match key.as_ref() {
             "delay" => "reconnectionDelay",
             "delayMax" => "reconnectionDelayMax",
@@ -57,7 +59,9 @@ fn read(text: &str) -> Result<Options, ClientError> {
             other => other,
         };
         if seen.contains(&name) {
-            return Err(invalid(format!("option {name} is given twice (as itself and by its short name)")));
+            return Err(invalid(format!(
+                "option {name} is given twice (as itself and by its short name)"
+            )));
         }
         seen.push(name);
         match name {
@@ -82,7 +86,11 @@ fn read(text: &str) -> Result<Options, ClientError> {
             "connectTimeout" => o.connect_timeout = number(name, v)?,
             "timeout" => o.timeout = number(name, v)?,
             "bufferSize" => o.buffer_size = number(name, v)?,
-            _ => return Err(invalid(format!("unknown option `{key}`; the options are {NAMES}"))),
+            _ => {
+                return Err(invalid(format!(
+                    "unknown option `{key}`; the options are {NAMES}"
+                )))
+            }
         }
     }
     Ok(o)
@@ -155,7 +163,9 @@ fn whole(name: &str, v: f64, max: f64) -> Result<u64, ClientError> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max {
         Ok(v as u64)
     } else {
-        Err(invalid(format!("option {name} must be a whole number from 0 to {max}, got {v}")))
+        Err(invalid(format!(
+            "option {name} must be a whole number from 0 to {max}, got {v}"
+        )))
     }
 }
 
@@ -167,7 +177,9 @@ const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's own limit
 pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Function>), ClientError> {
     use wasm_bindgen::JsCast;
     if !options.is_object() || js_sys::Array::is_array(options) {
-        return Err(invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }"));
+        return Err(invalid(
+            "options must be an object such as { url: 'http://127.0.0.1:5001' }",
+        ));
     }
     // Taken out first: JSON.stringify below drops function-valued keys.
     let auth_fn = js_sys::Reflect::get(options, &JsValue::from_str("auth"))
@@ -183,12 +195,19 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
         .and_then(|t| t.as_string())
         .ok_or_else(|| invalid("options must be plain data (JSON.stringify failed)"))?;
     let o = read(&text)?;
-    let url = o.url.filter(|u| !u.is_empty()).ok_or_else(|| invalid("option url is required"))?;
+    let url = o
+        .url
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| invalid("option url is required"))?;
     let mut cfg = Config::new(url);
     cfg.protocol = match o.protocol.as_deref() {
         None | Some("socket.io") => Protocol::SocketIo,
         Some("json") => Protocol::Json,
-        Some(other) => return Err(invalid(format!("option protocol must be 'socket.io' or 'json', got {other:?}"))),
+        Some(other) => {
+            return Err(invalid(format!(
+                "option protocol must be 'socket.io' or 'json', got {other:?}"
+            )))
+        }
     };
     match (o.path, cfg.protocol) {
         (Some(p), _) => cfg.path = p,
@@ -201,9 +220,15 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
     }
     if let Some(ns) = o.namespace {
         if ns.contains(',') {
-            return Err(invalid(format!("option namespace must not contain ',', got {ns:?}")));
+            return Err(invalid(format!(
+                "option namespace must not contain ',', got {ns:?}"
+            )));
         }
-        cfg.namespace = if ns.starts_with('/') { ns } else { format!("/{ns}") };
+        cfg.namespace = if ns.starts_with('/') {
+            ns
+        } else {
+            format!("/{ns}")
+        };
     }
     if let Some(names) = o.wrap_events {
         if cfg.protocol != Protocol::Json {
@@ -230,7 +255,9 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
     }
     if let Some(v) = o.randomization_factor {
         if !(0.0..=1.0).contains(&v) {
-            return Err(invalid(format!("option randomizationFactor must be from 0 to 1, got {v}")));
+            return Err(invalid(format!(
+                "option randomizationFactor must be from 0 to 1, got {v}"
+            )));
         }
         backoff.randomization_factor = v;
     }
@@ -267,12 +294,18 @@ pub(crate) struct RequestOpts {
 
 /// Parses `request()`'s third argument (`undefined` or an object).
 pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
-    let mut out = RequestOpts { timeout_ms: None, retry: false, signal: None };
+    let mut out = RequestOpts {
+        timeout_ms: None,
+        retry: false,
+        signal: None,
+    };
     if v.is_undefined() || v.is_null() {
         return Ok(out);
     }
     if !v.is_object() {
-        return Err(invalid("request options must be an object { timeout, signal, retry }"));
+        return Err(invalid(
+            "request options must be an object { timeout, signal, retry }",
+        ));
     }
     let keys = js_sys::Object::keys(v.unchecked_ref_object());
     for key in keys.iter() {
@@ -283,11 +316,15 @@ pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
         }
         match name.as_str() {
             "timeout" => {
-                let ms = value.as_f64().ok_or_else(|| invalid("request option timeout must be a number"))?;
+                let ms = value
+                    .as_f64()
+                    .ok_or_else(|| invalid("request option timeout must be a number"))?;
                 out.timeout_ms = Some(whole("timeout", ms, MAX_MS)?);
             }
             "retry" => {
-                out.retry = value.as_bool().ok_or_else(|| invalid("request option retry must be a boolean"))?;
+                out.retry = value
+                    .as_bool()
+                    .ok_or_else(|| invalid("request option retry must be a boolean"))?;
             }
             "signal" => {
                 use wasm_bindgen::JsCast;
@@ -310,11 +347,14 @@ pub(crate) fn emit_volatile(v: &JsValue) -> Result<bool, ClientError> {
     if v.is_undefined() || v.is_null() {
         return Ok(false);
     }
-    let volatile = js_sys::Reflect::get(v, &JsValue::from_str("volatile")).unwrap_or(JsValue::UNDEFINED);
+    let volatile =
+        js_sys::Reflect::get(v, &JsValue::from_str("volatile")).unwrap_or(JsValue::UNDEFINED);
     if volatile.is_undefined() {
         return Ok(false);
     }
-    volatile.as_bool().ok_or_else(|| invalid("emit option volatile must be a boolean"))
+    volatile
+        .as_bool()
+        .ok_or_else(|| invalid("emit option volatile must be a boolean"))
 }
 
 trait AsObject {

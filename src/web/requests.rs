@@ -59,7 +59,9 @@ impl AbortHook {
 
 impl Drop for AbortHook {
     fn drop(&mut self) {
-        let _ = self.signal.remove_event_listener_with_callback("abort", self.closure.as_ref().unchecked_ref());
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.closure.as_ref().unchecked_ref());
     }
 }
 

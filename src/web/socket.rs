@@ -24,7 +24,12 @@ pub(crate) struct Socket {
 impl Socket {
     /// Opens a WebSocket to `url`; its events go to `driver` tagged with
     /// `generation`. Fails if the browser rejects the URL.
-    pub(crate) fn open(url: &str, generation: u64, hub: &EventHub, driver: Weak<Driver>) -> Result<Socket, JsValue> {
+    pub(crate) fn open(
+        url: &str,
+        generation: u64,
+        hub: &EventHub,
+        driver: Weak<Driver>,
+    ) -> Result<Socket, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
 
@@ -49,7 +54,11 @@ impl Socket {
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             if let Some(d) = d.upgrade() {
                 // socket.io-client's reasons; the close code is not kept.
-                let reason = if e.was_clean() { "transport close" } else { "transport error" };
+                let reason = if e.was_clean() {
+                    "transport close"
+                } else {
+                    "transport error"
+                };
                 d.socket_closed(generation, reason);
             }
         });
@@ -57,7 +66,12 @@ impl Socket {
         let fast_then_slow = hub.onmessage(generation as f64, on_message.as_ref().unchecked_ref());
         ws.set_onmessage(Some(&fast_then_slow));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Socket { ws, _on_open: on_open, _on_message: on_message, _on_close: on_close })
+        Ok(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
     }
 
     /// Sends a text frame. A send on a socket that is not open is dropped:

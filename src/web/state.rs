@@ -27,7 +27,9 @@ impl AgentManager {
     /// scope resumes from its last version by itself.
     #[wasm_bindgen(js_name = syncState, unchecked_return_type = "Promise<any>")]
     pub fn sync_state(&self, scope: &str) -> Promise {
-        self.driver.sync_state(scope).unwrap_or_else(|e| Promise::reject(&e))
+        self.driver
+            .sync_state(scope)
+            .unwrap_or_else(|e| Promise::reject(&e))
     }
 
     /// The document of `scope` as this client sees it now (optimistic
@@ -45,7 +47,8 @@ impl AgentManager {
     pub fn subscribe_state(
         &self,
         scope: &str,
-        #[wasm_bindgen(unchecked_param_type = "(doc: any, change: DocChange) => void")] callback: Function,
+        #[wasm_bindgen(unchecked_param_type = "(doc: any, change: DocChange) => void")]
+        callback: Function,
     ) -> Result<Function, JsValue> {
         let off = self.add(Kind::Doc, Mode::Named(scope), callback)?;
         self.driver.watch_state(scope)?;
@@ -71,7 +74,9 @@ impl AgentManager {
             .and_then(|o| Reflect::get(&o, &JsValue::from_str("optimistic")).ok())
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
-        self.driver.update_state(scope, &patch, optimistic).unwrap_or_else(|e| Promise::reject(&e))
+        self.driver
+            .update_state(scope, &patch, optimistic)
+            .unwrap_or_else(|e| Promise::reject(&e))
     }
 
     /// Replaces the document of `scope` with `doc`: computes the RFC 7396
@@ -115,7 +120,9 @@ impl AgentManager {
     pub fn on_conflict(
         &self,
         scope: &str,
-        #[wasm_bindgen(unchecked_param_type = "(local: any, server: any) => object | undefined | null")]
+        #[wasm_bindgen(
+            unchecked_param_type = "(local: any, server: any) => object | undefined | null"
+        )]
         resolver: Function,
     ) -> Result<Function, JsValue> {
         self.add(Kind::Conflict, Mode::Named(scope), resolver)

@@ -18,7 +18,10 @@ use super::errors;
 use super::glue;
 use super::listeners::Kind;
 use super::requests::Settler;
-use crate::core::{ArgsForm, Change, ClientError, RequestKey, RequestOptions, SyncError, SyncOutput, SyncStore, UpdateId};
+use crate::core::{
+    ArgsForm, Change, ClientError, RequestKey, RequestOptions, SyncError, SyncOutput, SyncStore,
+    UpdateId,
+};
 use js_sys::{Array, Function, Object, Reflect};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -41,7 +44,10 @@ pub(crate) struct StateSync {
 
 /// The error thrown when the state API is used from inside `onConflict`.
 fn busy() -> JsValue {
-    errors::js_error("BUSY", "the state store is busy: it is waiting for this onConflict resolver")
+    errors::js_error(
+        "BUSY",
+        "the state store is busy: it is waiting for this onConflict resolver",
+    )
 }
 
 fn sync_error_js(e: &SyncError) -> JsValue {
@@ -50,7 +56,9 @@ fn sync_error_js(e: &SyncError) -> JsValue {
 
 /// A JSON value as a JS value (through the engine's JSON.parse).
 fn to_js(value: &Value) -> JsValue {
-    serde_json::to_string(value).map(|t| super::convert::parse(&t)).unwrap_or(JsValue::UNDEFINED)
+    serde_json::to_string(value)
+        .map(|t| super::convert::parse(&t))
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A JS value as JSON (`None` for `undefined`).
@@ -114,7 +122,12 @@ impl StateSync {
 
     /// Every waiting Promise (the manager is ending).
     pub(crate) fn drain(&self) -> Vec<Settler> {
-        let mut all: Vec<Settler> = self.syncs.borrow_mut().drain().flat_map(|(_, v)| v).collect();
+        let mut all: Vec<Settler> = self
+            .syncs
+            .borrow_mut()
+            .drain()
+            .flat_map(|(_, v)| v)
+            .collect();
         all.extend(self.updates.borrow_mut().drain().map(|(_, s)| s));
         self.calls.borrow_mut().clear();
         all
@@ -137,7 +150,13 @@ impl Driver {
             }
             match (store.version(scope), store.doc(scope)) {
                 (Some(_), Some(doc)) => settler.resolve(&to_js(doc)),
-                _ => self.sync.syncs.borrow_mut().entry(scope.to_owned()).or_default().push(settler),
+                _ => self
+                    .sync
+                    .syncs
+                    .borrow_mut()
+                    .entry(scope.to_owned())
+                    .or_default()
+                    .push(settler),
             }
         }
         self.pump_sync();
@@ -160,8 +179,17 @@ impl Driver {
 
     /// `unsyncState(scope)`: stop following the scope.
     pub(crate) fn unsync_state(&self, scope: &str) -> Result<(), JsValue> {
-        self.sync.store.try_borrow_mut().map_err(|_| busy())?.unsubscribe(scope);
-        let waiting = self.sync.syncs.borrow_mut().remove(scope).unwrap_or_default();
+        self.sync
+            .store
+            .try_borrow_mut()
+            .map_err(|_| busy())?
+            .unsubscribe(scope);
+        let waiting = self
+            .sync
+            .syncs
+            .borrow_mut()
+            .remove(scope)
+            .unwrap_or_default();
         let stopped = errors::js_error("UNSUBSCRIBED", "unsyncState() was called");
         for settler in waiting {
             settler.reject(&stopped);
@@ -172,8 +200,15 @@ impl Driver {
     }
 
     /// `updateState(scope, patch, {optimistic})`: the Promise of `{version}`.
-    pub(crate) fn update_state(&self, scope: &str, patch: &JsValue, optimistic: bool) -> Result<js_sys::Promise, JsValue> {
-        let patch = from_js(patch).map_err(|e| errors::from_client(&e))?.unwrap_or(Value::Null);
+    pub(crate) fn update_state(
+        &self,
+        scope: &str,
+        patch: &JsValue,
+        optimistic: bool,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let patch = from_js(patch)
+            .map_err(|e| errors::from_client(&e))?
+            .unwrap_or(Value::Null);
         let (promise, settler) = Settler::new().ok_or_else(busy)?;
         let id = self
             .sync
@@ -203,7 +238,9 @@ impl Driver {
     /// A `state:patch` event arrived: `json` is its Socket.IO argument
     /// array (name first) or, on the JSON protocol, the frame itself.
     pub(crate) fn sync_patch(&self, json: &str, form: ArgsForm) {
-        let Ok(value) = crate::protocol::json::parse_value(json) else { return };
+        let Ok(value) = crate::protocol::json::parse_value(json) else {
+            return;
+        };
         let payload = match form {
             ArgsForm::NamedArray => value.get(1).cloned().unwrap_or(Value::Null),
             ArgsForm::Single => value,
@@ -216,7 +253,9 @@ impl Driver {
 
     /// A core request made for the store settled.
     pub(crate) fn sync_settled(&self, key: RequestKey, result: Result<String, ClientError>) {
-        let Some(call) = self.sync.calls.borrow_mut().remove(&key) else { return };
+        let Some(call) = self.sync.calls.borrow_mut().remove(&key) else {
+            return;
+        };
         let reply = result.and_then(|json| {
             crate::protocol::json::parse_value(&json)
                 .map_err(|e| ClientError::new(crate::core::ErrorCode::ProtocolError, e.to_string()))
@@ -239,7 +278,9 @@ impl Driver {
                     store.set_time(glue::now_ms());
                     store.on_update_reply(id, &v, |c| {
                         let f = resolver.as_ref()?;
-                        let patch = f.call2(&JsValue::UNDEFINED, &to_js(&c.local), &to_js(&c.server)).ok()?;
+                        let patch = f
+                            .call2(&JsValue::UNDEFINED, &to_js(&c.local), &to_js(&c.server))
+                            .ok()?;
                         from_js(&patch).ok().flatten().filter(Value::is_object)
                     });
                 }
@@ -259,14 +300,21 @@ impl Driver {
     fn conflict_resolver(&self, reply: &Value) -> Option<Function> {
         let scope = reply.get("scope").and_then(Value::as_str)?;
         let targets = self.listeners.targets(Kind::Conflict, scope);
-        targets.into_iter().rev().find_map(|id| self.listeners.take_live(Kind::Conflict, id))
+        targets
+            .into_iter()
+            .rev()
+            .find_map(|id| self.listeners.take_live(Kind::Conflict, id))
     }
 
     /// When the store next needs [`sync_timer`](Self::sync_timer) (the end
     /// of a re-submit pause); the driver arms its one timer for the earlier
     /// of this and the core's deadline.
     pub(crate) fn sync_timeout(&self) -> Option<u64> {
-        self.sync.store.try_borrow().ok().and_then(|s| s.poll_timeout())
+        self.sync
+            .store
+            .try_borrow()
+            .ok()
+            .and_then(|s| s.poll_timeout())
     }
 
     /// The timer fired at `now`: re-submits whose pause is over go out.
@@ -294,14 +342,20 @@ impl Driver {
                 SyncOutput::Update { id, .. } => self.sync_send(&output, Call::Update(id)),
                 SyncOutput::Unsubscribe { .. } => {
                     if let Some((event, payload)) = output.frame() {
-                        let _ = self.core.borrow_mut().emit(event, Some(&crate::protocol::json::text(&payload)), false);
+                        let _ = self.core.borrow_mut().emit(
+                            event,
+                            Some(&crate::protocol::json::text(&payload)),
+                            false,
+                        );
                     }
                 }
                 SyncOutput::Changed { scope, change } => {
                     if self.is_quiet() {
                         continue;
                     }
-                    let Ok(doc) = self.sync.doc(&scope) else { continue };
+                    let Ok(doc) = self.sync.doc(&scope) else {
+                        continue;
+                    };
                     let args = Array::of2(&doc, &change_js(&change));
                     for id in self.listeners.targets(Kind::Doc, &scope) {
                         if let Some(callback) = self.listeners.take_live(Kind::Doc, id) {
@@ -310,7 +364,12 @@ impl Driver {
                     }
                 }
                 SyncOutput::Synced { scope, .. } => {
-                    let waiting = self.sync.syncs.borrow_mut().remove(&scope).unwrap_or_default();
+                    let waiting = self
+                        .sync
+                        .syncs
+                        .borrow_mut()
+                        .remove(&scope)
+                        .unwrap_or_default();
                     if !waiting.is_empty() {
                         let doc = self.sync.doc(&scope).unwrap_or(JsValue::UNDEFINED);
                         for settler in waiting {
@@ -319,7 +378,9 @@ impl Driver {
                     }
                 }
                 SyncOutput::Settled { id, result, .. } => {
-                    let Some(settler) = self.sync.updates.borrow_mut().remove(&id) else { continue };
+                    let Some(settler) = self.sync.updates.borrow_mut().remove(&id) else {
+                        continue;
+                    };
                     match result {
                         Ok(version) => {
                             let obj = Object::new();
@@ -330,7 +391,12 @@ impl Driver {
                     }
                 }
                 SyncOutput::SubscribeFailed { scope, error } => {
-                    let waiting = self.sync.syncs.borrow_mut().remove(&scope).unwrap_or_default();
+                    let waiting = self
+                        .sync
+                        .syncs
+                        .borrow_mut()
+                        .remove(&scope)
+                        .unwrap_or_default();
                     let err = sync_error_js(&error);
                     for settler in waiting {
                         settler.reject(&err);
@@ -343,12 +409,17 @@ impl Driver {
     /// Sends a store frame as a core request (`retry: false`: the store
     /// re-sends by itself after a reconnect).
     fn sync_send(&self, output: &SyncOutput, call: Call) {
-        let Some((event, payload)) = output.frame() else { return };
+        let Some((event, payload)) = output.frame() else {
+            return;
+        };
         let sent = self.core.borrow_mut().request(
             glue::now_ms(),
             event,
             &crate::protocol::json::text(&payload),
-            RequestOptions { timeout_ms: None, retry: false },
+            RequestOptions {
+                timeout_ms: None,
+                retry: false,
+            },
         );
         match sent {
             Ok(key) => {
@@ -359,7 +430,9 @@ impl Driver {
                 // of it as a failed call.
                 if let Ok(mut store) = self.sync.store.try_borrow_mut() {
                     match call {
-                        Call::Subscribe(scope) => store.on_subscribe_failed(&scope, to_sync_error(&e)),
+                        Call::Subscribe(scope) => {
+                            store.on_subscribe_failed(&scope, to_sync_error(&e))
+                        }
                         Call::Update(id) => store.on_update_failed(id, to_sync_error(&e)),
                     }
                 }
@@ -372,5 +445,10 @@ impl Driver {
 /// one (FORBIDDEN, STATE_TOO_LARGE), else the transport code (TIMEOUT,
 /// DISCONNECTED), which the store handles itself.
 fn to_sync_error(e: &ClientError) -> SyncError {
-    SyncError::new(e.server_code.clone().unwrap_or_else(|| e.code.as_str().to_owned()), e.message.clone())
+    SyncError::new(
+        e.server_code
+            .clone()
+            .unwrap_or_else(|| e.code.as_str().to_owned()),
+        e.message.clone(),
+    )
 }

@@ -24,7 +24,11 @@ impl Timer {
                 d.timer_fired();
             }
         });
-        Timer { callback, handle: RefCell::new(None), armed_for: Cell::new(None) }
+        Timer {
+            callback,
+            handle: RefCell::new(None),
+            armed_for: Cell::new(None),
+        }
     }
 
     /// Arms the timer for `deadline` (core clock, ms), or disarms it for
@@ -34,7 +38,10 @@ impl Timer {
     /// a `clearTimeout` + `setTimeout` pair each time a request's deadline
     /// comes and goes (two per request otherwise).
     pub(crate) fn arm(&self, deadline: Option<u64>) {
-        let armed = self.armed_for.get().filter(|_| self.handle.borrow().is_some());
+        let armed = self
+            .armed_for
+            .get()
+            .filter(|_| self.handle.borrow().is_some());
         match (deadline, armed) {
             (Some(at), Some(armed)) if armed <= at => return,
             (None, None) => return,

@@ -1,7 +1,13 @@
 //! Helpers shared by the browser test files (`tests/browser_*.rs`): JSON
 //! and property access, sleeping and polling, managers, and a recording
 //! JS callback. Not a test target itself (a directory module).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use frinny_agent::web::AgentManager;
 use js_sys::{Array, Function, Promise, Reflect, JSON};
@@ -30,7 +36,9 @@ pub fn get_str(v: &JsValue, key: &str) -> String {
 }
 
 pub fn stringify(v: &JsValue) -> String {
-    JSON::stringify(v).map(String::from).unwrap_or_else(|_| "<not json>".into())
+    JSON::stringify(v)
+        .map(String::from)
+        .unwrap_or_else(|_| "<not json>".into())
 }
 
 pub async fn sleep(ms: u32) {
@@ -81,15 +89,17 @@ impl Recorder {
     pub fn new() -> Recorder {
         let calls = Rc::new(RefCell::new(Vec::new()));
         let c = calls.clone();
-        let closure = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(move |a: JsValue, b: JsValue, c2: JsValue| {
-            let args = Array::new();
-            for v in [a, b, c2] {
-                if !v.is_undefined() {
-                    args.push(&v);
+        let closure = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(
+            move |a: JsValue, b: JsValue, c2: JsValue| {
+                let args = Array::new();
+                for v in [a, b, c2] {
+                    if !v.is_undefined() {
+                        args.push(&v);
+                    }
                 }
-            }
-            c.borrow_mut().push((stringify(&args), args));
-        });
+                c.borrow_mut().push((stringify(&args), args));
+            },
+        );
         Recorder { calls, closure }
     }
 
@@ -98,7 +108,11 @@ impl Recorder {
     }
 
     pub fn calls(&self) -> Vec<String> {
-        self.calls.borrow().iter().map(|(text, _)| text.clone()).collect()
+        self.calls
+            .borrow()
+            .iter()
+            .map(|(text, _)| text.clone())
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -115,7 +129,10 @@ pub async fn rejection(p: Promise) -> JsValue {
     match JsFuture::from(p).await {
         Ok(v) => panic!("expected a rejection, got {}", stringify(&v)),
         Err(e) => {
-            assert!(e.is_instance_of::<js_sys::Error>(), "rejections are Error objects");
+            assert!(
+                e.is_instance_of::<js_sys::Error>(),
+                "rejections are Error objects"
+            );
             e
         }
     }
@@ -128,25 +145,40 @@ pub fn unique(prefix: &str) -> String {
 /// `fetch(url, {method})` and the response's JSON (for the test servers'
 /// HTTP control endpoints).
 pub async fn fetch_json(method: &str, url: &str) -> JsValue {
-    let f = Function::new_with_args("method, url", "return fetch(url, { method }).then((r) => r.json())");
-    let p: Promise = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(method), &JsValue::from_str(url)).unwrap().into();
+    let f = Function::new_with_args(
+        "method, url",
+        "return fetch(url, { method }).then((r) => r.json())",
+    );
+    let p: Promise = f
+        .call2(
+            &JsValue::UNDEFINED,
+            &JsValue::from_str(method),
+            &JsValue::from_str(url),
+        )
+        .unwrap()
+        .into();
     JsFuture::from(p).await.unwrap()
 }
 
 /// `window.dispatchEvent(new Event(name))`, e.g. `offline` / `online`.
 pub fn dispatch_window_event(name: &str) {
     let f = Function::new_with_args("name", "window.dispatchEvent(new Event(name))");
-    f.call1(&JsValue::UNDEFINED, &JsValue::from_str(name)).unwrap();
+    f.call1(&JsValue::UNDEFINED, &JsValue::from_str(name))
+        .unwrap();
 }
 
 /// Evaluates a JS expression (for building typed arrays and the like).
 pub fn js_expr(expr: &str) -> JsValue {
-    Function::new_no_args(&format!("return ({expr});")).call0(&JsValue::UNDEFINED).unwrap()
+    Function::new_no_args(&format!("return ({expr});"))
+        .call0(&JsValue::UNDEFINED)
+        .unwrap()
 }
 
 /// The bytes of an `ArrayBuffer`; panics on anything else.
 pub fn buffer_bytes(v: &JsValue) -> Vec<u8> {
-    let buf = v.dyn_ref::<js_sys::ArrayBuffer>().unwrap_or_else(|| panic!("not an ArrayBuffer: {}", stringify(v)));
+    let buf = v
+        .dyn_ref::<js_sys::ArrayBuffer>()
+        .unwrap_or_else(|| panic!("not an ArrayBuffer: {}", stringify(v)));
     js_sys::Uint8Array::new(buf).to_vec()
 }
 
@@ -158,6 +190,14 @@ pub async fn post_json(url: &str, bearer: &str, body: &str) -> JsValue {
         "return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', \
          authorization: `Bearer ${bearer}` }, body }).then(async (r) => ({ status: r.status, body: await r.json() }))",
     );
-    let p: Promise = f.call3(&JsValue::UNDEFINED, &url.into(), &bearer.into(), &body.into()).unwrap().into();
+    let p: Promise = f
+        .call3(
+            &JsValue::UNDEFINED,
+            &url.into(),
+            &bearer.into(),
+            &body.into(),
+        )
+        .unwrap()
+        .into();
     JsFuture::from(p).await.unwrap()
 }

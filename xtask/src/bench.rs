@@ -52,7 +52,11 @@ struct Opts {
 }
 
 fn parse(args: &[String]) -> Result<Opts> {
-    let mut o = Opts { build: true, quick: false, only: Vec::new() };
+    let mut o = Opts {
+        build: true,
+        quick: false,
+        only: Vec::new(),
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -87,8 +91,19 @@ pub fn bench(args: &[String]) -> Result {
             }
         }
         if wants("server") {
-            if let Err(e) = run(cmd("cargo").args(["build", "--profile", "serve", "-p", "frinny-server", "-p", "loadgen"])) {
-                missing.push(("server", format!("building frinny-server and loadgen failed: {e}")));
+            if let Err(e) = run(cmd("cargo").args([
+                "build",
+                "--profile",
+                "serve",
+                "-p",
+                "frinny-server",
+                "-p",
+                "loadgen",
+            ])) {
+                missing.push((
+                    "server",
+                    format!("building frinny-server and loadgen failed: {e}"),
+                ));
             }
         }
     }
@@ -135,10 +150,17 @@ pub fn bench(args: &[String]) -> Result {
 
     let table = table(&figures, &o);
     let machine = machine();
-    println!("\n=== bench: results ({:.0} s) ===\n{machine}\n\n{table}", started.elapsed().as_secs_f64());
+    println!(
+        "\n=== bench: results ({:.0} s) ===\n{machine}\n\n{table}",
+        started.elapsed().as_secs_f64()
+    );
     let mut notes = String::new();
     for (section, why) in &missing {
-        let line = if *section == "note" { format!("note: {why}") } else { format!("{section}: not measured: {why}") };
+        let line = if *section == "note" {
+            format!("note: {why}")
+        } else {
+            format!("{section}: not measured: {why}")
+        };
         println!("{line}");
         notes.push_str(&format!("\n{line}\n"));
     }
@@ -167,7 +189,9 @@ fn gzip_len(path: &Path) -> Result<u64> {
 }
 
 fn file_len(path: &Path) -> Result<u64> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn sizes(f: &mut Figures) -> Result {
@@ -180,7 +204,12 @@ fn sizes(f: &mut Figures) -> Result {
     let (mut raw, mut gz) = (0u64, 0u64);
     for (name, path) in &parts {
         let (r, g) = (file_len(path)?, gzip_len(path)?);
-        println!("  {name:<6} {:>9} B raw {:>9} B gzip -9   {}", r, g, path.display());
+        println!(
+            "  {name:<6} {:>9} B raw {:>9} B gzip -9   {}",
+            r,
+            g,
+            path.display()
+        );
         f.insert(format!("size.{name}.raw"), r as f64);
         f.insert(format!("size.{name}.gz"), g as f64);
         raw += r;
@@ -191,7 +220,12 @@ fn sizes(f: &mut Figures) -> Result {
     let (mut sr, mut sg) = (0u64, 0u64);
     for path in files_under(&root.join("pkg/snippets")) {
         let (r, g) = (file_len(&path)?, gzip_len(&path)?);
-        println!("  snip   {:>9} B raw {:>9} B gzip -9   {}", r, g, path.display());
+        println!(
+            "  snip   {:>9} B raw {:>9} B gzip -9   {}",
+            r,
+            g,
+            path.display()
+        );
         sr += r;
         sg += g;
     }
@@ -203,7 +237,10 @@ fn sizes(f: &mut Figures) -> Result {
     f.insert("size.ours.gz".into(), gz as f64);
     let peer = root.join("node_modules/socket.io-client/dist/socket.io.esm.min.js");
     let (r, g) = (file_len(&peer)?, gzip_len(&peer)?);
-    println!("  peer   {r:>9} B raw {g:>9} B gzip -9   {}", peer.display());
+    println!(
+        "  peer   {r:>9} B raw {g:>9} B gzip -9   {}",
+        peer.display()
+    );
     f.insert("size.sio.raw".into(), r as f64);
     f.insert("size.sio.gz".into(), g as f64);
     // Where the wasm bytes are: its sections.
@@ -221,7 +258,9 @@ fn sizes(f: &mut Figures) -> Result {
 /// Every file below `dir` (none if it does not exist), in a stable order.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -253,22 +292,42 @@ fn leb128(bytes: &[u8], pos: &mut usize) -> Option<u64> {
 
 /// (name, size) of each section of a wasm module; custom sections by name.
 fn wasm_sections(bytes: &[u8]) -> Vec<(String, u64)> {
-    const NAMES: [&str; 13] =
-        ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "datacount"];
+    const NAMES: [&str; 13] = [
+        "custom",
+        "type",
+        "import",
+        "function",
+        "table",
+        "memory",
+        "global",
+        "export",
+        "start",
+        "element",
+        "code",
+        "data",
+        "datacount",
+    ];
     let mut out = Vec::new();
     let mut pos = 8;
     while pos < bytes.len() {
         let id = bytes.get(pos).copied().unwrap_or(0);
         pos += 1;
-        let Some(size) = leb128(bytes, &mut pos) else { break };
+        let Some(size) = leb128(bytes, &mut pos) else {
+            break;
+        };
         let body = pos;
         let name = if id == 0 {
             let mut p = body;
             let len = leb128(bytes, &mut p).unwrap_or(0) as usize;
-            let n = bytes.get(p..p + len).map(|s| String::from_utf8_lossy(s).into_owned()).unwrap_or_default();
+            let n = bytes
+                .get(p..p + len)
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .unwrap_or_default();
             format!("custom:{n}")
         } else {
-            NAMES.get(id as usize).map_or_else(|| format!("id{id}"), |n| (*n).to_owned())
+            NAMES
+                .get(id as usize)
+                .map_or_else(|| format!("id{id}"), |n| (*n).to_owned())
         };
         out.push((name, size));
         pos = body + size as usize;
@@ -281,7 +340,10 @@ fn wasm_sections(bytes: &[u8]) -> Vec<(String, u64)> {
 /// Runs `c`, streaming its stderr, and collects the `RESULT key value` lines of its stdout.
 fn collect(c: &mut Command, prefix: &str, f: &mut Figures) -> Result {
     println!("$ {c:?}");
-    let out = c.stderr(Stdio::inherit()).output().map_err(|e| format!("cannot start: {e}"))?;
+    let out = c
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut errors = Vec::new();
     for line in stdout.lines() {
@@ -289,7 +351,9 @@ fn collect(c: &mut Command, prefix: &str, f: &mut Figures) -> Result {
         if w.next() != Some("RESULT") {
             continue;
         }
-        let (Some(key), Some(value)) = (w.next(), w.next()) else { continue };
+        let (Some(key), Some(value)) = (w.next(), w.next()) else {
+            continue;
+        };
         match value.parse::<f64>() {
             Ok(v) => {
                 f.insert(format!("{prefix}{key}"), v);
@@ -303,7 +367,11 @@ fn collect(c: &mut Command, prefix: &str, f: &mut Figures) -> Result {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("exited with {} ({})", out.status, errors.join("; ")))
+        Err(format!(
+            "exited with {} ({})",
+            out.status,
+            errors.join("; ")
+        ))
     }
 }
 
@@ -315,10 +383,27 @@ fn client(o: &Opts, f: &mut Figures) -> Result {
         return Err("pkg/ is missing: run `cargo xtask build`".into());
     }
     let mut c = cmd("node");
-    c.arg("bench/browser.mjs").args(["--port", &PAGE_PORT.to_string()]);
+    c.arg("bench/browser.mjs")
+        .args(["--port", &PAGE_PORT.to_string()]);
     if o.quick {
-        c.args(["--runs", "2", "--inbound", "20000", "--decode", "100000", "--decode-runs", "1"])
-            .args(["--rtt", "1000", "--mem-events", "100000", "--mem-cycles", "10000"]);
+        c.args([
+            "--runs",
+            "2",
+            "--inbound",
+            "20000",
+            "--decode",
+            "100000",
+            "--decode-runs",
+            "1",
+        ])
+        .args([
+            "--rtt",
+            "1000",
+            "--mem-events",
+            "100000",
+            "--mem-cycles",
+            "10000",
+        ]);
     }
     collect(&mut c, "", f)
 }
@@ -335,7 +420,8 @@ fn coldstart(o: &Opts, f: &mut Figures) -> Result {
         return Err("pkg/ is missing: run `cargo xtask build`".into());
     }
     let mut c = cmd("node");
-    c.arg("bench/browser.mjs").args(["--port", &PAGE_PORT.to_string(), "--only", "coldstart"]);
+    c.arg("bench/browser.mjs")
+        .args(["--port", &PAGE_PORT.to_string(), "--only", "coldstart"]);
     if o.quick {
         c.args(["--cold-runs", "3"]);
     }
@@ -354,7 +440,8 @@ fn ui(o: &Opts, f: &mut Figures) -> Result {
         return Err("pkg/ is missing: run `cargo xtask build`".into());
     }
     let mut c = cmd("node");
-    c.arg("bench/ui/ui_bench.mjs").args(["--port", &UI_PORT.to_string()]);
+    c.arg("bench/ui/ui_bench.mjs")
+        .args(["--port", &UI_PORT.to_string()]);
     if o.quick {
         c.args(["--runs", "2", "--events", "20000"]);
     }
@@ -400,38 +487,96 @@ fn server(who: &str, port: u16, o: &Opts, f: &mut Figures) -> Result {
     let mut c = if who == "ours" {
         let bin = root.join("target/serve/frinny-server");
         if !bin.exists() {
-            return Err(format!("{} is missing (cargo build --profile serve -p frinny-server)", bin.display()));
+            return Err(format!(
+                "{} is missing (cargo build --profile serve -p frinny-server)",
+                bin.display()
+            ));
         }
         let mut c = Command::new(bin);
-        c.args(["--dev", "--port", &port.to_string(), "--admin-token", &token])
-            .args(["--max-connections", "10000", "--log", "error"])
-                // A load generator is one address and one user with thousands
-                // of sockets: lift the per-user and per-address limits that
-                // protect a real server from exactly that.
-                .args(["--max-connections-per-user", "10000", "--max-pending-sessions", "10000"])
-                .args(["--handshake-rate-per-ip", "10000", "--handshake-burst-per-ip", "10000"]);
+        c.args([
+            "--dev",
+            "--port",
+            &port.to_string(),
+            "--admin-token",
+            &token,
+        ])
+        .args(["--max-connections", "10000", "--log", "error"])
+        // A load generator is one address and one user with thousands
+        // of sockets: lift the per-user and per-address limits that
+        // protect a real server from exactly that.
+        .args([
+            "--max-connections-per-user",
+            "10000",
+            "--max-pending-sessions",
+            "10000",
+        ])
+        .args([
+            "--handshake-rate-per-ip",
+            "10000",
+            "--handshake-burst-per-ip",
+            "10000",
+        ]);
         c
     } else {
         let mut c = cmd("node");
-        c.args(["bench/fanout_server.mjs", "--port", &port.to_string(), "--admin-token", &token, "--lifetime", "600"]);
+        c.args([
+            "bench/fanout_server.mjs",
+            "--port",
+            &port.to_string(),
+            "--admin-token",
+            &token,
+            "--lifetime",
+            "600",
+        ]);
         c
     };
-    c.current_dir(&root).stdout(Stdio::null()).stderr(Stdio::inherit());
+    c.current_dir(&root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
     println!("$ {c:?}");
-    let mut child = c.spawn().map_err(|e| format!("cannot start the {who} server: {e}"))?;
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("cannot start the {who} server: {e}"))?;
     let started = wait_listening(&mut child, port, &format!("the {who} server"));
     let server = Server(child);
     started?;
     std::thread::sleep(Duration::from_millis(500));
     let loadgen = root.join("target/serve/loadgen");
     if !loadgen.exists() {
-        return Err(format!("{} is missing (cargo build --profile serve -p loadgen)", loadgen.display()));
+        return Err(format!(
+            "{} is missing (cargo build --profile serve -p loadgen)",
+            loadgen.display()
+        ));
     }
-    let (clients, broadcasts) = if o.quick { ("500", "10") } else { ("2000", "40") };
+    let (clients, broadcasts) = if o.quick {
+        ("500", "10")
+    } else {
+        ("2000", "40")
+    };
     let mut l = Command::new(loadgen);
-    l.args(["fanout", "--ws-url", &format!("ws://127.0.0.1:{port}/socket.io/"), "--http", &format!("127.0.0.1:{port}")])
-        .args(["--token", &token, "--clients", clients, "--broadcasts", broadcasts, "--interval-ms", "250"])
-        .args(["--server-pid", &server.0.id().to_string(), "--time-limit-secs", "150"]);
+    l.args([
+        "fanout",
+        "--ws-url",
+        &format!("ws://127.0.0.1:{port}/socket.io/"),
+        "--http",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .args([
+        "--token",
+        &token,
+        "--clients",
+        clients,
+        "--broadcasts",
+        broadcasts,
+        "--interval-ms",
+        "250",
+    ])
+    .args([
+        "--server-pid",
+        &server.0.id().to_string(),
+        "--time-limit-secs",
+        "150",
+    ]);
     let r = collect(&mut l, &format!("server.{who}."), f);
     drop(server);
     r
@@ -482,12 +627,23 @@ struct Row {
     target: Target,
 }
 
-fn ratio_row(f: &Figures, what: &str, ours: &str, peer: &str, peer_name: &str, fmt: fn(f64) -> String, target: Target) -> Row {
+fn ratio_row(
+    f: &Figures,
+    what: &str,
+    ours: &str,
+    peer: &str,
+    peer_name: &str,
+    fmt: fn(f64) -> String,
+    target: Target,
+) -> Row {
     let (a, b) = (get(f, ours), get(f, peer));
     Row {
         what: what.to_owned(),
         ours: a.map_or_else(|| "not measured".to_owned(), fmt),
-        peer: b.map_or_else(|| "not measured".to_owned(), |v| format!("{} ({peer_name})", fmt(v))),
+        peer: b.map_or_else(
+            || "not measured".to_owned(),
+            |v| format!("{} ({peer_name})", fmt(v)),
+        ),
         ratio: a.zip(b).filter(|(_, b)| *b != 0.0).map(|(a, b)| a / b),
         target,
     }
@@ -500,38 +656,191 @@ fn table(f: &Figures, o: &Opts) -> String {
     let kb = |v: f64| format!("{:.1} MiB", v / 1024.0);
     let bytes = kib;
     let mut rows = vec![
-        ratio_row(f, "1. size, gzip -9 (wasm + glue + hub + entry)", "size.ours.gz", "size.sio.gz", "socket.io-client", bytes, Target::AtMost(1.5)),
-        ratio_row(f, "1. size, raw", "size.ours.raw", "size.sio.raw", "socket.io-client", bytes, Target::Info),
-        ratio_row(f, "2. inbound over WebSocket, median of runs", "inbound.ours.median", "inbound.sio.median", "socket.io-client", ev, Target::AtLeast(1.0)),
-        ratio_row(f, "2. inbound over WebSocket, median of runs", "inbound.ours.median", "inbound.raw.median", "raw WebSocket", ev, Target::AtLeast(0.95)),
-        ratio_row(f, "3. decode + dispatch, no network", "decode.ours.median", "decode.parser.median", "socket.io-parser + emitter", ev, Target::AtLeast(1.0)),
-        ratio_row(f, "3. decode + dispatch, no network", "decode.ours.median", "decode.raw.median", "JSON.parse", ev, Target::AtLeast(0.95)),
-        ratio_row(f, "3. decode + dispatch, no network", "decode.ours.median", "decode.sio-full.median", "whole socket.io-client", ev, Target::Info),
-        ratio_row(f, "4. request/response p50", "rtt.ours.p50_us", "rtt.sio.p50_us", "socket.io-client", us, Target::AtMost(1.0)),
-        ratio_row(f, "4. request/response p99", "rtt.ours.p99_us", "rtt.sio.p99_us", "socket.io-client", us, Target::Info),
-        ratio_row(f, "6. fan-out latency p50 (2,000 clients)", "server.ours.fanout_p50_ms", "server.node.fanout_p50_ms", "Node socket.io", ms, Target::Info),
-        ratio_row(f, "6. fan-out latency p99 (2,000 clients)", "server.ours.fanout_p99_ms", "server.node.fanout_p99_ms", "Node socket.io", ms, Target::AtMost(1.0)),
-        ratio_row(f, "6. server RSS, 2,000 clients connected", "server.ours.rss_connected_kb", "server.node.rss_connected_kb", "Node socket.io", kb, Target::AtMost(0.5)),
-        ratio_row(f, "6. server RSS, peak during fan-out", "server.ours.rss_peak_kb", "server.node.rss_peak_kb", "Node socket.io", kb, Target::AtMost(0.5)),
-        ratio_row(f, "6. server CPU during fan-out (s)", "server.ours.cpu_secs", "server.node.cpu_secs", "Node socket.io", |v| format!("{v:.2} s"), Target::Info),
-        ratio_row(f, "7. notifications on screen (<frinny-notification-panel>)", "ui.panel.median", "ui.bare-notification.median", "bare subscriber", ev, Target::AtLeast(0.9)),
-        ratio_row(f, "7. combat updates on screen (<frinny-combat-updates>)", "ui.combat.median", "ui.bare-combat.median", "bare subscriber", ev, Target::AtLeast(0.9)),
-        ratio_row(f, "8. cold start: page load to connect() resolved, cache disabled", "coldstart.ours.median_ms", "coldstart.sio.median_ms", "socket.io-client", ms, Target::AtMost(1.5)),
+        ratio_row(
+            f,
+            "1. size, gzip -9 (wasm + glue + hub + entry)",
+            "size.ours.gz",
+            "size.sio.gz",
+            "socket.io-client",
+            bytes,
+            Target::AtMost(1.5),
+        ),
+        ratio_row(
+            f,
+            "1. size, raw",
+            "size.ours.raw",
+            "size.sio.raw",
+            "socket.io-client",
+            bytes,
+            Target::Info,
+        ),
+        ratio_row(
+            f,
+            "2. inbound over WebSocket, median of runs",
+            "inbound.ours.median",
+            "inbound.sio.median",
+            "socket.io-client",
+            ev,
+            Target::AtLeast(1.0),
+        ),
+        ratio_row(
+            f,
+            "2. inbound over WebSocket, median of runs",
+            "inbound.ours.median",
+            "inbound.raw.median",
+            "raw WebSocket",
+            ev,
+            Target::AtLeast(0.95),
+        ),
+        ratio_row(
+            f,
+            "3. decode + dispatch, no network",
+            "decode.ours.median",
+            "decode.parser.median",
+            "socket.io-parser + emitter",
+            ev,
+            Target::AtLeast(1.0),
+        ),
+        ratio_row(
+            f,
+            "3. decode + dispatch, no network",
+            "decode.ours.median",
+            "decode.raw.median",
+            "JSON.parse",
+            ev,
+            Target::AtLeast(0.95),
+        ),
+        ratio_row(
+            f,
+            "3. decode + dispatch, no network",
+            "decode.ours.median",
+            "decode.sio-full.median",
+            "whole socket.io-client",
+            ev,
+            Target::Info,
+        ),
+        ratio_row(
+            f,
+            "4. request/response p50",
+            "rtt.ours.p50_us",
+            "rtt.sio.p50_us",
+            "socket.io-client",
+            us,
+            Target::AtMost(1.0),
+        ),
+        ratio_row(
+            f,
+            "4. request/response p99",
+            "rtt.ours.p99_us",
+            "rtt.sio.p99_us",
+            "socket.io-client",
+            us,
+            Target::Info,
+        ),
+        ratio_row(
+            f,
+            "6. fan-out latency p50 (2,000 clients)",
+            "server.ours.fanout_p50_ms",
+            "server.node.fanout_p50_ms",
+            "Node socket.io",
+            ms,
+            Target::Info,
+        ),
+        ratio_row(
+            f,
+            "6. fan-out latency p99 (2,000 clients)",
+            "server.ours.fanout_p99_ms",
+            "server.node.fanout_p99_ms",
+            "Node socket.io",
+            ms,
+            Target::AtMost(1.0),
+        ),
+        ratio_row(
+            f,
+            "6. server RSS, 2,000 clients connected",
+            "server.ours.rss_connected_kb",
+            "server.node.rss_connected_kb",
+            "Node socket.io",
+            kb,
+            Target::AtMost(0.5),
+        ),
+        ratio_row(
+            f,
+            "6. server RSS, peak during fan-out",
+            "server.ours.rss_peak_kb",
+            "server.node.rss_peak_kb",
+            "Node socket.io",
+            kb,
+            Target::AtMost(0.5),
+        ),
+        ratio_row(
+            f,
+            "6. server CPU during fan-out (s)",
+            "server.ours.cpu_secs",
+            "server.node.cpu_secs",
+            "Node socket.io",
+            |v| format!("{v:.2} s"),
+            Target::Info,
+        ),
+        ratio_row(
+            f,
+            "7. notifications on screen (<frinny-notification-panel>)",
+            "ui.panel.median",
+            "ui.bare-notification.median",
+            "bare subscriber",
+            ev,
+            Target::AtLeast(0.9),
+        ),
+        ratio_row(
+            f,
+            "7. combat updates on screen (<frinny-combat-updates>)",
+            "ui.combat.median",
+            "ui.bare-combat.median",
+            "bare subscriber",
+            ev,
+            Target::AtLeast(0.9),
+        ),
+        ratio_row(
+            f,
+            "8. cold start: page load to connect() resolved, cache disabled",
+            "coldstart.ours.median_ms",
+            "coldstart.sio.median_ms",
+            "socket.io-client",
+            ms,
+            Target::AtMost(1.5),
+        ),
     ];
     // 5. memory growth: target zero; GC leaves a little noise in the JS heap.
-    for (what, from, to) in [("after 1M inbound events", "warm", "events"), ("after 100k subscribe/unsubscribe", "events", "cycles")] {
-        let growth = |k: &str, space: &str| Some(get(f, &format!("mem.{k}.{space}_{to}"))? - get(f, &format!("mem.{k}.{space}_{from}"))?);
-        let (ours_heap, peer_heap, ours_wasm) = (growth("ours", "heap"), growth("sio-full", "heap"), growth("ours", "wasm"));
+    for (what, from, to) in [
+        ("after 1M inbound events", "warm", "events"),
+        ("after 100k subscribe/unsubscribe", "events", "cycles"),
+    ] {
+        let growth = |k: &str, space: &str| {
+            Some(
+                get(f, &format!("mem.{k}.{space}_{to}"))?
+                    - get(f, &format!("mem.{k}.{space}_{from}"))?,
+            )
+        };
+        let (ours_heap, peer_heap, ours_wasm) = (
+            growth("ours", "heap"),
+            growth("sio-full", "heap"),
+            growth("ours", "wasm"),
+        );
         rows.push(Row {
             what: format!("5. memory growth {what} (JS heap; wasm memory)"),
             ours: match (ours_heap, ours_wasm) {
                 (Some(h), Some(w)) => format!("{}; {}", signed_kib(h), signed_kib(w)),
                 _ => "not measured".into(),
             },
-            peer: peer_heap.map_or_else(|| "not measured".into(), |h| format!("{} (socket.io-client)", signed_kib(h))),
+            peer: peer_heap.map_or_else(
+                || "not measured".into(),
+                |h| format!("{} (socket.io-client)", signed_kib(h)),
+            ),
             // For memory rows the "ratio" is our own growth in bytes: the JS
             // heap's (after forced GC), or infinite if the wasm memory grew.
-            ratio: ours_heap.zip(ours_wasm).map(|(h, w)| if w > 0.0 { f64::INFINITY } else { h.max(0.0) }),
+            ratio: ours_heap
+                .zip(ours_wasm)
+                .map(|(h, w)| if w > 0.0 { f64::INFINITY } else { h.max(0.0) }),
             target: Target::AtMost(MEM_NOISE),
         });
     }
@@ -540,16 +849,39 @@ fn table(f: &Figures, o: &Opts) -> String {
     for r in &rows {
         let is_mem = r.what.starts_with("5.");
         let (ratio, target, verdict) = match (&r.target, r.ratio) {
-            (Target::AtMost(t), Some(x)) if is_mem => ("-".to_owned(), "zero growth (JS heap ≤ 64 KiB noise, wasm +0)".to_owned(), verdict(x <= *t)),
-            (Target::AtMost(_), None) if is_mem => ("-".to_owned(), "zero growth".to_owned(), "not measured".to_owned()),
-            (Target::AtLeast(t), Some(x)) => (format!("{x:.2}x"), format!("≥ {t:.2}x"), verdict(x >= *t)),
-            (Target::AtMost(t), Some(x)) => (format!("{x:.2}x"), format!("≤ {t:.2}x"), verdict(x <= *t)),
+            (Target::AtMost(t), Some(x)) if is_mem => (
+                "-".to_owned(),
+                "zero growth (JS heap ≤ 64 KiB noise, wasm +0)".to_owned(),
+                verdict(x <= *t),
+            ),
+            (Target::AtMost(_), None) if is_mem => (
+                "-".to_owned(),
+                "zero growth".to_owned(),
+                "not measured".to_owned(),
+            ),
+            (Target::AtLeast(t), Some(x)) => {
+                (format!("{x:.2}x"), format!("≥ {t:.2}x"), verdict(x >= *t))
+            }
+            (Target::AtMost(t), Some(x)) => {
+                (format!("{x:.2}x"), format!("≤ {t:.2}x"), verdict(x <= *t))
+            }
             (Target::Info, Some(x)) => (format!("{x:.2}x"), "-".to_owned(), "-".to_owned()),
-            (Target::AtLeast(t), None) => ("-".to_owned(), format!("≥ {t:.2}x"), "not measured".to_owned()),
-            (Target::AtMost(t), None) => ("-".to_owned(), format!("≤ {t:.2}x"), "not measured".to_owned()),
+            (Target::AtLeast(t), None) => (
+                "-".to_owned(),
+                format!("≥ {t:.2}x"),
+                "not measured".to_owned(),
+            ),
+            (Target::AtMost(t), None) => (
+                "-".to_owned(),
+                format!("≤ {t:.2}x"),
+                "not measured".to_owned(),
+            ),
             (Target::Info, None) => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
         };
-        s.push_str(&format!("| {} | {} | {} | {ratio} | {target} | {verdict} |\n", r.what, r.ours, r.peer));
+        s.push_str(&format!(
+            "| {} | {} | {} | {ratio} | {target} | {verdict} |\n",
+            r.what, r.ours, r.peer
+        ));
     }
     s.push_str(&details(f, o));
     s
@@ -571,7 +903,10 @@ fn verdict(ok: bool) -> String {
 fn details(f: &Figures, o: &Opts) -> String {
     let mut s = String::from("\nDetails:\n\n");
     let pick = |prefix: &str| -> Vec<String> {
-        f.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| format!("{}={}", k.trim_start_matches(prefix), num(*v))).collect()
+        f.iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| format!("{}={}", k.trim_start_matches(prefix), num(*v)))
+            .collect()
     };
     let groups = [
         ("size.", "sizes (bytes)"),
@@ -598,7 +933,9 @@ fn details(f: &Figures, o: &Opts) -> String {
 // ----- machine and BENCHMARKS.md ---------------------------------------------------------------
 
 fn machine() -> String {
-    let nproc = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let nproc = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -629,9 +966,12 @@ fn write_benchmarks_md(body: &str) -> Result {
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let block = format!("{TABLE_START}\n{body}\n{TABLE_END}");
     let new = match (old.find(TABLE_START), old.find(TABLE_END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{block}{}", &old[..a], &old[b + TABLE_END.len()..]),
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{block}{}", &old[..a], &old[b + TABLE_END.len()..])
+        }
         _ => format!("# Benchmarks\n\nReproduce: `cargo xtask bench`.\n\n{block}\n{old}"),
     };
     let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    file.write_all(new.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    file.write_all(new.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

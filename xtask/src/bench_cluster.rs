@@ -37,7 +37,15 @@ type Figures = BTreeMap<String, f64>;
 /// into BENCHMARKS.md.
 pub fn bench(build: bool, quick: bool) -> Result {
     if build {
-        run(cmd("cargo").args(["build", "--profile", "serve", "-p", "frinny-server", "-p", "loadgen"]))?;
+        run(cmd("cargo").args([
+            "build",
+            "--profile",
+            "serve",
+            "-p",
+            "frinny-server",
+            "-p",
+            "loadgen",
+        ]))?;
     }
     let mut f = Figures::new();
     let mut notes = Vec::new();
@@ -53,7 +61,11 @@ pub fn bench(build: bool, quick: bool) -> Result {
     }
     if quick {
         println!("(--quick: BENCHMARKS.md left as it is)");
-        return if notes.is_empty() { Ok(()) } else { Err(notes.join("; ")) };
+        return if notes.is_empty() {
+            Ok(())
+        } else {
+            Err(notes.join("; "))
+        };
     }
     let date = output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
     let node = output(Command::new("node").arg("--version")).unwrap_or_default();
@@ -61,9 +73,15 @@ pub fn bench(build: bool, quick: bool) -> Result {
     let mut body = format!(
         "Run {}; {} CPUs; node {}; {}\n\n{table}",
         date.trim(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
         node.trim(),
-        redis_v.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+        redis_v
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
     );
     for n in &notes {
         body.push_str(&format!("\n{n}\n"));
@@ -101,22 +119,43 @@ fn one_side(side: &str, quick: bool, f: &mut Figures) -> Result {
                 // A load generator is one address and one user with thousands
                 // of sockets: lift the per-user and per-address limits that
                 // protect a real server from exactly that.
-                .args(["--max-connections-per-user", "10000", "--max-pending-sessions", "10000"])
-                .args(["--handshake-rate-per-ip", "10000", "--handshake-burst-per-ip", "10000"]);
+                .args([
+                    "--max-connections-per-user",
+                    "10000",
+                    "--max-pending-sessions",
+                    "10000",
+                ])
+                .args([
+                    "--handshake-rate-per-ip",
+                    "10000",
+                    "--handshake-burst-per-ip",
+                    "10000",
+                ]);
             c
         } else {
             let mut c = cmd("node");
-            c.args(["bench/cluster/node_server.mjs", "--port", &port.to_string(), "--redis", &redis_url])
-                .args(["--admin-token", &token, "--lifetime", "600"]);
+            c.args([
+                "bench/cluster/node_server.mjs",
+                "--port",
+                &port.to_string(),
+                "--redis",
+                &redis_url,
+            ])
+            .args(["--admin-token", &token, "--lifetime", "600"]);
             c
         };
-        c.current_dir(util::root()).stdout(Stdio::null()).stderr(Stdio::inherit());
+        c.current_dir(util::root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
         instances.push(Proc::spawn(&format!("{side} :{port}"), &mut c, port)?);
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
     let loadgen = util::root().join("target/serve/loadgen");
     if !loadgen.exists() {
-        return Err(format!("{} is missing (cargo build --profile serve -p loadgen)", loadgen.display()));
+        return Err(format!(
+            "{} is missing (cargo build --profile serve -p loadgen)",
+            loadgen.display()
+        ));
     }
     let (clients, broadcasts) = if quick { ("500", "10") } else { ("2000", "40") };
     // Clients on one instance, broadcasts posted to the other.
@@ -124,18 +163,44 @@ fn one_side(side: &str, quick: bool, f: &mut Figures) -> Result {
     let mut runs = Vec::new();
     for (name, ws, post, server) in plan {
         let mut l = Command::new(&loadgen);
-        l.args(["fanout", "--ws-url", &format!("ws://127.0.0.1:{ws}/socket.io/"), "--http", &format!("127.0.0.1:{post}")])
-            .args(["--token", &token, "--clients", clients, "--broadcasts", broadcasts, "--interval-ms", "250"])
-            .args(["--event", &format!("bench_{name}"), "--server-pid", &server.child.id().to_string()])
-            .args(["--time-limit-secs", "150"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        l.args([
+            "fanout",
+            "--ws-url",
+            &format!("ws://127.0.0.1:{ws}/socket.io/"),
+            "--http",
+            &format!("127.0.0.1:{post}"),
+        ])
+        .args([
+            "--token",
+            &token,
+            "--clients",
+            clients,
+            "--broadcasts",
+            broadcasts,
+            "--interval-ms",
+            "250",
+        ])
+        .args([
+            "--event",
+            &format!("bench_{name}"),
+            "--server-pid",
+            &server.child.id().to_string(),
+        ])
+        .args(["--time-limit-secs", "150"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         println!("$ {l:?}");
-        runs.push((name, l.spawn().map_err(|e| format!("cannot start loadgen: {e}"))?));
+        runs.push((
+            name,
+            l.spawn()
+                .map_err(|e| format!("cannot start loadgen: {e}"))?,
+        ));
     }
     let mut failures = Vec::new();
     for (name, child) in runs {
-        let out = child.wait_with_output().map_err(|e| format!("loadgen {name}: {e}"))?;
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("loadgen {name}: {e}"))?;
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             let mut w = line.splitn(3, ' ');
             if let (Some("RESULT"), Some(k), Some(v)) = (w.next(), w.next(), w.next()) {
@@ -164,23 +229,68 @@ fn get(f: &Figures, k: &str) -> Option<f64> {
 
 /// The worse of the two instances (`max`) or their mean.
 fn both(f: &Figures, side: &str, key: &str, worst: bool) -> Option<f64> {
-    let (a, b) = (get(f, &format!("{side}.a.{key}"))?, get(f, &format!("{side}.b.{key}"))?);
+    let (a, b) = (
+        get(f, &format!("{side}.a.{key}"))?,
+        get(f, &format!("{side}.b.{key}"))?,
+    );
     Some(if worst { a.max(b) } else { (a + b) / 2.0 })
 }
 
 /// (what, figure key, worse-of-two rather than mean, format, target ratio).
-type Row = (&'static str, &'static str, bool, fn(f64) -> String, Option<f64>);
+type Row = (
+    &'static str,
+    &'static str,
+    bool,
+    fn(f64) -> String,
+    Option<f64>,
+);
 
 fn table(f: &Figures, quick: bool) -> String {
     let ms = |v: f64| format!("{v:.2} ms");
     let mib = |v: f64| format!("{:.1} MiB", v / 1024.0);
     let rows: [Row; 6] = [
-        ("fan-out p50 through Redis (worse instance)", "fanout_p50_ms", true, ms, None),
-        ("fan-out p99 through Redis (worse instance)", "fanout_p99_ms", true, ms, Some(1.0)),
-        ("fan-out max (worse instance)", "fanout_max_ms", true, ms, None),
-        ("RSS per instance, clients connected (mean of 2)", "rss_connected_kb", false, mib, Some(0.5)),
-        ("RSS per instance, peak during fan-out (mean of 2)", "rss_peak_kb", false, mib, Some(0.5)),
-        ("CPU per instance during fan-out (mean of 2)", "cpu_secs", false, |v| format!("{v:.2} s"), None),
+        (
+            "fan-out p50 through Redis (worse instance)",
+            "fanout_p50_ms",
+            true,
+            ms,
+            None,
+        ),
+        (
+            "fan-out p99 through Redis (worse instance)",
+            "fanout_p99_ms",
+            true,
+            ms,
+            Some(1.0),
+        ),
+        (
+            "fan-out max (worse instance)",
+            "fanout_max_ms",
+            true,
+            ms,
+            None,
+        ),
+        (
+            "RSS per instance, clients connected (mean of 2)",
+            "rss_connected_kb",
+            false,
+            mib,
+            Some(0.5),
+        ),
+        (
+            "RSS per instance, peak during fan-out (mean of 2)",
+            "rss_peak_kb",
+            false,
+            mib,
+            Some(0.5),
+        ),
+        (
+            "CPU per instance during fan-out (mean of 2)",
+            "cpu_secs",
+            false,
+            |v| format!("{v:.2} s"),
+            None,
+        ),
     ];
     let clients = if quick { "500 + 500" } else { "2,000 + 2,000" };
     let mut s = format!(
@@ -192,7 +302,10 @@ fn table(f: &Figures, quick: bool) -> String {
         let (o, n) = (both(f, "ours", key, worst), both(f, "node", key, worst));
         let ratio = o.zip(n).filter(|(_, n)| *n != 0.0).map(|(o, n)| o / n);
         let (t, verdict) = match (target, ratio) {
-            (Some(t), Some(r)) => (format!("≤ {t:.2}x"), if r <= t { "met" } else { "**missed**" }.to_owned()),
+            (Some(t), Some(r)) => (
+                format!("≤ {t:.2}x"),
+                if r <= t { "met" } else { "**missed**" }.to_owned(),
+            ),
             (Some(t), None) => (format!("≤ {t:.2}x"), "not measured".to_owned()),
             (None, _) => ("-".to_owned(), "-".to_owned()),
         };
@@ -226,5 +339,6 @@ fn write_section(body: &str) -> Result {
         _ => format!("{}\n\n## Scale-out: two instances on Redis\n\nReproduce: `cargo xtask bench --only cluster`.\n\n{block}\n", old.trim_end()),
     };
     let mut file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    file.write_all(new.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+    file.write_all(new.as_bytes())
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -31,7 +31,10 @@ impl Proc {
     pub fn spawn(name: &str, c: &mut Command, port: u16) -> Result<Self> {
         println!("$ {c:?}");
         let child = c.spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
-        let mut p = Self { name: name.to_owned(), child };
+        let mut p = Self {
+            name: name.to_owned(),
+            child,
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let start = Instant::now();
         loop {
@@ -60,22 +63,37 @@ pub fn check_free(port: u16) -> Result {
 
 /// A secret of 32 hex digits, different each run (std only: clock and pid).
 pub fn secret(tag: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{tag}-{nanos:x}{:08x}", std::process::id())
 }
 
 /// `redis-server` on 127.0.0.1:`port`, no persistence, working in `dir`.
 pub fn redis(port: u16, dir: &Path) -> Result<Proc> {
     if !util::have("redis-server", "--version") {
-        return Err("redis-server is missing: install Debian's `redis-server` package (cargo xtask setup)".into());
+        return Err(
+            "redis-server is missing: install Debian's `redis-server` package (cargo xtask setup)"
+                .into(),
+        );
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut c = Command::new("redis-server");
-    c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+    c.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ])
+    .arg("--dir")
+    .arg(dir)
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
     Proc::spawn("redis-server", &mut c, port)
 }
 
@@ -85,7 +103,10 @@ pub fn server_binary() -> Result<PathBuf> {
     if bin.exists() {
         Ok(bin)
     } else {
-        Err(format!("{} is missing (cargo build --profile serve -p frinny-server)", bin.display()))
+        Err(format!(
+            "{} is missing (cargo build --profile serve -p frinny-server)",
+            bin.display()
+        ))
     }
 }
 
@@ -103,7 +124,9 @@ pub fn nginx_site(port: u16, backends: &[u16]) -> Result<String> {
             out.push_str(line);
             out.push('\n');
             for b in backends {
-                out.push_str(&format!("    server 127.0.0.1:{b} max_fails=1 fail_timeout=10s;\n"));
+                out.push_str(&format!(
+                    "    server 127.0.0.1:{b} max_fails=1 fail_timeout=10s;\n"
+                ));
             }
             continue;
         }
@@ -126,10 +149,13 @@ pub fn nginx_site(port: u16, backends: &[u16]) -> Result<String> {
 /// nginx (one process, no root paths) on `port` in front of `backends`.
 pub fn nginx(port: u16, backends: &[u16], dir: &Path) -> Result<Proc> {
     if !util::have("nginx", "-v") {
-        return Err("nginx is missing: install Debian's `nginx` package (cargo xtask setup)".into());
+        return Err(
+            "nginx is missing: install Debian's `nginx` package (cargo xtask setup)".into(),
+        );
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("frinny.conf"), nginx_site(port, backends)?).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("frinny.conf"), nginx_site(port, backends)?)
+        .map_err(|e| e.to_string())?;
     let d = dir.display();
     let main = format!(
         "master_process off;\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
@@ -140,7 +166,12 @@ pub fn nginx(port: u16, backends: &[u16], dir: &Path) -> Result<Proc> {
     );
     std::fs::write(dir.join("nginx.conf"), main).map_err(|e| e.to_string())?;
     let mut c = Command::new("nginx");
-    c.arg("-p").arg(dir).arg("-c").arg(dir.join("nginx.conf")).stdout(Stdio::null()).stderr(Stdio::inherit());
+    c.arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
     Proc::spawn("nginx", &mut c, port)
 }
 
@@ -150,7 +181,10 @@ struct Opts {
 }
 
 fn parse(args: &[String]) -> Result<Opts> {
-    let mut o = Opts { build: true, port: 5080 };
+    let mut o = Opts {
+        build: true,
+        port: 5080,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -159,10 +193,16 @@ fn parse(args: &[String]) -> Result<Opts> {
                 let v = it.next().ok_or("--port needs a number")?;
                 o.port = v.parse().map_err(|_| format!("--port: not a port: {v}"))?;
                 if o.port > u16::MAX - 3 {
-                    return Err("--port leaves no room for the instances and Redis (P+1..P+3)".into());
+                    return Err(
+                        "--port leaves no room for the instances and Redis (P+1..P+3)".into(),
+                    );
                 }
             }
-            other => return Err(format!("unknown cluster option {other:?} (--skip-build, --port P)")),
+            other => {
+                return Err(format!(
+                    "unknown cluster option {other:?} (--skip-build, --port P)"
+                ))
+            }
         }
     }
     Ok(o)
@@ -193,7 +233,11 @@ pub fn cluster(args: &[String]) -> Result {
             .current_dir(util::root())
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit());
-        procs.push(Proc::spawn(&format!("frinny-server :{port}"), &mut c, port)?);
+        procs.push(Proc::spawn(
+            &format!("frinny-server :{port}"),
+            &mut c,
+            port,
+        )?);
     }
     procs.push(nginx(lb, &[a, b], &dir.join("nginx"))?);
 

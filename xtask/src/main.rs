@@ -51,7 +51,9 @@ fn main() -> ExitCode {
         "build" => setup::all().and_then(|()| suites::build()),
         "gen" => package::gen(),
         "pack" => setup::all().and_then(|()| package::pack().map(drop)),
-        "run" => setup::all().and_then(|()| suites::build()).and_then(|()| suites::serve()),
+        "run" => setup::all()
+            .and_then(|()| suites::build())
+            .and_then(|()| suites::serve()),
         "test" => setup::all().and_then(|()| suites::test(rest)),
         "fuzz" => suites::fuzz(rest),
         "cluster" => setup::all().and_then(|()| cluster::cluster(rest)),

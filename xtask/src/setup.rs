@@ -9,7 +9,13 @@ use std::process::Command;
 /// `redis-server` and `nginx`: the scale-out tests and `cargo xtask cluster`
 /// start their own on free loopback ports. `firefox-esr`: the browser suite
 /// runs in Firefox too (players use it), driven by geckodriver.
-const DEBIAN_PACKAGES: &[&str] = &["chromium", "chromium-driver", "firefox-esr", "redis-server", "nginx"];
+const DEBIAN_PACKAGES: &[&str] = &[
+    "chromium",
+    "chromium-driver",
+    "firefox-esr",
+    "redis-server",
+    "nginx",
+];
 
 pub fn all() -> Result {
     rust_target()?;
@@ -22,11 +28,13 @@ pub fn all() -> Result {
     Ok(())
 }
 
-
 fn rust_target() -> Result {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
@@ -48,7 +56,10 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
                 return Ok(v.trim_end_matches('"').to_string());
             }
         }
@@ -65,8 +76,16 @@ fn wasm_bindgen_cli() -> Result {
     let exact = format!("={want}");
     // --locked first (reproducible); its lock file can name a crate version the
     // registry no longer serves, so fall back to a fresh resolution.
-    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--locked", "--version", &exact]))
-        .or_else(|_| run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &exact])))
+    run(Command::new("cargo").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--locked",
+        "--version",
+        &exact,
+    ]))
+    .or_else(|_| {
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &exact]))
+    })
 }
 
 /// Firefox's WebDriver, for `wasm-pack test --firefox`: from crates.io,
@@ -85,8 +104,11 @@ fn debian_installed(pkg: &str) -> bool {
 }
 
 fn debian_packages() -> Result {
-    let missing: Vec<&str> =
-        DEBIAN_PACKAGES.iter().copied().filter(|p| !debian_installed(p)).collect();
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !debian_installed(p))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -129,7 +151,16 @@ fn python_venv() -> Result {
     if !venv.join("bin").join("python").exists() {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
-    run(Command::new(python(&venv)).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&reqs))?;
+    run(Command::new(python(&venv))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&reqs))?;
     std::fs::write(&stamp, want).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 

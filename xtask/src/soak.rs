@@ -23,7 +23,11 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options> {
-    let mut o = Options { quick: false, build: true, seed: None };
+    let mut o = Options {
+        quick: false,
+        build: true,
+        seed: None,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -31,10 +35,15 @@ fn parse(args: &[String]) -> Result<Options> {
             "--skip-build" => o.build = false,
             "--seed" => {
                 let v = it.next().ok_or("--seed needs a whole number")?;
-                v.parse::<u32>().map_err(|_| format!("--seed: not a whole number: {v}"))?;
+                v.parse::<u32>()
+                    .map_err(|_| format!("--seed: not a whole number: {v}"))?;
                 o.seed = Some(v.clone());
             }
-            other => return Err(format!("soak: unknown option {other:?} (--quick, --skip-build, --seed N)")),
+            other => {
+                return Err(format!(
+                    "soak: unknown option {other:?} (--quick, --skip-build, --seed N)"
+                ))
+            }
         }
     }
     Ok(o)
@@ -50,22 +59,35 @@ pub fn soak(args: &[String]) -> Result {
 /// The `soak` suite of `cargo xtask test`: the quick run, building the
 /// package only if no earlier suite (e2e) has.
 pub fn suite() -> Result {
-    let built = util::root().join("pkg").join("frinny_agent_bg.wasm").exists();
-    run_soak(Options { quick: true, build: !built, seed: None })
+    let built = util::root()
+        .join("pkg")
+        .join("frinny_agent_bg.wasm")
+        .exists();
+    run_soak(Options {
+        quick: true,
+        build: !built,
+        seed: None,
+    })
 }
 
 fn run_soak(o: Options) -> Result {
     if !util::have("redis-server", "--version") {
-        return Err("the soak needs redis-server (Debian package redis-server; `cargo xtask setup`)".into());
+        return Err(
+            "the soak needs redis-server (Debian package redis-server; `cargo xtask setup`)".into(),
+        );
     }
     let pkg = util::root().join("pkg").join("frinny_agent_bg.wasm");
     if o.build || !pkg.exists() {
         suites::build()?;
     }
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
-    let server = util::root().join("target").join("debug").join("frinny-server");
+    let server = util::root()
+        .join("target")
+        .join("debug")
+        .join("frinny-server");
     let mut node = cmd("node");
-    node.arg("tests/soak/soak.mjs").env("FRINNY_SERVER_BIN", server);
+    node.arg("tests/soak/soak.mjs")
+        .env("FRINNY_SERVER_BIN", server);
     if o.quick {
         node.arg("--quick");
     }

@@ -30,15 +30,30 @@ pub fn build() -> Result {
     let bin = util::root().join("node_modules").join(".bin");
     run(Command::new(bin.join("wasm-opt"))
         .args(["-Oz", "--strip-producers", "--strip-target-features"])
-        .args(["--enable-reference-types", "--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
-        .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-multivalue"])
+        .args([
+            "--enable-reference-types",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+        ])
+        .args([
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-multivalue",
+        ])
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
     let glue = pkg.join("frinny_agent.js");
     run(Command::new(bin.join("terser"))
         .arg(&glue)
-        .args(["--module", "--compress", "--mangle", "--comments", "/@ts-self-types/", "-o"])
+        .args([
+            "--module",
+            "--compress",
+            "--mangle",
+            "--comments",
+            "/@ts-self-types/",
+            "-o",
+        ])
         .arg(&glue))?;
     // The JS the wasm imports (the event hub) is copied under snippets/ as
     // written, comments and all: minified the same way (property names,
@@ -69,11 +84,21 @@ fn js_files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// Starts the reference server with the demo page.
 pub fn serve() -> Result {
     if !util::root().join("server").join("Cargo.toml").exists() {
-        return Err("the reference server (server/, issue 4) is not written yet; \
+        return Err(
+            "the reference server (server/, issue 4) is not written yet; \
                     `cargo xtask build` has put the client into pkg/"
-            .into());
+                .into(),
+        );
     }
-    run(cmd("cargo").args(["run", "--profile", "serve", "--package", "frinny-server", "--", "--dev"]))
+    run(cmd("cargo").args([
+        "run",
+        "--profile",
+        "serve",
+        "--package",
+        "frinny-server",
+        "--",
+        "--dev",
+    ]))
 }
 
 type Suite = (&'static str, fn() -> Result);
@@ -118,7 +143,10 @@ pub fn test(only: &[String]) -> Result {
             }
         }
     }
-    println!("suites: {} passed, {failed} failed", outcomes.len() - failed);
+    println!(
+        "suites: {} passed, {failed} failed",
+        outcomes.len() - failed
+    );
     if failed == 0 {
         Ok(())
     } else {
@@ -127,7 +155,17 @@ pub fn test(only: &[String]) -> Result {
 }
 
 fn clippy() -> Result {
-    run(cmd("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // Formatting first: the cheapest check and the one most often missed.
+    run(cmd("cargo").args(["fmt", "--all", "--check"]))?;
+    run(cmd("cargo").args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]))?;
+    run(cmd("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     // The browser shell only compiles for wasm32: lint it there too.
     run(cmd("cargo").args([
         "clippy",
@@ -160,14 +198,22 @@ fn js() -> Result {
 fn e2e() -> Result {
     let tarball = crate::package::pack()?;
     let root = util::root();
-    run(cmd(&root.join("node_modules").join(".bin").join("tsc").to_string_lossy()).args(["-p", "tests/types"]))?;
+    run(cmd(&root
+        .join("node_modules")
+        .join(".bin")
+        .join("tsc")
+        .to_string_lossy())
+    .args(["-p", "tests/types"]))?;
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
     let server = root.join("target").join("debug").join("frinny-server");
     run(cmd("node")
         .args(["--test", "--test-concurrency=1", "tests/e2e/"])
         .env("FRINNY_SERVER_BIN", server)
         .env("FRINNY_PACKAGE_TGZ", tarball)
-        .env("FRINNY_PYTHON", setup::python(&util::build_dir().join("venv"))))
+        .env(
+            "FRINNY_PYTHON",
+            setup::python(&util::build_dir().join("venv")),
+        ))
 }
 
 fn browser() -> Result {
@@ -179,37 +225,73 @@ fn browser() -> Result {
     // the tests end, pass or fail.
     let _node = TestServer::start("node socket.io", NODE_SIO_PORT, {
         let mut c = cmd("node");
-        c.arg("tests/servers/node_sio.mjs").env("SIO_PORT", NODE_SIO_PORT.to_string());
+        c.arg("tests/servers/node_sio.mjs")
+            .env("SIO_PORT", NODE_SIO_PORT.to_string());
         c
     })?;
-    let _chaos = TestServer::start("node chaos (restartable socket.io, silent Engine.IO)", NODE_CHAOS_CONTROL_PORT, {
-        let mut c = cmd("node");
-        c.arg("tests/servers/node_chaos.mjs")
-            .env("CHAOS_CONTROL_PORT", NODE_CHAOS_CONTROL_PORT.to_string())
-            .env("CHAOS_SIO_PORT", NODE_CHAOS_SIO_PORT.to_string())
-            .env("CHAOS_SILENT_PORT", NODE_CHAOS_SILENT_PORT.to_string());
-        c
-    })?;
+    let _chaos = TestServer::start(
+        "node chaos (restartable socket.io, silent Engine.IO)",
+        NODE_CHAOS_CONTROL_PORT,
+        {
+            let mut c = cmd("node");
+            c.arg("tests/servers/node_chaos.mjs")
+                .env("CHAOS_CONTROL_PORT", NODE_CHAOS_CONTROL_PORT.to_string())
+                .env("CHAOS_SIO_PORT", NODE_CHAOS_SIO_PORT.to_string())
+                .env("CHAOS_SILENT_PORT", NODE_CHAOS_SILENT_PORT.to_string());
+            c
+        },
+    )?;
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
     let _reference = TestServer::start("reference (frinny-server --dev)", REFERENCE_PORT, {
-        let mut c = cmd(&util::root().join("target").join("debug").join("frinny-server").to_string_lossy());
-        c.args(["--dev", "--demo-delay-ms", "0", "--log", "warn", "--admin-token", REFERENCE_ADMIN_TOKEN, "--port"])
-            .arg(REFERENCE_PORT.to_string());
+        let mut c = cmd(&util::root()
+            .join("target")
+            .join("debug")
+            .join("frinny-server")
+            .to_string_lossy());
+        c.args([
+            "--dev",
+            "--demo-delay-ms",
+            "0",
+            "--log",
+            "warn",
+            "--admin-token",
+            REFERENCE_ADMIN_TOKEN,
+            "--port",
+        ])
+        .arg(REFERENCE_PORT.to_string());
         c
     })?;
     let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
         let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
-        c.args(["tests/servers/frinny_backend.py", "--lifetime", "600", "--port"])
-            .arg(PYTHON_FRINNY_PORT.to_string());
+        c.args([
+            "tests/servers/frinny_backend.py",
+            "--lifetime",
+            "600",
+            "--port",
+        ])
+        .arg(PYTHON_FRINNY_PORT.to_string());
         c
     })?;
     let _json = TestServer::start("plain JSON WebSocket", JSON_WS_PORT, {
         let mut c = cmd("node");
-        c.args(["tests/servers/json_server.mjs", "--lifetime", "600", "--port"]).arg(JSON_WS_PORT.to_string());
+        c.args([
+            "tests/servers/json_server.mjs",
+            "--lifetime",
+            "600",
+            "--port",
+        ])
+        .arg(JSON_WS_PORT.to_string());
         c
     })?;
     run(cmd("wasm-pack")
-        .args(["test", "--headless", "--chrome", "--", "--test", "browser_*"])
+        .args([
+            "test",
+            "--headless",
+            "--chrome",
+            "--",
+            "--test",
+            "browser_*",
+        ])
         .env("CHROMEDRIVER", chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
     // The same tests in Firefox (Debian's firefox-esr), against the same
@@ -220,7 +302,14 @@ fn browser() -> Result {
         .filter(|s| !s.is_empty())
         .ok_or("geckodriver is not on PATH (cargo install geckodriver)")?;
     run(cmd("wasm-pack")
-        .args(["test", "--headless", "--firefox", "--", "--test", "browser_*"])
+        .args([
+            "test",
+            "--headless",
+            "--firefox",
+            "--",
+            "--test",
+            "browser_*",
+        ])
         .env("GECKODRIVER", geckodriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))
 }
@@ -257,10 +346,14 @@ impl TestServer {
         use std::time::Duration;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Err(format!("port {port} for the {name} test server is already in use"));
+            return Err(format!(
+                "port {port} for the {name} test server is already in use"
+            ));
         }
         println!("$ starting the {name} test server on 127.0.0.1:{port}");
-        let child = command.spawn().map_err(|e| format!("cannot start the {name} test server: {e}"))?;
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start the {name} test server: {e}"))?;
         let mut server = TestServer { name, child };
         let start = Instant::now();
         loop {
@@ -271,7 +364,9 @@ impl TestServer {
                 return Err(format!("the {name} test server exited early ({status})"));
             }
             if start.elapsed() > Duration::from_secs(15) {
-                return Err(format!("the {name} test server did not listen on port {port} within 15 s"));
+                return Err(format!(
+                    "the {name} test server did not listen on port {port} within 15 s"
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -311,7 +406,10 @@ pub fn fuzz(args: &[String]) -> Result {
         } else if FUZZ_TARGETS.contains(&a.as_str()) {
             targets.push(a.as_str());
         } else {
-            return Err(format!("unknown fuzz target {a:?}; targets: {}", FUZZ_TARGETS.join(", ")));
+            return Err(format!(
+                "unknown fuzz target {a:?}; targets: {}",
+                FUZZ_TARGETS.join(", ")
+            ));
         }
     }
     if targets.is_empty() {
@@ -319,14 +417,17 @@ pub fn fuzz(args: &[String]) -> Result {
     }
     let toolchains = output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
-        return Err("cargo-fuzz needs a nightly toolchain: rustup toolchain install nightly".into());
+        return Err(
+            "cargo-fuzz needs a nightly toolchain: rustup toolchain install nightly".into(),
+        );
     }
     if output(Command::new("cargo").args(["fuzz", "--version"])).is_none() {
         run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
     }
     for t in targets {
         let corpus = util::root().join("fuzz").join("corpus").join(t);
-        std::fs::create_dir_all(&corpus).map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
+        std::fs::create_dir_all(&corpus)
+            .map_err(|e| format!("cannot create {}: {e}", corpus.display()))?;
         let seeds = util::root().join("fuzz").join("seeds").join(t);
         let mut c = cmd("cargo");
         c.args(["+nightly", "fuzz", "run", t]).arg(&corpus);

@@ -21,7 +21,9 @@ pub fn cmd(program: &str) -> Command {
 /// Runs `c`, echoing it first, and fails unless it exits 0.
 pub fn run(c: &mut Command) -> Result {
     println!("$ {}", describe(c));
-    let status = c.status().map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("cannot start {}: {e}", describe(c)))?;
     if status.success() {
         Ok(())
     } else {
@@ -32,7 +34,9 @@ pub fn run(c: &mut Command) -> Result {
 /// Runs `c` quietly and returns its stdout if it exits 0.
 pub fn output(c: &mut Command) -> Option<String> {
     let out = c.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// True if `program` is on PATH and runs.

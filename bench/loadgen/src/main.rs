@@ -45,7 +45,9 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    let Some((mode, rest)) = raw.split_first() else { return Err(USAGE.into()) };
+    let Some((mode, rest)) = raw.split_first() else {
+        return Err(USAGE.into());
+    };
     if mode != "fanout" {
         return Err(format!("unknown mode {mode:?}\n{USAGE}"));
     }
@@ -65,7 +67,11 @@ fn parse_args() -> Result<Args, String> {
     let mut it = rest.iter();
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let num = || value.parse::<u64>().map_err(|_| format!("{flag}: not a whole number: {value}"));
+        let num = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: not a whole number: {value}"))
+        };
         match flag.as_str() {
             "--ws-url" => a.ws_url = value.clone(),
             "--http" => a.http = value.clone(),
@@ -92,16 +98,24 @@ enum Msg {
     Joined,
     Failed(String),
     /// One broadcast copy arrived, `latency_us` after it was sent.
-    Got { latency_us: u64 },
+    Got {
+        latency_us: u64,
+    },
 }
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// Raises the soft file-descriptor limit to the hard one.
 fn raise_nofile() -> u64 {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: plain libc calls on a valid, owned struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
@@ -148,7 +162,12 @@ async fn client(
     // Held until this client has joined, so at most 64 handshakes run at once.
     let mut permit = gate.acquire_owned().await.ok();
     let url = format!("{url}?EIO=4&transport=websocket&userId=bench{i}");
-    let mut ws = match tokio::time::timeout(Duration::from_secs(20), tokio_tungstenite::connect_async(url.as_str())).await {
+    let mut ws = match tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio_tungstenite::connect_async(url.as_str()),
+    )
+    .await
+    {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => {
             let _ = tx.send(Msg::Failed(format!("connect: {e}")));
@@ -199,7 +218,9 @@ async fn client(
                 .ok()
                 .and_then(|v| v.get(1).and_then(|p| p.get("t")).and_then(Value::as_u64));
             if let Some(t) = t {
-                let _ = tx.send(Msg::Got { latency_us: now_us().saturating_sub(t) });
+                let _ = tx.send(Msg::Got {
+                    latency_us: now_us().saturating_sub(t),
+                });
             }
         } else if text.starts_with('1') || text.starts_with("41") {
             break;
@@ -211,16 +232,23 @@ async fn client(
 
 /// `POST /broadcast` over a fresh HTTP/1.1 connection; the status code.
 async fn post_broadcast(http: &str, token: &str, body: &str) -> Result<u16, String> {
-    let mut s = TcpStream::connect(http).await.map_err(|e| format!("POST /broadcast: {e}"))?;
+    let mut s = TcpStream::connect(http)
+        .await
+        .map_err(|e| format!("POST /broadcast: {e}"))?;
     let req = format!(
         "POST /broadcast HTTP/1.1\r\nHost: {http}\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    s.write_all(req.as_bytes()).await.map_err(|e| format!("POST /broadcast: {e}"))?;
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| format!("POST /broadcast: {e}"))?;
     let mut resp = Vec::new();
-    s.read_to_end(&mut resp).await.map_err(|e| format!("POST /broadcast: {e}"))?;
-    let head = String::from_utf8_lossy(resp.get(..resp.len().min(64)).unwrap_or_default()).into_owned();
+    s.read_to_end(&mut resp)
+        .await
+        .map_err(|e| format!("POST /broadcast: {e}"))?;
+    let head =
+        String::from_utf8_lossy(resp.get(..resp.len().min(64)).unwrap_or_default()).into_owned();
     head.split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
@@ -232,7 +260,10 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
         return f64::NAN;
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.saturating_sub(1).min(sorted.len() - 1)).copied().unwrap_or(0) as f64
+    sorted
+        .get(rank.saturating_sub(1).min(sorted.len() - 1))
+        .copied()
+        .unwrap_or(0) as f64
 }
 
 fn result(key: &str, value: impl std::fmt::Display) {
@@ -242,9 +273,15 @@ fn result(key: &str, value: impl std::fmt::Display) {
 async fn run(a: Args) -> Result<(), String> {
     let started = Instant::now();
     let nofile = raise_nofile();
-    eprintln!("loadgen: RLIMIT_NOFILE {nofile}, {} clients to {}", a.clients, a.ws_url);
+    eprintln!(
+        "loadgen: RLIMIT_NOFILE {nofile}, {} clients to {}",
+        a.clients, a.ws_url
+    );
     if (nofile as usize) < a.clients + 64 {
-        return Err(format!("RLIMIT_NOFILE {nofile} is too low for {} clients", a.clients));
+        return Err(format!(
+            "RLIMIT_NOFILE {nofile} is too low for {} clients",
+            a.clients
+        ));
     }
     let before = a.server_pid.and_then(proc_sample);
     if let Some((_, rss, _)) = before {
@@ -257,7 +294,14 @@ async fn run(a: Args) -> Result<(), String> {
     let event = Arc::new(a.event.clone());
     let mut tasks = Vec::with_capacity(a.clients);
     for i in 0..a.clients {
-        tasks.push(tokio::spawn(client(i, a.ws_url.clone(), event.clone(), gate.clone(), tx.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(client(
+            i,
+            a.ws_url.clone(),
+            event.clone(),
+            gate.clone(),
+            tx.clone(),
+            stop_rx.clone(),
+        )));
     }
     drop(tx);
 
@@ -286,7 +330,10 @@ async fn run(a: Args) -> Result<(), String> {
     }
     if joined == 0 {
         let _ = stop_tx.send(true);
-        return Err(format!("no client joined ({})", first_failure.unwrap_or_default()));
+        return Err(format!(
+            "no client joined ({})",
+            first_failure.unwrap_or_default()
+        ));
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let at_start = a.server_pid.and_then(proc_sample);
@@ -299,7 +346,8 @@ async fn run(a: Args) -> Result<(), String> {
     let mut latencies: Vec<u64> = Vec::with_capacity(joined * a.broadcasts);
     let mut post_ms: Vec<u64> = Vec::new();
     let mut rss_peak = at_start.map(|s| s.1).unwrap_or(0);
-    let filler = "Valeros raises his shield; the goblin's dogslicer glances off. Frightened 1 ends.";
+    let filler =
+        "Valeros raises his shield; the goblin's dogslicer glances off. Frightened 1 ends.";
     for seq in 0..a.broadcasts {
         if started.elapsed() > a.time_limit {
             eprintln!("loadgen: time limit reached after {seq} broadcasts");
@@ -349,10 +397,22 @@ async fn run(a: Args) -> Result<(), String> {
     result("broadcasts", a.broadcasts);
     result("copies_expected", expected);
     result("copies_received", latencies.len());
-    result("fanout_p50_ms", format!("{:.3}", percentile(&latencies, 50.0) / 1000.0));
-    result("fanout_p99_ms", format!("{:.3}", percentile(&latencies, 99.0) / 1000.0));
-    result("fanout_max_ms", format!("{:.3}", percentile(&latencies, 100.0) / 1000.0));
-    result("post_p50_ms", format!("{:.3}", percentile(&post_ms, 50.0) / 1000.0));
+    result(
+        "fanout_p50_ms",
+        format!("{:.3}", percentile(&latencies, 50.0) / 1000.0),
+    );
+    result(
+        "fanout_p99_ms",
+        format!("{:.3}", percentile(&latencies, 99.0) / 1000.0),
+    );
+    result(
+        "fanout_max_ms",
+        format!("{:.3}", percentile(&latencies, 100.0) / 1000.0),
+    );
+    result(
+        "post_p50_ms",
+        format!("{:.3}", percentile(&post_ms, 50.0) / 1000.0),
+    );
     if let (Some((c0, _, _)), Some((c1, rss, hwm))) = (at_start, at_end) {
         rss_peak = rss_peak.max(rss);
         result("rss_end_kb", rss);
@@ -383,7 +443,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("loadgen: cannot start tokio: {e}");

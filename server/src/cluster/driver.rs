@@ -72,7 +72,9 @@ fn route(push: PushInfo, handlers: &Handlers, state: &mpsc::Sender<Vec<u8>>) {
     };
     if channel == STATE_CHANNEL {
         if state.try_send(payload).is_err() {
-            tracing::warn!("state patch queue full: a patch waits for the next one to be filled in");
+            tracing::warn!(
+                "state patch queue full: a patch waits for the next one to be filled in"
+            );
         }
         return;
     }
@@ -111,7 +113,14 @@ impl FrinnyDriver {
             .set_automatic_resubscription();
         let mut conn = connect(config).await?;
         link.run(conn.subscribe(STATE_CHANNEL)).await?;
-        Ok((Self { conn, handlers, link }, state_rx))
+        Ok((
+            Self {
+                conn,
+                handlers,
+                link,
+            },
+            state_rx,
+        ))
     }
 
     /// A handle on the pub/sub connection (for the probe).
@@ -133,7 +142,13 @@ impl Driver for FrinnyDriver {
         let mut conn = self.conn.clone();
         let sent = self
             .link
-            .run(async move { redis::cmd("PUBLISH").arg(chan).arg(val).query_async::<Value>(&mut conn).await })
+            .run(async move {
+                redis::cmd("PUBLISH")
+                    .arg(chan)
+                    .arg(val)
+                    .query_async::<Value>(&mut conn)
+                    .await
+            })
             .await;
         if sent.is_err() {
             self.link.dropped_publish();
@@ -141,7 +156,11 @@ impl Driver for FrinnyDriver {
         Ok(())
     }
 
-    async fn subscribe(&self, chan: String, size: usize) -> Result<MessageStream<ChanItem>, Self::Error> {
+    async fn subscribe(
+        &self,
+        chan: String,
+        size: usize,
+    ) -> Result<MessageStream<ChanItem>, Self::Error> {
         let mut conn = self.conn.clone();
         let (tx, rx) = mpsc::channel(size.max(1));
         self.handlers
@@ -167,7 +186,13 @@ impl Driver for FrinnyDriver {
         let chan = chan.to_owned();
         let (_, count): (String, u16) = self
             .link
-            .run(async move { redis::cmd("PUBSUB").arg("NUMSUB").arg(chan).query_async(&mut conn).await })
+            .run(async move {
+                redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(chan)
+                    .query_async(&mut conn)
+                    .await
+            })
             .await?;
         Ok(count)
     }
@@ -180,7 +205,10 @@ mod tests {
     fn push(channel: &str, payload: &str) -> PushInfo {
         PushInfo {
             kind: PushKind::Message,
-            data: vec![Value::BulkString(channel.into()), Value::BulkString(payload.into())],
+            data: vec![
+                Value::BulkString(channel.into()),
+                Value::BulkString(payload.into()),
+            ],
         }
     }
 
@@ -193,7 +221,14 @@ mod tests {
         route(push("a", "x"), &handlers, &state_tx);
         route(push(STATE_CHANNEL, "p"), &handlers, &state_tx);
         route(push("unknown", "y"), &handlers, &state_tx);
-        route(PushInfo { kind: PushKind::Message, data: vec![] }, &handlers, &state_tx);
+        route(
+            PushInfo {
+                kind: PushKind::Message,
+                data: vec![],
+            },
+            &handlers,
+            &state_tx,
+        );
         assert_eq!(rx.try_recv().unwrap(), ("a".to_owned(), b"x".to_vec()));
         assert_eq!(state_rx.try_recv().unwrap(), b"p".to_vec());
         assert!(rx.try_recv().is_err() && state_rx.try_recv().is_err());

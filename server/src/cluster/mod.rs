@@ -155,7 +155,10 @@ impl Link {
 
     /// The last failure, if any.
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Runs `op` within the timeout; a failure or a timeout marks the link
@@ -218,7 +221,10 @@ impl std::fmt::Debug for Cluster {
 /// A client for `url` speaking RESP3 (pub/sub pushes need it).
 fn client(url: &str) -> redis::RedisResult<Client> {
     let info = url.into_connection_info()?;
-    let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+    let settings = info
+        .redis_settings()
+        .clone()
+        .set_protocol(ProtocolVersion::RESP3);
     Client::open(info.set_redis_settings(settings))
 }
 
@@ -252,7 +258,12 @@ impl Cluster {
             async move {
                 tokio::time::timeout(timeout, ConnectionManager::new_with_config(client, config))
                     .await
-                    .map_err(|_| Unavailable(format!("{shown}: no answer within {} ms", timeout.as_millis())))?
+                    .map_err(|_| {
+                        Unavailable(format!(
+                            "{shown}: no answer within {} ms",
+                            timeout.as_millis()
+                        ))
+                    })?
                     .map_err(|e| Unavailable(format!("{shown}: {e}")))
             }
         };
@@ -262,7 +273,14 @@ impl Cluster {
         let state = state::SharedState::new(cmd.clone(), link.clone(), limits);
         let rate = rate::SharedRate::new(cmd.clone(), link.clone());
         Ok((
-            Arc::new(Self { url: shown, link, cmd, driver, state, rate }),
+            Arc::new(Self {
+                url: shown,
+                link,
+                cmd,
+                driver,
+                state,
+                rate,
+            }),
             patches,
         ))
     }
@@ -277,15 +295,20 @@ impl Cluster {
             let before = crate::auth::now_millis();
             let a = self
                 .link
-                .run_within(bound, async move { redis::cmd("TIME").query_async::<(u64, u64)>(&mut cmd).await })
+                .run_within(bound, async move {
+                    redis::cmd("TIME").query_async::<(u64, u64)>(&mut cmd).await
+                })
                 .await;
             if let Ok((secs, micros)) = a {
                 let redis_ms = secs.saturating_mul(1000).saturating_add(micros / 1000);
-                self.link.observe_clock(before, crate::auth::now_millis(), redis_ms);
+                self.link
+                    .observe_clock(before, crate::auth::now_millis(), redis_ms);
             }
             let b = self
                 .link
-                .run_within(bound, async move { redis::cmd("PING").query_async::<String>(&mut sub).await })
+                .run_within(bound, async move {
+                    redis::cmd("PING").query_async::<String>(&mut sub).await
+                })
                 .await;
             if a.is_ok() && b.is_ok() {
                 self.link.succeeded();

@@ -46,13 +46,22 @@ pub fn key(user: &str) -> String {
 impl SharedRate {
     /// A limiter over `conn`.
     pub fn new(conn: ConnectionManager, link: Arc<Link>) -> Self {
-        Self { conn, link, gcra: Script::new(GCRA) }
+        Self {
+            conn,
+            link,
+            gcra: Script::new(GCRA),
+        }
     }
 
     /// Takes one event from `user`'s shared bucket of `per_second` with
     /// bursts of `burst`: `Ok(Ok(()))`, `Ok(Err(wait))`, or `Err` when Redis
     /// is down (the caller falls back to its local bucket).
-    pub async fn check(&self, user: &str, per_second: u32, burst: u32) -> Result<Result<(), Duration>, Unavailable> {
+    pub async fn check(
+        &self,
+        user: &str,
+        per_second: u32,
+        burst: u32,
+    ) -> Result<Result<(), Duration>, Unavailable> {
         if !self.link.is_up() {
             return Err(Unavailable("degraded".into()));
         }
@@ -63,9 +72,16 @@ impl SharedRate {
         inv.key(key(user)).arg(interval).arg(tolerance);
         let wait_us: u64 = self
             .link
-            .run_within(CHECK_BOUND.min(self.link.timeout), inv.invoke_async(&mut conn))
+            .run_within(
+                CHECK_BOUND.min(self.link.timeout),
+                inv.invoke_async(&mut conn),
+            )
             .await?;
-        Ok(if wait_us == 0 { Ok(()) } else { Err(Duration::from_micros(wait_us)) })
+        Ok(if wait_us == 0 {
+            Ok(())
+        } else {
+            Err(Duration::from_micros(wait_us))
+        })
     }
 }
 

@@ -27,7 +27,9 @@
 use super::driver::STATE_CHANNEL;
 use super::{Link, Unavailable};
 use crate::rooms;
-use crate::state_store::{depth, Applied, CatchUp, Entry, PatchError, Snapshot, StoreLimits, MAX_DEPTH};
+use crate::state_store::{
+    depth, Applied, CatchUp, Entry, PatchError, Snapshot, StoreLimits, MAX_DEPTH,
+};
 use crate::state_sync::patch_event;
 use frinny_agent::catalogue::names;
 use redis::aio::ConnectionManager;
@@ -256,13 +258,31 @@ impl SharedState {
         let mut conn = self.conn.clone();
         let since_arg = since.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX));
         let mut inv = self.catch_up.prepare_invoke();
-        inv.key(&doc_key).key(&hist_key).key(&epoch_key).arg(since_arg).arg(&self.epoch_candidate);
+        inv.key(&doc_key)
+            .key(&hist_key)
+            .key(&epoch_key)
+            .arg(since_arg)
+            .arg(&self.epoch_candidate);
         let reply: Vec<RValue> = self.link.run(inv.invoke_async(&mut conn)).await?;
         let mut it = reply.iter();
-        let world_epoch = it.next().and_then(as_text).ok_or_else(|| bad_reply("catch-up"))?;
-        let version = it.next().and_then(as_u64).ok_or_else(|| bad_reply("catch-up"))?;
-        let doc = it.next().and_then(as_text).ok_or_else(|| bad_reply("catch-up"))?;
-        let snapshot = || CatchUp::Snapshot(Snapshot { version, doc: parse_doc(&doc) });
+        let world_epoch = it
+            .next()
+            .and_then(as_text)
+            .ok_or_else(|| bad_reply("catch-up"))?;
+        let version = it
+            .next()
+            .and_then(as_u64)
+            .ok_or_else(|| bad_reply("catch-up"))?;
+        let doc = it
+            .next()
+            .and_then(as_text)
+            .ok_or_else(|| bad_reply("catch-up"))?;
+        let snapshot = || {
+            CatchUp::Snapshot(Snapshot {
+                version,
+                doc: parse_doc(&doc),
+            })
+        };
         let Some(since) = since else {
             return Ok((snapshot(), world_epoch));
         };
@@ -273,8 +293,12 @@ impl SharedState {
         let mut bytes = 0usize;
         let mut expect = since;
         for raw in it {
-            let Some(text) = as_text(raw) else { return Ok((snapshot(), world_epoch)) };
-            let Some((v, patch)) = split_entry(&text) else { return Ok((snapshot(), world_epoch)) };
+            let Some(text) = as_text(raw) else {
+                return Ok((snapshot(), world_epoch));
+            };
+            let Some((v, patch)) = split_entry(&text) else {
+                return Ok((snapshot(), world_epoch));
+            };
             if v != expect.saturating_add(1) {
                 // The history no longer reaches back to `since`.
                 return Ok((snapshot(), world_epoch));
@@ -329,7 +353,12 @@ impl SharedState {
             let (version, doc): (Option<u64>, Option<String>) = self
                 .link
                 .run_within(left, async {
-                    redis::cmd("HMGET").arg(&doc_key).arg("version").arg("doc").query_async(&mut conn).await
+                    redis::cmd("HMGET")
+                        .arg(&doc_key)
+                        .arg("version")
+                        .arg("doc")
+                        .query_async(&mut conn)
+                        .await
                 })
                 .await?;
             let current = version.unwrap_or(0);
@@ -371,31 +400,57 @@ impl SharedState {
                 .arg(&self.epoch_candidate)
                 .arg(if publish { "1" } else { "0" });
             let mut conn = self.conn.clone();
-            let reply: Vec<RValue> = self.link.run_within(left.max(Duration::from_millis(1)), inv.invoke_async(&mut conn)).await?;
+            let reply: Vec<RValue> = self
+                .link
+                .run_within(
+                    left.max(Duration::from_millis(1)),
+                    inv.invoke_async(&mut conn),
+                )
+                .await?;
             let status = reply.first().and_then(as_text).unwrap_or_default();
             let num = reply.get(1).and_then(as_u64);
             let text = reply.get(2).and_then(as_text);
             match (status.as_str(), num, text) {
                 ("ok", Some(b), _) => {
                     let (_, doc) = new_doc.unwrap_or_default();
-                    return Ok(Applied { base: b, version: b.saturating_add(1), duplicate: false, doc });
+                    return Ok(Applied {
+                        base: b,
+                        version: b.saturating_add(1),
+                        duplicate: false,
+                        doc,
+                    });
                 }
                 ("dup", Some(v), Some(doc)) => {
-                    return Ok(Applied { base: v.saturating_sub(1), version: v, duplicate: true, doc: parse_doc(&doc) });
+                    return Ok(Applied {
+                        base: v.saturating_sub(1),
+                        version: v,
+                        duplicate: true,
+                        doc: parse_doc(&doc),
+                    });
                 }
                 ("conflict", Some(v), Some(doc)) => {
                     if base.is_some() {
-                        return Err(SharedError::Patch(PatchError::Conflict(Snapshot { version: v, doc: parse_doc(&doc) })));
+                        return Err(SharedError::Patch(PatchError::Conflict(Snapshot {
+                            version: v,
+                            doc: parse_doc(&doc),
+                        })));
                     }
                 }
                 ("stale", _, _) => {
                     if let Some(size) = too_large {
-                        return Err(SharedError::Patch(PatchError::TooLarge { size, max: self.limits.max_doc_bytes }));
+                        return Err(SharedError::Patch(PatchError::TooLarge {
+                            size,
+                            max: self.limits.max_doc_bytes,
+                        }));
                     }
                 }
                 ("late", _, _) => {
-                    self.link.failed("a state write reached Redis after its deadline");
-                    return Err(Unavailable("Redis answered too late; the write was not applied".into()).into());
+                    self.link
+                        .failed("a state write reached Redis after its deadline");
+                    return Err(Unavailable(
+                        "Redis answered too late; the write was not applied".into(),
+                    )
+                    .into());
                 }
                 _ => return Err(bad_reply("apply").into()),
             }
@@ -416,7 +471,11 @@ impl SharedState {
             .or_insert_with(|| (0, watch::channel(0).0));
         entry.0 = entry.0.saturating_add(1);
         let rx = entry.1.subscribe();
-        Waiting { state: self, key, rx }
+        Waiting {
+            state: self,
+            key,
+            rx,
+        }
     }
 
     /// [`apply`](Self::apply), then waits (a second at most) until this
@@ -432,10 +491,15 @@ impl SharedState {
         publish: bool,
     ) -> Result<Applied, SharedError> {
         let mut waiting = self.wait_for(world, scope);
-        let applied = self.apply(world, scope, patch, base, origin, publish).await?;
+        let applied = self
+            .apply(world, scope, patch, base, origin, publish)
+            .await?;
         if publish && !applied.duplicate {
             let v = applied.version;
-            if tokio::time::timeout(PUSH_WAIT, waiting.rx.wait_for(|seen| *seen >= v)).await.is_err() {
+            if tokio::time::timeout(PUSH_WAIT, waiting.rx.wait_for(|seen| *seen >= v))
+                .await
+                .is_err()
+            {
                 tracing::debug!(%scope, version = v, "own push not seen within {PUSH_WAIT:?}; acking anyway");
             }
         }
@@ -479,7 +543,14 @@ pub fn parse_published(raw: &[u8]) -> Option<Published> {
     let base = parts.next()?.parse().ok()?;
     let version = parts.next()?.parse().ok()?;
     let patch = serde_json::from_str(parts.next()?).ok()?;
-    Some(Published { world, scope, epoch, base, version, patch })
+    Some(Published {
+        world,
+        scope,
+        epoch,
+        base,
+        version,
+        patch,
+    })
 }
 
 /// Pushes every published patch to this instance's subscribers of its
@@ -487,8 +558,14 @@ pub fn parse_published(raw: &[u8]) -> Option<Published> {
 /// subscribers, the last version pushed; a message at or below it is a
 /// repeat and skipped, one past a gap first gets the missing patches from
 /// the history. Runs until the driver closes.
-pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mut rx: mpsc::Receiver<Vec<u8>>) {
-    let Some(cluster) = app.cluster.clone() else { return };
+pub async fn run_pusher<A: Adapter>(
+    io: SocketIo<A>,
+    app: crate::app::Shared,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+) {
+    let Some(cluster) = app.cluster.clone() else {
+        return;
+    };
     // Per scope with local subscribers: (epoch, last version pushed).
     let mut last: HashMap<Key, (String, u64)> = HashMap::new();
     while let Some(raw) = rx.recv().await {
@@ -509,7 +586,10 @@ pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mu
         // Another epoch: Redis lost its data and versions restarted, so the
         // old position means nothing (subscribers see the base go back and
         // resubscribe, getting a snapshot).
-        let held = last.get(&key).filter(|(e, _)| *e == p.epoch).map(|(_, v)| *v);
+        let held = last
+            .get(&key)
+            .filter(|(e, _)| *e == p.epoch)
+            .map(|(_, v)| *v);
         match held {
             Some(l) if p.version <= l => {
                 cluster.state.pushed(&key, p.version);
@@ -517,9 +597,18 @@ pub async fn run_pusher<A: Adapter>(io: SocketIo<A>, app: crate::app::Shared, mu
             }
             Some(l) if p.base > l => {
                 // Messages were lost (a reconnect, a full queue): fill in.
-                match cluster.state.catch_up(&p.world, &p.scope, Some(l), Some(&p.epoch)).await {
+                match cluster
+                    .state
+                    .catch_up(&p.world, &p.scope, Some(l), Some(&p.epoch))
+                    .await
+                {
                     Ok((CatchUp::Patches { patches, .. }, _)) => {
-                        batch.extend(patches.into_iter().filter(|e| e.version <= p.base).map(|e| (e.base, e.version, e.patch)));
+                        batch.extend(
+                            patches
+                                .into_iter()
+                                .filter(|e| e.version <= p.base)
+                                .map(|e| (e.base, e.version, e.patch)),
+                        );
                     }
                     Ok((CatchUp::Snapshot(_), _)) | Err(_) => {
                         tracing::warn!(scope = %p.scope, from = l, to = p.base, "state pushes missed and not in the history; subscribers will catch up by themselves");
@@ -571,7 +660,13 @@ mod tests {
                 patch: json!({"a": {"b": 1}}),
             })
         );
-        for bad in ["", "w", "w\u{1f}s\u{1f}e\u{1f}x\u{1f}1\u{1f}{}", "w\u{1f}s\u{1f}e\u{1f}1\u{1f}2\u{1f}{", "w\u{1f}s\u{1f}1\u{1f}2\u{1f}{}"] {
+        for bad in [
+            "",
+            "w",
+            "w\u{1f}s\u{1f}e\u{1f}x\u{1f}1\u{1f}{}",
+            "w\u{1f}s\u{1f}e\u{1f}1\u{1f}2\u{1f}{",
+            "w\u{1f}s\u{1f}1\u{1f}2\u{1f}{}",
+        ] {
             assert_eq!(parse_published(bad.as_bytes()), None, "{bad:?}");
         }
         assert_eq!(parse_published(&[0xff, 0xfe]), None);

@@ -432,7 +432,10 @@ pub fn wait_port(child: &mut Child, port: u16, what: &str) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited early ({status})");
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "{what} did not listen on {port} within 10 s");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what} did not listen on {port} within 10 s"
+        );
         std::thread::sleep(Duration::from_millis(25));
     }
 }
@@ -442,7 +445,11 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("frinny-{tag}-{}-{}", std::process::id(), free_port()));
+        let dir = std::env::temp_dir().join(format!(
+            "frinny-{tag}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
         std::fs::create_dir_all(&dir).expect("temp dir");
         Self(dir)
     }
@@ -501,7 +508,16 @@ impl RedisProcess {
         require("redis-server", "--version", "redis-server");
         let dir = TempDir::new("redis");
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(&dir.0)
             .stdout(Stdio::null())
@@ -510,7 +526,11 @@ impl RedisProcess {
             .expect("redis-server starts");
         let mut proc = Proc(child);
         wait_port(&mut proc.0, port, "redis-server");
-        Self { proc, port, _dir: dir }
+        Self {
+            proc,
+            port,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -560,8 +580,20 @@ impl ServerProcess {
     pub fn start(redis_url: &str) -> Self {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_frinny-server"))
-            .args(["--port", &port.to_string(), "--redis", redis_url, "--log", "warn"])
-            .args(["--jwt-secret", "test-secret-test-secret-test-secret", "--admin-token", ADMIN])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--redis",
+                redis_url,
+                "--log",
+                "warn",
+            ])
+            .args([
+                "--jwt-secret",
+                "test-secret-test-secret-test-secret",
+                "--admin-token",
+                ADMIN,
+            ])
             .args(["--redis-timeout-ms", "1000"])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -569,7 +601,10 @@ impl ServerProcess {
             .expect("frinny-server starts");
         let mut proc = Proc(child);
         wait_port(&mut proc.0, port, "frinny-server");
-        Self { proc, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+        Self {
+            proc,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
     }
 }
 
@@ -610,7 +645,11 @@ impl NginxProcess {
             .expect("nginx starts");
         let mut proc = Proc(child);
         wait_port(&mut proc.0, port, "nginx");
-        Self { proc, addr: SocketAddr::from(([127, 0, 0, 1], port)), _dir: dir }
+        Self {
+            proc,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            _dir: dir,
+        }
     }
 }
 
