@@ -133,10 +133,14 @@ export function serializeChatMessage(message) {
   return data;
 }
 
-/** Drops the keys the wire owns (`action`, `request_id`) from caller data. */
-function eventData(data) {
+/**
+ * A game event's payload: the caller's data without the keys the wire owns
+ * (`action`, `request_id`), with the manager's `userId`, as the old class
+ * sent it.
+ */
+function withUser(manager, data) {
   const { action: _action, request_id: _requestId, ...rest } = data && typeof data === 'object' ? data : {};
-  return rest;
+  return { ...rest, userId: manager.userId };
 }
 
 /**
@@ -199,7 +203,7 @@ export class AgentManager {
     this._agent = null;
 
     // The drop-in's own subscriptions, re-attached to every client.
-    this._bind((agent) => agent.subscribe('typing_status', (payload) => this._relayTyping(payload)));
+    this._bind((agent) => agent.onTypingStatus((payload) => this._relayTyping(payload)));
     if (characterUpdates !== 'suggest') {
       this._bind((agent) => agent.subscribe('character_update', (data) => {
         this.applyCharacterUpdate(data).catch((err) => console.warn('Frinny | character_update', err));
@@ -364,7 +368,7 @@ export class AgentManager {
       .map((m) => ({ role: m?.type === 'user' ? 'user' : 'assistant', content: m?.content ?? '' }))
       .slice(-HISTORY_LENGTH);
     history.push({ role: 'user', content });
-    return this._request('query', {
+    return this._call((agent, payload) => agent.sendQuery(payload), {
       content,
       actorId: game?.user?.character?.id ?? null,
       conversation_history: history,
@@ -390,7 +394,7 @@ export class AgentManager {
     const history = messages.slice(-HISTORY_LENGTH).map(serializeChatMessage);
     const user = game?.user;
     const character = user?.character;
-    return this._request('query', {
+    return this._call((agent, payload) => agent.sendQuery(payload), {
       content,
       actorId: character?.id ?? null,
       conversation_history: history,
@@ -416,7 +420,9 @@ export class AgentManager {
    * @returns {Promise<any>}
    */
   submitFeedback(messageId, type) {
-    return this._event('feedback', { messageId, type });
+    // Not the client's submitFeedback(messageId, type): the old module sent
+    // the user id with it, and the JSON gateway files feedback under it.
+    return this._call((agent, payload) => agent.request('feedback', payload), withUser(this, { messageId, type }));
   }
 
   /**
@@ -425,7 +431,7 @@ export class AgentManager {
    * @returns {Promise<any>} the `character_creation_response`
    */
   notifyCharacterCreation(context) {
-    return this._event('character_creation_start', context);
+    return this._call((agent, payload) => agent.notifyCharacterCreation(payload), withUser(this, context));
   }
 
   /**
@@ -434,7 +440,7 @@ export class AgentManager {
    * @returns {Promise<any>} the `combat_response` (`combat_turn_response` on Socket.IO)
    */
   notifyCombatTurn(combatState) {
-    return this._event('combat_turn', combatState);
+    return this._call((agent, payload) => agent.notifyCombatTurn(payload), withUser(this, combatState));
   }
 
   /**
@@ -443,7 +449,7 @@ export class AgentManager {
    * @returns {Promise<any>} the `level_up_response`
    */
   notifyLevelUp(levelUpData) {
-    return this._event('level_up', levelUpData);
+    return this._call((agent, payload) => agent.notifyLevelUp(payload), withUser(this, levelUpData));
   }
 
   /**
@@ -452,7 +458,7 @@ export class AgentManager {
    * @returns {Promise<any>} the `combat_response` (`combat_start_response` on Socket.IO)
    */
   notifyCombatStart(combatData) {
-    return this._event('combat_start', combatData);
+    return this._call((agent, payload) => agent.notifyCombatStart(payload), withUser(this, combatData));
   }
 
   /**
@@ -711,17 +717,15 @@ export class AgentManager {
   }
 
   /**
-   * A request on the current client. While disconnected it also starts
-   * connecting, and the request waits in the client's buffer until the link
-   * is up (or its own timeout), so it is never lost to a slow connect.
+   * `send(client, payload)` on the current client: one of the package's
+   * Frinny helpers (`sendQuery`, `notifyLevelUp`, ...). While disconnected
+   * it also starts connecting, and the request waits in the client's buffer
+   * until the link is up (or its own timeout), so it is never lost to a
+   * slow connect.
    */
-  _request(event, payload) {
+  _call(send, payload) {
     if (this._agent.state === 'disconnected') this.connect().catch(() => {}); // reported through onError
-    return this._agent.request(event, payload);
-  }
-
-  _event(event, data) {
-    return this._request(event, { ...eventData(data), userId: this.userId });
+    return send(this._agent, payload);
   }
 }
 

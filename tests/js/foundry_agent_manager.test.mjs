@@ -73,6 +73,15 @@ class FakeAgent {
     return new Promise((resolve) => { entry.release = () => resolve(answer()); });
   }
   emit(event, payload) { this.requests.push({ event, payload, done: true, emitted: true }); }
+  // The package's Frinny helpers, as the wasm client defines them: a request
+  // of the catalogue event.
+  helper(name, event, payload) { (this.helpers ??= []).push(name); return this.request(event, payload); }
+  sendQuery(payload) { return this.helper('sendQuery', 'query', payload); }
+  notifyCharacterCreation(context) { return this.helper('notifyCharacterCreation', 'character_creation_start', context); }
+  notifyCombatTurn(state) { return this.helper('notifyCombatTurn', 'combat_turn', state); }
+  notifyLevelUp(data) { return this.helper('notifyLevelUp', 'level_up', data); }
+  notifyCombatStart(data) { return this.helper('notifyCombatStart', 'combat_start', data); }
+  onTypingStatus(cb) { (this.helpers ??= []).push('onTypingStatus'); return this.subscribe('typing_status', cb); }
   metrics() { return { errors: {} }; }
   getState(scope) { return this.docs?.[scope]; }
   unsyncState(scope) { (this.unsynced ??= []).push(scope); }
@@ -175,6 +184,7 @@ test('private query: flag history by type, the last 10, the new message appended
   assert.equal(reply.content, 'reply to query');
   const { event, payload } = m.agent.requests[0];
   assert.equal(event, 'query');
+  assert.deepEqual(m.agent.helpers, ['onTypingStatus', 'sendQuery']);
   assert.deepEqual(Object.keys(payload).sort(), ['actorId', 'content', 'conversation_history', 'is_public_chat', 'userId']);
   assert.equal(payload.content, 'hello');
   assert.equal(payload.userId, 'u1');
@@ -227,6 +237,14 @@ test('notify helpers and feedback: the catalogue events with the user id; action
   assert.equal(fb.content, 'reply to feedback');
   const events = m.agent.requests.map((r) => r.event);
   assert.deepEqual(events, ['character_creation_start', 'combat_turn', 'level_up', 'combat_start', 'feedback']);
+  // The package's helpers carry them, not hand-spelled requests (feedback
+  // excepted: the client's helper does not send the user id).
+  assert.deepEqual(m.agent.helpers.filter((h) => h !== 'onTypingStatus'), [
+    'notifyCharacterCreation',
+    'notifyCombatTurn',
+    'notifyLevelUp',
+    'notifyCombatStart',
+  ]);
   for (const r of m.agent.requests) assert.equal(r.payload.userId, 'u1');
   assert.deepEqual(m.agent.requests[1].payload, { round: 2, userId: 'u1' });
   assert.deepEqual(m.agent.requests[4].payload, { messageId: 'msg-1', type: 'positive', userId: 'u1' });
