@@ -1,6 +1,7 @@
 //! Errors the client reports to its caller, each with a stable code.
 
 use crate::protocol::DecodeError;
+use serde::Deserialize;
 use std::fmt;
 
 /// The stable codes carried by every error that reaches JS as `err.code`.
@@ -99,35 +100,42 @@ impl ClientError {
     /// assert_eq!(ClientError::from_server_payload(r#""bare text""#).message, "bare text");
     /// ```
     pub fn from_server_payload(payload: &str) -> Self {
-        // Read through `serde_json::Value`, which the client parses anyway,
-        // rather than a derived struct (~3 KB of wasm). A `code` that is
-        // not a string makes the payload unreadable as fields, as it did
-        // for the derive: the whole payload is the message then.
         use serde_json::Value;
-        let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+        /// The fields of an error payload: the backend sends `error`, the old
+        /// client read `message`; either may be any JSON.
+        #[derive(Deserialize)]
+        struct Fields {
+            error: Option<Value>,
+            message: Option<Value>,
+            code: Option<String>,
+        }
         let text = |v: Value| match v {
             Value::String(s) => s,
             other => crate::protocol::json::text(&other),
         };
-        match crate::protocol::json::parse_value(payload) {
-            Ok(Value::Object(f))
-                if f.get("code").map_or(true, |c| c.is_null() || c.is_string()) =>
-            {
-                // The backend sends `error`, the old client read `message`.
-                let message = present(f.get("error"))
-                    .or_else(|| present(f.get("message")))
+        // Only an object has fields (serde's derive would also read an
+        // array positionally). One it cannot read (a `code` that is not a
+        // string, a key given twice) is shown whole.
+        let fields = payload
+            .trim_start()
+            .starts_with('{')
+            .then(|| serde_json::from_str::<Fields>(payload).ok())
+            .flatten();
+        match fields {
+            Some(f) => ClientError {
+                code: ErrorCode::ServerError,
+                message: f
+                    .error
+                    .or(f.message)
                     .map(text)
-                    .unwrap_or_else(|| payload.to_owned());
-                let server_code = f.get("code").and_then(Value::as_str).map(str::to_owned);
-                ClientError {
-                    code: ErrorCode::ServerError,
-                    message,
-                    detail: None,
-                    server_code,
-                }
-            }
-            Ok(Value::String(s)) => ClientError::new(ErrorCode::ServerError, s),
-            _ => ClientError::new(ErrorCode::ServerError, payload.to_owned()),
+                    .unwrap_or_else(|| payload.to_owned()),
+                detail: None,
+                server_code: f.code,
+            },
+            None => ClientError::new(
+                ErrorCode::ServerError,
+                serde_json::from_str::<String>(payload).unwrap_or_else(|_| payload.to_owned()),
+            ),
         }
     }
 }
@@ -155,61 +163,55 @@ impl std::error::Error for ClientError {}
 mod tests {
     use super::*;
 
-    /// What `from_server_payload` did with a derived struct, kept as the
-    /// reference for the hand-written reader.
-    fn derived(payload: &str) -> ClientError {
-        #[derive(serde::Deserialize)]
-        struct Fields {
-            error: Option<serde_json::Value>,
-            message: Option<serde_json::Value>,
-            code: Option<String>,
-        }
-        let text = |v: serde_json::Value| match v {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        match serde_json::from_str::<Fields>(payload) {
-            Ok(f) => {
-                let message = f
-                    .error
-                    .map(text)
-                    .or_else(|| f.message.map(text))
-                    .unwrap_or_else(|| payload.to_owned());
-                ClientError {
-                    code: ErrorCode::ServerError,
-                    message,
-                    detail: None,
-                    server_code: f.code,
-                }
-            }
-            Err(_) => ClientError::new(
-                ErrorCode::ServerError,
-                serde_json::from_str::<String>(payload).unwrap_or_else(|_| payload.to_owned()),
-            ),
-        }
-    }
-
     #[test]
-    fn server_payloads_read_as_before() {
-        for payload in [
-            r#"{"code":"RATE_LIMITED","message":"slow down","retryAfterMs":500}"#,
-            r#"{"error":"boom","message":"ignored","code":"X"}"#,
-            r#"{"error":null,"message":"used"}"#,
-            r#"{"error":{"nested":[1,2]},"code":null}"#,
-            r#"{"message":42}"#,
-            r#"{"code":500,"error":"numeric code"}"#,
-            r#"{"code":"ONLY"}"#,
-            r#"{}"#,
-            r#""bare \"quoted\" text""#,
-            r#"not json"#,
-            r#"42"#,
-            r#"null"#,
-            r#"true"#,
-            r#""#,
+    fn server_payloads_are_read_by_field() {
+        let read = |payload: &str| {
+            let e = ClientError::from_server_payload(payload);
+            assert_eq!(e.code, ErrorCode::ServerError, "{payload}");
+            (e.message, e.server_code)
+        };
+        let code = |c: &str| Some(c.to_owned());
+        for (payload, message, server_code) in [
+            (
+                r#"{"code":"RATE_LIMITED","message":"slow down","retryAfterMs":500}"#,
+                "slow down",
+                code("RATE_LIMITED"),
+            ),
+            (
+                r#"{"error":"boom","message":"ignored","code":"X"}"#,
+                "boom",
+                code("X"),
+            ),
+            (r#"{"error":null,"message":"used"}"#, "used", None),
+            (
+                r#"{"error":{"nested":[1,2]},"code":null}"#,
+                r#"{"nested":[1,2]}"#,
+                None,
+            ),
+            (r#"{"message":42}"#, "42", None),
+            (r#"{"code":"ONLY"}"#, r#"{"code":"ONLY"}"#, code("ONLY")),
+            (r#"{}"#, "{}", None),
+            // Unreadable as fields: shown whole.
+            (
+                r#"{"code":500,"error":"numeric code"}"#,
+                r#"{"code":500,"error":"numeric code"}"#,
+                None,
+            ),
+            (
+                r#"{"error":"a","error":"b"}"#,
+                r#"{"error":"a","error":"b"}"#,
+                None,
+            ),
+            (r#"["boom",null,"X"]"#, r#"["boom",null,"X"]"#, None),
+            (r#""bare \"quoted\" text""#, r#"bare "quoted" text"#, None),
+            ("not json", "not json", None),
+            ("42", "42", None),
+            ("null", "null", None),
+            ("", "", None),
         ] {
             assert_eq!(
-                ClientError::from_server_payload(payload),
-                derived(payload),
+                read(payload),
+                (message.to_owned(), server_code),
                 "{payload}"
             );
         }

@@ -46,9 +46,7 @@
 //! assert_eq!(store.on_patch("world", 5, 6, &json!({"round": 3})), PatchOutcome::Gap { since: 4 });
 //! ```
 
-use crate::catalogue::{
-    codes, names, StateConflict, StatePatchEntry, StateSubscribeReply, StateUpdateAck,
-};
+use crate::catalogue::{codes, names, StateConflict, StateSubscribeReply, StateUpdateAck};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -714,7 +712,7 @@ impl SyncStore {
             self.fail_scope(scope, error);
             return;
         }
-        let parsed = match read::subscribe_reply(reply) {
+        let parsed = match read::<StateSubscribeReply>(reply) {
             Ok(r) => r,
             Err(e) => {
                 let error = SyncError::new(
@@ -918,7 +916,7 @@ impl SyncStore {
             return UpdateOutcome::Unknown;
         };
         match reply.get("code").and_then(Value::as_str) {
-            Some(codes::CONFLICT) => match read::conflict(reply) {
+            Some(codes::CONFLICT) => match read::<StateConflict>(reply) {
                 Ok(c) => self.conflict(&scope, id, c.version, c.doc, resolve),
                 Err(e) => self.refuse(
                     &scope,
@@ -932,7 +930,7 @@ impl SyncStore {
                 }
                 self.refuse(&scope, error)
             }
-            None => match read::update_ack(reply) {
+            None => match read::<StateUpdateAck>(reply) {
                 Ok(ack) => self.acked(&scope, ack.base, ack.version),
                 Err(e) => self.refuse(
                     &scope,
@@ -1239,104 +1237,14 @@ fn is_transport(code: &str) -> bool {
     matches!(code, "DISCONNECTED" | "TIMEOUT")
 }
 
-/// The server's replies, read into the catalogue types by hand rather than
-/// with `serde_json::from_value`: the derived readers (with serde's
-/// `Value` deserializers and `Option` instances) cost ~8 KB of wasm. Same
-/// rules as the derives: unknown fields are ignored, optional fields may be
-/// missing or null, required ones must be there with their type (but a
-/// positional array is not taken for an object).
-mod read {
-    use super::{StateConflict, StatePatchEntry, StateSubscribeReply, StateUpdateAck};
-    use serde_json::{Map, Value};
-
-    type Fields = Map<String, Value>;
-
-    fn object(v: &Value) -> Result<&Fields, String> {
-        v.as_object().ok_or_else(|| "not an object".to_owned())
+/// A server reply read into its catalogue type. Only an object is a reply
+/// (serde's derive would also read an array positionally, which no server
+/// sends).
+fn read<T: serde::de::DeserializeOwned>(reply: &Value) -> Result<T, String> {
+    if !reply.is_object() {
+        return Err("not an object".to_owned());
     }
-
-    fn required<'a>(o: &'a Fields, name: &str) -> Result<&'a Value, String> {
-        o.get(name).ok_or_else(|| format!("missing field `{name}`"))
-    }
-
-    fn whole(o: &Fields, name: &str) -> Result<u64, String> {
-        required(o, name)?
-            .as_u64()
-            .ok_or_else(|| format!("field `{name}` is not a whole number"))
-    }
-
-    fn string(o: &Fields, name: &str) -> Result<String, String> {
-        let v = required(o, name)?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("field `{name}` is not a string"))
-    }
-
-    fn patch_entry(v: &Value) -> Result<StatePatchEntry, String> {
-        let o = object(v)?;
-        Ok(StatePatchEntry {
-            base: whole(o, "base")?,
-            version: whole(o, "version")?,
-            patch: required(o, "patch")?.clone(),
-        })
-    }
-
-    pub(super) fn subscribe_reply(v: &Value) -> Result<StateSubscribeReply, String> {
-        let o = object(v)?;
-        let patches = match o.get("patches") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(items)) => Some(
-                items
-                    .iter()
-                    .map(patch_entry)
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err("field `patches` is not an array".to_owned()),
-        };
-        let epoch = match o.get("epoch") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err("field `epoch` is not a string".to_owned()),
-        };
-        Ok(StateSubscribeReply {
-            scope: string(o, "scope")?,
-            version: whole(o, "version")?,
-            doc: o.get("doc").filter(|d| !d.is_null()).cloned(),
-            patches,
-            epoch,
-        })
-    }
-
-    pub(super) fn conflict(v: &Value) -> Result<StateConflict, String> {
-        let o = object(v)?;
-        Ok(StateConflict {
-            code: string(o, "code")?,
-            message: if o.contains_key("message") {
-                string(o, "message")?
-            } else {
-                String::new()
-            },
-            scope: string(o, "scope")?,
-            version: whole(o, "version")?,
-            doc: required(o, "doc")?.clone(),
-        })
-    }
-
-    pub(super) fn update_ack(v: &Value) -> Result<StateUpdateAck, String> {
-        let o = object(v)?;
-        let duplicate = match o.get("duplicate") {
-            None => false,
-            Some(d) => d
-                .as_bool()
-                .ok_or_else(|| "field `duplicate` is not a boolean".to_owned())?,
-        };
-        Ok(StateUpdateAck {
-            scope: string(o, "scope")?,
-            base: whole(o, "base")?,
-            version: whole(o, "version")?,
-            duplicate,
-        })
-    }
+    T::deserialize(reply).map_err(|e| e.to_string())
 }
 
 fn error_message(reply: &Value) -> String {
@@ -1351,54 +1259,102 @@ fn error_message(reply: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::StatePatchEntry;
     use serde_json::json;
 
-    /// The hand-written readers accept and refuse what the catalogue's
-    /// derived `Deserialize` does, with the same result.
+    /// Replies are read by the catalogue's derives: unknown fields are
+    /// ignored, optional ones may be missing or null, required ones must be
+    /// there with their type; only an object is a reply.
     #[test]
-    fn readers_agree_with_the_derives() {
+    fn replies_are_read_into_the_catalogue_types() {
+        // Each case, then which readers take it: (S)ubscribe reply,
+        // (C)onflict, update (A)ck.
         let cases = [
-            json!({"scope": "w", "version": 3, "doc": {"a": 1}}),
-            json!({"scope": "w", "version": 3, "doc": null, "epoch": null, "patches": null}),
-            json!({"scope": "w", "version": 3, "patches": [], "epoch": "e1", "extra": true}),
-            json!({"scope": "w", "version": 5, "patches": [{"base": 3, "version": 4, "patch": {"x": null}}, {"base": 4, "version": 5, "patch": null}]}),
-            json!({"scope": "w", "version": 5, "patches": [{"base": 3, "version": 4}]}),
-            json!({"scope": "w", "version": 5, "patches": [{"base": -1, "version": 4, "patch": 1}]}),
-            json!({"scope": "w", "version": 5, "patches": {}}),
-            json!({"scope": "w", "version": 5, "epoch": 7}),
-            json!({"scope": "w", "version": 3.0}),
-            json!({"scope": "w", "version": -3}),
-            json!({"scope": "w", "version": "3"}),
-            json!({"scope": 1, "version": 3}),
-            json!({"version": 3}),
-            json!({"scope": "w"}),
-            json!({"code": "CONFLICT", "scope": "w", "version": 2, "doc": {"a": 1}}),
-            json!({"code": "CONFLICT", "message": "stale", "scope": "w", "version": 2, "doc": null}),
-            json!({"code": "CONFLICT", "message": null, "scope": "w", "version": 2, "doc": 1}),
-            json!({"code": "CONFLICT", "scope": "w", "version": 2}),
-            json!({"scope": "w", "base": 1, "version": 2}),
-            json!({"scope": "w", "base": 1, "version": 2, "duplicate": true}),
-            json!({"scope": "w", "base": 1, "version": 2, "duplicate": null}),
-            json!({"scope": "w", "base": 1, "version": 2, "duplicate": "yes"}),
-            json!({"scope": "w", "version": 2}),
-            json!(null),
-            json!("reply"),
-            json!(7),
+            (json!({"scope": "w", "version": 3, "doc": {"a": 1}}), "S"),
+            (
+                json!({"scope": "w", "version": 3, "doc": null, "epoch": null, "patches": null}),
+                "S",
+            ),
+            (
+                json!({"scope": "w", "version": 3, "patches": [], "epoch": "e1", "extra": true}),
+                "S",
+            ),
+            (
+                json!({"scope": "w", "version": 5, "patches": [{"base": 3, "version": 4, "patch": {"x": null}}, {"base": 4, "version": 5, "patch": null}]}),
+                "S",
+            ),
+            (
+                json!({"scope": "w", "version": 5, "patches": [{"base": 3, "version": 4}]}),
+                "",
+            ),
+            (
+                json!({"scope": "w", "version": 5, "patches": [{"base": -1, "version": 4, "patch": 1}]}),
+                "",
+            ),
+            (json!({"scope": "w", "version": 5, "patches": {}}), ""),
+            (json!({"scope": "w", "version": 5, "epoch": 7}), ""),
+            (json!({"scope": "w", "version": 3.0}), ""),
+            (json!({"scope": "w", "version": -3}), ""),
+            (json!({"scope": "w", "version": "3"}), ""),
+            (json!({"scope": 1, "version": 3}), ""),
+            (json!({"version": 3}), ""),
+            (json!({"scope": "w"}), ""),
+            (
+                json!({"code": "CONFLICT", "scope": "w", "version": 2, "doc": {"a": 1}}),
+                "SC",
+            ),
+            (
+                json!({"code": "CONFLICT", "message": "stale", "scope": "w", "version": 2, "doc": null}),
+                "SC",
+            ),
+            (
+                json!({"code": "CONFLICT", "message": null, "scope": "w", "version": 2, "doc": 1}),
+                "S",
+            ),
+            (json!({"code": "CONFLICT", "scope": "w", "version": 2}), "S"),
+            (json!({"scope": "w", "base": 1, "version": 2}), "SA"),
+            (
+                json!({"scope": "w", "base": 1, "version": 2, "duplicate": true}),
+                "SA",
+            ),
+            (
+                json!({"scope": "w", "base": 1, "version": 2, "duplicate": null}),
+                "S",
+            ),
+            (
+                json!({"scope": "w", "base": 1, "version": 2, "duplicate": "yes"}),
+                "S",
+            ),
+            (json!({"scope": "w", "version": 2}), "S"),
+            (json!(["w", 3, {"a": 1}]), ""),
+            (json!(null), ""),
+            (json!("reply"), ""),
+            (json!(7), ""),
         ];
-        for v in &cases {
-            let derived = serde_json::from_value::<StateSubscribeReply>(v.clone()).ok();
-            assert_eq!(
-                read::subscribe_reply(v).ok(),
-                derived,
-                "subscribe reply {v}"
-            );
-            let derived = serde_json::from_value::<StateConflict>(v.clone()).ok();
-            assert_eq!(read::conflict(v).ok(), derived, "conflict {v}");
-            let derived = serde_json::from_value::<StateUpdateAck>(v.clone()).ok();
-            assert_eq!(read::update_ack(v).ok(), derived, "update ack {v}");
+        for (v, takes) in &cases {
+            let read_by = [
+                read::<StateSubscribeReply>(v).is_ok(),
+                read::<StateConflict>(v).is_ok(),
+                read::<StateUpdateAck>(v).is_ok(),
+            ];
+            let expected = ['S', 'C', 'A'].map(|c| takes.contains(c));
+            assert_eq!(read_by, expected, "{v}");
         }
-        // The one difference: serde's derives also take a struct as a
-        // positional array, which no server sends; these readers refuse it.
-        assert!(read::subscribe_reply(&json!(["w", 3, {"a": 1}])).is_err());
+        assert_eq!(
+            read::<StateSubscribeReply>(
+                &json!({"scope": "w", "version": 5, "patches": [{"base": 4, "version": 5, "patch": null}], "doc": null})
+            ),
+            Ok(StateSubscribeReply {
+                scope: "w".into(),
+                version: 5,
+                doc: None,
+                patches: Some(vec![StatePatchEntry {
+                    base: 4,
+                    version: 5,
+                    patch: Value::Null
+                }]),
+                epoch: None,
+            })
+        );
     }
 }

@@ -42,7 +42,7 @@
 //! # Ok::<(), frinny_agent::protocol::DecodeError>(())
 //! ```
 
-use super::{json, DecodeError, Limits};
+use super::{json, scan, DecodeError, Limits};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
@@ -241,7 +241,7 @@ impl Data<'_> {
 /// # Ok::<(), frinny_agent::protocol::DecodeError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "WireHandshake")]
 pub struct Handshake {
     /// The session id, sent back as the `sid` query parameter.
     pub sid: String,
@@ -265,36 +265,77 @@ const ERR_PING_INTERVAL: &str = "pingInterval must be a non-negative integer";
 const ERR_PING_TIMEOUT: &str = "pingTimeout must be a non-negative integer";
 const ERR_MAX_PAYLOAD: &str = "maxPayload must be a non-negative integer";
 
-/// The raw JSON of key `name` of the handshake's `fields`; `None` when it
-/// is absent (a `null` is kept as raw text). A key given twice makes the
-/// handshake unreadable, as serde's derived struct did.
-fn raw_field<'a>(
-    fields: &[(Cow<'a, str>, &'a RawValue)],
-    name: &str,
-) -> Result<Option<&'a RawValue>, DecodeError> {
-    let mut found = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| *v);
-    let first = found.next();
-    match found.next() {
-        Some(_) => Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT)),
-        None => Ok(first),
+/// The handshake's fields as the server sent them. Each is read on its own,
+/// so that a missing or ill-typed one is named in the error (serde's
+/// "invalid type" message does not say which field it was).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireHandshake {
+    #[serde(default)]
+    sid: WireField<String>,
+    #[serde(default)]
+    upgrades: WireField<Vec<String>>,
+    #[serde(default)]
+    ping_interval: WireField<u64>,
+    #[serde(default)]
+    ping_timeout: WireField<u64>,
+    #[serde(default)]
+    max_payload: WireField<u64>,
+}
+
+/// One field of a [`WireHandshake`]: absent, of type `T`, or present but not
+/// a `T` (`null`, another type, a number out of range).
+#[derive(Default)]
+enum WireField<T> {
+    #[default]
+    Missing,
+    Valid(T),
+    Invalid,
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for WireField<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Kept as text first, so that a value serde_json cannot read as a
+        // `T` (`1e400` for a u64) makes the field invalid, not the handshake
+        // unreadable.
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(serde_json::from_str(raw.get()).map_or(WireField::Invalid, WireField::Valid))
     }
 }
 
-/// A present field that is a JSON string, else `InvalidHandshake(err)`.
-fn string_field(raw: Option<&RawValue>, err: &'static str) -> Result<String, DecodeError> {
-    match raw.map(|r| json::shallow(r.get())) {
-        Some(Ok(json::Shallow::String(s))) => Ok(s.into_owned()),
-        _ => Err(DecodeError::InvalidHandshake(err)),
+impl<T> WireField<T> {
+    fn required(self, err: &'static str) -> Result<T, DecodeError> {
+        match self {
+            WireField::Valid(v) => Ok(v),
+            WireField::Missing | WireField::Invalid => Err(DecodeError::InvalidHandshake(err)),
+        }
+    }
+
+    fn optional(self, err: &'static str) -> Result<Option<T>, DecodeError> {
+        match self {
+            WireField::Missing => Ok(None),
+            WireField::Valid(v) => Ok(Some(v)),
+            WireField::Invalid => Err(DecodeError::InvalidHandshake(err)),
+        }
     }
 }
 
-/// A present field that is a JSON integer in `u64`, else
-/// `InvalidHandshake(err)` (as serde's `u64` reader: no fraction, exponent
-/// or sign).
-fn u64_field(raw: Option<&RawValue>, err: &'static str) -> Result<u64, DecodeError> {
-    raw.and_then(|r| json::parse_value(r.get()).ok())
-        .and_then(|v| v.as_u64())
-        .ok_or(DecodeError::InvalidHandshake(err))
+impl TryFrom<WireHandshake> for Handshake {
+    type Error = DecodeError;
+
+    fn try_from(wire: WireHandshake) -> Result<Handshake, DecodeError> {
+        let sid = wire.sid.required(ERR_SID)?;
+        if sid.is_empty() {
+            return Err(DecodeError::InvalidHandshake(ERR_SID));
+        }
+        Ok(Handshake {
+            sid,
+            upgrades: wire.upgrades.required(ERR_UPGRADES)?,
+            ping_interval: wire.ping_interval.required(ERR_PING_INTERVAL)?,
+            ping_timeout: wire.ping_timeout.required(ERR_PING_TIMEOUT)?,
+            max_payload: wire.max_payload.optional(ERR_MAX_PAYLOAD)?,
+        })
+    }
 }
 
 impl Handshake {
@@ -303,7 +344,8 @@ impl Handshake {
     /// Errors: [`DecodeError::TooLarge`] past [`Limits::max_frame_bytes`],
     /// [`DecodeError::TooDeep`] past [`Limits::max_depth`],
     /// [`DecodeError::InvalidJson`] for text that is not JSON, and
-    /// [`DecodeError::InvalidHandshake`] for JSON of the wrong shape.
+    /// [`DecodeError::InvalidHandshake`] for JSON of the wrong shape, naming
+    /// the field at fault.
     ///
     /// ```
     /// use frinny_agent::protocol::{engine_io::Handshake, DecodeError, Limits};
@@ -312,47 +354,17 @@ impl Handshake {
     /// ```
     pub fn decode(json_text: &str, limits: &Limits) -> Result<Handshake, DecodeError> {
         check_len(json_text.len(), limits)?;
-        let raw = json::parse_raw(json_text, limits.max_depth)?;
-        // serde's derived struct visitor would also take an array of values.
-        if !raw.get().trim_start().starts_with('{') {
+        // The scan bounds the depth, and tells an object from an array
+        // (which serde's derived struct would also take, positionally).
+        if scan::scan(json_text, limits.max_depth)? != scan::Shape::Object {
             return Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT));
         }
-        // Read field by field (see `json::Shallow` for why not a derive).
-        let fields = match json::shallow(raw.get()) {
-            Ok(json::Shallow::Object(fields)) => fields,
-            _ => return Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT)),
-        };
-        // Every key is looked up (and refused if given twice) before any
-        // value is read, as the derived struct did.
-        let sid = raw_field(&fields, "sid")?;
-        let upgrades = raw_field(&fields, "upgrades")?;
-        let ping_interval = raw_field(&fields, "pingInterval")?;
-        let ping_timeout = raw_field(&fields, "pingTimeout")?;
-        let max_payload = raw_field(&fields, "maxPayload")?;
-        let sid = string_field(sid, ERR_SID)?;
-        if sid.is_empty() {
-            return Err(DecodeError::InvalidHandshake(ERR_SID));
+        match serde_json::from_str::<WireHandshake>(json_text) {
+            Ok(wire) => Handshake::try_from(wire),
+            // A key given twice.
+            Err(e) if e.is_data() => Err(DecodeError::InvalidHandshake(ERR_NOT_OBJECT)),
+            Err(e) => Err(DecodeError::InvalidJson(e.to_string())),
         }
-        let upgrades = match upgrades.map(|r| json::shallow(r.get())) {
-            Some(Ok(json::Shallow::Array(items))) => items
-                .into_iter()
-                .map(|item| string_field(Some(item), ERR_UPGRADES))
-                .collect::<Result<Vec<_>, _>>()?,
-            _ => return Err(DecodeError::InvalidHandshake(ERR_UPGRADES)),
-        };
-        let ping_interval = u64_field(ping_interval, ERR_PING_INTERVAL)?;
-        let ping_timeout = u64_field(ping_timeout, ERR_PING_TIMEOUT)?;
-        let max_payload = match max_payload {
-            None => None,
-            some => Some(u64_field(some, ERR_MAX_PAYLOAD)?),
-        };
-        Ok(Handshake {
-            sid,
-            upgrades,
-            ping_interval,
-            ping_timeout,
-            max_payload,
-        })
     }
 
     /// Appends the handshake as compact JSON (keys in the order the Node

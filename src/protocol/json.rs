@@ -1,65 +1,34 @@
-//! Small JSON helpers shared by the codecs: a nesting-depth check that runs
-//! before parsing, and parsing that maps errors to [`DecodeError`].
+//! JSON helpers shared by the codecs, off the hot path: parsing bounded by
+//! the nesting limit, the raw fields of an object in wire order, and the one
+//! JSON string writer.
+//!
+//! The hot inbound path does not come here: event frames are validated by
+//! [`scan`](super::scan) and stay raw text. What does come here is read once
+//! per connection or per call (the handshake, binary packets, replies), where
+//! a typed serde read or a `serde_json::Value` tree is the clearer tool.
 
-use super::DecodeError;
+use super::{scan, DecodeError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Fails with [`DecodeError::TooDeep`] if `text` nests arrays or objects
-/// deeper than `max`. One linear pass over the bytes, skipping strings, so a
-/// hostile `[[[[...` is refused before serde_json recurses into it.
+/// Parses `text` as one JSON value of type `T`, refusing nesting deeper than
+/// `max_depth` with [`DecodeError::TooDeep`] before serde_json recurses into
+/// it (the [`scan`](super::scan) validator measures the depth without
+/// recursion), and any other failure as [`DecodeError::InvalidJson`].
 ///
 /// ```
-/// use frinny_agent::protocol::json::check_depth;
-/// assert!(check_depth(r#"{"a":[1,{"b":"[[["}]}"#, 3).is_ok());
-/// assert!(check_depth("[[[[1]]]]", 3).is_err());
+/// use frinny_agent::protocol::{json, DecodeError};
+/// let v: Vec<u8> = json::parse("[1,2]", 4)?;
+/// assert_eq!(v, [1, 2]);
+/// assert_eq!(json::parse::<serde_json::Value>("[[[[1]]]]", 3), Err(DecodeError::TooDeep { max: 3 }));
+/// assert!(matches!(json::parse::<u8>("[", 3), Err(DecodeError::InvalidJson(_))));
+/// # Ok::<(), DecodeError>(())
 /// ```
-pub fn check_depth(text: &str, max: usize) -> Result<(), DecodeError> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in text.as_bytes() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return Err(DecodeError::TooDeep { max });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Parses `text` as one JSON value of type `T` after the depth check.
-pub fn parse<'a, T: serde::Deserialize<'a>>(
-    text: &'a str,
-    max_depth: usize,
-) -> Result<T, DecodeError> {
-    check_depth(text, max_depth)?;
+pub fn parse<'a, T: Deserialize<'a>>(text: &'a str, max_depth: usize) -> Result<T, DecodeError> {
+    scan::scan(text, max_depth)?;
     serde_json::from_str(text).map_err(|e| DecodeError::InvalidJson(e.to_string()))
-}
-
-/// Validates `text` as one JSON value without building it, returning it
-/// borrowed as a [`RawValue`] (the zero-copy path for payloads that JS will
-/// `JSON.parse` itself).
-pub fn parse_raw(text: &str, max_depth: usize) -> Result<&RawValue, DecodeError> {
-    parse::<&RawValue>(text, max_depth)
 }
 
 /// The fields of a JSON object in wire order, values left as raw text;
@@ -79,43 +48,14 @@ pub fn object_fields(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
     }
 }
 
-/// Parses `text` into a `serde_json::Value`, through the codecs' own
-/// [`Value`](super::value::Value) tree. Same result as
-/// `serde_json::from_str::<serde_json::Value>` (a repeated key keeps its
-/// last value; only serde_json's private raw-value marker key, which its
-/// reader refuses, is read as a plain key), but without serde_json's own `Value` reader, a second
-/// full JSON-to-tree instance in the wasm (~5 KB).
+/// Parses `text` into a `serde_json::Value`, for the callers that need a
+/// tree (state documents, error payloads). Payloads that reach it come
+/// through a decoder, which has bounded their nesting already.
 pub fn parse_value(text: &str) -> Result<serde_json::Value, serde_json::Error> {
-    serde_json::from_str::<super::value::Value>(text).map(into_serde)
+    serde_json::from_str(text)
 }
 
-fn into_serde(v: super::value::Value) -> serde_json::Value {
-    use super::value::Value;
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(b),
-        Value::Number(n) => serde_json::Value::Number(n),
-        Value::String(s) => serde_json::Value::String(s),
-        Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(into_serde).collect())
-        }
-        Value::Object(fields) => {
-            // One insert at a time (not `collect`, which sorts in bulk).
-            let mut map = serde_json::Map::new();
-            for (k, v) in fields {
-                map.insert(k, into_serde(v));
-            }
-            serde_json::Value::Object(map)
-        }
-        // Parsing text never yields binary data.
-        Value::Binary(_) => serde_json::Value::Null,
-    }
-}
-
-/// `v` as compact JSON text: what `v.to_string()` gives. `Display` for
-/// `serde_json::Value` brings both the compact and the pretty printer
-/// (`{:#}`) into the wasm; every caller going through `to_string` keeps
-/// one printer (~2 KB less).
+/// `v` as compact JSON text, for the callers that hand a tree on as text.
 pub fn text(v: &serde_json::Value) -> String {
     // Serializing a `Value` cannot fail: its keys are strings.
     serde_json::to_string(v).unwrap_or_default()
@@ -175,12 +115,11 @@ pub fn push_string(out: &mut String, s: &str) {
 /// array's items, both as raw JSON; a string, unescaped; anything else only
 /// as [`Shallow::Other`].
 ///
-/// Why the codecs read JSON through this rather than serde's typed readers
-/// (`String`, `Vec<&RawValue>`, derived structs): each typed read brings
-/// its own visitor and "invalid type" error paths into the wasm; one shallow
-/// reader shared by every caller is ~4 KB smaller. `Shallow` takes any JSON
-/// (it only asks serde_json for `deserialize_any`), and each caller checks
-/// the shape it needs.
+/// This is for the codec boundary, where JSON is passed on as text rather
+/// than read: re-framing a payload (`json_frame::encode`, adding a
+/// `request_id`) must keep its fields verbatim, in wire order, duplicates
+/// included, which `serde_json::Map` (sorted, one value per key) cannot.
+/// Anything that wants typed fields uses a derive or a `serde_json::Value`.
 ///
 /// ```
 /// use frinny_agent::protocol::json::{shallow, Shallow};
@@ -292,44 +231,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parse_value_matches_serde_json() {
-        for text in [
-            "null",
-            "true",
-            "0",
-            "-0",
-            "-12",
-            "18446744073709551615",
-            "18446744073709551616",
-            "-9223372036854775809",
-            "1.5e300",
-            "1e-400",
-            "2.50",
-            r#""a\u00e9\ud83d\ude00\n""#,
-            "[]",
-            "{}",
-            r#"{"b":1,"a":[1,{"x":null}],"b":2}"#,
-            r#"[1,"two",[3,[4,[5]]],{"k":{"k":{"k":false}}}]"#,
-            " [ 1 , 2 ] ",
-        ] {
-            let ours = parse_value(text).map_err(|e| e.to_string());
-            let theirs = serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string());
-            assert_eq!(ours, theirs, "{text}");
-        }
-        for bad in ["", "[1,", "{\"a\"}", "nul", r#""\ud800""#, "1 2"] {
-            assert!(parse_value(bad).is_err(), "{bad}");
+    fn parse_bounds_depth_before_serde_json_recurses() {
+        // Far past serde_json's own recursion limit (128): refused by depth,
+        // not by a stack overflow or serde_json's generic error.
+        let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(
+            parse::<serde_json::Value>(&deep, 64),
+            Err(DecodeError::TooDeep { max: 64 })
+        );
+        // Strings that look like nesting do not count.
+        assert_eq!(
+            parse::<serde_json::Value>(r#"{"a":"[[[[[["}"#, 1),
+            Ok(serde_json::json!({"a": "[[[[[["}))
+        );
+        // Depth is counted over the whole text, not just its first value.
+        assert_eq!(
+            parse::<serde_json::Value>("[[1],[[2]]]", 2),
+            Err(DecodeError::TooDeep { max: 2 })
+        );
+        for bad in ["", "[1,", "{\"a\"}", "nul", "1 2"] {
             assert!(
-                serde_json::from_str::<serde_json::Value>(bad).is_err(),
+                matches!(
+                    parse::<serde_json::Value>(bad, 8),
+                    Err(DecodeError::InvalidJson(_))
+                ),
                 "{bad}"
             );
         }
-        // The one difference: serde_json's reader treats this key as its
-        // private raw-value marker and fails; here it is a key like any other.
-        let marker = r#"{"$serde_json::private::RawValue":"x"}"#;
-        assert!(serde_json::from_str::<serde_json::Value>(marker).is_err());
-        assert_eq!(
-            parse_value(marker).ok(),
-            Some(serde_json::json!({"$serde_json::private::RawValue": "x"}))
-        );
+        // What the validator lets through but serde_json refuses (a lone
+        // surrogate) is still InvalidJson.
+        assert!(matches!(
+            parse::<String>(r#""\ud800""#, 8),
+            Err(DecodeError::InvalidJson(_))
+        ));
     }
 }

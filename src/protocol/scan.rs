@@ -1,13 +1,19 @@
-//! A one-pass JSON validator for the inbound hot path: it checks that a
-//! payload is exactly one RFC 8259 JSON value, enforces the nesting limit,
-//! and reports the top-level shape and, for arrays, the first element (the
-//! Socket.IO event name), without building anything.
+//! The one hand-written JSON scanner: it checks that a text is exactly one
+//! RFC 8259 JSON value, enforces the nesting limit, and reports the
+//! top-level shape and, for arrays, the first element (the Socket.IO event
+//! name), without building anything.
 //!
-//! serde_json can do the same through `IgnoredAny`, and did, but it decodes
-//! every number and runs a visitor per value; on a ~300-byte Frinny event
-//! that pass cost more than the browser's own `JSON.parse` of the payload.
-//! This scanner only looks at bytes. Its verdicts are checked against
-//! serde_json's by a property test and a fuzz target.
+//! Every inbound JSON text goes through it first: on the hot path it is the
+//! whole validation of an event payload, which then stays raw text; off it,
+//! [`json::parse`](super::json::parse) runs it to bound the depth before
+//! serde_json, which recurses, reads the text into a type.
+//!
+//! Why not serde_json with `IgnoredAny` on the hot path: that decodes every
+//! number and runs a visitor per value; on a ~300-byte Frinny event it costs
+//! more than the browser's own `JSON.parse` of the payload. This scanner
+//! only looks at bytes, iteratively (nesting costs heap, never stack). Its
+//! verdicts are checked against serde_json's by a property test and a fuzz
+//! target.
 //!
 //! ```
 //! use frinny_agent::protocol::scan::{scan, Shape};
