@@ -1,9 +1,19 @@
-//! The client as a sans-IO state machine and its parts: connection states,
-//! heartbeat, backoff with jitter, the subscriber registry, the pending
-//! request table, the outgoing buffer, and the synced state store
-//! ([`SyncStore`]). No socket, timer or JS here; the
-//! browser shell (`web`) feeds it and carries out its [`Output`]s.
+//! The agent as a sans-IO state machine: no socket, timer or JS here. The
+//! browser shell (`web`) feeds one [`Agent`] what happened and carries out
+//! its [`AgentOutput`]s; native tests drive it with simulated time.
+//!
+//! - [`Agent`]: the one state machine the shell drives. It owns the
+//!   [`Client`] and the [`SyncStore`], routes between them (the store's
+//!   frames go out as client requests, their replies come back to it) and
+//!   merges their outputs and deadlines into one stream.
+//! - [`Client`] (`client/`): connection states, heartbeat, backoff with
+//!   jitter, the pending request table, the outgoing buffer, inbound and
+//!   outbound frames.
+//! - [`SyncStore`]: synced state documents, versioned per scope.
+//! - [`reply_policy`], [`FastPath`]: which events may answer a request, and
+//!   when the shell may deliver plain events itself.
 
+mod agent;
 mod backoff;
 mod client;
 mod error;
@@ -17,6 +27,7 @@ mod sort;
 mod sync;
 pub mod url;
 
+pub use agent::{Agent, AgentOutput};
 pub use backoff::Backoff;
 pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
 pub use error::{ClientError, ErrorCode};

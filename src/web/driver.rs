@@ -17,10 +17,12 @@ use super::listeners::{Kind, Listeners};
 use super::network::Network;
 use super::requests::{Pending, Waiting};
 use super::socket::Socket;
-use super::sync::StateSync;
+use super::sync::StateWaiting;
 use super::timer::Timer;
 use super::unsubscribe;
-use crate::core::{reply_policy, ArgsForm, Client, Config, FastPath, Output, RequestKey, State};
+use crate::core::{
+    reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, Output, RequestKey, State,
+};
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -42,8 +44,8 @@ type ThrownHook = Closure<dyn Fn(JsValue, JsValue)>;
 /// closure handed to the browser holds only a `Weak` to it.
 pub(crate) struct Driver {
     this: Weak<Driver>,
-    /// The sans-IO client.
-    pub core: RefCell<Client>,
+    /// The sans-IO client and sync store.
+    pub agent: RefCell<Agent>,
     /// Event subscribers and the inbound fast path (JS side).
     pub hub: EventHub,
     /// The hub's hook for a subscriber that throws; released at shutdown.
@@ -56,8 +58,8 @@ pub(crate) struct Driver {
     pub listeners: Listeners,
     /// Promises waiting for the core.
     pub waiting: Waiting,
-    /// Synced state scopes and the Promises waiting on them.
-    pub sync: StateSync,
+    /// `syncState` and `updateState` Promises.
+    pub state_waiting: StateWaiting,
     socket: RefCell<Option<Socket>>,
     /// Generation of the current socket; events of older ones are ignored.
     generation: Cell<u64>,
@@ -108,14 +110,14 @@ impl Driver {
             });
             Driver {
                 this: this.clone(),
-                core: RefCell::new(Client::new(cfg, seed)),
+                agent: RefCell::new(Agent::new(cfg, seed)),
                 hub,
                 thrown: RefCell::new(Some(thrown)),
                 auth: RefCell::new(auth),
                 gate: Cell::new(0),
                 listeners: Listeners::default(),
                 waiting: Waiting::default(),
-                sync: StateSync::new(format!("{:08x}", (seed >> 32) as u32)),
+                state_waiting: StateWaiting::default(),
                 socket: RefCell::new(None),
                 generation: Cell::new(0),
                 timer: RefCell::new(Some(Timer::new(this.clone()))),
@@ -128,7 +130,7 @@ impl Driver {
             }
         });
         if !glue::navigator_online() {
-            driver.core.borrow_mut().set_online(glue::now_ms(), false);
+            driver.agent.borrow_mut().set_online(glue::now_ms(), false);
         }
         driver
     }
@@ -157,7 +159,7 @@ impl Driver {
 
     pub(crate) fn socket_opened(&self, generation: u64) {
         if generation == self.generation.get() {
-            self.core.borrow_mut().on_open(glue::now_ms());
+            self.agent.borrow_mut().on_open(glue::now_ms());
             self.pump();
         }
     }
@@ -176,7 +178,7 @@ impl Driver {
             js: ascii.then(|| js.clone()),
         });
         if let Some(frame) = self.frame.borrow().as_ref() {
-            self.core.borrow_mut().on_text(glue::now_ms(), &frame.text);
+            self.agent.borrow_mut().on_text(glue::now_ms(), &frame.text);
         }
         self.pump();
         self.frame.borrow_mut().take();
@@ -200,14 +202,14 @@ impl Driver {
 
     pub(crate) fn socket_binary(&self, generation: u64, bytes: &[u8]) {
         if generation == self.generation.get() {
-            self.core.borrow_mut().on_binary(glue::now_ms(), bytes);
+            self.agent.borrow_mut().on_binary(glue::now_ms(), bytes);
             self.pump();
         }
     }
 
     pub(crate) fn socket_closed(&self, generation: u64, reason: &str) {
         if generation == self.generation.get() {
-            self.core.borrow_mut().on_close(glue::now_ms(), reason);
+            self.agent.borrow_mut().on_close(glue::now_ms(), reason);
             self.pump();
         }
     }
@@ -217,9 +219,7 @@ impl Driver {
             t.fired();
         }
         let now = glue::now_ms();
-        self.core.borrow_mut().on_timer(now);
-        // The same timer ends the state store's re-submit pauses.
-        self.sync_timer(now);
+        self.agent.borrow_mut().on_timer(now);
         self.pump();
     }
 
@@ -230,8 +230,8 @@ impl Driver {
         }
         let now = glue::now_ms();
         match answer {
-            Answer::Json(json) => self.core.borrow_mut().on_auth(now, attempt, &json),
-            Answer::Failed(why) => self.core.borrow_mut().on_auth_failed(now, attempt, &why),
+            Answer::Json(json) => self.agent.borrow_mut().on_auth(now, attempt, &json),
+            Answer::Failed(why) => self.agent.borrow_mut().on_auth_failed(now, attempt, &why),
         }
         self.pump();
     }
@@ -240,7 +240,7 @@ impl Driver {
     /// there is one.
     fn ask_auth(&self, attempt: u64) {
         // Asked before a listener closed the manager in the same pump.
-        if self.quiet.get() || self.core.borrow().state() == State::Closed {
+        if self.quiet.get() || self.agent.borrow().client().state() == State::Closed {
             return;
         }
         let asker = self.auth.borrow().as_ref().map(AuthHook::asker);
@@ -248,7 +248,7 @@ impl Driver {
             // A synchronous answer re-enters through `auth_answered`.
             Some(asker) => asker.ask(attempt),
             None => {
-                self.core
+                self.agent
                     .borrow_mut()
                     .on_auth_failed(glue::now_ms(), attempt, "no auth function")
             }
@@ -256,12 +256,12 @@ impl Driver {
     }
 
     pub(crate) fn network_changed(&self, online: bool) {
-        self.core.borrow_mut().set_online(glue::now_ms(), online);
+        self.agent.borrow_mut().set_online(glue::now_ms(), online);
         self.pump();
     }
 
     pub(crate) fn abort(&self, key: RequestKey) {
-        self.core.borrow_mut().abort(key);
+        self.agent.borrow_mut().abort(key);
         self.pump();
     }
 
@@ -273,7 +273,7 @@ impl Driver {
             return;
         }
         loop {
-            let next = self.core.borrow_mut().poll_output();
+            let next = self.agent.borrow_mut().poll_output();
             match next {
                 Some(output) => self.carry_out(output),
                 None => break,
@@ -283,23 +283,34 @@ impl Driver {
         let gate = if self.quiet.get() {
             0
         } else {
-            self.core.borrow().fast_path().as_u8()
+            self.agent.borrow().client().fast_path().as_u8()
         };
         if gate != self.gate.replace(gate) {
             self.hub.set_gate(gate);
         }
-        let core = self.core.borrow().poll_timeout();
-        let store = self.sync_timeout();
-        let deadline = match (core, store) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = self.agent.borrow().poll_timeout();
         if let Some(t) = self.timer.borrow().as_ref() {
             t.arm(deadline);
         }
     }
 
-    fn carry_out(&self, output: Output) {
+    fn carry_out(&self, output: AgentOutput) {
+        match output {
+            AgentOutput::Client(output) => self.carry_out_client(output),
+            AgentOutput::DocChanged { scope, change } => self.doc_changed(&scope, &change),
+            AgentOutput::Synced { scope, .. } => self.synced(&scope),
+            AgentOutput::SyncFailed { scope, error } => self.sync_failed(&scope, &error),
+            AgentOutput::UpdateSettled { id, result, .. } => self.update_settled(id, &result),
+            AgentOutput::ResolveConflict {
+                id,
+                scope,
+                local,
+                server,
+            } => self.resolve_conflict(id, &scope, &local, &server),
+        }
+    }
+
+    fn carry_out_client(&self, output: Output) {
         match output {
             Output::Open { url } => self.open_socket(&url),
             Output::Close => {
@@ -324,7 +335,6 @@ impl Driver {
                     );
                     self.call_all(Kind::State, "stateChange", &args);
                 }
-                self.sync_link(state == State::Connected);
             }
             Output::Event {
                 name,
@@ -332,9 +342,6 @@ impl Driver {
                 form,
                 attachments,
             } => {
-                if name == crate::catalogue::names::STATE_PATCH {
-                    self.sync_patch(&json, form);
-                }
                 if !self.quiet.get() {
                     self.dispatch(&name, &json, form, attachments);
                 }
@@ -344,9 +351,6 @@ impl Driver {
                 result,
                 attachments,
             } => {
-                if self.sync.owns(key) {
-                    return self.sync_settled(key, result);
-                }
                 let Some(pending) = self.waiting.take(key) else {
                     return;
                 };
@@ -355,7 +359,7 @@ impl Driver {
                         pending.settler.resolve(&self.parse_json(&json))
                     }
                     Ok(json) => {
-                        let limits = self.core.borrow().config().limits;
+                        let limits = self.agent.borrow().client().config().limits;
                         pending
                             .settler
                             .resolve(&convert::reply(&json, attachments, &limits));
@@ -395,7 +399,7 @@ impl Driver {
                 let why = e
                     .dyn_ref_error_message()
                     .unwrap_or_else(|| "the browser refused to open the WebSocket".to_owned());
-                self.core.borrow_mut().on_close(glue::now_ms(), &why);
+                self.agent.borrow_mut().on_close(glue::now_ms(), &why);
             }
         }
     }
@@ -407,7 +411,7 @@ impl Driver {
         if !self.hub.wants(name) {
             return;
         }
-        let limits = self.core.borrow().config().limits;
+        let limits = self.agent.borrow().client().config().limits;
         let args = convert::event_args(json, form, attachments, &limits, |text| {
             self.parse_json(text)
         });
@@ -416,7 +420,7 @@ impl Driver {
 
     /// A subscriber of `name` threw `error`: counted, and `onError` hears.
     fn callback_threw(&self, name: &str, error: &JsValue) {
-        self.core
+        self.agent
             .borrow_mut()
             .metrics_mut()
             .count_error(errors::CALLBACK_ERROR);
@@ -426,7 +430,7 @@ impl Driver {
     /// Moves what the fast path counted and timed into the core's metrics.
     pub(crate) fn drain_fast_path(&self) {
         let drained = self.hub.drain().to_vec();
-        let mut core = self.core.borrow_mut();
+        let mut core = self.agent.borrow_mut();
         if let [events, units, samples @ ..] = drained.as_slice() {
             // `as` saturates: a bogus number cannot panic.
             core.on_plain_events(*events as u64, *units as u64);
@@ -489,7 +493,7 @@ impl Driver {
             self.quiet.set(true);
         }
         // The core rejects every pending request with CLOSED.
-        self.core.borrow_mut().close(glue::now_ms());
+        self.agent.borrow_mut().close(glue::now_ms());
         // From inside a callback this only queues: the outer pump finishes.
         self.pump();
         self.released.set(true);
@@ -507,7 +511,7 @@ impl Driver {
         for settler in connects {
             settler.reject(&closed);
         }
-        for settler in self.sync.drain() {
+        for settler in self.state_waiting.drain() {
             settler.reject(&closed);
         }
         self.hub.clear();
@@ -524,7 +528,7 @@ impl Driver {
         self.hub.count() as usize
             + self.listeners.held()
             + self.waiting.len()
-            + self.sync.len()
+            + self.state_waiting.len()
             + usize::from(self.auth.borrow().is_some())
     }
 }

@@ -65,7 +65,7 @@ impl AgentManager {
             return Promise::reject(&throw(&closed()));
         };
         self.driver.waiting.push_connect(settler);
-        self.driver.core.borrow_mut().connect(glue::now_ms());
+        self.driver.agent.borrow_mut().connect(glue::now_ms());
         self.driver.pump();
         promise
     }
@@ -74,7 +74,7 @@ impl AgentManager {
     /// In-flight requests reject with DISCONNECTED; buffered emits wait for
     /// the next `connect()`.
     pub fn disconnect(&self) {
-        self.driver.core.borrow_mut().disconnect(glue::now_ms());
+        self.driver.agent.borrow_mut().disconnect(glue::now_ms());
         self.driver.pump();
     }
 
@@ -88,7 +88,13 @@ impl AgentManager {
     /// `'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed'`.
     #[wasm_bindgen(getter, unchecked_return_type = "AgentState")]
     pub fn state(&self) -> String {
-        self.driver.core.borrow().state().as_str().to_owned()
+        self.driver
+            .agent
+            .borrow()
+            .client()
+            .state()
+            .as_str()
+            .to_owned()
     }
 
     /// When the next reconnection attempt starts, in `Date.now()`
@@ -96,7 +102,7 @@ impl AgentManager {
     /// otherwise. For a countdown; `connect()` tries at once instead.
     #[wasm_bindgen(getter = nextReconnectAt)]
     pub fn next_reconnect_at(&self) -> Option<f64> {
-        let at = self.driver.core.borrow().next_attempt_at()?;
+        let at = self.driver.agent.borrow().client().next_attempt_at()?;
         let wait = at.saturating_sub(glue::now_ms());
         Some(js_sys::Date::now() + wait as f64)
     }
@@ -104,7 +110,7 @@ impl AgentManager {
     /// Requests not yet settled (in flight or buffered).
     #[wasm_bindgen(getter = pendingCount)]
     pub fn pending_count(&self) -> usize {
-        self.driver.core.borrow().pending_count()
+        self.driver.agent.borrow().client().pending_count()
     }
 
     /// Live event subscriptions (`subscribe`, `once`, `subscribeAll`).
@@ -249,9 +255,9 @@ impl AgentManager {
         let (promise, settler) = Settler::new().ok_or_else(|| throw(&closed()))?;
         let key = self
             .driver
-            .core
+            .agent
             .borrow_mut()
-            .request_binary(
+            .request(
                 glue::now_ms(),
                 event,
                 &json,
@@ -285,12 +291,11 @@ impl AgentManager {
             .map_err(|e| throw(&e))?;
         let (json, attachments) =
             convert::to_wire(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
-        let result = self.driver.core.borrow_mut().emit_binary(
-            event,
-            json.as_deref(),
-            attachments,
-            volatile,
-        );
+        let result =
+            self.driver
+                .agent
+                .borrow_mut()
+                .emit(event, json.as_deref(), attachments, volatile);
         self.driver.pump();
         result.map_err(|e| throw(&e))
     }
@@ -322,7 +327,8 @@ impl AgentManager {
         };
         let num = |n: u64| JsValue::from_f64(n as f64);
         let opt = |n: Option<u64>| n.map_or(JsValue::NULL, num);
-        let core = self.driver.core.borrow();
+        let agent = self.driver.agent.borrow();
+        let core = agent.client();
         let m = core.metrics();
         set(&obj, "state", JsValue::from_str(core.state().as_str()));
         set(&obj, "connects", num(m.connects));
@@ -352,7 +358,7 @@ impl AgentManager {
             "dispatchP99Us",
             opt(m.dispatch_percentile(99.0).map(u64::from)),
         );
-        drop(core);
+        drop(agent);
         set(&obj, "subscribers", num(u64::from(self.driver.hub.count())));
         Ok(obj.into())
     }

@@ -1,12 +1,13 @@
 //! The browser shell: the only code that touches web-sys/js-sys. It feeds the
-//! sans-IO [`Client`](crate::core::Client) what happened (socket opened,
+//! sans-IO [`Agent`](crate::core::Agent) what happened (socket opened,
 //! frame received, timer fired, the user called `emit`) and carries out the
-//! [`Output`](crate::core::Output)s it asks for.
+//! [`AgentOutput`](crate::core::AgentOutput)s it asks for.
 //!
 //! - [`manager`]: the exported JS class `AgentManager` (the JS surface).
 //! - [`frinny`]: Frinny helpers (`sendQuery`, `notifyLevelUp`, ...).
 //! - [`state`]: state synchronisation (`syncState`, `updateState`, ...).
-//! - [`sync`]: the shell around the sans-IO `SyncStore`.
+//! - [`sync`]: the agent's state outputs carried out in JS (`syncState` and
+//!   `updateState` Promises, `subscribeState` callbacks, `onConflict`).
 //! - [`driver`]: the shared state behind it and the output pump.
 //! - [`options`]: the constructor's options object.
 //! - [`auth`]: the `auth` option as a function, asked before every attempt.

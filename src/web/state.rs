@@ -36,7 +36,7 @@ impl AgentManager {
     /// updates included), or `undefined` if it is not synced.
     #[wasm_bindgen(js_name = getState)]
     pub fn get_state(&self, scope: &str) -> Result<JsValue, JsValue> {
-        self.driver.sync.doc(scope)
+        Ok(self.driver.doc(scope))
     }
 
     /// Calls `callback(doc, change)` whenever the document of `scope`
@@ -51,7 +51,7 @@ impl AgentManager {
         callback: Function,
     ) -> Result<Function, JsValue> {
         let off = self.add(Kind::Doc, Mode::Named(scope), callback)?;
-        self.driver.watch_state(scope)?;
+        self.driver.watch_state(scope);
         Ok(off)
     }
 
@@ -59,7 +59,8 @@ impl AgentManager {
     /// UNSUBSCRIBED.
     #[wasm_bindgen(js_name = unsyncState)]
     pub fn unsync_state(&self, scope: &str) -> Result<(), JsValue> {
-        self.driver.unsync_state(scope)
+        self.driver.unsync_state(scope);
+        Ok(())
     }
 
     /// Applies the merge patch `patch` to `scope` on the server
@@ -104,7 +105,7 @@ impl AgentManager {
                 Some(text) => json::parse_value(&text).map_err(|e| invalid(e.to_string())),
             }
         };
-        let current = read(&self.driver.sync.doc(scope)?)?;
+        let current = read(&self.driver.doc(scope))?;
         let wanted = read(doc)?;
         let patch = merge_diff::diff(&current, &wanted).map_err(|e| invalid(e.message))?;
         let text = serde_json::to_string(&patch).map_err(|e| invalid(e.to_string()))?;

@@ -1,53 +1,52 @@
-//! State synchronisation in the browser: the shell around the sans-IO
-//! [`SyncStore`]. The store decides what to send and what changed; this
-//! file sends its `state:*` frames as requests through the [`Client`]
-//! (with `retry: false`, the store re-sends by itself), hands the replies
-//! and `state:patch` events back to it, and carries its outputs out to JS:
-//! `subscribeState` callbacks, `syncState` and `updateState` Promises, and
-//! the `onConflict` resolver.
+//! State synchronisation carried out in JS: the `syncState` and
+//! `updateState` Promises waiting on the [`Agent`]'s state outputs, the
+//! `subscribeState` callbacks, and the `onConflict` resolver. What goes on
+//! the wire and what a reply means is the agent's business.
 //!
-//! The store is touched only through `try_borrow`: the one JS call made
-//! while it is borrowed is the `onConflict` resolver (the store asks for the
-//! patch to re-submit in the middle of handling the reply), and a resolver
-//! that calls back into the state API gets an error, never a panic.
-//!
-//! [`Client`]: crate::core::Client
+//! [`Agent`]: crate::core::Agent
 
 use super::driver::Driver;
 use super::errors;
 use super::glue;
 use super::listeners::Kind;
 use super::requests::Settler;
-use crate::core::{
-    ArgsForm, Change, ClientError, RequestKey, RequestOptions, SyncError, SyncOutput, SyncStore,
-    UpdateId,
-};
+use crate::core::{Change, ClientError, SyncError, UpdateId};
 use js_sys::{Array, Function, Object, Reflect};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::JsValue;
 
-/// What a core request made for the store is for.
-enum Call {
-    Subscribe(String),
-    Update(UpdateId),
-}
-
-/// The store and the JS Promises waiting on it.
-pub(crate) struct StateSync {
-    store: RefCell<SyncStore>,
-    calls: RefCell<HashMap<RequestKey, Call>>,
+/// The Promises waiting on the agent's state outputs.
+#[derive(Default)]
+pub(crate) struct StateWaiting {
+    /// `syncState` calls, by scope.
     syncs: RefCell<HashMap<String, Vec<Settler>>>,
+    /// `updateState` calls, by update.
     updates: RefCell<HashMap<UpdateId, Settler>>,
 }
 
-/// The error thrown when the state API is used from inside `onConflict`.
-fn busy() -> JsValue {
-    errors::js_error(
-        "BUSY",
-        "the state store is busy: it is waiting for this onConflict resolver",
-    )
+impl StateWaiting {
+    /// Promises still waiting.
+    pub(crate) fn len(&self) -> usize {
+        self.syncs.borrow().values().map(Vec::len).sum::<usize>() + self.updates.borrow().len()
+    }
+
+    /// Every waiting Promise (the manager is ending).
+    pub(crate) fn drain(&self) -> Vec<Settler> {
+        let mut all: Vec<Settler> = self
+            .syncs
+            .borrow_mut()
+            .drain()
+            .flat_map(|(_, v)| v)
+            .collect();
+        all.extend(self.updates.borrow_mut().drain().map(|(_, s)| s));
+        all
+    }
+
+    fn take_syncs(&self, scope: &str) -> Vec<Settler> {
+        self.syncs.borrow_mut().remove(scope).unwrap_or_default()
+    }
 }
 
 fn sync_error_js(e: &SyncError) -> JsValue {
@@ -55,17 +54,17 @@ fn sync_error_js(e: &SyncError) -> JsValue {
 }
 
 /// A JSON value as a JS value (through the engine's JSON.parse).
-fn to_js(value: &Value) -> JsValue {
+pub(crate) fn to_js(value: &Value) -> JsValue {
     serde_json::to_string(value)
         .map(|t| super::convert::parse(&t))
         .unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A JS value as JSON (`None` for `undefined`).
-fn from_js(value: &JsValue) -> Result<Option<Value>, ClientError> {
+pub(crate) fn from_js(value: &JsValue) -> Result<Option<Value>, ClientError> {
     match super::convert::to_json(value)? {
         None => Ok(None),
-        Some(text) => crate::protocol::json::parse_value(&text)
+        Some(text) => serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| ClientError::new(crate::core::ErrorCode::InvalidPayload, e.to_string())),
     }
@@ -98,105 +97,52 @@ fn change_js(change: &Change) -> JsValue {
     obj.into()
 }
 
-impl StateSync {
-    /// A store whose update ids start with `id_prefix` (random per manager).
-    pub(crate) fn new(id_prefix: String) -> Self {
-        StateSync {
-            store: RefCell::new(SyncStore::new(id_prefix)),
-            calls: RefCell::default(),
-            syncs: RefCell::default(),
-            updates: RefCell::default(),
-        }
-    }
-
-    /// The visible document of `scope` (optimistic updates included).
-    pub(crate) fn doc(&self, scope: &str) -> Result<JsValue, JsValue> {
-        let store = self.store.try_borrow().map_err(|_| busy())?;
-        Ok(store.doc(scope).map(to_js).unwrap_or(JsValue::UNDEFINED))
-    }
-
-    /// Promises still waiting.
-    pub(crate) fn len(&self) -> usize {
-        self.syncs.borrow().values().map(Vec::len).sum::<usize>() + self.updates.borrow().len()
-    }
-
-    /// Every waiting Promise (the manager is ending).
-    pub(crate) fn drain(&self) -> Vec<Settler> {
-        let mut all: Vec<Settler> = self
-            .syncs
-            .borrow_mut()
-            .drain()
-            .flat_map(|(_, v)| v)
-            .collect();
-        all.extend(self.updates.borrow_mut().drain().map(|(_, s)| s));
-        self.calls.borrow_mut().clear();
-        all
-    }
-
-    /// True if core request `key` was made for the store.
-    pub(crate) fn owns(&self, key: RequestKey) -> bool {
-        self.calls.borrow().contains_key(&key)
-    }
-}
-
 impl Driver {
+    /// The visible document of `scope`, or `undefined`.
+    pub(crate) fn doc(&self, scope: &str) -> JsValue {
+        self.agent
+            .borrow()
+            .doc(scope)
+            .map(to_js)
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
     /// `syncState(scope)`: the Promise of the scope's document once synced.
     pub(crate) fn sync_state(&self, scope: &str) -> Result<js_sys::Promise, JsValue> {
-        let (promise, settler) = Settler::new().ok_or_else(busy)?;
-        {
-            let mut store = self.sync.store.try_borrow_mut().map_err(|_| busy())?;
-            if !store.is_subscribed(scope) {
-                store.subscribe(scope);
-            }
-            match (store.version(scope), store.doc(scope)) {
-                (Some(_), Some(doc)) => settler.resolve(&to_js(doc)),
-                _ => self
-                    .sync
-                    .syncs
-                    .borrow_mut()
-                    .entry(scope.to_owned())
-                    .or_default()
-                    .push(settler),
-            }
+        let (promise, settler) = Settler::new().ok_or_else(closed)?;
+        let synced = {
+            let agent = self.agent.borrow();
+            agent.store().version(scope).is_some() && agent.doc(scope).is_some()
+        };
+        if synced {
+            settler.resolve(&self.doc(scope));
+        } else {
+            self.state_waiting
+                .syncs
+                .borrow_mut()
+                .entry(scope.to_owned())
+                .or_default()
+                .push(settler);
         }
-        self.pump_sync();
+        self.agent.borrow_mut().sync_state(scope);
         self.pump();
         Ok(promise)
     }
 
     /// `subscribeState(scope, cb)` also starts syncing the scope.
-    pub(crate) fn watch_state(&self, scope: &str) -> Result<(), JsValue> {
-        {
-            let mut store = self.sync.store.try_borrow_mut().map_err(|_| busy())?;
-            if !store.is_subscribed(scope) {
-                store.subscribe(scope);
-            }
-        }
-        self.pump_sync();
+    pub(crate) fn watch_state(&self, scope: &str) {
+        self.agent.borrow_mut().sync_state(scope);
         self.pump();
-        Ok(())
     }
 
     /// `unsyncState(scope)`: stop following the scope.
-    pub(crate) fn unsync_state(&self, scope: &str) -> Result<(), JsValue> {
-        self.sync
-            .store
-            .try_borrow_mut()
-            .map_err(|_| busy())?
-            .unsubscribe(scope);
-        let waiting = self
-            .sync
-            .syncs
-            .borrow_mut()
-            .remove(scope)
-            .unwrap_or_default();
+    pub(crate) fn unsync_state(&self, scope: &str) {
+        self.agent.borrow_mut().unsync_state(scope);
         let stopped = errors::js_error("UNSUBSCRIBED", "unsyncState() was called");
-        for settler in waiting {
+        for settler in self.state_waiting.take_syncs(scope) {
             settler.reject(&stopped);
         }
-        self.pump_sync();
         self.pump();
-        Ok(())
     }
 
     /// `updateState(scope, patch, {optimistic})`: the Promise of `{version}`.
@@ -209,246 +155,106 @@ impl Driver {
         let patch = from_js(patch)
             .map_err(|e| errors::from_client(&e))?
             .unwrap_or(Value::Null);
-        let (promise, settler) = Settler::new().ok_or_else(busy)?;
+        let (promise, settler) = Settler::new().ok_or_else(closed)?;
         let id = self
-            .sync
-            .store
-            .try_borrow_mut()
-            .map_err(|_| busy())?
-            .update(scope, patch, optimistic)
-            .map_err(|e| sync_error_js(&e))?;
-        self.sync.updates.borrow_mut().insert(id, settler);
-        self.pump_sync();
+            .agent
+            .borrow_mut()
+            .update_state(glue::now_ms(), scope, patch, optimistic);
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                self.pump();
+                return Err(sync_error_js(&e));
+            }
+        };
+        self.state_waiting.updates.borrow_mut().insert(id, settler);
         self.pump();
         Ok(promise)
     }
 
-    /// The link came up (`connected`) or went away (any other state).
-    pub(crate) fn sync_link(&self, connected: bool) {
-        if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-            if connected {
-                store.on_connect();
-            } else if store.is_connected() {
-                store.on_disconnect();
+    /// The visible document of `scope` changed: its subscribers hear.
+    pub(crate) fn doc_changed(&self, scope: &str, change: &Change) {
+        if self.is_quiet() {
+            return;
+        }
+        let args = Array::of2(&self.doc(scope), &change_js(change));
+        for id in self.listeners.targets(Kind::Doc, scope) {
+            if let Some(callback) = self.listeners.take_live(Kind::Doc, id) {
+                self.call_one(&callback, &args, scope);
             }
         }
-        self.pump_sync();
     }
 
-    /// A `state:patch` event arrived: `json` is its Socket.IO argument
-    /// array (name first) or, on the JSON protocol, the frame itself.
-    pub(crate) fn sync_patch(&self, json: &str, form: ArgsForm) {
-        let Ok(value) = crate::protocol::json::parse_value(json) else {
-            return;
-        };
-        let payload = match form {
-            ArgsForm::NamedArray => value.get(1).cloned().unwrap_or(Value::Null),
-            ArgsForm::Single => value,
-        };
-        if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-            store.on_patch_event(&payload);
+    /// `scope` is in step: its `syncState` calls resolve.
+    pub(crate) fn synced(&self, scope: &str) {
+        let waiting = self.state_waiting.take_syncs(scope);
+        if !waiting.is_empty() {
+            let doc = self.doc(scope);
+            for settler in waiting {
+                settler.resolve(&doc);
+            }
         }
-        self.pump_sync();
     }
 
-    /// A core request made for the store settled.
-    pub(crate) fn sync_settled(&self, key: RequestKey, result: Result<String, ClientError>) {
-        let Some(call) = self.sync.calls.borrow_mut().remove(&key) else {
+    /// The server refused `scope`: its `syncState` calls reject.
+    pub(crate) fn sync_failed(&self, scope: &str, error: &SyncError) {
+        let error = sync_error_js(error);
+        for settler in self.state_waiting.take_syncs(scope) {
+            settler.reject(&error);
+        }
+    }
+
+    /// An update settled: its `updateState` Promise settles.
+    pub(crate) fn update_settled(&self, id: UpdateId, result: &Result<u64, SyncError>) {
+        let Some(settler) = self.state_waiting.updates.borrow_mut().remove(&id) else {
             return;
         };
-        let reply = result.and_then(|json| {
-            crate::protocol::json::parse_value(&json)
-                .map_err(|e| ClientError::new(crate::core::ErrorCode::ProtocolError, e.to_string()))
+        match result {
+            Ok(version) => {
+                let obj = Object::new();
+                set(&obj, "version", &JsValue::from_f64(*version as f64));
+                settler.resolve(&obj.into());
+            }
+            Err(e) => settler.reject(&sync_error_js(e)),
+        }
+    }
+
+    /// Update `id` met a conflict: the scope's latest `onConflict` resolver
+    /// is asked for a patch to re-submit, and the agent told its answer
+    /// (`None` without a resolver, or one that throws or returns no object:
+    /// the server wins).
+    pub(crate) fn resolve_conflict(
+        &self,
+        id: UpdateId,
+        scope: &str,
+        local: &Value,
+        server: &Value,
+    ) {
+        let patch = self.conflict_resolver(scope).and_then(|resolver| {
+            let answer = resolver
+                .call2(&JsValue::UNDEFINED, &to_js(local), &to_js(server))
+                .ok()?;
+            from_js(&answer).ok().flatten().filter(Value::is_object)
         });
-        match (call, reply) {
-            (Call::Subscribe(scope), Ok(v)) => {
-                if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-                    store.on_subscribe_reply(&scope, &v);
-                }
-            }
-            (Call::Subscribe(scope), Err(e)) => {
-                if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-                    store.on_subscribe_failed(&scope, to_sync_error(&e));
-                }
-            }
-            (Call::Update(id), Ok(v)) => {
-                let resolver = self.conflict_resolver(&v);
-                if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-                    // A conflict's re-submit pause starts now.
-                    store.set_time(glue::now_ms());
-                    store.on_update_reply(id, &v, |c| {
-                        let f = resolver.as_ref()?;
-                        let patch = f
-                            .call2(&JsValue::UNDEFINED, &to_js(&c.local), &to_js(&c.server))
-                            .ok()?;
-                        from_js(&patch).ok().flatten().filter(Value::is_object)
-                    });
-                }
-            }
-            (Call::Update(id), Err(e)) => {
-                if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-                    // An `UNAVAILABLE` re-send pause starts now.
-                    store.set_time(glue::now_ms());
-                    store.on_update_failed(id, to_sync_error(&e));
-                }
-            }
-        }
-        self.pump_sync();
+        self.agent
+            .borrow_mut()
+            .resolve_conflict(glue::now_ms(), id, patch);
     }
 
-    /// The latest `onConflict` resolver of the scope a conflict reply names.
-    fn conflict_resolver(&self, reply: &Value) -> Option<Function> {
-        let scope = reply.get("scope").and_then(Value::as_str)?;
+    /// The latest `onConflict` resolver of `scope`.
+    fn conflict_resolver(&self, scope: &str) -> Option<Function> {
+        if self.is_quiet() {
+            return None;
+        }
         let targets = self.listeners.targets(Kind::Conflict, scope);
         targets
             .into_iter()
             .rev()
             .find_map(|id| self.listeners.take_live(Kind::Conflict, id))
     }
-
-    /// When the store next needs [`sync_timer`](Self::sync_timer) (the end
-    /// of a re-submit pause); the driver arms its one timer for the earlier
-    /// of this and the core's deadline.
-    pub(crate) fn sync_timeout(&self) -> Option<u64> {
-        self.sync
-            .store
-            .try_borrow()
-            .ok()
-            .and_then(|s| s.poll_timeout())
-    }
-
-    /// The timer fired at `now`: re-submits whose pause is over go out.
-    pub(crate) fn sync_timer(&self, now: u64) {
-        if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-            store.on_timer(now);
-        }
-        self.pump_sync();
-    }
-
-    /// Carries out everything the store has queued. JS callbacks run with
-    /// no borrow of the store held.
-    pub(crate) fn pump_sync(&self) {
-        loop {
-            let next = match self.sync.store.try_borrow_mut() {
-                Ok(mut store) => store.poll_output(),
-                Err(_) => return,
-            };
-            let Some(output) = next else { return };
-            match output {
-                SyncOutput::Subscribe { ref scope, .. } => {
-                    let scope = scope.clone();
-                    self.sync_send(&output, Call::Subscribe(scope));
-                }
-                SyncOutput::Update { id, .. } => self.sync_send(&output, Call::Update(id)),
-                SyncOutput::Unsubscribe { .. } => {
-                    if let Some((event, payload)) = output.frame() {
-                        let _ = self.core.borrow_mut().emit(
-                            event,
-                            Some(&crate::protocol::json::text(&payload)),
-                            false,
-                        );
-                    }
-                }
-                SyncOutput::Changed { scope, change } => {
-                    if self.is_quiet() {
-                        continue;
-                    }
-                    let Ok(doc) = self.sync.doc(&scope) else {
-                        continue;
-                    };
-                    let args = Array::of2(&doc, &change_js(&change));
-                    for id in self.listeners.targets(Kind::Doc, &scope) {
-                        if let Some(callback) = self.listeners.take_live(Kind::Doc, id) {
-                            self.call_one(&callback, &args, &scope);
-                        }
-                    }
-                }
-                SyncOutput::Synced { scope, .. } => {
-                    let waiting = self
-                        .sync
-                        .syncs
-                        .borrow_mut()
-                        .remove(&scope)
-                        .unwrap_or_default();
-                    if !waiting.is_empty() {
-                        let doc = self.sync.doc(&scope).unwrap_or(JsValue::UNDEFINED);
-                        for settler in waiting {
-                            settler.resolve(&doc);
-                        }
-                    }
-                }
-                SyncOutput::Settled { id, result, .. } => {
-                    let Some(settler) = self.sync.updates.borrow_mut().remove(&id) else {
-                        continue;
-                    };
-                    match result {
-                        Ok(version) => {
-                            let obj = Object::new();
-                            set(&obj, "version", &JsValue::from_f64(version as f64));
-                            settler.resolve(&obj.into());
-                        }
-                        Err(e) => settler.reject(&sync_error_js(&e)),
-                    }
-                }
-                SyncOutput::SubscribeFailed { scope, error } => {
-                    let waiting = self
-                        .sync
-                        .syncs
-                        .borrow_mut()
-                        .remove(&scope)
-                        .unwrap_or_default();
-                    let err = sync_error_js(&error);
-                    for settler in waiting {
-                        settler.reject(&err);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sends a store frame as a core request (`retry: false`: the store
-    /// re-sends by itself after a reconnect).
-    fn sync_send(&self, output: &SyncOutput, call: Call) {
-        let Some((event, payload)) = output.frame() else {
-            return;
-        };
-        let sent = self.core.borrow_mut().request(
-            glue::now_ms(),
-            event,
-            &crate::protocol::json::text(&payload),
-            RequestOptions {
-                timeout_ms: None,
-                retry: false,
-            },
-        );
-        match sent {
-            Ok(key) => {
-                self.sync.calls.borrow_mut().insert(key, call);
-            }
-            Err(e) => {
-                // Could not even be queued (e.g. BUFFER_FULL): the store hears
-                // of it as a failed call.
-                if let Ok(mut store) = self.sync.store.try_borrow_mut() {
-                    match call {
-                        Call::Subscribe(scope) => {
-                            store.on_subscribe_failed(&scope, to_sync_error(&e))
-                        }
-                        Call::Update(id) => store.on_update_failed(id, to_sync_error(&e)),
-                    }
-                }
-            }
-        }
-    }
 }
 
-/// A core error as the store sees it: the server's own code when it sent
-/// one (FORBIDDEN, STATE_TOO_LARGE), else the transport code (TIMEOUT,
-/// DISCONNECTED), which the store handles itself.
-fn to_sync_error(e: &ClientError) -> SyncError {
-    SyncError::new(
-        e.server_code
-            .clone()
-            .unwrap_or_else(|| e.code.as_str().to_owned()),
-        e.message.clone(),
-    )
+/// The error of a state call on a manager that has ended.
+fn closed() -> JsValue {
+    errors::js_error("CLOSED", "the manager is closed")
 }
