@@ -1,0 +1,207 @@
+// The options of `createTestAgent` and of `request`/`emit`, checked as the
+// real client checks them (src/web/options.rs): unknown or ill-typed ones
+// throw an Error with code INVALID_OPTIONS, so a typo that would break the
+// module in production breaks its tests too. Only `url` differs: the test
+// agent dials nothing, so it is optional.
+
+import { agentError } from './errors.js';
+import { isObject } from './wire.js';
+
+/** The option names, for the unknown-option message (the real client's list). */
+const NAMES =
+  'url, path, query, namespace, auth, protocol, wrapEvents, reconnection, ' +
+  'reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, ' +
+  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize';
+
+const ALIASES = { delay: 'reconnectionDelay', delayMax: 'reconnectionDelayMax', attempts: 'reconnectionAttempts' };
+
+/** setTimeout's own limit, the real client's largest delay. */
+const MAX_MS = 2_147_483_647;
+
+/** The URL the test agent reports when none is given. */
+export const TEST_URL = 'http://frinny.test';
+
+/**
+ * @typedef {object} Config
+ * @property {string} url
+ * @property {Record<string, string>} query
+ * @property {string} namespace
+ * @property {'socket.io' | 'json'} protocol
+ * @property {Record<string, unknown> | Function | undefined} auth
+ * @property {boolean} reconnection
+ * @property {number} reconnectionDelay
+ * @property {number} reconnectionDelayMax
+ * @property {number} randomizationFactor
+ * @property {number} reconnectionAttempts
+ * @property {number} connectTimeout
+ * @property {number} timeout
+ * @property {number} bufferSize
+ */
+
+/** @param {string} message */
+const invalid = (message) => agentError('INVALID_OPTIONS', message);
+
+/**
+ * A whole number from 0 to `max`.
+ * @param {string} name @param {unknown} v @param {number} max
+ */
+function whole(name, v, max) {
+  if (typeof v !== 'number') throw invalid(`option ${name} must be a number`);
+  if (!(Number.isFinite(v) && v >= 0 && Number.isInteger(v) && v <= max)) {
+    throw invalid(`option ${name} must be a whole number from 0 to ${max}, got ${v}`);
+  }
+  return v;
+}
+
+/**
+ * The options of `createTestAgent`, read into a Config.
+ * @param {unknown} options
+ * @returns {Config}
+ */
+export function parseOptions(options = {}) {
+  if (!isObject(options)) throw invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }");
+  /** @type {Config} */
+  const cfg = {
+    url: TEST_URL,
+    query: {},
+    namespace: '/',
+    protocol: 'socket.io',
+    auth: undefined,
+    reconnection: true,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
+    reconnectionAttempts: Infinity,
+    connectTimeout: 20000,
+    timeout: 30000,
+    bufferSize: 100,
+  };
+  const seen = new Set();
+  let wrapEvents;
+  for (const [key, value] of Object.entries(/** @type {object} */ (options))) {
+    // JSON.stringify, which the real client reads the options through, drops these.
+    if (value === undefined || (typeof value === 'function' && key !== 'auth')) continue;
+    const name = /** @type {Record<string, string>} */ (ALIASES)[key] ?? key;
+    if (seen.has(name)) throw invalid(`option ${name} is given twice (as itself and by its short name)`);
+    seen.add(name);
+    if (value === null) continue; // null means the default
+    switch (name) {
+      case 'url':
+      case 'path':
+      case 'namespace':
+      case 'protocol':
+        if (typeof value !== 'string') throw invalid(`option ${name} must be a string`);
+        if (name === 'url' && value) cfg.url = value;
+        if (name === 'namespace') {
+          if (value.includes(',')) throw invalid(`option namespace must not contain ',', got ${JSON.stringify(value)}`);
+          cfg.namespace = value.startsWith('/') ? value : `/${value}`;
+        }
+        if (name === 'protocol') {
+          if (value !== 'socket.io' && value !== 'json') {
+            throw invalid(`option protocol must be 'socket.io' or 'json', got ${JSON.stringify(value)}`);
+          }
+          cfg.protocol = value;
+        }
+        break;
+      case 'query': {
+        const bad = 'option query must be an object of string, number or boolean values';
+        if (!isObject(value)) throw invalid(bad);
+        for (const [k, v] of Object.entries(/** @type {object} */ (value))) {
+          if (!['string', 'number', 'boolean'].includes(typeof v)) throw invalid(bad);
+          cfg.query[k] = String(v);
+        }
+        break;
+      }
+      case 'wrapEvents':
+        if (!Array.isArray(value) || value.some((n) => typeof n !== 'string')) {
+          throw invalid('option wrapEvents must be an array of event names');
+        }
+        wrapEvents = value;
+        break;
+      case 'auth':
+        if (typeof value !== 'function' && !isObject(value)) throw invalid('option auth must be an object or a function');
+        cfg.auth = /** @type {any} */ (value);
+        break;
+      case 'reconnection':
+        if (typeof value !== 'boolean') throw invalid('option reconnection must be a boolean');
+        cfg.reconnection = value;
+        break;
+      case 'randomizationFactor':
+        if (typeof value !== 'number') throw invalid('option randomizationFactor must be a number');
+        if (!(value >= 0 && value <= 1)) throw invalid(`option randomizationFactor must be from 0 to 1, got ${value}`);
+        cfg.randomizationFactor = value;
+        break;
+      case 'reconnectionAttempts':
+        cfg.reconnectionAttempts = value === Infinity ? Infinity : whole(name, value, 4_294_967_295);
+        break;
+      case 'reconnectionDelay':
+      case 'reconnectionDelayMax':
+      case 'connectTimeout':
+      case 'timeout':
+        /** @type {any} */ (cfg)[name] = whole(name, value, MAX_MS);
+        break;
+      case 'bufferSize':
+        cfg.bufferSize = whole(name, value, 1_000_000);
+        break;
+      default:
+        throw invalid(`unknown option \`${key}\`; the options are ${NAMES}`);
+    }
+  }
+  if (wrapEvents && cfg.protocol !== 'json') throw invalid("option wrapEvents only applies to protocol 'json'");
+  return cfg;
+}
+
+/**
+ * `request()`'s options: `{timeout, signal, retry}`.
+ * @param {unknown} v
+ * @returns {{timeout?: number, retry: boolean, signal?: AbortSignal}}
+ */
+export function requestOptions(v) {
+  /** @type {{timeout?: number, retry: boolean, signal?: AbortSignal}} */
+  const out = { retry: false };
+  if (v === undefined || v === null) return out;
+  if (typeof v !== 'object') throw invalid('request options must be an object { timeout, signal, retry }');
+  for (const [name, value] of Object.entries(v)) {
+    if (value === undefined) continue;
+    if (name === 'timeout') {
+      if (typeof value !== 'number') throw invalid('request option timeout must be a number');
+      out.timeout = whole('timeout', value, MAX_MS);
+    } else if (name === 'retry') {
+      if (typeof value !== 'boolean') throw invalid('request option retry must be a boolean');
+      out.retry = value;
+    } else if (name === 'signal') {
+      if (value === null) continue;
+      if (typeof AbortSignal === 'undefined' || !(value instanceof AbortSignal)) {
+        throw invalid('request option signal must be an AbortSignal');
+      }
+      out.signal = value;
+    } else {
+      throw invalid(`unknown request option ${JSON.stringify(name)}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * `emit()`'s `{volatile}`.
+ * @param {unknown} v
+ */
+export function emitVolatile(v) {
+  if (v === undefined || v === null) return false;
+  const volatile = /** @type {any} */ (v).volatile;
+  if (volatile === undefined) return false;
+  if (typeof volatile !== 'boolean') throw invalid('emit option volatile must be a boolean');
+  return volatile;
+}
+
+/** Socket.IO's reserved event names, which the real client refuses to send. */
+const RESERVED_EVENTS = ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'];
+
+/**
+ * Throws INVALID_PAYLOAD for a name the real client would refuse.
+ * @param {unknown} name
+ */
+export function checkEventName(name) {
+  if (typeof name !== 'string') throw agentError('INVALID_PAYLOAD', 'an event name must be a string');
+  if (RESERVED_EVENTS.includes(name)) throw agentError('INVALID_PAYLOAD', `reserved event name ${JSON.stringify(name)}`);
+}
