@@ -1,157 +1,244 @@
-//! The constructor's options object, parsed into the core's [`Config`]: the
-//! object goes through `JSON.stringify`, and `read` takes the text apart
-//! field by field with the project's JSON helpers (no serde derive).
-//! Unknown keys and ill-typed values are rejected (the constructor throws an
+//! The constructor's options object, read into the core's [`Config`].
+//!
+//! The object is read with serde-wasm-bindgen into [`Options`], a derived
+//! struct, so its fields, their names and their aliases are declared once.
+//! Unknown keys and ill-typed values are refused (the constructor throws an
 //! `Error` with code `INVALID_OPTIONS` naming the problem), so a typo such
-//! as `reconectionDelay` does not go unnoticed.
+//! as `reconectionDelay` does not go unnoticed. `auth` may be a function,
+//! which serde cannot hold: it is read with `Reflect` beside the derive.
 
 use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol};
-use crate::protocol::json;
-use serde_json::Value;
-use wasm_bindgen::JsValue;
+use serde::de::{self, Deserializer, IgnoredAny, IntoDeserializer, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The options as JS spells them. Names follow socket.io-client where it has
 /// one (`reconnectionDelay`, `reconnectionDelayMax`, `reconnectionAttempts`,
 /// `randomizationFactor`, `timeout`), with the roadmap's short forms
-/// (`delay`, `delayMax`, `attempts`) as aliases. `null` means the default.
-#[derive(Default)]
+/// (`delay`, `delayMax`, `attempts`) as aliases. `null` (or `undefined`)
+/// means the default.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 struct Options {
-    url: Option<String>,
-    path: Option<String>,
-    query: Option<Vec<(String, String)>>,
-    namespace: Option<String>,
-    auth: Option<Value>,
-    protocol: Option<String>,
-    wrap_events: Option<Vec<String>>,
-    reconnection: Option<bool>,
-    reconnection_delay: Option<f64>,
-    reconnection_delay_max: Option<f64>,
-    randomization_factor: Option<f64>,
-    reconnection_attempts: Option<f64>,
-    connect_timeout: Option<f64>,
-    timeout: Option<f64>,
-    buffer_size: Option<f64>,
+    url: Setting<String>,
+    path: Setting<String>,
+    query: Setting<Query>,
+    namespace: Setting<String>,
+    /// Read with `Reflect` (it may be a function); named here so that it
+    /// is a known option.
+    auth: IgnoredAny,
+    protocol: Setting<String>,
+    wrap_events: Setting<Vec<String>>,
+    reconnection: Setting<bool>,
+    #[serde(alias = "delay")]
+    reconnection_delay: Setting<f64>,
+    #[serde(alias = "delayMax")]
+    reconnection_delay_max: Setting<f64>,
+    randomization_factor: Setting<f64>,
+    #[serde(alias = "attempts")]
+    reconnection_attempts: Setting<f64>,
+    connect_timeout: Setting<f64>,
+    timeout: Setting<f64>,
+    buffer_size: Setting<f64>,
 }
 
-/// Every option, for the unknown-option message.
-const NAMES: &str = "url, path, query, namespace, auth, protocol, wrapEvents, reconnection, \
-                     reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, \
-                     reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize";
+/// One option's value: given (`None` for `null` or `undefined`), or of the
+/// wrong type, which [`Setting::get`] reports naming the option.
+enum Setting<T> {
+    Given(Option<T>),
+    IllTyped,
+}
 
-/// Reads the options' JSON text by hand rather than with
-/// `#[derive(Deserialize)]`: the derived struct, its `Option<T>` fields and
-/// the untagged query values cost ~19 KB of wasm; this reuses the
-/// `serde_json::Value` parser the client has anyway. Fields are read in the
-/// order JS lists them, so query parameters keep their order.
-fn read(text: &str) -> Result<Options, ClientError> {
-    let fields = json::object_fields(text).ok_or_else(|| {
-        invalid("options must be an object such as { url: 'http://127.0.0.1:5001' }")
-    })?;
-    let mut o = Options::default();
-    let mut seen: Vec<&str> = Vec::new();
-    for (key, raw) in &fields {
-        let v =
-            json::parse_value(raw.get()).map_err(|e| invalid(format!("invalid options: {e}")))?;
-        let name = match key.as_ref() {
-            "delay" => "reconnectionDelay",
-            "delayMax" => "reconnectionDelayMax",
-            "attempts" => "reconnectionAttempts",
-            other => other,
-        };
-        if seen.contains(&name) {
-            return Err(invalid(format!(
-                "option {name} is given twice (as itself and by its short name)"
-            )));
-        }
-        seen.push(name);
-        match name {
-            "url" => o.url = string(name, v)?,
-            "path" => o.path = string(name, v)?,
-            "namespace" => o.namespace = string(name, v)?,
-            "protocol" => o.protocol = string(name, v)?,
-            "query" => o.query = query(raw.get(), v)?,
-            "wrapEvents" => o.wrap_events = names(name, v)?,
-            "auth" => o.auth = Some(v).filter(|v| !v.is_null()),
-            "reconnection" => {
-                o.reconnection = match v {
-                    Value::Null => None,
-                    Value::Bool(b) => Some(b),
-                    _ => return Err(invalid("option reconnection must be a boolean")),
-                }
-            }
-            "reconnectionDelay" => o.reconnection_delay = number(name, v)?,
-            "reconnectionDelayMax" => o.reconnection_delay_max = number(name, v)?,
-            "randomizationFactor" => o.randomization_factor = number(name, v)?,
-            "reconnectionAttempts" => o.reconnection_attempts = number(name, v)?,
-            "connectTimeout" => o.connect_timeout = number(name, v)?,
-            "timeout" => o.timeout = number(name, v)?,
-            "bufferSize" => o.buffer_size = number(name, v)?,
-            _ => {
-                return Err(invalid(format!(
-                    "unknown option `{key}`; the options are {NAMES}"
-                )))
-            }
+impl<T> Default for Setting<T> {
+    fn default() -> Self {
+        Setting::Given(None)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Setting<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Each option is one JS value read on its own, so a failed read
+        // leaves nothing half-consumed: it only marks the option ill-typed.
+        Ok(Option::<T>::deserialize(d).map_or(Setting::IllTyped, Setting::Given))
+    }
+}
+
+impl<T> Setting<T> {
+    /// The value, or INVALID_OPTIONS saying that option `name` must be `what`.
+    fn get(self, name: &str, what: &str) -> Result<Option<T>, ClientError> {
+        match self {
+            Setting::Given(v) => Ok(v),
+            Setting::IllTyped => Err(invalid(format!("option {name} must be {what}"))),
         }
     }
-    Ok(o)
 }
 
-fn string(name: &str, v: Value) -> Result<Option<String>, ClientError> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
-        _ => Err(invalid(format!("option {name} must be a string"))),
+impl Setting<f64> {
+    /// A number; `Infinity` and `NaN` mean the default, as `null` does.
+    fn number(self, name: &str) -> Result<Option<f64>, ClientError> {
+        Ok(self.get(name, "a number")?.filter(|v| v.is_finite()))
     }
 }
 
-fn number(name: &str, v: Value) -> Result<Option<f64>, ClientError> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Number(n) => Ok(n.as_f64()),
-        _ => Err(invalid(format!("option {name} must be a number"))),
-    }
-}
-
-/// A list of event names.
-fn names(name: &str, v: Value) -> Result<Option<Vec<String>>, ClientError> {
-    let bad = || invalid(format!("option {name} must be an array of event names"));
-    match v {
-        Value::Null => Ok(None),
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::String(s) => Ok(s),
-                _ => Err(bad()),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some),
-        _ => Err(bad()),
-    }
-}
+const QUERY_VALUES: &str = "an object of string, number or boolean values";
 
 /// Query parameters in the order JS lists them; values may be strings,
 /// numbers or booleans (sent as their text).
-fn query(raw: &str, v: Value) -> Result<Option<Vec<(String, String)>>, ClientError> {
-    const BAD: &str = "option query must be an object of string, number or boolean values";
-    if v.is_null() {
-        return Ok(None);
+struct Query(Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Query;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(QUERY_VALUES)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Query, A::Error> {
+                let mut out = Vec::new();
+                while let Some((key, QueryValue(value))) = map.next_entry()? {
+                    out.push((key, value));
+                }
+                Ok(Query(out))
+            }
+        }
+        d.deserialize_map(Fields)
     }
-    let fields = json::object_fields(raw).ok_or_else(|| invalid(BAD))?;
-    let mut out = Vec::with_capacity(fields.len());
-    for (key, raw) in fields {
-        let text = match json::parse_value(raw.get()) {
-            Ok(Value::String(s)) => s,
-            Ok(Value::Bool(b)) => b.to_string(),
-            Ok(Value::Number(n)) => match n.as_f64() {
-                Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => format!("{}", n as i64),
-                Some(n) => n.to_string(),
-                None => return Err(invalid(BAD)),
-            },
-            _ => return Err(invalid(BAD)),
-        };
-        out.push((key.into_owned(), text));
+}
+
+/// One query value as the text sent. Only scalars are taken: an object or
+/// array is refused without being read (it may even be cyclic).
+struct QueryValue(String);
+
+impl<'de> Deserialize<'de> for QueryValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Scalar;
+        impl Visitor<'_> for Scalar {
+            type Value = QueryValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<QueryValue, E> {
+                Ok(QueryValue(s.to_owned()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<QueryValue, E> {
+                Ok(QueryValue(s))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<QueryValue, E> {
+                Ok(QueryValue(b.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<QueryValue, E> {
+                Ok(QueryValue(n.to_string()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<QueryValue, E> {
+                Ok(QueryValue(n.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<QueryValue, E> {
+                if !n.is_finite() {
+                    return Err(E::invalid_value(de::Unexpected::Float(n), &self));
+                }
+                // Whole numbers as JS prints them (`1`, not `1.0`).
+                Ok(QueryValue(if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                    format!("{}", n as i64)
+                } else {
+                    n.to_string()
+                }))
+            }
+        }
+        d.deserialize_any(Scalar)
     }
-    Ok(Some(out))
+}
+
+/// Why the options object could not be read: the message of its
+/// INVALID_OPTIONS error. Its own type so that an unknown or repeated key
+/// gets the option-specific messages below rather than serde's.
+#[derive(Debug)]
+struct OptionsError(String);
+
+impl fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OptionsError {}
+
+impl de::Error for OptionsError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        OptionsError(format!("invalid options: {msg}"))
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        OptionsError(format!(
+            "unknown option `{field}`; the options are {}",
+            expected.join(", ")
+        ))
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        OptionsError(format!(
+            "option {field} is given twice (as itself and by its short name)"
+        ))
+    }
+}
+
+/// One option's JS value, read by serde-wasm-bindgen with its errors as
+/// [`OptionsError`]s.
+struct OptionValue(JsValue);
+
+impl OptionValue {
+    fn js(self) -> serde_wasm_bindgen::Deserializer {
+        serde_wasm_bindgen::Deserializer::from(self.0)
+    }
+}
+
+fn options_error(e: serde_wasm_bindgen::Error) -> OptionsError {
+    de::Error::custom(e)
+}
+
+impl<'de> Deserializer<'de> for OptionValue {
+    type Error = OptionsError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, OptionsError> {
+        self.js().deserialize_any(v).map_err(options_error)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, v: V) -> Result<V::Value, OptionsError> {
+        self.js().deserialize_option(v).map_err(options_error)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, OptionsError> {
+        self.js().deserialize_ignored_any(v).map_err(options_error)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier
+    }
+}
+
+impl IntoDeserializer<'_, OptionsError> for OptionValue {
+    type Deserializer = Self;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+/// Reads the options object: every own key whose value is not `undefined`,
+/// in the order JS lists them, through the derive (which refuses unknown
+/// keys and an option given under both its names).
+fn read(options: &js_sys::Object) -> Result<Options, ClientError> {
+    let entries = js_sys::Object::entries(options);
+    let entries = entries.iter().filter_map(|entry| {
+        let entry = entry.unchecked_into::<js_sys::Array>();
+        let value = entry.get(1);
+        let key = entry.get(0).as_string()?;
+        (!value.is_undefined()).then_some((key, OptionValue(value)))
+    });
+    let fields = de::value::MapDeserializer::<_, OptionsError>::new(entries);
+    Options::deserialize(fields).map_err(|e| invalid(e.0))
 }
 
 fn invalid(message: impl Into<String>) -> ClientError {
@@ -175,32 +262,21 @@ const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's own limit
 /// when it is a function (the shell keeps that; the core only learns that
 /// auth is asked for per attempt).
 pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Function>), ClientError> {
-    use wasm_bindgen::JsCast;
     if !options.is_object() || js_sys::Array::is_array(options) {
         return Err(invalid(
             "options must be an object such as { url: 'http://127.0.0.1:5001' }",
         ));
     }
-    // Taken out first: JSON.stringify below drops function-valued keys.
-    let auth_fn = js_sys::Reflect::get(options, &JsValue::from_str("auth"))
-        .map_err(|_| invalid("option auth could not be read"))?
-        .dyn_into::<js_sys::Function>()
-        .ok();
-    // Through JSON text, read field by field by `read`, which refuses
-    // unknown keys; it keeps serde-wasm-bindgen out of the package.
-    // `Infinity` becomes null, i.e. the option's default (for
-    // `reconnectionAttempts`, unlimited).
-    let text = js_sys::JSON::stringify(options)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| invalid("options must be plain data (JSON.stringify failed)"))?;
-    let o = read(&text)?;
+    let o = read(options.unchecked_ref())?;
+    let auth = js_sys::Reflect::get(options, &JsValue::from_str("auth"))
+        .map_err(|_| invalid("option auth could not be read"))?;
     let url = o
         .url
+        .get("url", "a string")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| invalid("option url is required"))?;
     let mut cfg = Config::new(url);
-    cfg.protocol = match o.protocol.as_deref() {
+    cfg.protocol = match o.protocol.get("protocol", "a string")?.as_deref() {
         None | Some("socket.io") => Protocol::SocketIo,
         Some("json") => Protocol::Json,
         Some(other) => {
@@ -209,16 +285,16 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
             )))
         }
     };
-    match (o.path, cfg.protocol) {
+    match (o.path.get("path", "a string")?, cfg.protocol) {
         (Some(p), _) => cfg.path = p,
         // The plain-JSON endpoint is the URL as given.
         (None, Protocol::Json) => cfg.path = String::new(),
         (None, Protocol::SocketIo) => {}
     }
-    if let Some(q) = o.query {
+    if let Some(Query(q)) = o.query.get("query", QUERY_VALUES)? {
         cfg.query = q;
     }
-    if let Some(ns) = o.namespace {
+    if let Some(ns) = o.namespace.get("namespace", "a string")? {
         if ns.contains(',') {
             return Err(invalid(format!(
                 "option namespace must not contain ',', got {ns:?}"
@@ -230,30 +306,35 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
             format!("/{ns}")
         };
     }
-    if let Some(names) = o.wrap_events {
+    if let Some(names) = o.wrap_events.get("wrapEvents", "an array of event names")? {
         if cfg.protocol != Protocol::Json {
             return Err(invalid("option wrapEvents only applies to protocol 'json'"));
         }
         cfg.wrap_events = names;
     }
-    if let Some(auth) = o.auth {
-        if !auth.is_object() {
+    let auth_fn = auth.dyn_ref::<js_sys::Function>().cloned();
+    if auth_fn.is_none() && !auth.is_null() && !auth.is_undefined() {
+        if !auth.is_object() || js_sys::Array::is_array(&auth) {
             return Err(invalid("option auth must be an object or a function"));
         }
-        cfg.auth = Some(json::text(&auth));
+        let text = js_sys::JSON::stringify(&auth)
+            .ok()
+            .and_then(|t| t.as_string())
+            .ok_or_else(|| invalid("option auth must be plain data (JSON.stringify failed)"))?;
+        cfg.auth = Some(text);
     }
     cfg.auth_per_attempt = auth_fn.is_some();
-    if let Some(r) = o.reconnection {
+    if let Some(r) = o.reconnection.get("reconnection", "a boolean")? {
         cfg.reconnection = r;
     }
     let mut backoff = Backoff::default();
-    if let Some(v) = o.reconnection_delay {
+    if let Some(v) = o.reconnection_delay.number("reconnectionDelay")? {
         backoff.delay_ms = whole("reconnectionDelay", v, MAX_MS)?;
     }
-    if let Some(v) = o.reconnection_delay_max {
+    if let Some(v) = o.reconnection_delay_max.number("reconnectionDelayMax")? {
         backoff.delay_max_ms = whole("reconnectionDelayMax", v, MAX_MS)?;
     }
-    if let Some(v) = o.randomization_factor {
+    if let Some(v) = o.randomization_factor.number("randomizationFactor")? {
         if !(0.0..=1.0).contains(&v) {
             return Err(invalid(format!(
                 "option randomizationFactor must be from 0 to 1, got {v}"
@@ -261,22 +342,18 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
         }
         backoff.randomization_factor = v;
     }
-    if let Some(v) = o.reconnection_attempts {
-        backoff.attempts = if v == f64::INFINITY {
-            // Only reachable if the tree ever keeps non-finite numbers.
-            None
-        } else {
-            Some(whole("reconnectionAttempts", v, f64::from(u32::MAX))? as u32)
-        };
+    // `Infinity`, like `null`, keeps the default: unlimited.
+    if let Some(v) = o.reconnection_attempts.number("reconnectionAttempts")? {
+        backoff.attempts = Some(whole("reconnectionAttempts", v, f64::from(u32::MAX))? as u32);
     }
     cfg.backoff = backoff;
-    if let Some(v) = o.connect_timeout {
+    if let Some(v) = o.connect_timeout.number("connectTimeout")? {
         cfg.connect_timeout_ms = whole("connectTimeout", v, MAX_MS)?;
     }
-    if let Some(v) = o.timeout {
+    if let Some(v) = o.timeout.number("timeout")? {
         cfg.request_timeout_ms = whole("timeout", v, MAX_MS)?;
     }
-    if let Some(v) = o.buffer_size {
+    if let Some(v) = o.buffer_size.number("bufferSize")? {
         cfg.buffer_size = whole("bufferSize", v, 1_000_000.0)? as usize;
     }
     Ok((cfg, auth_fn))
