@@ -73,6 +73,16 @@ pub enum DecodeError {
     InvalidHandshake(&'static str),
     /// A plain-JSON frame has no string `action` field.
     MissingAction,
+    /// A binary frame is not well-formed MessagePack (truncated, a reserved
+    /// marker, bytes left after the packet).
+    InvalidMsgpack(&'static str),
+    /// Well-formed MessagePack with no JSON form the client can hand on (an
+    /// extension type other than notepack's, a map key that is neither a
+    /// string nor an integer).
+    UnsupportedMsgpack(&'static str),
+    /// A msgpack frame that is not a Socket.IO packet map: not a map, or its
+    /// `type` is missing or not an integer from 0 to 4.
+    InvalidPacket(&'static str),
 }
 
 impl DecodeError {
@@ -97,6 +107,9 @@ impl DecodeError {
             DecodeError::InvalidBase64 => "INVALID_BASE64",
             DecodeError::InvalidHandshake(_) => "INVALID_HANDSHAKE",
             DecodeError::MissingAction => "MISSING_ACTION",
+            DecodeError::InvalidMsgpack(_) => "INVALID_MSGPACK",
+            DecodeError::UnsupportedMsgpack(_) => "UNSUPPORTED_MSGPACK",
+            DecodeError::InvalidPacket(_) => "INVALID_PACKET",
         }
     }
 }
@@ -135,6 +148,11 @@ impl fmt::Display for DecodeError {
             DecodeError::InvalidBase64 => write!(f, "invalid base64"),
             DecodeError::InvalidHandshake(why) => write!(f, "invalid handshake: {why}"),
             DecodeError::MissingAction => write!(f, "JSON frame has no string \"action\" field"),
+            DecodeError::InvalidMsgpack(why) => write!(f, "invalid MessagePack: {why}"),
+            DecodeError::UnsupportedMsgpack(why) => {
+                write!(f, "MessagePack without a JSON form: {why}")
+            }
+            DecodeError::InvalidPacket(why) => write!(f, "invalid Socket.IO packet: {why}"),
         }
     }
 }

@@ -4,8 +4,9 @@
 //! Modelled on socket.io's own split: [`engine_io`] is `engine.io-parser`
 //! (transport packets, the open handshake, the long-polling payload),
 //! [`socket_io`] is `socket.io-parser` (namespaces, acks, binary attachments),
-//! and [`json_frame`] is the plain-JSON framing that backends behind API
-//! gateways use instead of Socket.IO.
+//! [`msgpack`] is `socket.io-msgpack-parser` (the same packets as one
+//! MessagePack map per binary frame), and [`json_frame`] is the plain-JSON
+//! framing that backends behind API gateways use instead of Socket.IO.
 //!
 //! # Payload representation: raw JSON text
 //!
@@ -31,6 +32,7 @@ mod error;
 pub mod json;
 pub mod json_frame;
 mod limits;
+pub mod msgpack;
 pub mod scan;
 pub mod socket_io;
 pub mod value;
