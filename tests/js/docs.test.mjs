@@ -1,0 +1,154 @@
+// The docs are checked like code:
+//
+// 1. every ```js / ```ts / ```html block of README.md and docs/*.md at
+//    least parses (js: `node --check` as an ES module; ts: TypeScript's
+//    parser; html: its inline module scripts and import maps), and the js
+//    blocks that need nothing but `frinny-agent/testing` and
+//    `frinny-agent/event-types` (no wasm, no DOM) are run;
+// 2. docs/api.md names every public method, property, option and export of
+//    the package's `.d.ts` files and every error code of src/core/error.rs,
+//    so a new API without docs fails here;
+// 3. docs/testing.md shows the examples the e2e tests run, verbatim.
+// Run by `cargo xtask test js` (node --test tests/js/).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const read = (path) => readFileSync(join(ROOT, path), 'utf8');
+
+/**
+ * The fenced code blocks of a Markdown text: `{lang, code, line}` (fences
+ * may be indented, as inside a list item; the indentation is removed).
+ */
+function codeBlocks(markdown) {
+  const blocks = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,})\s*([\w-]*)\s*$/.exec(lines[i]);
+    if (!open) {
+      // A fence with text after it is not a fence; a stray one breaks the page.
+      assert.doesNotMatch(lines[i], /^\s*```\S*\s+\S/, `line ${i + 1}: a code fence with text after it: ${lines[i]}`);
+      continue;
+    }
+    const [, indent, fence, lang] = open;
+    const body = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      if (new RegExp(`^\\s*${fence}\\s*$`).test(lines[j])) break;
+      assert.doesNotMatch(lines[j], /^\s*```/, `line ${j + 1}: a fence inside the block opened at line ${i + 1}: ${lines[j]}`);
+      body.push(lines[j].startsWith(indent) ? lines[j].slice(indent.length) : lines[j]);
+    }
+    assert.ok(j < lines.length, `the code block opened at line ${i + 1} is never closed`);
+    blocks.push({ lang, code: body.join('\n'), line: i + 1 });
+    i = j;
+  }
+  return blocks;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'frinny-doc-blocks-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+let n = 0;
+
+/** `node --check` of `code` as an ES module; throws with node's message. */
+function checkModule(code, where) {
+  const file = join(scratch, `block-${n++}.mjs`);
+  writeFileSync(file, code);
+  try {
+    execFileSync(process.execPath, ['--check', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  } catch (err) {
+    assert.fail(`${where} does not parse:\n${err.stderr}\n---\n${code}`);
+  }
+}
+
+/** The package entries a block may use and still run here: plain JS, no wasm, no DOM. */
+const RUNNABLE = {
+  'frinny-agent/testing': pathToFileURL(join(ROOT, 'js/testing/index.js')).href,
+  'frinny-agent/event-types': pathToFileURL(join(ROOT, 'js/EventTypes.js')).href,
+};
+
+/** The bare specifiers `code` imports. */
+const importsOf = (code) => [...code.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s+['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2]);
+
+/** Whether a js block is a whole program that needs only the runnable entries. */
+const runnable = (code) => {
+  const specifiers = importsOf(code);
+  return specifiers.length > 0 && specifiers.every((s) => s in RUNNABLE);
+};
+
+/** Runs a js block with the package's entries mapped to this repository's files. */
+function runModule(code, where) {
+  const mapped = code.replace(/(['"])(frinny-agent\/(?:testing|event-types))\1/g, (_, q, s) => `${q}${RUNNABLE[s]}${q}`);
+  const file = join(scratch, `run-${n++}.mjs`);
+  writeFileSync(file, mapped);
+  try {
+    execFileSync(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 20_000 });
+  } catch (err) {
+    assert.fail(`${where} fails when run:\n${err.stderr}\n---\n${code}`);
+  }
+}
+
+const ts = createRequire(import.meta.url)(join(ROOT, 'node_modules', 'typescript'));
+
+/** TypeScript's parser over a ts block; throws with its diagnostics. */
+function checkTypeScript(code, where) {
+  const out = ts.transpileModule(code, { reportDiagnostics: true, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const problems = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  assert.deepEqual(problems, [], `${where} does not parse as TypeScript`);
+}
+
+/** An html block: its import maps are JSON, its module scripts parse. */
+function checkHtml(code, where) {
+  for (const m of code.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)) {
+    const [, attrs, body] = m;
+    if (/type=["']?importmap/.test(attrs)) {
+      const map = JSON.parse(body);
+      assert.ok(map.imports && typeof map.imports === 'object', `${where}: an import map with "imports"`);
+    } else if (/type=["']?module/.test(attrs) && body.trim()) {
+      checkModule(body, `${where} (inline module script)`);
+    }
+  }
+}
+
+for (const doc of DOCS) {
+  test(`${doc}: every js / ts / html code block parses, and the self-contained ones run`, { timeout: 120_000 }, () => {
+    const blocks = codeBlocks(read(doc));
+    for (const { lang, code, line } of blocks) {
+      const where = `${doc}:${line} (${lang})`;
+      if (lang === 'js' || lang === 'javascript' || lang === 'mjs') {
+        checkModule(code, where);
+        if (runnable(code)) runModule(code, where);
+      } else if (lang === 'ts' || lang === 'typescript') {
+        checkTypeScript(code, where);
+      } else if (lang === 'html') {
+        checkHtml(code, where);
+      }
+    }
+  });
+}
+
+test('docs/testing.md shows the examples the tests run, as they are', () => {
+  const page = read('docs/testing.md');
+  for (const file of ['examples/testing/ask-frinny.js', 'examples/testing/ask-frinny.test.mjs', 'examples/testing/components.test.js']) {
+    assert.ok(page.includes(read(file).trimEnd()), `docs/testing.md holds ${file} verbatim`);
+  }
+});
+
+test('the code block extractor finds what it should', () => {
+  const md = ['text', '```js', 'a();', '```', '- item', '  ```html', '  <p>x</p>', '  ```', '```', 'plain', '```'].join('\n');
+  assert.deepEqual(codeBlocks(md), [
+    { lang: 'js', code: 'a();', line: 2 },
+    { lang: 'html', code: '<p>x</p>', line: 6 },
+    { lang: '', code: 'plain', line: 9 },
+  ]);
+  assert.throws(() => codeBlocks('```js\na();\n``` trailing text\n'), /never closed|fence/);
+  assert.equal(runnable("import { createTestAgent } from 'frinny-agent/testing';"), true);
+  assert.equal(runnable("import { ready } from 'frinny-agent';"), false);
+  assert.equal(runnable('agent.connect();'), false);
+});
