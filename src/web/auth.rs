@@ -8,6 +8,7 @@
 //! or return the object, or a Promise of it (`async () => ({token})`). The
 //! small JS helper below accepts all three and answers once.
 
+use super::input::{Feed, Input};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -50,19 +51,20 @@ pub(crate) struct AuthHook {
 }
 
 impl AuthHook {
-    /// Wraps `function`; `on_answer(attempt, answer)` hears each answer.
-    pub(crate) fn new(function: Function, on_answer: impl Fn(u64, Answer) + 'static) -> AuthHook {
+    /// Wraps `function`; each answer goes to `feed`.
+    pub(crate) fn new(function: Function, feed: Feed) -> AuthHook {
         let answer = Closure::<dyn Fn(f64, bool, JsValue)>::new(
             move |attempt: f64, ok: bool, value: JsValue| {
+                let answer = if ok {
+                    json_of(&value)
+                } else {
+                    Answer::Failed(message_of(&value))
+                };
                 // `as` saturates; the helper only ever hands back our own number.
-                on_answer(
-                    attempt as u64,
-                    if ok {
-                        json_of(&value)
-                    } else {
-                        Answer::Failed(message_of(&value))
-                    },
-                );
+                feed(Input::AuthAnswered {
+                    attempt: attempt as u64,
+                    answer,
+                });
             },
         );
         AuthHook { function, answer }

@@ -13,6 +13,7 @@ use super::convert;
 use super::errors;
 use super::glue;
 use super::hub::EventHub;
+use super::input::{Feed, Input};
 use super::listeners::{Kind, Listeners};
 use super::network::Network;
 use super::requests::{Pending, Waiting};
@@ -20,12 +21,11 @@ use super::socket::Socket;
 use super::sync::StateWaiting;
 use super::timer::Timer;
 use super::unsubscribe;
-use crate::core::{
-    reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, Output, RequestKey, State,
-};
+use crate::core::{reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, Output, State};
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -43,9 +43,11 @@ type ThrownHook = Closure<dyn Fn(JsValue, JsValue)>;
 /// One manager's state. Owned through `Rc` by the exported class; every
 /// closure handed to the browser holds only a `Weak` to it.
 pub(crate) struct Driver {
-    this: Weak<Driver>,
-    /// The sans-IO client and sync store.
-    pub agent: RefCell<Agent>,
+    /// The sans-IO client and sync store; changed only through
+    /// [`handle`](Self::handle) and [`call`](Self::call), which pump.
+    agent: RefCell<Agent>,
+    /// How the leaves hand their inputs to [`handle`](Self::handle).
+    feed: Feed,
     /// Event subscribers and the inbound fast path (JS side).
     pub hub: EventHub,
     /// The hub's hook for a subscriber that throws; released at shutdown.
@@ -100,16 +102,14 @@ impl Driver {
                 reply_policy::REPLY_NAMES,
                 reply_policy::REPLY_SUFFIX,
             );
-            let auth = auth.map(|function| {
-                let weak = this.clone();
-                AuthHook::new(function, move |attempt, answer| {
-                    if let Some(d) = weak.upgrade() {
-                        d.auth_answered(attempt, answer);
-                    }
-                })
+            let weak = this.clone();
+            let feed: Feed = Rc::new(move |input| {
+                if let Some(d) = weak.upgrade() {
+                    d.handle(input);
+                }
             });
+            let auth = auth.map(|function| AuthHook::new(function, feed.clone()));
             Driver {
-                this: this.clone(),
                 agent: RefCell::new(Agent::new(cfg, seed)),
                 hub,
                 thrown: RefCell::new(Some(thrown)),
@@ -120,17 +120,18 @@ impl Driver {
                 state_waiting: StateWaiting::default(),
                 socket: RefCell::new(None),
                 generation: Cell::new(0),
-                timer: RefCell::new(Some(Timer::new(this.clone()))),
-                network: RefCell::new(Network::listen(this.clone())),
+                timer: RefCell::new(Some(Timer::new(feed.clone()))),
+                network: RefCell::new(Network::listen(feed.clone())),
                 pumping: Cell::new(false),
                 frame: RefCell::new(None),
                 manager_id: unsubscribe::register(this.clone()),
                 quiet: Cell::new(false),
                 released: Cell::new(false),
+                feed,
             }
         });
         if !glue::navigator_online() {
-            driver.agent.borrow_mut().set_online(glue::now_ms(), false);
+            driver.handle(Input::NetworkChanged { online: false });
         }
         driver
     }
@@ -140,9 +141,9 @@ impl Driver {
         self.manager_id
     }
 
-    /// A `Weak` to this driver, for closures.
-    pub(crate) fn weak(&self) -> Weak<Driver> {
-        self.this.clone()
+    /// Where the leaves hand their inputs (an AbortSignal's, say).
+    pub(crate) fn feed(&self) -> Feed {
+        self.feed.clone()
     }
 
     /// True while the manager is being freed: no listener may be called.
@@ -155,27 +156,75 @@ impl Driver {
         self.released.get()
     }
 
-    // ----- inputs from the browser --------------------------------------------
+    // ----- inputs ---------------------------------------------------------------
 
-    pub(crate) fn socket_opened(&self, generation: u64) {
-        if generation == self.generation.get() {
-            self.agent.borrow_mut().on_open(glue::now_ms());
-            self.pump();
+    /// Feeds the agent one input from the browser, then pumps.
+    pub(crate) fn handle(&self, input: Input) {
+        if self.released.get() {
+            return;
+        }
+        match input {
+            Input::SocketOpened { generation } => {
+                if generation == self.generation.get() {
+                    self.call(|agent, now| agent.on_open(now));
+                }
+            }
+            Input::SocketText { generation, js } => {
+                if generation == self.generation.get() {
+                    self.text_frame(js);
+                }
+            }
+            Input::SocketBinary { generation, bytes } => {
+                if generation == self.generation.get() {
+                    self.call(|agent, now| agent.on_binary(now, &bytes));
+                }
+            }
+            Input::SocketClosed { generation, reason } => {
+                if generation == self.generation.get() {
+                    self.call(|agent, now| agent.on_close(now, reason));
+                }
+            }
+            Input::TimerFired => {
+                if let Some(t) = self.timer.borrow().as_ref() {
+                    t.fired();
+                }
+                self.call(|agent, now| agent.on_timer(now));
+            }
+            Input::NetworkChanged { online } => {
+                self.call(|agent, now| agent.set_online(now, online));
+            }
+            Input::Aborted { key } => self.call(|agent, _| agent.abort(key)),
+            Input::AuthAnswered { attempt, answer } => self.call(|agent, now| match answer {
+                Answer::Json(json) => agent.on_auth(now, attempt, &json),
+                Answer::Failed(why) => agent.on_auth_failed(now, attempt, &why),
+            }),
         }
     }
 
-    /// A text frame, as Rust text for the core and as the JS string it came
-    /// from: while its outputs are carried out, an event whose JSON is the
+    /// Feeds the agent a user's call (or the shell's answer to one of its
+    /// outputs) at the current time, then pumps; the only way to change
+    /// the agent, so nothing can forget the pump.
+    pub(crate) fn call<R>(&self, f: impl FnOnce(&mut Agent, u64) -> R) -> R {
+        let result = f(&mut self.agent.borrow_mut(), glue::now_ms());
+        self.pump();
+        result
+    }
+
+    /// The agent, to read.
+    pub(crate) fn agent(&self) -> std::cell::Ref<'_, Agent> {
+        self.agent.borrow()
+    }
+
+    /// A text frame, as Rust text for the agent and as the JS string it came
+    /// as: while its outputs are carried out, an event whose JSON is the
     /// tail of an ASCII frame is parsed straight from the JS string, sparing
     /// a UTF-8 copy out of wasm per event.
-    pub(crate) fn socket_text(&self, generation: u64, text: String, js: &JsString) {
-        if generation != self.generation.get() {
-            return;
-        }
+    fn text_frame(&self, js: JsString) {
+        let text = String::from(&js);
         let ascii = js.length() as usize == text.len();
         *self.frame.borrow_mut() = Some(Frame {
             text,
-            js: ascii.then(|| js.clone()),
+            js: ascii.then_some(js),
         });
         if let Some(frame) = self.frame.borrow().as_ref() {
             self.agent.borrow_mut().on_text(glue::now_ms(), &frame.text);
@@ -200,69 +249,19 @@ impl Driver {
         convert::parse(json)
     }
 
-    pub(crate) fn socket_binary(&self, generation: u64, bytes: &[u8]) {
-        if generation == self.generation.get() {
-            self.agent.borrow_mut().on_binary(glue::now_ms(), bytes);
-            self.pump();
-        }
-    }
-
-    pub(crate) fn socket_closed(&self, generation: u64, reason: &str) {
-        if generation == self.generation.get() {
-            self.agent.borrow_mut().on_close(glue::now_ms(), reason);
-            self.pump();
-        }
-    }
-
-    pub(crate) fn timer_fired(&self) {
-        if let Some(t) = self.timer.borrow().as_ref() {
-            t.fired();
-        }
-        let now = glue::now_ms();
-        self.agent.borrow_mut().on_timer(now);
-        self.pump();
-    }
-
-    /// The `auth` function answered for `attempt`.
-    fn auth_answered(&self, attempt: u64, answer: Answer) {
-        if self.released.get() {
-            return;
-        }
-        let now = glue::now_ms();
-        match answer {
-            Answer::Json(json) => self.agent.borrow_mut().on_auth(now, attempt, &json),
-            Answer::Failed(why) => self.agent.borrow_mut().on_auth_failed(now, attempt, &why),
-        }
-        self.pump();
-    }
-
-    /// Calls the `auth` function for `attempt`; the core only asks when
+    /// Calls the `auth` function for `attempt`; the agent only asks when
     /// there is one.
     fn ask_auth(&self, attempt: u64) {
         // Asked before a listener closed the manager in the same pump.
-        if self.quiet.get() || self.agent.borrow().client().state() == State::Closed {
+        if self.quiet.get() || self.agent().client().state() == State::Closed {
             return;
         }
         let asker = self.auth.borrow().as_ref().map(AuthHook::asker);
         match asker {
-            // A synchronous answer re-enters through `auth_answered`.
+            // A synchronous answer comes back as an input at once.
             Some(asker) => asker.ask(attempt),
-            None => {
-                self.agent
-                    .borrow_mut()
-                    .on_auth_failed(glue::now_ms(), attempt, "no auth function")
-            }
+            None => self.call(|agent, now| agent.on_auth_failed(now, attempt, "no auth function")),
         }
-    }
-
-    pub(crate) fn network_changed(&self, online: bool) {
-        self.agent.borrow_mut().set_online(glue::now_ms(), online);
-        self.pump();
-    }
-
-    pub(crate) fn abort(&self, key: RequestKey) {
-        self.agent.borrow_mut().abort(key);
-        self.pump();
     }
 
     // ----- the pump --------------------------------------------------------------
@@ -283,7 +282,7 @@ impl Driver {
         let gate = if self.quiet.get() {
             0
         } else {
-            self.agent.borrow().client().fast_path().as_u8()
+            self.agent().client().fast_path().as_u8()
         };
         if gate != self.gate.replace(gate) {
             self.hub.set_gate(gate);
@@ -359,7 +358,7 @@ impl Driver {
                         pending.settler.resolve(&self.parse_json(&json))
                     }
                     Ok(json) => {
-                        let limits = self.agent.borrow().client().config().limits;
+                        let limits = self.agent().client().config().limits;
                         pending
                             .settler
                             .resolve(&convert::reply(&json, attachments, &limits));
@@ -392,14 +391,14 @@ impl Driver {
         let generation = self.generation.get().wrapping_add(1);
         self.generation.set(generation);
         self.hub.set_generation(generation as f64);
-        match Socket::open(url, generation, &self.hub, self.weak()) {
+        match Socket::open(url, generation, &self.hub, self.feed.clone()) {
             Ok(socket) => *self.socket.borrow_mut() = Some(socket),
             Err(e) => {
                 // e.g. a SyntaxError for a malformed URL: a failed attempt.
                 let why = e
                     .dyn_ref_error_message()
                     .unwrap_or_else(|| "the browser refused to open the WebSocket".to_owned());
-                self.agent.borrow_mut().on_close(glue::now_ms(), &why);
+                self.call(|agent, now| agent.on_close(now, &why));
             }
         }
     }
@@ -411,7 +410,7 @@ impl Driver {
         if !self.hub.wants(name) {
             return;
         }
-        let limits = self.agent.borrow().client().config().limits;
+        let limits = self.agent().client().config().limits;
         let args = convert::event_args(json, form, attachments, &limits, |text| {
             self.parse_json(text)
         });
@@ -420,23 +419,21 @@ impl Driver {
 
     /// A subscriber of `name` threw `error`: counted, and `onError` hears.
     fn callback_threw(&self, name: &str, error: &JsValue) {
-        self.agent
-            .borrow_mut()
-            .metrics_mut()
-            .count_error(errors::CALLBACK_ERROR);
+        self.call(|agent, _| agent.metrics_mut().count_error(errors::CALLBACK_ERROR));
         self.report_error(&errors::callback_error(name, error));
     }
 
     /// Moves what the fast path counted and timed into the core's metrics.
     pub(crate) fn drain_fast_path(&self) {
         let drained = self.hub.drain().to_vec();
-        let mut core = self.agent.borrow_mut();
         if let [events, units, samples @ ..] = drained.as_slice() {
-            // `as` saturates: a bogus number cannot panic.
-            core.on_plain_events(*events as u64, *units as u64);
-            for micros in samples {
-                core.metrics_mut().record_dispatch(*micros as u32);
-            }
+            self.call(|agent, _| {
+                // `as` saturates: a bogus number cannot panic.
+                agent.on_plain_events(*events as u64, *units as u64);
+                for micros in samples {
+                    agent.metrics_mut().record_dispatch(*micros as u32);
+                }
+            });
         }
     }
 
@@ -492,10 +489,9 @@ impl Driver {
         if quiet {
             self.quiet.set(true);
         }
-        // The core rejects every pending request with CLOSED.
-        self.agent.borrow_mut().close(glue::now_ms());
-        // From inside a callback this only queues: the outer pump finishes.
-        self.pump();
+        // The agent rejects every pending request with CLOSED. From inside
+        // a callback this only queues: the outer pump finishes.
+        self.call(|agent, now| agent.close(now));
         self.released.set(true);
         unsubscribe::forget(self.manager_id);
         let socket = self.socket.borrow_mut().take();

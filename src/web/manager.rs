@@ -65,8 +65,7 @@ impl AgentManager {
             return Promise::reject(&throw(&closed()));
         };
         self.driver.waiting.push_connect(settler);
-        self.driver.agent.borrow_mut().connect(glue::now_ms());
-        self.driver.pump();
+        self.driver.call(|agent, now| agent.connect(now));
         promise
     }
 
@@ -74,8 +73,7 @@ impl AgentManager {
     /// In-flight requests reject with DISCONNECTED; buffered emits wait for
     /// the next `connect()`.
     pub fn disconnect(&self) {
-        self.driver.agent.borrow_mut().disconnect(glue::now_ms());
-        self.driver.pump();
+        self.driver.call(|agent, now| agent.disconnect(now));
     }
 
     /// Ends the manager for good: pending requests reject with CLOSED and
@@ -88,13 +86,7 @@ impl AgentManager {
     /// `'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed'`.
     #[wasm_bindgen(getter, unchecked_return_type = "AgentState")]
     pub fn state(&self) -> String {
-        self.driver
-            .agent
-            .borrow()
-            .client()
-            .state()
-            .as_str()
-            .to_owned()
+        self.driver.agent().client().state().as_str().to_owned()
     }
 
     /// When the next reconnection attempt starts, in `Date.now()`
@@ -102,7 +94,7 @@ impl AgentManager {
     /// otherwise. For a countdown; `connect()` tries at once instead.
     #[wasm_bindgen(getter = nextReconnectAt)]
     pub fn next_reconnect_at(&self) -> Option<f64> {
-        let at = self.driver.agent.borrow().client().next_attempt_at()?;
+        let at = self.driver.agent().client().next_attempt_at()?;
         let wait = at.saturating_sub(glue::now_ms());
         Some(js_sys::Date::now() + wait as f64)
     }
@@ -110,7 +102,7 @@ impl AgentManager {
     /// Requests not yet settled (in flight or buffered).
     #[wasm_bindgen(getter = pendingCount)]
     pub fn pending_count(&self) -> usize {
-        self.driver.agent.borrow().client().pending_count()
+        self.driver.agent().client().pending_count()
     }
 
     /// Live event subscriptions (`subscribe`, `once`, `subscribeAll`).
@@ -253,26 +245,20 @@ impl AgentManager {
         let (json, attachments) = convert::to_wire(payload).map_err(|e| throw(&e))?;
         let json = json.unwrap_or_else(|| "{}".to_owned());
         let (promise, settler) = Settler::new().ok_or_else(|| throw(&closed()))?;
-        let key = self
-            .driver
-            .agent
-            .borrow_mut()
-            .request(
-                glue::now_ms(),
-                event,
-                &json,
-                attachments,
-                RequestOptions {
-                    timeout_ms: opts.timeout_ms,
-                    retry: opts.retry,
-                },
-            )
+        let request = RequestOptions {
+            timeout_ms: opts.timeout_ms,
+            retry: opts.retry,
+        };
+        let feed = self.driver.feed();
+        self.driver
+            .call(|agent, now| {
+                let key = agent.request(now, event, &json, attachments, request)?;
+                // Waiting before the pump carries out anything of it.
+                let abort = opts.signal.map(|s| AbortHook::new(s, key, feed));
+                self.driver.waiting.insert(key, Pending { settler, abort });
+                Ok(key)
+            })
             .map_err(|e| throw(&e))?;
-        let abort = opts
-            .signal
-            .map(|s| AbortHook::new(s, key, self.driver.weak()));
-        self.driver.waiting.insert(key, Pending { settler, abort });
-        self.driver.pump();
         Ok(promise)
     }
 
@@ -291,13 +277,9 @@ impl AgentManager {
             .map_err(|e| throw(&e))?;
         let (json, attachments) =
             convert::to_wire(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
-        let result =
-            self.driver
-                .agent
-                .borrow_mut()
-                .emit(event, json.as_deref(), attachments, volatile);
-        self.driver.pump();
-        result.map_err(|e| throw(&e))
+        self.driver
+            .call(|agent, _| agent.emit(event, json.as_deref(), attachments, volatile))
+            .map_err(|e| throw(&e))
     }
 
     /// Asks the server to fan `event` with `payload` out to every client of
@@ -327,7 +309,7 @@ impl AgentManager {
         };
         let num = |n: u64| JsValue::from_f64(n as f64);
         let opt = |n: Option<u64>| n.map_or(JsValue::NULL, num);
-        let agent = self.driver.agent.borrow();
+        let agent = self.driver.agent();
         let core = agent.client();
         let m = core.metrics();
         set(&obj, "state", JsValue::from_str(core.state().as_str()));

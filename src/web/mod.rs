@@ -8,11 +8,15 @@
 //! - [`state`]: state synchronisation (`syncState`, `updateState`, ...).
 //! - [`sync`]: the agent's state outputs carried out in JS (`syncState` and
 //!   `updateState` Promises, `subscribeState` callbacks, `onConflict`).
-//! - [`driver`]: the shared state behind it and the output pump.
+//! - [`driver`]: the shared state behind it: one [`Agent`](crate::core::Agent),
+//!   fed through `handle(input)` (the browser) and `call` (the user), both
+//!   followed by the output pump.
+//! - [`input`]: what the browser tells the driver, and the `Feed` the
+//!   leaves below hand it to (they do not know the driver).
 //! - [`options`]: the constructor's options object.
 //! - [`auth`]: the `auth` option as a function, asked before every attempt.
 //! - [`socket`]: one browser WebSocket and its event handlers.
-//! - [`timer`]: the single timer, re-armed to the core's next deadline.
+//! - [`timer`]: the single timer, re-armed to the agent's next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
 //! - [`hub`]: the event subscribers, kept in JS (`event_hub.js`), and the
 //!   inbound fast path in front of them.
@@ -41,6 +45,7 @@ mod errors;
 mod frinny;
 mod glue;
 mod hub;
+mod input;
 mod listeners;
 mod manager;
 mod network;

@@ -3,8 +3,7 @@
 //! drops the link at once, coming back online retries at once. The two
 //! listeners are removed when the manager ends.
 
-use super::driver::Driver;
-use std::rc::Weak;
+use super::input::{Feed, Input};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::EventTarget;
@@ -19,19 +18,12 @@ pub(crate) struct Network {
 impl Network {
     /// Listens on `globalThis` (window or worker); `None` where the global
     /// object is not an event target.
-    pub(crate) fn listen(driver: Weak<Driver>) -> Option<Network> {
+    pub(crate) fn listen(feed: Feed) -> Option<Network> {
         let target = js_sys::global().dyn_into::<EventTarget>().ok()?;
-        let d = driver.clone();
-        let online = Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = d.upgrade() {
-                d.network_changed(true);
-            }
-        });
-        let offline = Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = driver.upgrade() {
-                d.network_changed(false);
-            }
-        });
+        let f = feed.clone();
+        let online = Closure::<dyn FnMut()>::new(move || f(Input::NetworkChanged { online: true }));
+        let offline =
+            Closure::<dyn FnMut()>::new(move || feed(Input::NetworkChanged { online: false }));
         target
             .add_event_listener_with_callback("online", online.as_ref().unchecked_ref())
             .ok()?;

@@ -2,12 +2,11 @@
 //! request's Promise (with its AbortSignal listener) and of `connect()`
 //! calls. The core decides when they settle; this only carries it out.
 
-use super::driver::Driver;
+use super::input::{Feed, Input};
 use crate::core::RequestKey;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Weak;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
@@ -45,13 +44,9 @@ pub(crate) struct AbortHook {
 }
 
 impl AbortHook {
-    /// Listens for `signal`'s abort and then aborts `key`.
-    pub(crate) fn new(signal: AbortSignal, key: RequestKey, driver: Weak<Driver>) -> AbortHook {
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = driver.upgrade() {
-                d.abort(key);
-            }
-        });
+    /// Listens for `signal`'s abort and then hands `feed` the abort of `key`.
+    pub(crate) fn new(signal: AbortSignal, key: RequestKey, feed: Feed) -> AbortHook {
+        let closure = Closure::<dyn FnMut()>::new(move || feed(Input::Aborted { key }));
         let _ = signal.add_event_listener_with_callback("abort", closure.as_ref().unchecked_ref());
         AbortHook { signal, closure }
     }

@@ -1,14 +1,13 @@
 //! One browser `WebSocket` (binaryType `arraybuffer`) and its four event
-//! handlers. The handlers hold only a `Weak` to the driver and the socket's
-//! generation number, so a late event from an old socket is ignored and the
-//! socket never keeps the manager alive. `onmessage` is the event hub's
+//! handlers. The handlers hand [`Input`]s tagged with the socket's
+//! generation number to a [`Feed`], so a late event from an old socket is
+//! ignored and the socket never keeps the manager alive. `onmessage` is the event hub's
 //! fast path in front of the wasm handler. Dropping a [`Socket`] detaches the
 //! handlers, closes the socket and releases the closures.
 
-use super::driver::Driver;
 use super::hub::EventHub;
+use super::input::{Feed, Input};
 use js_sys::{ArrayBuffer, JsString, Uint8Array};
-use std::rc::Weak;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
@@ -22,45 +21,45 @@ pub(crate) struct Socket {
 }
 
 impl Socket {
-    /// Opens a WebSocket to `url`; its events go to `driver` tagged with
+    /// Opens a WebSocket to `url`; its events go to `feed` tagged with
     /// `generation`. Fails if the browser rejects the URL.
     pub(crate) fn open(
         url: &str,
         generation: u64,
         hub: &EventHub,
-        driver: Weak<Driver>,
+        feed: Feed,
     ) -> Result<Socket, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
 
-        let d = driver.clone();
+        let f = feed.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_e: Event| {
-            if let Some(d) = d.upgrade() {
-                d.socket_opened(generation);
-            }
+            f(Input::SocketOpened { generation });
         });
-        let d = driver.clone();
+        let f = feed.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let Some(d) = d.upgrade() else { return };
             let data = e.data();
             if let Some(js) = data.dyn_ref::<JsString>() {
-                d.socket_text(generation, String::from(js), js);
+                f(Input::SocketText {
+                    generation,
+                    js: js.clone(),
+                });
             } else if let Some(buf) = data.dyn_ref::<ArrayBuffer>() {
-                d.socket_binary(generation, &Uint8Array::new(buf).to_vec());
+                f(Input::SocketBinary {
+                    generation,
+                    bytes: Uint8Array::new(buf).to_vec(),
+                });
             }
         });
         // `error` is always followed by `close`, which carries the reason.
-        let d = driver;
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
-            if let Some(d) = d.upgrade() {
-                // socket.io-client's reasons; the close code is not kept.
-                let reason = if e.was_clean() {
-                    "transport close"
-                } else {
-                    "transport error"
-                };
-                d.socket_closed(generation, reason);
-            }
+            // socket.io-client's reasons; the close code is not kept.
+            let reason = if e.was_clean() {
+                "transport close"
+            } else {
+                "transport error"
+            };
+            feed(Input::SocketClosed { generation, reason });
         });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         let fast_then_slow = hub.onmessage(generation as f64, on_message.as_ref().unchecked_ref());

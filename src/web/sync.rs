@@ -7,7 +7,6 @@
 
 use super::driver::Driver;
 use super::errors;
-use super::glue;
 use super::listeners::Kind;
 use super::requests::Settler;
 use crate::core::{Change, ClientError, SyncError, UpdateId};
@@ -100,8 +99,7 @@ fn change_js(change: &Change) -> JsValue {
 impl Driver {
     /// The visible document of `scope`, or `undefined`.
     pub(crate) fn doc(&self, scope: &str) -> JsValue {
-        self.agent
-            .borrow()
+        self.agent()
             .doc(scope)
             .map(to_js)
             .unwrap_or(JsValue::UNDEFINED)
@@ -111,7 +109,7 @@ impl Driver {
     pub(crate) fn sync_state(&self, scope: &str) -> Result<js_sys::Promise, JsValue> {
         let (promise, settler) = Settler::new().ok_or_else(closed)?;
         let synced = {
-            let agent = self.agent.borrow();
+            let agent = self.agent();
             agent.store().version(scope).is_some() && agent.doc(scope).is_some()
         };
         if synced {
@@ -124,25 +122,22 @@ impl Driver {
                 .or_default()
                 .push(settler);
         }
-        self.agent.borrow_mut().sync_state(scope);
-        self.pump();
+        self.call(|agent, _| agent.sync_state(scope));
         Ok(promise)
     }
 
     /// `subscribeState(scope, cb)` also starts syncing the scope.
     pub(crate) fn watch_state(&self, scope: &str) {
-        self.agent.borrow_mut().sync_state(scope);
-        self.pump();
+        self.call(|agent, _| agent.sync_state(scope));
     }
 
     /// `unsyncState(scope)`: stop following the scope.
     pub(crate) fn unsync_state(&self, scope: &str) {
-        self.agent.borrow_mut().unsync_state(scope);
         let stopped = errors::js_error("UNSUBSCRIBED", "unsyncState() was called");
         for settler in self.state_waiting.take_syncs(scope) {
             settler.reject(&stopped);
         }
-        self.pump();
+        self.call(|agent, _| agent.unsync_state(scope));
     }
 
     /// `updateState(scope, patch, {optimistic})`: the Promise of `{version}`.
@@ -156,19 +151,13 @@ impl Driver {
             .map_err(|e| errors::from_client(&e))?
             .unwrap_or(Value::Null);
         let (promise, settler) = Settler::new().ok_or_else(closed)?;
-        let id = self
-            .agent
-            .borrow_mut()
-            .update_state(glue::now_ms(), scope, patch, optimistic);
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                self.pump();
-                return Err(sync_error_js(&e));
-            }
-        };
-        self.state_waiting.updates.borrow_mut().insert(id, settler);
-        self.pump();
+        self.call(|agent, now| {
+            let id = agent.update_state(now, scope, patch, optimistic)?;
+            // Waiting before the pump carries out anything of it.
+            self.state_waiting.updates.borrow_mut().insert(id, settler);
+            Ok(())
+        })
+        .map_err(|e| sync_error_js(&e))?;
         Ok(promise)
     }
 
@@ -236,9 +225,7 @@ impl Driver {
                 .ok()?;
             from_js(&answer).ok().flatten().filter(Value::is_object)
         });
-        self.agent
-            .borrow_mut()
-            .resolve_conflict(glue::now_ms(), id, patch);
+        self.call(|agent, now| agent.resolve_conflict(now, id, patch));
     }
 
     /// The latest `onConflict` resolver of `scope`.

@@ -2,10 +2,9 @@
 //! deadline ([`Client::poll_timeout`](crate::core::Client::poll_timeout)),
 //! with one reusable `Closure` for the manager's whole life.
 
-use super::driver::Driver;
 use super::glue;
+use super::input::{Feed, Input};
 use std::cell::{Cell, RefCell};
-use std::rc::Weak;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -17,13 +16,9 @@ pub(crate) struct Timer {
 }
 
 impl Timer {
-    /// A disarmed timer that calls `driver.timer_fired()` when it fires.
-    pub(crate) fn new(driver: Weak<Driver>) -> Timer {
-        let callback = Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = driver.upgrade() {
-                d.timer_fired();
-            }
-        });
+    /// A disarmed timer that hands `feed` [`Input::TimerFired`] when it fires.
+    pub(crate) fn new(feed: Feed) -> Timer {
+        let callback = Closure::<dyn FnMut()>::new(move || feed(Input::TimerFired));
         Timer {
             callback,
             handle: RefCell::new(None),
