@@ -8,8 +8,12 @@
 //!   walk. [`validate`] checks a JSON payload against it and names the first
 //!   field that does not fit; [`generate`] prints it as JS constants and
 //!   `.d.ts` types.
-//! - **Types** (the `*Payload` structs): plain serde structs for Rust code that
-//!   builds or reads payloads. Unit tests check that both faces agree.
+//! - **Types** (the `*Payload`, `*Reply` and `*Ack` structs): plain serde
+//!   structs for the payloads Rust code builds or reads: the reference server
+//!   builds its replies, pushes and errors with them and reads the client's
+//!   requests into them; the client reads the state replies into them. A
+//!   payload that only JS builds and reads has no struct. Unit tests check
+//!   that both faces agree.
 //!
 //! [`generate`] prints the catalogue as `js/EventTypes.js` and its `.d.ts`
 //! (`cargo xtask gen`); a test keeps the committed files in step.
@@ -798,47 +802,6 @@ pub struct QueryPayload {
     pub extra: Map<String, Value>,
 }
 
-/// Payload of the game events: [`names::CHARACTER_CREATION_START`],
-/// [`names::LEVEL_UP`], [`names::COMBAT_TURN`], [`names::COMBAT_START`].
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GameEventPayload {
-    /// Correlates the reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// The Foundry actor concerned.
-    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
-    pub actor_id: Option<String>,
-    /// The Foundry user id (informational).
-    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// Event-specific context (level, combatant, ...).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// Payload of [`names::FEEDBACK`]. One of `rating` or `type` is required.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FeedbackPayload {
-    /// The request the feedback is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<RequestId>,
-    /// A rating (number or label).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rating: Option<Value>,
-    /// A feedback type (`positive`, `negative`, ...).
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Free text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// What the feedback refers to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context_id: Option<Value>,
-    /// The message rated.
-    #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<Value>,
-}
-
 /// Payload of [`names::BROADCAST`] (client → server).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BroadcastPayload {
@@ -857,6 +820,10 @@ pub struct StateSubscribePayload {
     /// after it, or a snapshot when they are no longer in its history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<u64>,
+    /// The server epoch the client's version belongs to: when it is not the
+    /// server's, the answer is a snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<String>,
 }
 
 /// One patch of a scope's history: it takes the document from `base` to
@@ -938,7 +905,7 @@ pub struct StateConflict {
     pub doc: Value,
 }
 
-/// Payload of [`names::STATE_UNSUBSCRIBE`].
+/// Payload of [`names::STATE_UNSUBSCRIBE`], and its ack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateUnsubscribePayload {
     /// The scope.
@@ -992,19 +959,6 @@ pub struct ReplyPayload {
     /// `true` when the answer comes from a demo responder, not an AI.
     #[serde(default)]
     pub demo: bool,
-}
-
-/// Payload of [`names::CHARACTER_UPDATE`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CharacterUpdatePayload {
-    /// The actor to update.
-    #[serde(rename = "actorId")]
-    pub actor_id: String,
-    /// `{skills: {name: rank}}` and similar.
-    pub updates: Map<String, Value>,
-    /// The message that suggested it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<Value>,
 }
 
 /// Payload of [`names::NOTIFICATION`].
@@ -1065,58 +1019,6 @@ pub struct SuggestionFeedbackPayload {
     pub action: Option<Value>,
 }
 
-/// Hit points in a [`CombatChange`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HitPoints {
-    /// Current hit points.
-    pub value: f64,
-    /// Maximum hit points.
-    pub max: f64,
-}
-
-/// Whose turn it is, in a [`CombatUpdatePayload`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Combatant {
-    /// The combatant's name.
-    pub name: String,
-    /// Its actor.
-    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
-    pub actor_id: Option<String>,
-}
-
-/// One combatant's change, in a [`CombatUpdatePayload`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CombatChange {
-    /// The combatant's name.
-    pub name: String,
-    /// Its actor.
-    #[serde(rename = "actorId", default, skip_serializing_if = "Option::is_none")]
-    pub actor_id: Option<String>,
-    /// Its hit points now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hp: Option<HitPoints>,
-    /// Its conditions now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<String>>,
-}
-
-/// Payload of [`names::COMBAT_UPDATE`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CombatUpdatePayload {
-    /// The Foundry combat id.
-    #[serde(rename = "combatId")]
-    pub combat_id: String,
-    /// The round (1-based).
-    pub round: u64,
-    /// The turn within the round (0-based).
-    pub turn: u64,
-    /// Whose turn it is.
-    pub combatant: Combatant,
-    /// What changed since the last update.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<CombatChange>,
-}
-
 /// Notification levels accepted by the server's `/notify`.
 pub const NOTIFICATION_LEVELS: &[&str] = &["info", "success", "warning", "error"];
 
@@ -1131,6 +1033,13 @@ pub struct StatePatchPayload {
     pub version: u64,
     /// An RFC 7396 JSON merge patch.
     pub patch: Value,
+}
+
+/// Payload of [`names::SERVER_SHUTDOWN`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerShutdownPayload {
+    /// Why, for people.
+    pub reason: String,
 }
 
 /// Payload of [`names::ERROR`] as this server sends it.
@@ -1334,18 +1243,6 @@ mod tests {
                 .unwrap(),
             ),
             (
-                names::LEVEL_UP,
-                serde_json::to_value(GameEventPayload::default()).unwrap(),
-            ),
-            (
-                names::FEEDBACK,
-                serde_json::to_value(FeedbackPayload {
-                    kind: Some("up".into()),
-                    ..Default::default()
-                })
-                .unwrap(),
-            ),
-            (
                 names::BROADCAST,
                 serde_json::to_value(BroadcastPayload {
                     event: names::NOTIFICATION.into(),
@@ -1358,6 +1255,7 @@ mod tests {
                 serde_json::to_value(StateSubscribePayload {
                     scope: "world".into(),
                     since: Some(3),
+                    epoch: Some("e1".into()),
                 })
                 .unwrap(),
             ),
@@ -1410,15 +1308,6 @@ mod tests {
                 .unwrap(),
             ),
             (
-                names::CHARACTER_UPDATE,
-                serde_json::to_value(CharacterUpdatePayload {
-                    actor_id: "a".into(),
-                    updates: Map::new(),
-                    message_id: None,
-                })
-                .unwrap(),
-            ),
-            (
                 names::NOTIFICATION,
                 serde_json::to_value(NotificationPayload {
                     message: "m".into(),
@@ -1453,34 +1342,19 @@ mod tests {
                 .unwrap(),
             ),
             (
-                names::COMBAT_UPDATE,
-                serde_json::to_value(CombatUpdatePayload {
-                    combat_id: "c1".into(),
-                    round: 2,
-                    turn: 1,
-                    combatant: Combatant {
-                        name: "Valeros".into(),
-                        actor_id: Some("a1".into()),
-                    },
-                    changes: vec![CombatChange {
-                        name: "Goblin".into(),
-                        actor_id: None,
-                        hp: Some(HitPoints {
-                            value: 3.0,
-                            max: 12.0,
-                        }),
-                        conditions: Some(vec!["frightened 1".into()]),
-                    }],
-                })
-                .unwrap(),
-            ),
-            (
                 names::STATE_PATCH,
                 serde_json::to_value(StatePatchPayload {
                     scope: "global".into(),
                     base: 0,
                     version: 1,
                     patch: json!({"a": 1}),
+                })
+                .unwrap(),
+            ),
+            (
+                names::SERVER_SHUTDOWN,
+                serde_json::to_value(ServerShutdownPayload {
+                    reason: "maintenance".into(),
                 })
                 .unwrap(),
             ),

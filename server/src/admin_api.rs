@@ -17,7 +17,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
-use frinny_agent::catalogue::{codes, names, spec, validate_spec, Direction, NOTIFICATION_LEVELS};
+use frinny_agent::catalogue::{
+    codes, names, spec, validate_spec, Direction, NotificationPayload, NOTIFICATION_LEVELS,
+};
 use frinny_agent::protocol::socket_io::RESERVED_EVENTS;
 use serde_json::{json, Map, Value};
 
@@ -203,10 +205,13 @@ pub async fn notify(
     if let Some(u) = user {
         check_id("userId", u).map_err(|e| ApiError::field("userId", e))?;
     }
-    let payload = json!({
-        "level": level, "title": title, "message": message,
-        "from": "server", "timestamp": now_millis(),
-    });
+    let payload = NotificationPayload {
+        message: message.to_owned(),
+        title: Some(title.to_owned()),
+        level: Some(level.to_owned()),
+        timestamp: Some(now_millis()),
+        from: Some("server".to_owned()),
+    };
     let target = match user {
         Some(u) => Target::Room(rooms::user(u)),
         None => Target::All,

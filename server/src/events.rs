@@ -12,9 +12,12 @@ use crate::responder::Request;
 use crate::rooms;
 use crate::state_sync;
 use frinny_agent::catalogue::{
-    codes, names, response_event, spec, validate_from, validate_spec, Direction, EventSpec, EVENTS,
+    codes, names, response_event, spec, validate_from, validate_spec, BroadcastPayload, Direction,
+    ErrorPayload, EventSpec, ReplyPayload, RequestId, SuggestionFeedbackPayload,
+    TypingStatusPayload, EVENTS,
 };
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::time::{Duration, Instant};
@@ -44,33 +47,30 @@ impl Failure {
     }
 
     /// The `error` payload for this failure.
-    pub fn payload(&self, request_id: Option<&Value>) -> Value {
-        let mut body = Map::new();
-        if let Some(id) = request_id {
-            body.insert("request_id".into(), id.clone());
+    pub fn payload(&self, request_id: Option<&RequestId>) -> ErrorPayload {
+        ErrorPayload {
+            request_id: request_id.cloned(),
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+            error: Some(self.message.clone()),
+            field: self.field.clone(),
+            retry_after_ms: self
+                .retry_after
+                .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
+            timestamp: Some(now_millis()),
         }
-        body.insert("code".into(), json!(self.code));
-        body.insert("message".into(), json!(self.message));
-        body.insert("error".into(), json!(self.message));
-        if let Some(field) = &self.field {
-            body.insert("field".into(), json!(field));
-        }
-        if let Some(wait) = self.retry_after {
-            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-            body.insert("retryAfterMs".into(), json!(ms));
-        }
-        body.insert("timestamp".into(), json!(now_millis()));
-        Value::Object(body)
     }
 }
 
-fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<Value> {
+/// The `request_id` of a payload, when it has a usable one.
+fn request_id_in(payload: &Value) -> Option<RequestId> {
     payload
-        .as_ref()
-        .ok()
-        .and_then(|p| p.get("request_id"))
-        .filter(|id| id.is_string() || id.is_number())
-        .cloned()
+        .get("request_id")
+        .and_then(|id| RequestId::deserialize(id).ok())
+}
+
+fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<RequestId> {
+    payload.as_ref().ok().and_then(request_id_in)
 }
 
 /// Sends `error` to the socket, and the same payload in the ack if asked.
@@ -78,7 +78,7 @@ fn fail<A: Adapter>(
     app: &Shared,
     socket: &SocketRef<A>,
     ack: AckSender<A>,
-    request_id: Option<&Value>,
+    request_id: Option<&RequestId>,
     f: &Failure,
 ) {
     let body = f.payload(request_id);
@@ -189,17 +189,15 @@ pub async fn on_event<A: Adapter>(
         }
         names::STATE_UPDATE => state_sync::update(&app, &socket, &identity, &payload, ack).await,
         names::STATE_UNSUBSCRIBE => state_sync::unsubscribe(&socket, &identity, &payload, ack),
-        names::SUGGESTION_FEEDBACK => {
+        names::SUGGESTION_FEEDBACK => match SuggestionFeedbackPayload::deserialize(&payload) {
             // Nothing to answer: recorded, and acked if an ack was asked for.
-            let id = payload.get("id").cloned().unwrap_or(Value::Null);
-            let accepted = payload
-                .get("accepted")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            tracing::info!(user = %identity.user_id, %id, accepted, "suggestion feedback");
-            let _ = ack.send(&json!({"received": true, "id": id}));
-            Ok(())
-        }
+            Ok(feedback) => {
+                tracing::info!(user = %identity.user_id, id = ?feedback.id, accepted = feedback.accepted, "suggestion feedback");
+                let _ = ack.send(&json!({"received": true, "id": feedback.id}));
+                Ok(())
+            }
+            Err(e) => Err((Failure::new(codes::INVALID_PAYLOAD, e.to_string()), ack)),
+        },
         _ => match response_event(&event) {
             Some(reply_event) => {
                 answer(&app, &socket, identity, event, reply_event, payload, ack).await;
@@ -224,7 +222,7 @@ async fn emit_to_user<A: Adapter>(
     socket: &SocketRef<A>,
     user: &str,
     event: &str,
-    body: &Value,
+    body: &impl Serialize,
 ) {
     match socket.within(rooms::user(user)).emit(event, body).await {
         Ok(()) => app.metrics.event_out(event),
@@ -249,21 +247,13 @@ async fn answer<A: Adapter>(
     if let Some(obj) = payload.as_object_mut() {
         obj.insert("userId".into(), json!(identity.user_id));
     }
-    let request_id = payload.get("request_id").cloned();
+    let request_id = request_id_in(&payload);
     let user = identity.user_id.clone();
-    let mut typing = Map::new();
-    typing.insert("isTyping".into(), json!(true));
-    if let Some(id) = &request_id {
-        typing.insert("request_id".into(), id.clone());
-    }
-    emit_to_user(
-        app,
-        socket,
-        &user,
-        names::TYPING_STATUS,
-        &Value::Object(typing.clone()),
-    )
-    .await;
+    let mut typing = TypingStatusPayload {
+        is_typing: true,
+        request_id: request_id.clone(),
+    };
+    emit_to_user(app, socket, &user, names::TYPING_STATUS, &typing).await;
 
     let request = Request {
         event,
@@ -275,14 +265,12 @@ async fn answer<A: Adapter>(
 
     match result {
         Ok(reply) => {
-            let mut body = Map::new();
-            if let Some(id) = &request_id {
-                body.insert("request_id".into(), id.clone());
-            }
-            body.insert("content".into(), json!(reply.content));
-            body.insert("timestamp".into(), json!(now_millis()));
-            body.insert("demo".into(), json!(reply.demo));
-            let body = Value::Object(body);
+            let body = ReplyPayload {
+                request_id: request_id.clone(),
+                content: reply.content,
+                timestamp: Some(now_millis()),
+                demo: reply.demo,
+            };
             emit_to_user(app, socket, &user, reply_event, &body).await;
             let _ = ack.send(&body);
             app.metrics.observe_latency(started.elapsed());
@@ -296,15 +284,8 @@ async fn answer<A: Adapter>(
             fail(app, socket, ack, request_id.as_ref(), &f);
         }
     }
-    typing.insert("isTyping".into(), json!(false));
-    emit_to_user(
-        app,
-        socket,
-        &user,
-        names::TYPING_STATUS,
-        &Value::Object(typing),
-    )
-    .await;
+    typing.is_typing = false;
+    emit_to_user(app, socket, &user, names::TYPING_STATUS, &typing).await;
 }
 
 fn broadcastable_names() -> String {
@@ -336,11 +317,15 @@ async fn relay_broadcast<A: Adapter>(
         );
         return Err((f, ack));
     }
-    let inner_event = payload
-        .get("event")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    // Validated against the catalogue already, so this read only fails if
+    // the table and the type disagree.
+    let BroadcastPayload {
+        event: inner_event,
+        payload: mut inner,
+    } = match BroadcastPayload::deserialize(payload) {
+        Ok(b) => b,
+        Err(e) => return Err((Failure::new(codes::INVALID_PAYLOAD, e.to_string()), ack)),
+    };
     let inner_spec: &EventSpec = match spec(&inner_event) {
         Some(s) if s.broadcastable => s,
         _ => {
@@ -355,7 +340,6 @@ async fn relay_broadcast<A: Adapter>(
             return Err((f, ack));
         }
     };
-    let mut inner = payload.get("payload").cloned().unwrap_or(Value::Null);
     if let Err(e) = validate_spec(inner_spec, &inner) {
         let mut f = Failure::new(
             codes::INVALID_PAYLOAD,

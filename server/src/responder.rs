@@ -3,7 +3,10 @@
 //! as a demo, so that the demo page and the tests need no AI service.
 
 use crate::auth::Identity;
-use frinny_agent::catalogue::names;
+use frinny_agent::catalogue::{
+    names, QueryPayload, RequestId, SuggestionAction, SuggestionPayload,
+};
+use serde::Deserialize;
 use serde_json::Value;
 use std::fmt;
 use std::future::Future;
@@ -140,7 +143,9 @@ impl DemoResponder {
         let actor = acting_name(&request.payload).unwrap_or("your character");
         let content = match request.event.as_str() {
             names::QUERY => {
-                let text = string_field(&request.payload, "content").unwrap_or_default();
+                let query = QueryPayload::deserialize(&request.payload)
+                    .map_err(|e| ResponderError(format!("unreadable query: {e}")))?;
+                let text = query.content.as_str();
                 if text.trim() == "/fail" {
                     return Err(ResponderError(
                         "the demo responder was asked to fail".to_owned(),
@@ -206,24 +211,26 @@ impl DemoResponder {
             Some(Value::Number(n)) => format!("turn-{n}"),
             _ => format!("turn-{}", crate::auth::now_millis()),
         };
-        let mut payload = serde_json::json!({
-            "id": id,
-            "text": format!(
+        let suggestion = SuggestionPayload {
+            id: RequestId::Text(id),
+            text: format!(
                 "{name}: raise your shield before you move in, then Strike; \
                  your third action is best spent on Recall Knowledge."
             ),
-            "kind": "combat",
-            "actions": TURN_ACTIONS
+            actor_id: actor.map(str::to_owned),
+            kind: Some("combat".to_owned()),
+            actions: TURN_ACTIONS
                 .iter()
-                .map(|(label, value)| serde_json::json!({"label": label, "value": value}))
-                .collect::<Vec<_>>(),
-        });
-        if let (Some(actor), Some(obj)) = (actor, payload.as_object_mut()) {
-            obj.insert("actorId".into(), Value::String(actor.to_owned()));
-        }
+                .map(|(label, value)| SuggestionAction {
+                    label: (*label).to_owned(),
+                    value: Value::from(*value),
+                })
+                .collect(),
+        };
         Some(FollowUp {
             event: names::SUGGESTION,
-            payload,
+            // Serializing plain strings and JSON values cannot fail.
+            payload: serde_json::to_value(suggestion).ok()?,
         })
     }
 }

@@ -14,8 +14,7 @@ use crate::metrics::Metrics;
 use crate::responder::{DemoResponder, Responder};
 use crate::socket;
 use crate::state_store::{StateStore, StoreLimits};
-use frinny_agent::catalogue::names;
-use serde_json::json;
+use frinny_agent::catalogue::{names, ServerShutdownPayload};
 use socketioxide::adapter::Adapter;
 use socketioxide::{SocketIo, SocketIoBuilder};
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
@@ -268,7 +267,9 @@ async fn tell_clients(io: &Io, grace: Duration) {
     // This instance's clients only: with `--redis` the others stay up.
     io.close_local(
         names::SERVER_SHUTDOWN,
-        &json!({"reason": "server shutting down"}),
+        &ServerShutdownPayload {
+            reason: "server shutting down".to_owned(),
+        },
         grace.min(Duration::from_millis(200)),
     )
     .await;

@@ -17,8 +17,12 @@ use crate::cluster::{Unavailable, UNAVAILABLE};
 use crate::events::{Failure, Outcome};
 use crate::rooms;
 use crate::state_store::{CatchUp, PatchError};
-use frinny_agent::catalogue::{codes, names};
-use serde_json::{json, Map, Value};
+use frinny_agent::catalogue::{
+    codes, names, StateConflict, StatePatchEntry, StatePatchPayload, StateSubscribePayload,
+    StateSubscribeReply, StateUnsubscribePayload, StateUpdateAck, StateUpdatePayload,
+};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef};
 
@@ -37,17 +41,18 @@ pub fn may_write(identity: &Identity, scope: &str) -> bool {
     }
 }
 
-fn scope_of(payload: &Value) -> Result<&str, Failure> {
-    let scope = payload
-        .get("scope")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    check_id("scope", scope).map_err(|e| {
+/// A client's state payload read into its catalogue type, with `scope`
+/// checked as an id. The payload was validated against the catalogue, so
+/// the read itself only fails if the table and the type disagree.
+fn read<T: DeserializeOwned>(payload: &Value, scope: impl Fn(&T) -> &str) -> Result<T, Failure> {
+    let request =
+        T::deserialize(payload).map_err(|e| Failure::new(codes::INVALID_PAYLOAD, e.to_string()))?;
+    check_id("scope", scope(&request)).map_err(|e| {
         let mut f = Failure::new(codes::INVALID_PAYLOAD, e);
         f.field = Some("scope".into());
         f
     })?;
-    Ok(scope)
+    Ok(request)
 }
 
 fn forbidden(identity: &Identity, action: &str, scope: &str) -> Failure {
@@ -63,18 +68,27 @@ fn forbidden(identity: &Identity, action: &str, scope: &str) -> Failure {
 }
 
 /// The `state:subscribe` reply for a catch-up.
-pub fn catch_up_reply(scope: &str, catch_up: CatchUp, epoch: &str) -> Value {
-    match catch_up {
-        CatchUp::Snapshot(s) => {
-            json!({"scope": scope, "version": s.version, "doc": s.doc, "epoch": epoch})
-        }
+pub fn catch_up_reply(scope: &str, catch_up: CatchUp, epoch: &str) -> StateSubscribeReply {
+    let (version, doc, patches) = match catch_up {
+        CatchUp::Snapshot(s) => (s.version, Some(s.doc), None),
         CatchUp::Patches { version, patches } => {
-            let patches: Vec<Value> = patches
+            let patches = patches
                 .into_iter()
-                .map(|e| json!({"base": e.base, "version": e.version, "patch": e.patch}))
+                .map(|e| StatePatchEntry {
+                    base: e.base,
+                    version: e.version,
+                    patch: e.patch,
+                })
                 .collect();
-            json!({"scope": scope, "version": version, "patches": patches, "epoch": epoch})
+            (version, None, Some(patches))
         }
+    };
+    StateSubscribeReply {
+        scope: scope.to_owned(),
+        version,
+        doc,
+        patches,
+        epoch: Some(epoch.to_owned()),
     }
 }
 
@@ -91,10 +105,11 @@ pub async fn subscribe<A: Adapter>(
     payload: &Value,
     ack: AckSender<A>,
 ) -> Outcome<A> {
-    let scope = match scope_of(payload) {
-        Ok(s) => s,
+    let request = match read(payload, |r: &StateSubscribePayload| &r.scope) {
+        Ok(r) => r,
         Err(f) => return Err((f, ack)),
     };
+    let scope = request.scope.as_str();
     if !may_read(identity, scope) {
         return Err((forbidden(identity, "read", scope), ack));
     }
@@ -117,8 +132,8 @@ pub async fn subscribe<A: Adapter>(
     // Join first, then read: a patch applied after the read is pushed to the
     // room this socket is already in.
     socket.join(room);
-    let since = payload.get("since").and_then(Value::as_u64);
-    let epoch = payload.get("epoch").and_then(Value::as_str);
+    let since = request.since;
+    let epoch = request.epoch.as_deref();
     if let Some(cluster) = &app.cluster {
         return match cluster
             .state
@@ -148,12 +163,12 @@ pub fn unsubscribe<A: Adapter>(
     payload: &Value,
     ack: AckSender<A>,
 ) -> Outcome<A> {
-    let scope = match scope_of(payload) {
-        Ok(s) => s,
+    let request = match read(payload, |r: &StateUnsubscribePayload| &r.scope) {
+        Ok(r) => r,
         Err(f) => return Err((f, ack)),
     };
-    socket.leave(rooms::state(&identity.world, scope));
-    let _ = ack.send(&json!({"scope": scope}));
+    socket.leave(rooms::state(&identity.world, &request.scope));
+    let _ = ack.send(&request);
     Ok(())
 }
 
@@ -167,24 +182,24 @@ pub fn unavailable(why: &Unavailable) -> Failure {
 }
 
 /// The `state:patch` push for an applied patch.
-pub fn patch_event(scope: &str, base: u64, version: u64, patch: &Value) -> Value {
-    json!({"scope": scope, "base": base, "version": version, "patch": patch})
+pub fn patch_event(scope: &str, base: u64, version: u64, patch: &Value) -> StatePatchPayload {
+    StatePatchPayload {
+        scope: scope.to_owned(),
+        base,
+        version,
+        patch: patch.clone(),
+    }
 }
 
 /// The refusal of a stale update.
-pub fn conflict_reply(scope: &str, version: u64, doc: Value) -> Value {
-    let mut body = Map::new();
-    body.insert("code".into(), json!(codes::CONFLICT));
-    body.insert(
-        "message".into(),
-        json!(format!(
-            "scope `{scope}` is at version {version}; rebase the patch on it"
-        )),
-    );
-    body.insert("scope".into(), json!(scope));
-    body.insert("version".into(), json!(version));
-    body.insert("doc".into(), doc);
-    Value::Object(body)
+pub fn conflict_reply(scope: &str, version: u64, doc: Value) -> StateConflict {
+    StateConflict {
+        code: codes::CONFLICT.to_owned(),
+        message: format!("scope `{scope}` is at version {version}; rebase the patch on it"),
+        scope: scope.to_owned(),
+        version,
+        doc,
+    }
 }
 
 /// `state:update` {scope, base, patch, id?}: compare-and-set. Acked with
@@ -198,25 +213,17 @@ pub async fn update<A: Adapter>(
     payload: &Value,
     ack: AckSender<A>,
 ) -> Outcome<A> {
-    let scope = match scope_of(payload) {
-        Ok(s) => s,
+    let request = match read(payload, |r: &StateUpdatePayload| &r.scope) {
+        Ok(r) => r,
         Err(f) => return Err((f, ack)),
     };
+    let (scope, base, patch) = (request.scope.as_str(), request.base, &request.patch);
     if !may_write(identity, scope) {
         return Err((forbidden(identity, "write", scope), ack));
     }
-    let Some(base) = payload.get("base").and_then(Value::as_u64) else {
-        let mut f = Failure::new(
-            codes::INVALID_PAYLOAD,
-            "`base` must be a non-negative integer (the version the patch was made against)",
-        );
-        f.field = Some("base".into());
-        return Err((f, ack));
-    };
-    let patch = payload.get("patch").cloned().unwrap_or(Value::Null);
-    let origin = match payload.get("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => {
+    let origin = match request.id.as_deref() {
+        None => None,
+        Some(id) if !id.is_empty() && id.len() <= 128 => {
             Some(format!("{}\u{1f}{id}", identity.user_id))
         }
         Some(_) => {
@@ -236,7 +243,7 @@ pub async fn update<A: Adapter>(
             .apply_and_wait(
                 &identity.world,
                 scope,
-                &patch,
+                patch,
                 Some(base),
                 origin.as_deref(),
                 true,
@@ -257,16 +264,13 @@ pub async fn update<A: Adapter>(
         };
     }
     let _in_order = app.state_writes.lock().await;
-    match app.store.apply(
-        &identity.world,
-        scope,
-        &patch,
-        Some(base),
-        origin.as_deref(),
-    ) {
+    match app
+        .store
+        .apply(&identity.world, scope, patch, Some(base), origin.as_deref())
+    {
         Ok(applied) => {
             if !applied.duplicate {
-                let push = patch_event(scope, applied.base, applied.version, &patch);
+                let push = patch_event(scope, applied.base, applied.version, patch);
                 let room = rooms::state(&identity.world, scope);
                 match socket.within(room).emit(names::STATE_PATCH, &push).await {
                     Ok(()) => app.metrics.event_out(names::STATE_PATCH),
@@ -286,14 +290,13 @@ pub async fn update<A: Adapter>(
 }
 
 /// The ack of an applied (or recognised re-sent) update.
-fn update_ack(scope: &str, base: u64, version: u64, duplicate: bool) -> Value {
-    let mut body = json!({"scope": scope, "base": base, "version": version});
-    if duplicate {
-        if let Some(obj) = body.as_object_mut() {
-            obj.insert("duplicate".into(), json!(true));
-        }
+fn update_ack(scope: &str, base: u64, version: u64, duplicate: bool) -> StateUpdateAck {
+    StateUpdateAck {
+        scope: scope.to_owned(),
+        base,
+        version,
+        duplicate,
     }
-    body
 }
 
 /// Answers a refused update: a conflict in the ack, the rest as failures.
