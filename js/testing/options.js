@@ -79,12 +79,13 @@ export function parseOptions(options = {}) {
   const seen = new Set();
   let wrapEvents;
   for (const [key, value] of Object.entries(/** @type {object} */ (options))) {
-    // JSON.stringify, which the real client reads the options through, drops these.
-    if (value === undefined || (typeof value === 'function' && key !== 'auth')) continue;
+    if (value === undefined) continue; // as null: the default
     const name = /** @type {Record<string, string>} */ (ALIASES)[key] ?? key;
     if (seen.has(name)) throw invalid(`option ${name} is given twice (as itself and by its short name)`);
     seen.add(name);
     if (value === null) continue; // null means the default
+    // Infinity and NaN mean the default too (the real client reads numbers that way).
+    if (typeof value === 'number' && !Number.isFinite(value)) continue;
     switch (name) {
       case 'url':
       case 'path':
@@ -132,7 +133,7 @@ export function parseOptions(options = {}) {
         cfg.randomizationFactor = value;
         break;
       case 'reconnectionAttempts':
-        cfg.reconnectionAttempts = value === Infinity ? Infinity : whole(name, value, 4_294_967_295);
+        cfg.reconnectionAttempts = whole(name, value, 4_294_967_295);
         break;
       case 'reconnectionDelay':
       case 'reconnectionDelayMax':

@@ -133,6 +133,146 @@ for (const doc of DOCS) {
   });
 }
 
+// ----- 2. docs/api.md covers the whole public surface ----------------------
+
+/**
+ * The public names a `.d.ts` file declares: exported functions, constants,
+ * classes, interfaces and types, and the members of its interfaces,
+ * classes and object types (methods, properties, options, event names).
+ * Left out: members whose name starts with `_` (protected), a type's
+ * `prototype`, and non-exported declarations' own names (their members,
+ * such as FrinnyChat's common options, are public all the same).
+ */
+function declaredNames(file) {
+  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const names = new Set();
+  const exported = (node) => Boolean(node.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
+  const nameOf = (node) => {
+    if (!node.name) return undefined;
+    if (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name)) return node.name.text;
+    if (ts.isComputedPropertyName(node.name)) return node.name.expression.getText(src); // Symbol.dispose
+    return undefined;
+  };
+  const add = (name) => {
+    if (name && !name.startsWith('_') && name !== 'prototype') names.add(name);
+  };
+  const members = (node) => {
+    for (const m of node.members ?? []) {
+      add(nameOf(m));
+      if (m.type && ts.isTypeLiteralNode(m.type)) members(m.type);
+    }
+  };
+  const visit = (node) => {
+    if (ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) {
+      if (exported(node)) add(node.name.text);
+      members(node);
+    } else if (ts.isTypeAliasDeclaration(node)) {
+      if (exported(node)) add(node.name.text);
+      if (ts.isTypeLiteralNode(node.type)) members(node.type);
+    } else if (ts.isFunctionDeclaration(node)) {
+      if (exported(node)) add(node.name?.text);
+    } else if (ts.isVariableStatement(node)) {
+      for (const d of node.declarationList.declarations) {
+        if (exported(node)) add(d.name.text);
+        if (d.type && ts.isTypeLiteralNode(d.type)) members(d.type);
+      }
+    } else if (ts.isModuleDeclaration(node) && node.body && ts.isModuleBlock(node.body)) {
+      // `declare global { interface HTMLElementTagNameMap {...} }`: the tag names.
+      for (const s of node.body.statements) if (ts.isInterfaceDeclaration(s)) members(s);
+    } else if (ts.isExportDeclaration(node) && node.exportClause && ts.isNamedExports(node.exportClause)) {
+      for (const e of node.exportClause.elements) add(e.name.text);
+    }
+  };
+  src.statements.forEach((s) => visit(s));
+  return names;
+}
+
+/** wasm-bindgen's loader internals in pkg/frinny_agent.d.ts: not the package's API (`ready()` wraps them). */
+const WASM_INTERNALS = new Set(['InitInput', 'InitOutput', 'SyncInitInput', 'initSync', '__wbg_init', 'memory']);
+
+/** Every name api.md must mention, with the file that declares it. */
+function publicNames() {
+  const files = ['js/index.d.ts', 'js/EventTypes.d.ts', 'js/foundry/index.d.ts', 'js/components/index.d.ts', 'js/testing/index.d.ts'];
+  // The wasm class and its option types come from wasm-bindgen's output (`cargo xtask build`).
+  if (existsSync(join(ROOT, 'pkg/frinny_agent.d.ts'))) files.push('pkg/frinny_agent.d.ts');
+  const wanted = new Map();
+  for (const file of files) {
+    for (const name of declaredNames(join(ROOT, file))) {
+      if (file.startsWith('pkg/') && (WASM_INTERNALS.has(name) || /^(__|agentmanager_|wasm_bindgen)/.test(name))) continue;
+      if (!wanted.has(name)) wanted.set(name, file);
+    }
+  }
+  return wanted;
+}
+
+/** The error codes the client and the reference server give (src/core/error.rs first). */
+function errorCodes() {
+  const codes = new Map();
+  const from = (file, re) => {
+    for (const m of read(file).matchAll(re)) if (!codes.has(m[1])) codes.set(m[1], file);
+  };
+  from('src/core/error.rs', /=> "([A-Z][A-Z_]+)"/g);
+  from('src/web/errors.rs', /: &str = "([A-Z][A-Z_]+)"/g);
+  // The state store's own codes, where it makes them.
+  from('src/core/sync.rs', /SyncError::new\(\s*"([A-Z][A-Z_]+)"/g);
+  from('src/core/sync.rs', /settle_all\([^,]+,[^,]+,\s*"([A-Z][A-Z_]+)"/g);
+  from('src/web/sync.rs', /js_error\(\s*"([A-Z][A-Z_]+)"/g);
+  // The server's codes (`serverCode` of a SERVER_ERROR, or the state calls' own code).
+  const catalogue = read('src/catalogue.rs');
+  const mod = catalogue.slice(catalogue.indexOf('pub mod codes'));
+  for (const m of mod.slice(0, mod.indexOf('\n}')).matchAll(/: &str = "([A-Z][A-Z_]+)"/g)) {
+    if (!codes.has(m[1])) codes.set(m[1], 'src/catalogue.rs');
+  }
+  return codes;
+}
+
+/** The text of api.md's code: inline code spans and code blocks (a name in prose does not count). */
+function apiCodeText() {
+  const page = read('docs/api.md');
+  const blocks = codeBlocks(page).map((b) => b.code);
+  const outside = page.replace(/^\s*```[\s\S]*?^\s*```/gm, '');
+  const spans = [...outside.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]);
+  return [...blocks, ...spans].join('\n');
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+test('docs/api.md names every public method, property, option, event and export of the .d.ts files', () => {
+  const code = apiCodeText();
+  const missing = [...publicNames()]
+    .filter(([name]) => !new RegExp(`(^|[^\\w$-])${escapeRe(name)}($|[^\\w$-])`).test(code))
+    .map(([name, file]) => `${name} (${file})`);
+  assert.deepEqual(missing, [], 'add these to docs/api.md, in code');
+});
+
+test('docs/api.md names every error code', () => {
+  const codes = errorCodes();
+  for (const code of ['TIMEOUT', 'CALLBACK_ERROR', 'NOT_SYNCED', 'UNSUBSCRIBED', 'RATE_LIMITED', 'TOKEN_EXPIRED', 'CONFLICT']) {
+    assert.ok(codes.has(code), `the code list found ${code} in the source`);
+  }
+  const text = apiCodeText();
+  const missing = [...codes].filter(([c]) => !new RegExp(`\\b${c}\\b`).test(text)).map(([c, file]) => `${c} (${file})`);
+  assert.deepEqual(missing, [], 'add these error codes to docs/api.md');
+});
+
+test('the surface scan finds what it should (a new method would be caught)', () => {
+  const file = join(scratch, 'sample.d.ts');
+  writeFileSync(file, `
+    export interface Opts { alpha?: number; 'beta-gamma': string; _hidden: 1 }
+    interface Common { gamma: string }
+    export declare class Thing { delta(): void; readonly epsilon: number; protected _setup(): void; [Symbol.dispose](): void }
+    export declare function zeta(): void;
+    export declare const ETA: { readonly THETA: 'theta' };
+    export type { Iota } from './x.js';
+    declare global { interface HTMLElementTagNameMap { 'x-kappa': Thing } }
+  `);
+  assert.deepEqual([...declaredNames(file)].sort(), [
+    'ETA', 'Iota', 'Opts', 'Symbol.dispose', 'THETA', 'Thing', 'alpha', 'beta-gamma', 'delta', 'epsilon', 'gamma', 'x-kappa', 'zeta',
+  ]);
+});
+
+// ----- 3. docs/testing.md holds the examples -----------------------------------
+
 test('docs/testing.md shows the examples the tests run, as they are', () => {
   const page = read('docs/testing.md');
   for (const file of ['examples/testing/ask-frinny.js', 'examples/testing/ask-frinny.test.mjs', 'examples/testing/components.test.js']) {
