@@ -92,6 +92,18 @@
 //! numbers in notepack's forms (the smallest integer form; a non-integral
 //! number as `float 64`), so a packet encodes to the same bytes as
 //! `notepack.encode({type, data, nsp, id})` with Node `Buffer`s for binary.
+//!
+//! # Floats
+//!
+//! Encoding reads the payload's numbers with serde_json, whose default float
+//! parser is exact when the decimal digits fit in 2<sup>53</sup> and the
+//! exponent is small (`1.5`, `0.1`, `8388607.99609375`) but may land one ulp
+//! off beyond (`90080.54052734375` reads as `90080.54052734376`; results of
+//! float arithmetic often print with 17 digits), where `JSON.parse` is exact.
+//! The text codec's binary path ([`Payload::reconstruct`]) reads floats the
+//! same way. serde_json's `float_roundtrip` feature makes both exact, for
+//! about 9 KiB more gzipped wasm. Decoding is exact: a float is printed in
+//! its shortest form, which `JSON.parse` reads back to the same number.
 
 use super::socket_io::{Packet, Payload, RESERVED_EVENTS};
 use super::value::Value;
