@@ -245,6 +245,16 @@ test('docs/api.md names every public method, property, option, event and export 
   assert.deepEqual(missing, [], 'add these to docs/api.md, in code');
 });
 
+test('docs/api.md names every entry the package exports', () => {
+  const { exports } = JSON.parse(read('npm/package.json'));
+  const text = apiCodeText();
+  const missing = Object.keys(exports)
+    .filter((key) => key !== './package.json')
+    .map((key) => (key === '.' ? 'frinny-agent' : `frinny-agent${key.slice(1)}`))
+    .filter((entry) => !new RegExp(`(^|[^\\w/-])${escapeRe(entry)}($|[^\\w/-])`).test(text));
+  assert.deepEqual(missing, [], 'add these entries to docs/api.md');
+});
+
 test('docs/api.md names every error code', () => {
   const codes = errorCodes();
   for (const code of ['TIMEOUT', 'CALLBACK_ERROR', 'NOT_SYNCED', 'UNSUBSCRIBED', 'RATE_LIMITED', 'TOKEN_EXPIRED', 'CONFLICT']) {
