@@ -5,8 +5,8 @@
 //! WebAssembly for the browser and tested natively.
 //!
 //! - [`protocol`]: pure codecs (Engine.IO, Socket.IO, plain-JSON framing).
-//! - [`core`]: the sans-IO client state machine, subscriber registry and
-//!   state-sync store, driven with simulated time in tests.
+//! - [`core`]: the sans-IO agent (client state machine and state-sync
+//!   store), driven with simulated time in tests.
 //! - `web` (wasm32 only): the browser shell and the exported `AgentManager`.
 //! - [`catalogue`]: the Frinny event catalogue shared with the server.
 #![cfg_attr(not(test), warn(missing_docs))]

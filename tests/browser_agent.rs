@@ -323,6 +323,30 @@ async fn unsubscribe_functions_are_safe_to_call_any_number_of_times() {
 }
 
 #[wasm_bindgen_test]
+fn every_kind_of_listener_is_held_until_its_unsubscribe_or_close() {
+    let agent = manager("");
+    let rec = Recorder::new();
+    let offs = [
+        agent.on_state_change(rec.f()).unwrap(),
+        agent.on_error(rec.f()).unwrap(),
+        agent.subscribe_state("world", rec.f()).unwrap(),
+        agent.on_conflict("world", rec.f()).unwrap(),
+    ];
+    assert_eq!(agent.held_callbacks(), 4);
+    assert_eq!(agent.subscriber_count(), 0, "events only");
+    offs[2].call0(&JsValue::UNDEFINED).unwrap();
+    offs[2].call0(&JsValue::UNDEFINED).unwrap();
+    assert_eq!(agent.held_callbacks(), 3);
+    agent.subscribe_state("user:u1", rec.f()).unwrap();
+    agent.close();
+    assert_eq!(agent.held_callbacks(), 0);
+    drop(agent);
+    for off in &offs {
+        off.call0(&JsValue::UNDEFINED).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
 async fn unsubscribing_and_emitting_inside_a_callback_is_safe() {
     let agent = std::rc::Rc::new(connected("").await);
     let first_calls = Recorder::new();

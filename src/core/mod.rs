@@ -20,7 +20,6 @@ mod error;
 mod fast_path;
 pub mod merge_diff;
 mod metrics;
-mod registry;
 pub mod reply_policy;
 mod rng;
 mod sort;
@@ -33,7 +32,6 @@ pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, Request
 pub use error::{ClientError, ErrorCode};
 pub use fast_path::FastPath;
 pub use metrics::{ErrorCounts, Metrics};
-pub use registry::{Registry, SubId};
 pub use rng::Rng;
 pub use sync::{
     Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,

@@ -1,5 +1,5 @@
 //! One small sort for the few lists the core orders (request keys to
-//! settle, scope names, subscriptions, dispatch times).
+//! settle, scope names, dispatch times).
 //!
 //! Why not `slice::sort`: each element type gets its own copy of the
 //! standard library's driftsort or ipnsort, 3–5 KB of wasm apiece, and the
@@ -7,11 +7,6 @@
 //! hundred bytes per type, needs no allocation, and is O(n log n) on any
 //! input. It is not stable; every list sorted with it has distinct keys
 //! (or, for plain numbers, equal elements that cannot be told apart).
-
-/// Sorts `v` ascending by `key`.
-pub(crate) fn sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
-    sort_by(v, |a, b| key(a) < key(b));
-}
 
 /// Sorts `v` ascending.
 pub(crate) fn sort<T: Ord>(v: &mut [T]) {
@@ -73,13 +68,13 @@ mod tests {
     }
 
     #[test]
-    fn sorts_by_key() {
+    fn sorts_by_an_order() {
         let mut rng = Rng::new(11);
         for len in 0..100 {
             let mut v: Vec<(u64, u64)> = (0..len).map(|i| (i, rng.next_u64() % 1000)).collect();
             let mut expected = v.clone();
             expected.sort_by_key(|p| (p.1, p.0));
-            sort_by_key(&mut v, |p| (p.1, p.0));
+            sort_by(&mut v, |a, b| (a.1, a.0) < (b.1, b.0));
             assert_eq!(v, expected, "length {len}");
         }
     }

@@ -12,15 +12,13 @@ use super::auth::{Answer, AuthHook};
 use super::convert;
 use super::errors;
 use super::glue;
-use super::hub::EventHub;
+use super::hub::{EventHub, Listener, ERROR, STATE_CHANGE};
 use super::input::{Feed, Input};
-use super::listeners::{Kind, Listeners};
 use super::network::Network;
 use super::requests::{Pending, Waiting};
 use super::socket::Socket;
 use super::sync::StateWaiting;
 use super::timer::Timer;
-use super::unsubscribe;
 use crate::core::{reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, Output, State};
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
@@ -56,8 +54,6 @@ pub(crate) struct Driver {
     auth: RefCell<Option<AuthHook>>,
     /// The fast-path gate last handed to the hub.
     gate: Cell<u8>,
-    /// State, error, document and conflict listeners.
-    pub listeners: Listeners,
     /// Promises waiting for the core.
     pub waiting: Waiting,
     /// `syncState` and `updateState` Promises.
@@ -70,8 +66,6 @@ pub(crate) struct Driver {
     pumping: Cell<bool>,
     /// The text frame whose outputs are being carried out.
     frame: RefCell<Option<Frame>>,
-    /// This manager's number for its unsubscribe functions.
-    manager_id: u32,
     /// Set while the manager is being freed: settle Promises, call no
     /// listeners.
     quiet: Cell<bool>,
@@ -115,7 +109,6 @@ impl Driver {
                 thrown: RefCell::new(Some(thrown)),
                 auth: RefCell::new(auth),
                 gate: Cell::new(0),
-                listeners: Listeners::default(),
                 waiting: Waiting::default(),
                 state_waiting: StateWaiting::default(),
                 socket: RefCell::new(None),
@@ -124,7 +117,6 @@ impl Driver {
                 network: RefCell::new(Network::listen(feed.clone())),
                 pumping: Cell::new(false),
                 frame: RefCell::new(None),
-                manager_id: unsubscribe::register(this.clone()),
                 quiet: Cell::new(false),
                 released: Cell::new(false),
                 feed,
@@ -134,11 +126,6 @@ impl Driver {
             driver.handle(Input::NetworkChanged { online: false });
         }
         driver
-    }
-
-    /// This manager's number (see `unsubscribe`).
-    pub(crate) fn manager_id(&self) -> u32 {
-        self.manager_id
     }
 
     /// Where the leaves hand their inputs (an AbortSignal's, say).
@@ -332,7 +319,7 @@ impl Driver {
                         &JsValue::from_str(state.as_str()),
                         &JsValue::from_str(&reason),
                     );
-                    self.call_all(Kind::State, "stateChange", &args);
+                    self.hub.notify(Listener::State, STATE_CHANGE, &args);
                 }
             }
             Output::Event {
@@ -437,42 +424,15 @@ impl Driver {
         }
     }
 
-    /// Calls every listener of `kind` with `args`.
-    fn call_all(&self, kind: Kind, what: &str, args: &Array) {
-        for id in self.listeners.targets(kind, what) {
-            if let Some(callback) = self.listeners.take_live(kind, id) {
-                self.call_one(&callback, args, what);
-            }
-        }
-    }
-
-    /// Calls one callback; if it throws, `onError` listeners hear of it.
-    pub(crate) fn call_one(&self, callback: &Function, args: &Array, what: &str) {
-        if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, args) {
-            self.callback_threw(what, &thrown);
-        }
-    }
-
-    /// Hands `error` to every `onError` listener. A listener that throws is
-    /// logged to the console (reporting it to itself could loop).
+    /// Hands `error` to every `onError` listener (one that throws is
+    /// logged to the console by the hub).
     pub(crate) fn report_error(&self, error: &JsValue) {
-        let targets = self.listeners.targets(Kind::Error, "error");
-        if targets.is_empty() {
-            if error_code(error).as_deref() == Some(errors::CALLBACK_ERROR) {
-                glue::console_error(
-                    "frinny-agent: a callback threw and no onError listener is set",
-                    error,
-                );
-            }
-            return;
-        }
-        let args = Array::of1(error);
-        for id in targets {
-            if let Some(callback) = self.listeners.take_live(Kind::Error, id) {
-                if let Err(thrown) = callback.apply(&JsValue::UNDEFINED, &args) {
-                    glue::console_error("frinny-agent: an onError listener threw", &thrown);
-                }
-            }
+        let heard = self.hub.notify(Listener::Error, ERROR, &Array::of1(error));
+        if heard == 0 && error_code(error).as_deref() == Some(errors::CALLBACK_ERROR) {
+            glue::console_error(
+                "frinny-agent: a callback threw and no onError listener is set",
+                error,
+            );
         }
     }
 
@@ -493,7 +453,6 @@ impl Driver {
         // a callback this only queues: the outer pump finishes.
         self.call(|agent, now| agent.close(now));
         self.released.set(true);
-        unsubscribe::forget(self.manager_id);
         let socket = self.socket.borrow_mut().take();
         let timer = self.timer.borrow_mut().take();
         let network = self.network.borrow_mut().take();
@@ -516,13 +475,11 @@ impl Driver {
         drop(thrown);
         let auth = self.auth.borrow_mut().take();
         drop(auth);
-        self.listeners.clear();
     }
 
     /// Promises and listeners still held (for leak checks).
     pub(crate) fn held(&self) -> usize {
-        self.hub.count() as usize
-            + self.listeners.held()
+        self.hub.held() as usize
             + self.waiting.len()
             + self.state_waiting.len()
             + usize::from(self.auth.borrow().is_some())

@@ -1,5 +1,9 @@
-// The event subscribers of one AgentManager, kept on the JS side, and the
-// inbound fast path that reaches them without entering wasm.
+// Every listener of one AgentManager, kept on the JS side: the event
+// subscribers, with the inbound fast path that reaches them without
+// entering wasm, and the other listeners (`onStateChange`, `onError`,
+// `subscribeState`, `onConflict`). Rust decides what to deliver and when;
+// this holds the functions, calls them, and hands out the unsubscribe
+// functions.
 //
 // Why in JS: a plain `42["name",...]` event needs nothing from the core but
 // to be counted and delivered, and every crossing into wasm and back (the
@@ -21,7 +25,15 @@
 //   hook counts it and tells the `onError` listeners.
 //
 // Lists are copy-on-write: subscribing never changes an array a dispatch
-// is walking.
+// is walking. The other listeners follow the same rules (see `listen`).
+//
+// An unsubscribe function never throws and does nothing the second time,
+// after a `once` fired, or after the manager ended (`clear`). An ended
+// subscription lets go of its callback.
+
+/** The kinds of listener besides events, each kept by key (a scope for
+ * `doc` and `conflict`; `stateChange` and `error` for the other two). */
+const KINDS = ['state', 'error', 'doc', 'conflict'];
 
 /** Dispatch durations kept for `metrics()` until the driver drains them. */
 const SAMPLES = 64;
@@ -54,7 +66,10 @@ export class EventHub {
     this.named = new Map();
     this.all = [];
     this.count = 0;
-    this.seq = 0;
+    /** kind -> key -> live listeners, in the order they were added. */
+    this.lists = new Map(KINDS.map((kind) => [kind, new Map()]));
+    /** Live listeners of every kind but events. */
+    this.listening = 0;
     // What the fast path did since the driver last drained it (one event
     // per frame there).
     this.units = 0;
@@ -96,6 +111,7 @@ export class EventHub {
   end(entry) {
     if (!entry.live) return false;
     entry.live = false;
+    entry.callback = undefined;
     this.count--;
     if (entry.name === undefined) {
       this.all = this.all.filter((e) => e !== entry);
@@ -107,10 +123,75 @@ export class EventHub {
     return true;
   }
 
-  /** Ends every subscription (the manager is ending). */
+  /**
+   * Adds a listener of `kind` (`state`, `error`, `doc` or `conflict`) for
+   * `key`. Returns its unsubscribe function.
+   */
+  listen(kind, key, callback) {
+    const lists = this.lists.get(kind);
+    const entry = { callback, kind, key, live: true };
+    const list = lists.get(key);
+    lists.set(key, list === undefined ? [entry] : [...list, entry]);
+    this.listening++;
+    return () => { this.unlisten(entry); };
+  }
+
+  /** Ends one listener; false if it had already ended. */
+  unlisten(entry) {
+    if (!entry.live) return false;
+    entry.live = false;
+    entry.callback = undefined;
+    this.listening--;
+    const lists = this.lists.get(entry.kind);
+    const rest = lists.get(entry.key).filter((e) => e !== entry);
+    if (rest.length === 0) lists.delete(entry.key);
+    else lists.set(entry.key, rest);
+    return true;
+  }
+
+  /**
+   * Calls the listeners of `kind` for `key` with `args`, in the order they
+   * were added, skipping any ended meanwhile; returns how many there were.
+   * One that throws does not stop the others: an `error` listener's throw
+   * goes to the console (reporting it to itself could loop), any other's
+   * to the `thrown` hook, named by `key`.
+   */
+  notify(kind, key, args) {
+    const list = this.lists.get(kind).get(key);
+    if (list === undefined) return 0;
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i];
+      if (!entry.live) continue;
+      try {
+        entry.callback.apply(undefined, args);
+      } catch (thrown) {
+        if (kind === 'error') console.error('frinny-agent: an onError listener threw', thrown);
+        else this.thrown(key, thrown);
+      }
+    }
+    return list.length;
+  }
+
+  /** The callback of the latest live listener of `kind` for `key`. */
+  latest(kind, key) {
+    const list = this.lists.get(kind).get(key);
+    return list === undefined ? undefined : list[list.length - 1].callback;
+  }
+
+  /** Live subscriptions and listeners of every kind. */
+  get held() {
+    return this.count + this.listening;
+  }
+
+  /** Ends every subscription and listener (the manager is ending). */
   clear() {
-    for (const list of this.named.values()) for (const entry of list) entry.live = false;
-    for (const entry of this.all) entry.live = false;
+    for (const list of this.named.values()) for (const entry of list) this.release(entry);
+    for (const entry of this.all) this.release(entry);
+    for (const lists of this.lists.values()) {
+      for (const list of lists.values()) for (const entry of list) this.release(entry);
+      lists.clear();
+    }
+    this.listening = 0;
     this.named = new Map();
     this.all = [];
     this.count = 0;
@@ -118,6 +199,12 @@ export class EventHub {
     // The driver's hook is released with the manager; a callback that
     // closed the manager and then threw must not call it.
     this.thrown = () => {};
+  }
+
+  /** Marks `entry` ended and lets go of its callback. */
+  release(entry) {
+    entry.live = false;
+    entry.callback = undefined;
   }
 
   /**
@@ -185,8 +272,9 @@ export class EventHub {
       for (let i = 0; i < named.length; i++) {
         const entry = named[i];
         if (!entry.live) continue;
+        const callback = entry.callback;
         if (entry.once) this.end(entry);
-        this.call(entry.callback, name, items, 1);
+        this.call(callback, name, items, 1);
       }
     }
     for (let i = 0; i < all.length; i++) {

@@ -1,11 +1,16 @@
-//! The event subscribers, kept in JS (`event_hub.js`), with the inbound
-//! fast path in front of them. The core still decides when the fast path
-//! is open ([`crate::core::Client::fast_path`]); this module is only the
-//! Rust face of the JS class.
+//! Every listener of a manager, kept in JS (`event_hub.js`): the event
+//! subscribers with the inbound fast path in front of them, and the
+//! `onStateChange`, `onError`, `subscribeState` and `onConflict` listeners.
+//! The hub holds the functions and hands out the unsubscribe functions;
+//! Rust decides what to deliver, and the core when the fast path is open
+//! ([`crate::core::Client::fast_path`]). This module is only the Rust face
+//! of the JS class.
 //!
 //! ```ignore
 //! let hub = EventHub::create(&thrown, max_units, FastPath::core_names(), REPLY_NAMES, REPLY_SUFFIX);
 //! let off = hub.add(Some("combat_update"), &callback, false); // JS unsubscribe function
+//! let off_doc = hub.listen(Listener::Doc, "world", &on_doc);
+//! hub.notify(Listener::Doc, "world", &Array::of2(&doc, &change));
 //! hub.set_gate(FastPath::Open.as_u8());
 //! ```
 
@@ -40,13 +45,26 @@ extern "C" {
     #[wasm_bindgen(method, js_name = removeNamed)]
     pub(crate) fn remove_named(this: &EventHub, name: &str, callback: &JsValue) -> u32;
 
-    /// Ends every subscription.
+    /// Ends every subscription and listener.
     #[wasm_bindgen(method)]
     pub(crate) fn clear(this: &EventHub);
 
-    /// Live subscriptions.
+    /// Live event subscriptions.
     #[wasm_bindgen(method, getter)]
     pub(crate) fn count(this: &EventHub) -> u32;
+
+    /// Live event subscriptions and listeners of every kind.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn held(this: &EventHub) -> u32;
+
+    #[wasm_bindgen(method, js_name = listen)]
+    fn listen_js(this: &EventHub, kind: &str, key: &str, callback: &Function) -> Function;
+
+    #[wasm_bindgen(method, js_name = notify)]
+    fn notify_js(this: &EventHub, kind: &str, key: &str, args: &Array) -> u32;
+
+    #[wasm_bindgen(method, js_name = latest)]
+    fn latest_js(this: &EventHub, kind: &str, key: &str) -> Option<Function>;
 
     /// Whether anyone would see a `name` event.
     #[wasm_bindgen(method)]
@@ -73,7 +91,59 @@ extern "C" {
     pub(crate) fn drain(this: &EventHub) -> Float64Array;
 }
 
+/// The listeners besides event subscribers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listener {
+    /// `onStateChange(cb)`, kept under [`STATE_CHANGE`].
+    State,
+    /// `onError(cb)`, kept under [`ERROR`].
+    Error,
+    /// `subscribeState(scope, cb)`, kept under the scope.
+    Doc,
+    /// `onConflict(scope, resolver)`, kept under the scope.
+    Conflict,
+}
+
+/// The key of the `onStateChange` listeners (and the name a throwing one
+/// is reported under).
+pub(crate) const STATE_CHANGE: &str = "stateChange";
+
+/// The key of the `onError` listeners.
+pub(crate) const ERROR: &str = "error";
+
+impl Listener {
+    /// The kind's name in `event_hub.js`.
+    fn as_str(self) -> &'static str {
+        match self {
+            Listener::State => "state",
+            Listener::Error => "error",
+            Listener::Doc => "doc",
+            Listener::Conflict => "conflict",
+        }
+    }
+}
+
 impl EventHub {
+    /// Adds a listener of `kind` for `key`; returns its unsubscribe
+    /// function (idempotent, callable after the manager ended).
+    pub(crate) fn listen(&self, kind: Listener, key: &str, callback: &Function) -> Function {
+        self.listen_js(kind.as_str(), key, callback)
+    }
+
+    /// Calls the listeners of `kind` for `key` with `args`, in the order
+    /// they were added (one ended by an earlier one is skipped, one that
+    /// throws is reported to the `thrown` hook, an `onError` one to the
+    /// console); returns how many there were.
+    pub(crate) fn notify(&self, kind: Listener, key: &str, args: &Array) -> u32 {
+        self.notify_js(kind.as_str(), key, args)
+    }
+
+    /// The latest live listener of `kind` for `key` (the resolver that
+    /// `onConflict` set last).
+    pub(crate) fn latest(&self, kind: Listener, key: &str) -> Option<Function> {
+        self.latest_js(kind.as_str(), key)
+    }
+
     /// A hub whose subscribers' throws go to `thrown(name, error)` and whose
     /// fast path takes frames of at most `max_units` UTF-16 units and leaves
     /// `core_names` to the core, and replies too while requests wait. The

@@ -6,10 +6,9 @@ use super::convert;
 use super::driver::Driver;
 use super::errors;
 use super::glue;
-use super::listeners::{Kind, Mode};
+use super::hub::{Listener, ERROR, STATE_CHANGE};
 use super::options;
 use super::requests::{AbortHook, Pending, Settler};
-use super::unsubscribe;
 use crate::core::{ClientError, ErrorCode, RequestOptions};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::rc::Rc;
@@ -119,17 +118,18 @@ impl AgentManager {
         self.driver.held()
     }
 
-    pub(super) fn add(
+    /// A listener of `kind` for `key`, kept by the JS event hub; returns
+    /// its unsubscribe function.
+    pub(super) fn listen(
         &self,
-        kind: Kind,
-        mode: Mode<'_>,
-        callback: Function,
+        kind: Listener,
+        key: &str,
+        callback: &Function,
     ) -> Result<Function, JsValue> {
         if self.driver.is_released() {
             return Err(throw(&closed()));
         }
-        let id = self.driver.listeners.add(kind, mode, callback);
-        Ok(unsubscribe::function(self.driver.manager_id(), kind, id))
+        Ok(self.driver.hub.listen(kind, key, callback))
     }
 
     /// An event subscription (`name` `None`: every event), kept by the
@@ -193,7 +193,7 @@ impl AgentManager {
         #[wasm_bindgen(unchecked_param_type = "(state: AgentState, reason: string) => void")]
         callback: Function,
     ) -> Result<Function, JsValue> {
-        self.add(Kind::State, Mode::All, callback)
+        self.listen(Listener::State, STATE_CHANGE, &callback)
     }
 
     /// Calls `callback(error)` for errors no request owns: an `error` event
@@ -205,7 +205,7 @@ impl AgentManager {
         &self,
         #[wasm_bindgen(unchecked_param_type = "(error: AgentError) => void")] callback: Function,
     ) -> Result<Function, JsValue> {
-        self.add(Kind::Error, Mode::All, callback)
+        self.listen(Listener::Error, ERROR, &callback)
     }
 
     /// Sends `event` with `payload` (an object; `request_id` is added) and

@@ -18,10 +18,10 @@
 //! - [`socket`]: one browser WebSocket and its event handlers.
 //! - [`timer`]: the single timer, re-armed to the agent's next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
-//! - [`hub`]: the event subscribers, kept in JS (`event_hub.js`), and the
-//!   inbound fast path in front of them.
-//! - [`listeners`]: the other listener registries (state, error, scopes).
-//! - [`unsubscribe`]: the unsubscribe functions handed to JS (no closure each).
+//! - [`hub`]: every listener, kept in JS (`event_hub.js`): event
+//!   subscribers with the inbound fast path in front of them, and the
+//!   state, error, document and conflict listeners; it hands out the
+//!   unsubscribe functions.
 //! - [`requests`]: the Promises of pending requests and their AbortSignals.
 //! - [`convert`]: JSON text and binary payloads to JS values and back.
 //! - [`errors`]: JS `Error` objects with a stable `code`.
@@ -46,7 +46,6 @@ mod frinny;
 mod glue;
 mod hub;
 mod input;
-mod listeners;
 mod manager;
 mod network;
 mod options;
@@ -56,6 +55,5 @@ mod state;
 mod sync;
 mod timer;
 mod types;
-mod unsubscribe;
 
 pub use manager::AgentManager;

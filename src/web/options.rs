@@ -229,6 +229,10 @@ impl IntoDeserializer<'_, OptionsError> for OptionValue {
 /// Reads the options object: every own key whose value is not `undefined`,
 /// in the order JS lists them, through the derive (which refuses unknown
 /// keys and an option given under both its names).
+///
+/// The keys are handed to the derive as a map rather than the object to
+/// serde-wasm-bindgen's struct reader, which looks up only the declared
+/// fields and so would never meet an unknown one.
 fn read(options: &js_sys::Object) -> Result<Options, ClientError> {
     let entries = js_sys::Object::entries(options);
     let entries = entries.iter().filter_map(|entry| {

@@ -10,7 +10,7 @@
 //! await agent.replaceState('world', { ...agent.getState('world'), weather: 'snow' });
 //! ```
 
-use super::listeners::{Kind, Mode};
+use super::hub::Listener;
 use super::manager::AgentManager;
 use super::{convert, errors};
 use crate::catalogue::codes;
@@ -50,7 +50,7 @@ impl AgentManager {
         #[wasm_bindgen(unchecked_param_type = "(doc: any, change: DocChange) => void")]
         callback: Function,
     ) -> Result<Function, JsValue> {
-        let off = self.add(Kind::Doc, Mode::Named(scope), callback)?;
+        let off = self.listen(Listener::Doc, scope, &callback)?;
         self.driver.watch_state(scope);
         Ok(off)
     }
@@ -126,6 +126,6 @@ impl AgentManager {
         )]
         resolver: Function,
     ) -> Result<Function, JsValue> {
-        self.add(Kind::Conflict, Mode::Named(scope), resolver)
+        self.listen(Listener::Conflict, scope, &resolver)
     }
 }

@@ -7,7 +7,7 @@
 
 use super::driver::Driver;
 use super::errors;
-use super::listeners::Kind;
+use super::hub::Listener;
 use super::requests::Settler;
 use crate::core::{Change, ClientError, SyncError, UpdateId};
 use js_sys::{Array, Function, Object, Reflect};
@@ -167,11 +167,7 @@ impl Driver {
             return;
         }
         let args = Array::of2(&self.doc(scope), &change_js(change));
-        for id in self.listeners.targets(Kind::Doc, scope) {
-            if let Some(callback) = self.listeners.take_live(Kind::Doc, id) {
-                self.call_one(&callback, &args, scope);
-            }
-        }
+        self.hub.notify(Listener::Doc, scope, &args);
     }
 
     /// `scope` is in step: its `syncState` calls resolve.
@@ -233,11 +229,7 @@ impl Driver {
         if self.is_quiet() {
             return None;
         }
-        let targets = self.listeners.targets(Kind::Conflict, scope);
-        targets
-            .into_iter()
-            .rev()
-            .find_map(|id| self.listeners.take_live(Kind::Conflict, id))
+        self.hub.latest(Listener::Conflict, scope)
     }
 }
 

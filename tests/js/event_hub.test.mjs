@@ -144,3 +144,63 @@ test("gate 2 leaves the core's replies to it, and nothing else", () => {
   assert.deepEqual(got, ['typing_status', 'tick']);
   assert.equal(slow.length, 3);
 });
+
+test('other listeners: kept by kind and key, in order, removable during a notify, throws reported', () => {
+  const { h, thrown } = hub();
+  const log = [];
+  let offB;
+  h.listen('doc', 'world', (doc) => { log.push(['a', doc]); offB(); });
+  offB = h.listen('doc', 'world', (doc) => log.push(['b', doc]));
+  h.listen('doc', 'world', () => { throw new Error('doc boom'); });
+  h.listen('doc', 'user:u1', (doc) => log.push(['user', doc]));
+  h.listen('state', 'stateChange', (state, reason) => log.push(['state', state, reason]));
+  assert.equal(h.held, 5);
+  assert.equal(h.count, 0, 'count is event subscriptions only');
+  assert.equal(h.notify('doc', 'world', [1]), 3, 'how many there were');
+  assert.deepEqual(log, [['a', 1]], 'b was removed by a, before its turn');
+  assert.deepEqual(thrown, [['world', 'doc boom']]);
+  assert.equal(h.notify('state', 'stateChange', ['connected', 'io']), 1);
+  assert.equal(h.notify('conflict', 'world', []), 0);
+  assert.deepEqual(log.at(-1), ['state', 'connected', 'io']);
+  assert.equal(h.held, 4);
+  offB(); // idempotent
+  assert.equal(h.held, 4);
+});
+
+test('an onError listener that throws goes to the console, not to thrown', () => {
+  const { h, thrown } = hub();
+  const logged = [];
+  const original = console.error;
+  console.error = (...args) => logged.push(args);
+  try {
+    h.listen('error', 'error', () => { throw new Error('loop?'); });
+    const got = [];
+    h.listen('error', 'error', (e) => got.push(e));
+    assert.equal(h.notify('error', 'error', ['E']), 2);
+    assert.deepEqual(got, ['E']);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(thrown, []);
+  assert.equal(logged.length, 1);
+});
+
+test('latest gives the last live resolver; clear releases every kind', () => {
+  const { h } = hub();
+  const first = () => 1;
+  const second = () => 2;
+  h.listen('conflict', 'world', first);
+  const off = h.listen('conflict', 'world', second);
+  assert.equal(h.latest('conflict', 'world'), second);
+  off();
+  assert.equal(h.latest('conflict', 'world'), first);
+  assert.equal(h.latest('conflict', 'other'), undefined);
+  const offDoc = h.listen('doc', 'world', () => assert.fail('cleared'));
+  h.add('e', () => {}, false);
+  h.clear();
+  assert.equal(h.held, 0);
+  assert.equal(h.latest('conflict', 'world'), undefined);
+  assert.equal(h.notify('doc', 'world', []), 0);
+  offDoc(); // no throw after clear
+  assert.equal(h.held, 0);
+});
