@@ -2,9 +2,10 @@
 //
 // 1. every ```js / ```ts / ```html block of README.md and docs/*.md at
 //    least parses (js: `node --check` as an ES module; ts: TypeScript's
-//    parser; html: its inline module scripts and import maps), and the js
+//    parser; html: its inline module scripts and import maps); the js
 //    blocks that need nothing but `frinny-agent/testing` and
-//    `frinny-agent/event-types` (no wasm, no DOM) are run;
+//    `frinny-agent/event-types` (no wasm, no DOM) are run, and the ts
+//    blocks that import only the package are type-checked (tsc --strict);
 // 2. docs/api.md names every public method, property, option and export of
 //    the package's `.d.ts` files and every error code of src/core/error.rs,
 //    so a new API without docs fails here;
@@ -282,6 +283,42 @@ test('the surface scan finds what it should (a new method would be caught)', () 
 });
 
 // ----- 3. docs/testing.md holds the examples -----------------------------------
+
+test('the self-contained ts blocks of the docs type-check with tsc --strict against the package types', { timeout: 120_000 }, (t) => {
+  if (!existsSync(join(ROOT, 'pkg/frinny_agent.d.ts'))) {
+    t.skip('pkg/ is not built (cargo xtask build): the AgentManager types come from it');
+    return;
+  }
+  const entries = {
+    'frinny-agent': 'js/index.d.ts',
+    'frinny-agent/event-types': 'js/EventTypes.d.ts',
+    'frinny-agent/foundry': 'js/foundry/index.d.ts',
+    'frinny-agent/components': 'js/components/index.d.ts',
+    'frinny-agent/testing': 'js/testing/index.d.ts',
+  };
+  const dir = mkdtempSync(join(scratch, 'ts-'));
+  const files = [];
+  for (const doc of DOCS) {
+    for (const { lang, code, line } of codeBlocks(read(doc))) {
+      const specifiers = importsOf(code);
+      if (lang !== 'ts' || !specifiers.length || !specifiers.every((s) => s in entries)) continue;
+      const file = `${doc.replace(/\W/g, '_')}_${line}.ts`;
+      writeFileSync(join(dir, file), `${code}\nexport {};\n`);
+      files.push(file);
+    }
+  }
+  assert.ok(files.length > 0, 'docs/testing.md has at least one such block');
+  const paths = Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, [join(ROOT, file)]]));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'es2022', moduleResolution: 'bundler', lib: ['es2022', 'dom', 'esnext.disposable'], paths },
+    files,
+  }));
+  try {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    assert.fail(`a ts block of the docs does not type-check:\n${err.stdout}${err.stderr}`);
+  }
+});
 
 test('docs/testing.md shows the examples the tests run, as they are', () => {
   const page = read('docs/testing.md');
