@@ -314,38 +314,53 @@ impl RunningServer {
     }
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!("cannot listen for Ctrl-C: {e}");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Waits for SIGINT (Ctrl-C) or SIGTERM. The signals are listened for from
+/// this call on, not from the future's first poll, so one sent as soon as
+/// the server says it is listening is not met by the default (fatal) action.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            async fn received(listener: std::io::Result<tokio::signal::unix::Signal>, name: &str) {
+                match listener {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(e) => {
+                        tracing::warn!("cannot listen for {name}: {e}");
+                        std::future::pending::<()>().await;
+                    }
+                }
             }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
+            tokio::select! {
+                () = received(interrupt, "SIGINT") => tracing::info!("SIGINT received"),
+                () = received(terminate, "SIGTERM") => tracing::info!("SIGTERM received"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!("cannot listen for Ctrl-C: {e}");
                 std::future::pending::<()>().await;
             }
+            tracing::info!("Ctrl-C received");
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received"),
-        () = term => tracing::info!("SIGTERM received"),
     }
 }
 
 /// Runs until SIGINT/SIGTERM, then shuts down gracefully.
 pub async fn run(config: Config) -> Result<(), StartError> {
+    let signal = shutdown_signal();
     let server = start(config, None).await?;
-    shutdown_signal().await;
+    signal.await;
     server.shutdown().await;
     Ok(())
 }
