@@ -390,6 +390,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "socket_io_decoder",
     "json_frame",
     "json_scan",
+    "msgpack_decoder",
 ];
 
 /// `cargo xtask fuzz [--seconds N] [TARGET...]`: each target for N seconds.
