@@ -482,3 +482,30 @@ test('a state:update handler may refuse with the server\'s code; unsyncState rej
   await rejectsWith(waiting, 'UNSUBSCRIBED');
   agent.close();
 });
+
+test('the test agent has every member the AgentManager types declare (pkg/frinny_agent.d.ts and js/index.d.ts)', async (t) => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const root = new URL('../../', import.meta.url);
+  const wasmTypes = new URL('pkg/frinny_agent.d.ts', root);
+  if (!existsSync(wasmTypes)) {
+    t.skip('pkg/ is not built (cargo xtask build)');
+    return;
+  }
+  const ts = createRequire(import.meta.url)(new URL('node_modules/typescript/lib/typescript.js', root).pathname);
+  const members = new Set();
+  for (const [file, owner] of [[wasmTypes, 'AgentManager'], [new URL('js/index.d.ts', root), 'TypedEvents']]) {
+    const src = ts.createSourceFile(file.pathname, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    for (const node of src.statements) {
+      if ((ts.isClassDeclaration(node) || ts.isInterfaceDeclaration(node)) && node.name?.text === owner) {
+        for (const m of node.members) if (m.name && ts.isIdentifier(m.name)) members.add(m.name.text);
+      }
+    }
+  }
+  assert.ok(members.size > 30, `found the class's members: ${[...members]}`);
+  const { agent } = createTestAgent();
+  const missing = [...members].filter((name) => !(name in agent));
+  assert.deepEqual(missing, [], 'members of AgentManager the test agent lacks');
+  assert.equal(typeof agent[Symbol.dispose], typeof Symbol.dispose === 'symbol' ? 'function' : 'undefined');
+  agent.close();
+});
