@@ -509,3 +509,20 @@ test('the test agent has every member the AgentManager types declare (pkg/frinny
   assert.equal(typeof agent[Symbol.dispose], typeof Symbol.dispose === 'symbol' ? 'function' : 'undefined');
   agent.close();
 });
+
+test('an answer that cannot cross the wire rejects PROTOCOL_ERROR; free() ends the agent without telling the listeners', async () => {
+  const { agent, server } = await connected();
+  server.handle('cyclic', () => {
+    const reply = {};
+    reply.self = reply;
+    return reply;
+  });
+  await rejectsWith(agent.request('cyclic', {}), 'PROTOCOL_ERROR');
+  const heard = [];
+  agent.onStateChange((state) => heard.push(state));
+  agent.free();
+  assert.equal(agent.state, 'closed');
+  assert.deepEqual(heard, [], 'free() calls no listener');
+  assert.equal(agent.heldCallbacks, 0);
+  agent.close(); // harmless after free()
+});
