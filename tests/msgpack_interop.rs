@@ -14,7 +14,10 @@
 //!   Rust to exactly the npm Encoder's bytes;
 //! - every frame Rust encodes decodes in npm to the same packet;
 //! - `tests/servers/node_sio_msgpack.mjs` (socket.io 4.8 with that parser)
-//!   starts and serves a Node socket.io-client using the parser.
+//!   starts and serves a Node socket.io-client using the parser;
+//! - on a bare WebSocket to that server, frames Rust encodes are accepted
+//!   (namespaces, auth, acks, binary at depth) and every frame the server
+//!   writes decodes in Rust.
 //!
 //! Skipped, with a message, when `node` is not on the PATH.
 
@@ -287,11 +290,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[test]
-fn node_msgpack_server_serves_a_node_msgpack_client() {
-    if !node_ready() {
-        return;
-    }
+/// Starts node_sio_msgpack.mjs on a free port, once it listens.
+fn start_server() -> (Server, u16) {
     let port = free_port();
     let mut child = Command::new("node")
         .arg(root().join("tests/servers/node_sio_msgpack.mjs"))
@@ -314,7 +314,15 @@ fn node_msgpack_server_serves_a_node_msgpack_client() {
     });
     rx.recv_timeout(Duration::from_secs(20))
         .expect("node_sio_msgpack.mjs did not start listening");
+    (server, port)
+}
 
+#[test]
+fn node_msgpack_server_serves_a_node_msgpack_client() {
+    if !node_ready() {
+        return;
+    }
+    let (server, port) = start_server();
     let started = Instant::now();
     let out = Command::new("node")
         .arg(script())
@@ -346,5 +354,154 @@ fn node_msgpack_server_serves_a_node_msgpack_client() {
         "socket.io 4.8 + msgpack parser served a msgpack client in {:?}",
         started.elapsed()
     );
+    drop(server);
+}
+
+/// The Rust codec on the wire with socket.io 4.8: a bare Engine.IO
+/// WebSocket (the script only relays bytes) carries frames Rust encoded, and
+/// Rust decodes every frame the server answers with.
+#[test]
+fn node_msgpack_server_takes_rust_frames_and_rust_reads_its_frames() {
+    if !node_ready() {
+        return;
+    }
+    let (server, port) = start_server();
+    let limits = Limits::default();
+    let event = |name: &str, json: &str, attachments: Vec<Vec<u8>>, id| {
+        let data = Payload {
+            json: json.to_owned().into(),
+            attachments,
+        };
+        let packet = Packet::event_from_payload("/", data, id).unwrap();
+        assert_eq!(packet.payload().map(|p| &*p.json).unwrap(), json);
+        assert!(json.starts_with(&format!("[\"{name}\"")));
+        packet
+    };
+    let steps: Vec<(Packet<'static>, usize)> = vec![
+        // connect reply + connection_established
+        (
+            Packet::connect("/", Some(r#"{"token":"x"}"#))
+                .unwrap()
+                .into_owned(),
+            2,
+        ),
+        (Packet::connect("/guarded", None).unwrap(), 1),
+        (
+            event(
+                "echo",
+                r#"["echo",{"n":1.5,"bin":{"_placeholder":true,"num":0},"list":[1,"x",null]}]"#,
+                vec![vec![1, 2, 3]],
+                Some(1),
+            ),
+            1,
+        ),
+        (
+            event(
+                "binary_echo",
+                r#"["binary_echo",{"a":{"_placeholder":true,"num":0},"deep":[[{"b":{"_placeholder":true,"num":1}}]]}]"#,
+                vec![vec![0xca, 0xfe], vec![]],
+                Some(2),
+            ),
+            1,
+        ),
+        (
+            event("auth_seen", r#"["auth_seen",null]"#, vec![], Some(3)),
+            1,
+        ),
+        (event("kick", r#"["kick"]"#, vec![], None), 1),
+    ];
+    #[derive(Serialize)]
+    struct Step {
+        send: String,
+        expect: usize,
+    }
+    let input: Vec<Step> = steps
+        .iter()
+        .map(|(packet, expect)| Step {
+            send: hex(&msgpack::encode(packet, &limits).unwrap()),
+            expect: *expect,
+        })
+        .collect();
+    let mut child = Command::new("node")
+        .arg(script())
+        .arg("raw")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&serde_json::to_vec(&input).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "msgpack raw: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let frames: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let packets: Vec<Packet<'static>> = frames
+        .iter()
+        .map(|h| {
+            msgpack::decode(&unhex(h), &limits).unwrap_or_else(|e| panic!("server frame {h}: {e}"))
+        })
+        .collect();
+    let json = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    let [connected, established, refused, echoed, seen, auth, kicked] = &packets[..] else {
+        panic!("expected 7 server frames, got {packets:?}")
+    };
+
+    let Packet::Connect {
+        nsp,
+        auth: Some(sid),
+    } = connected
+    else {
+        panic!("{connected:?}")
+    };
+    assert_eq!(nsp, "/");
+    assert!(json(sid)["sid"].is_string(), "{sid}");
+    let Packet::Event { event, data, .. } = established else {
+        panic!("{established:?}")
+    };
+    assert_eq!(event, "connection_established");
+    assert_eq!(json(&data.json)[1]["status"], "connected");
+    assert_eq!(
+        refused,
+        &Packet::ConnectError {
+            nsp: "/guarded".into(),
+            data: r#"{"message":"not authorized"}"#.into()
+        }
+    );
+    // echo acks the payload back: the binary comes back inline.
+    assert_eq!(
+        echoed,
+        &Packet::ack(
+            "/",
+            1,
+            Payload {
+                json: r#"[{"n":1.5,"bin":{"_placeholder":true,"num":0},"list":[1,"x",null]}]"#
+                    .into(),
+                attachments: vec![vec![1, 2, 3]],
+            }
+        )
+        .unwrap()
+    );
+    // binary_echo lists the Buffers the server saw, where it saw them.
+    assert_eq!(seen.id(), Some(2));
+    assert_eq!(seen.attachments(), [vec![0xca, 0xfe], vec![]]);
+    assert_eq!(
+        json(&seen.payload().unwrap().json)[0]["seen"],
+        serde_json::json!([
+            {"path": "$.a", "hex": "cafe"},
+            {"path": "$.deep[0][0].b", "hex": ""}
+        ])
+    );
+    assert_eq!(auth, &Packet::ack("/", 3, r#"[{"token":"x"}]"#).unwrap());
+    assert_eq!(kicked, &Packet::disconnect("/").unwrap());
     drop(server);
 }

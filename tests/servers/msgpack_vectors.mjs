@@ -18,6 +18,12 @@
 //   node msgpack_vectors.mjs client <url>
 //       connects socket.io-client with the msgpack parser to <url> (a
 //       node_sio_msgpack.mjs server), exercises it, prints one JSON report.
+//
+//   node msgpack_vectors.mjs raw <url> < [{send: hex, expect: n}, ...]
+//       a bare Engine.IO v4 WebSocket to <url>: after the open packet, sends
+//       each frame (bytes the Rust encoder wrote) as a binary message and
+//       waits for `expect` binary messages from the server before the next;
+//       prints the hex of every binary message the server sent, in order.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -144,6 +150,40 @@ async function client(url) {
   return report;
 }
 
+async function raw(url, steps) {
+  const { WebSocket } = await import('ws');
+  const wsUrl = `${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(wsUrl);
+  const received = [];
+  let wake = () => {};
+  let opened;
+  const open = new Promise((resolve) => { opened = resolve; });
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) {
+      received.push(Buffer.from(data).toString('hex'));
+      wake();
+    } else {
+      const text = data.toString();
+      if (text.startsWith('0')) opened();
+      else if (text === '2') ws.send('3');
+    }
+  });
+  const waitFor = (count) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`waited for ${count} frames, got ${received.length}`)), 5000);
+    wake = () => { if (received.length >= count) { clearTimeout(timer); resolve(); } };
+    wake();
+  });
+  await open;
+  let expected = 0;
+  for (const { send, expect } of steps) {
+    ws.send(Buffer.from(send, 'hex'), { binary: true });
+    expected += expect;
+    await waitFor(expected);
+  }
+  ws.close();
+  return received;
+}
+
 async function main() {
   const mode = process.argv[2];
   if (mode === 'encode') {
@@ -166,11 +206,16 @@ async function main() {
       }
     });
     console.log(JSON.stringify(results));
+  } else if (mode === 'raw') {
+    let input = '';
+    for await (const chunk of process.stdin) input += chunk;
+    console.log(JSON.stringify(await raw(process.argv[3], JSON.parse(input))));
+    process.exit(0);
   } else if (mode === 'client') {
     console.log(JSON.stringify(await client(process.argv[3])));
     process.exit(0);
   } else {
-    console.error('usage: msgpack_vectors.mjs encode | decode | client <url>');
+    console.error('usage: msgpack_vectors.mjs encode | decode | client <url> | raw <url>');
     process.exit(2);
   }
 }
