@@ -1,8 +1,8 @@
-// Tests of two elements of `frinny-agent/components` in a browser page,
-// driven by `frinny-agent/testing`'s server instead of a backend: no wasm,
-// no socket. index.html runs them and shows the outcome.
+// Tests of `frinny-agent/components` in a browser page (two elements and
+// the chat window), driven by `frinny-agent/testing`'s server instead of a
+// backend: no wasm, no socket. index.html runs them and shows the outcome.
 import { createTestAgent } from 'frinny-agent/testing';
-import { defineComponents } from 'frinny-agent/components';
+import { defineComponents, FrinnyChat } from 'frinny-agent/components';
 
 defineComponents();
 
@@ -65,5 +65,25 @@ export const tests = {
     element.remove();
     check(agent.subscriberCount === 0, `released when removed, ${agent.subscriberCount} left`);
     done();
+  },
+
+  async 'the chat window asks through the agent and keeps the conversation in the synced scope'() {
+    const { agent, server } = createTestAgent({ query: { userId: 'u1' } });
+    server.handle('query', ({ content }) => ({ content: `You asked: ${content}` }));
+    await agent.connect();
+    const element = document.createElement('div');
+    document.body.append(element);
+    const chat = new FrinnyChat({ agent, element, userId: 'u1', storage: null });
+    await chat.ready;
+
+    const answer = await chat.send('Can I Shield Block twice?');
+    check(answer.content === 'You asked: Can I Shield Block twice?', `the answer: ${answer.content}`);
+    check(chat.synced, 'the history is in the synced scope user:u1');
+    const history = Object.values(server.state('user:u1').doc.chat).map((m) => m.role);
+    check(history.join() === 'user,assistant', `the server holds the exchange: ${history}`);
+    chat.close();
+    check(agent.subscriberCount === 0, 'close() released what the window subscribed');
+    element.remove();
+    agent.close();
   },
 };

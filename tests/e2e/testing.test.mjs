@@ -49,7 +49,7 @@ test("the example's component tests pass in Chromium: frinny-agent/testing drive
     await page.goto(`${files.url}/index.html`);
     const results = await page.waitForFunction(() => window.testResults, null, { timeout: 30_000 }).then((h) => h.jsonValue());
     assert.deepEqual(results.filter((r) => !r.ok), [], 'every component test passed');
-    assert.equal(results.length, 3);
+    assert.equal(results.length, 4);
     assert.ok(files.requests.includes('/node_modules/frinny-agent/js/testing/index.js'), 'the package entry was loaded');
     assert.ok(!files.requests.some((p) => p.endsWith('.wasm')), `no wasm: ${files.requests.join(', ')}`);
     assert.deepEqual(page.problems, []);
