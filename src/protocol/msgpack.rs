@@ -80,7 +80,11 @@
 //! - nesting deeper than [`Limits::max_depth`] (counted as in the JSON text,
 //!   where a placeholder is one more level): [`DecodeError::TooDeep`];
 //! - more binary values than [`Limits::max_attachments`]:
-//!   [`DecodeError::TooManyAttachments`].
+//!   [`DecodeError::TooManyAttachments`];
+//! - binary values beside a map of the payload's own with
+//!   `"_placeholder": true`, which the placeholders would be mistaken for:
+//!   [`DecodeError::InvalidAttachments`] (without binary it is plain data,
+//!   as in the text codec).
 //!
 //! Like the text decoder it is stricter than the reference: it refuses a
 //! numeric event name and an ACK without id, where socket.io-msgpack-parser
@@ -388,7 +392,7 @@ enum Kind<'a> {
     /// notepack's `undefined`; written as `null`.
     Undefined,
     Null,
-    Bool,
+    Bool(bool),
     Unsigned(u64),
     Negative(i64),
     /// A float that is not integral (written as a JSON number or `null`).
@@ -453,6 +457,8 @@ enum Head<'a> {
 struct Out {
     json: String,
     attachments: Vec<Vec<u8>>,
+    /// Whether a map of the payload itself has `"_placeholder": true`.
+    lookalike: bool,
 }
 
 /// Reads MessagePack and writes the JSON text and attachments it stands for,
@@ -581,12 +587,9 @@ impl<'a> Transcoder<'a> {
                 Kind::Null
             }
             Marker::True | Marker::False => {
-                out.json.push_str(if marker == Marker::True {
-                    "true"
-                } else {
-                    "false"
-                });
-                Kind::Bool
+                let b = marker == Marker::True;
+                out.json.push_str(if b { "true" } else { "false" });
+                Kind::Bool(b)
             }
             Marker::F32 => float(out, f64::from(f32::from_be_bytes(self.rd.array()?))),
             Marker::F64 => float(out, f64::from_be_bytes(self.rd.array()?)),
@@ -732,11 +735,13 @@ impl<'a> Transcoder<'a> {
             let key = self.key()?;
             key.push_json(&mut out.json);
             out.json.push(':');
-            if self.value(out, inner)? == Kind::Undefined {
+            match self.value(out, inner)? {
                 // JSON.stringify leaves out a property that is undefined.
-                out.json.truncate(entry);
-            } else {
-                first = false;
+                Kind::Undefined => out.json.truncate(entry),
+                kind => {
+                    first = false;
+                    out.lookalike |= key == Key::Str("_placeholder") && kind == Kind::Bool(true);
+                }
             }
         }
         out.json.push('}');
@@ -846,7 +851,19 @@ impl Fields<'_> {
                 "binary data outside EVENT and ACK arguments",
             ));
         }
-        let Out { json, attachments } = out;
+        let Out {
+            json,
+            attachments,
+            lookalike,
+        } = out;
+        if lookalike && !attachments.is_empty() {
+            // Downstream, every `_placeholder` object of a binary payload is
+            // taken for an attachment (socket.io-parser's reconstructPacket);
+            // one that was data would be replaced or refused there.
+            return Err(DecodeError::InvalidAttachments(
+                "a map of the payload looks like a placeholder",
+            ));
+        }
         Ok(match (ty, kind) {
             (CONNECT, None) => Packet::Connect { nsp, auth: None },
             (CONNECT, Some(Kind::Map)) => Packet::Connect {
@@ -984,6 +1001,27 @@ mod tests {
             r#"["up",{"_placeholder":true,"num":0},{"a":[{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]},{"_placeholder":true,"num":3}]"#
         );
         assert_eq!(attachments, [vec![1], vec![2], vec![], vec![3, 3]]);
+    }
+
+    #[test]
+    fn a_placeholder_lookalike_beside_binary_is_refused() {
+        let lookalike = map(&[("_placeholder", vec![0xc3]), ("num", uint(0))]);
+        assert_eq!(
+            decode(
+                &event(array(&[s("e"), lookalike.clone(), bin(&[1])])),
+                &limits()
+            ),
+            Err(DecodeError::InvalidAttachments(
+                "a map of the payload looks like a placeholder"
+            ))
+        );
+        // Without binary it is plain data, as in the text codec.
+        assert_eq!(
+            event_json(array(&[s("e"), lookalike])).0,
+            r#"["e",{"_placeholder":true,"num":0}]"#
+        );
+        let not_true = map(&[("_placeholder", uint(1))]);
+        assert!(decode(&event(array(&[s("e"), not_true, bin(&[1])])), &limits()).is_ok());
     }
 
     #[test]
