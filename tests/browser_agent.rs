@@ -347,6 +347,23 @@ fn every_kind_of_listener_is_held_until_its_unsubscribe_or_close() {
 }
 
 #[wasm_bindgen_test]
+async fn state_inputs_that_are_not_json_data_are_refused() {
+    let agent = manager("");
+    // A cycle, and nesting deeper than any document.
+    let cyclic = js(r#"{"a":{}}"#);
+    Reflect::set(&get(&cyclic, "a"), &JsValue::from_str("back"), &cyclic).unwrap();
+    let err = rejection(agent.update_state("world", cyclic.clone(), None)).await;
+    assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD");
+    let err = rejection(agent.replace_state("world", cyclic, None)).await;
+    assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD");
+    let deep = js(&format!("{}1{}", "[".repeat(200), "]".repeat(200)));
+    let err = rejection(agent.update_state("world", deep, None)).await;
+    assert_eq!(get_str(&err, "code"), "INVALID_PAYLOAD");
+    assert_eq!(agent.held_callbacks(), 0, "nothing waits for them");
+    agent.close();
+}
+
+#[wasm_bindgen_test]
 async fn unsubscribing_and_emitting_inside_a_callback_is_safe() {
     let agent = std::rc::Rc::new(connected("").await);
     let first_calls = Recorder::new();

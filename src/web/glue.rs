@@ -1,17 +1,11 @@
 //! The global JS functions the shell uses, bound directly so they work in a
-//! window and in a worker alike: the clock, timers, and console output.
+//! window and in a worker alike: the clock, `JSON.parse` of a JS string,
+//! and console output. (Timers are `gloo-timers`'.)
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout_js(handler: &Function, ms: f64) -> JsValue;
-
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout_js(handle: &JsValue);
-
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
 
@@ -37,16 +31,6 @@ pub(crate) fn now_ms() -> u64 {
     } else {
         0
     }
-}
-
-/// `setTimeout(handler, ms)`; the handle for [`clear_timeout`].
-pub(crate) fn set_timeout(handler: &Function, ms: f64) -> JsValue {
-    set_timeout_js(handler, ms)
-}
-
-/// `clearTimeout(handle)`.
-pub(crate) fn clear_timeout(handle: &JsValue) {
-    clear_timeout_js(handle);
 }
 
 /// `console.error(message, value)`: for errors nobody else can be told

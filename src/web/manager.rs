@@ -60,9 +60,7 @@ impl AgentManager {
     /// DISCONNECTED or CLOSED.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn connect(&self) -> Promise {
-        let Some((promise, settler)) = Settler::new() else {
-            return Promise::reject(&throw(&closed()));
-        };
+        let (promise, settler) = Settler::new();
         self.driver.waiting.push_connect(settler);
         self.driver.call(|agent, now| agent.connect(now));
         promise
@@ -244,7 +242,6 @@ impl AgentManager {
         }
         let (json, attachments) = convert::to_wire(payload).map_err(|e| throw(&e))?;
         let json = json.unwrap_or_else(|| "{}".to_owned());
-        let (promise, settler) = Settler::new().ok_or_else(|| throw(&closed()))?;
         let request = RequestOptions {
             timeout_ms: opts.timeout_ms,
             retry: opts.retry,
@@ -253,13 +250,15 @@ impl AgentManager {
         self.driver
             .call(|agent, now| {
                 let key = agent.request(now, event, &json, attachments, request)?;
-                // Waiting before the pump carries out anything of it.
+                // Made only for a request that is on its way (a settler
+                // dropped unused would reject with no one listening), and
+                // waiting before the pump carries out anything of it.
+                let (promise, settler) = Settler::new();
                 let abort = opts.signal.map(|s| AbortHook::new(s, key, feed));
                 self.driver.waiting.insert(key, Pending { settler, abort });
-                Ok(key)
+                Ok(promise)
             })
-            .map_err(|e| throw(&e))?;
-        Ok(promise)
+            .map_err(|e| throw(&e))
     }
 
     /// Fire and forget. While not connected a non-volatile emit waits in the
@@ -300,49 +299,7 @@ impl AgentManager {
     /// A snapshot of the counters, as a plain object.
     #[wasm_bindgen(unchecked_return_type = "AgentMetrics")]
     pub fn metrics(&self) -> Result<JsValue, JsValue> {
-        self.driver.drain_fast_path();
-        // Built with Reflect.set rather than a serde-derived struct sent
-        // through JSON text: same object, same key order, ~2 KB less wasm.
-        let obj = Object::new();
-        let set = |target: &Object, key: &str, value: JsValue| {
-            let _ = Reflect::set(target, &JsValue::from_str(key), &value);
-        };
-        let num = |n: u64| JsValue::from_f64(n as f64);
-        let opt = |n: Option<u64>| n.map_or(JsValue::NULL, num);
-        let agent = self.driver.agent();
-        let core = agent.client();
-        let m = core.metrics();
-        set(&obj, "state", JsValue::from_str(core.state().as_str()));
-        set(&obj, "connects", num(m.connects));
-        set(&obj, "reconnects", num(m.reconnects));
-        set(&obj, "framesIn", num(m.frames_in));
-        set(&obj, "framesOut", num(m.frames_out));
-        set(&obj, "bytesIn", num(m.bytes_in));
-        set(&obj, "bytesOut", num(m.bytes_out));
-        set(&obj, "eventsDispatched", num(m.events_dispatched));
-        set(&obj, "pendingRequests", num(core.pending_count() as u64));
-        set(&obj, "buffered", num(core.buffered_count() as u64));
-        set(&obj, "timeouts", num(m.timeouts));
-        set(&obj, "volatileDropped", num(m.volatile_dropped));
-        let errors = Object::new();
-        for (code, n) in m.errors.iter() {
-            set(&errors, code, num(n));
-        }
-        set(&obj, "errors", errors.into());
-        set(&obj, "lastPingMs", opt(m.last_ping_ms));
-        set(
-            &obj,
-            "dispatchP50Us",
-            opt(m.dispatch_percentile(50.0).map(u64::from)),
-        );
-        set(
-            &obj,
-            "dispatchP99Us",
-            opt(m.dispatch_percentile(99.0).map(u64::from)),
-        );
-        drop(agent);
-        set(&obj, "subscribers", num(u64::from(self.driver.hub.count())));
-        Ok(obj.into())
+        self.driver.metrics()
     }
 }
 

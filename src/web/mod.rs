@@ -16,16 +16,23 @@
 //! - [`options`]: the constructor's options object.
 //! - [`auth`]: the `auth` option as a function, asked before every attempt.
 //! - [`socket`]: one browser WebSocket and its event handlers.
-//! - [`timer`]: the single timer, re-armed to the agent's next deadline.
+//! - [`timer`]: the single timer (`gloo-timers`), re-armed to the agent's
+//!   next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
 //! - [`hub`]: every listener, kept in JS (`event_hub.js`): event
 //!   subscribers with the inbound fast path in front of them, and the
 //!   state, error, document and conflict listeners; it hands out the
 //!   unsubscribe functions.
-//! - [`requests`]: the Promises of pending requests and their AbortSignals.
-//! - [`convert`]: JSON text and binary payloads to JS values and back.
+//! - [`requests`]: the Promises of requests, `connect()` and state calls
+//!   (futures on `futures` oneshot channels, made Promises by
+//!   `wasm-bindgen-futures`), and requests' AbortSignal listeners.
+//! - [`convert`]: JSON text and binary payloads to JS values and back (the
+//!   hot path: events stay text for the engine's `JSON.parse`).
+//! - [`value`]: JSON trees (state documents) to JS values and back, through
+//!   `serde-wasm-bindgen`.
+//! - [`metrics`]: `metrics()`, a plain object made by `serde-wasm-bindgen`.
 //! - [`errors`]: JS `Error` objects with a stable `code`.
-//! - [`glue`]: the few global JS functions used (clock, timers, console).
+//! - [`glue`]: the few global JS functions used (clock, `JSON.parse`, console).
 //! - [`types`]: TypeScript declarations for the options and callbacks.
 //!
 //! Re-entrancy: JS callbacks may call back into the manager (subscribe,
@@ -36,7 +43,10 @@
 //! Memory: every `Closure` is owned by a Rust value (the socket, the timer,
 //! a request, the driver's hooks for throwing subscribers and for the `auth`
 //! function) and dropped when that ends; nothing is `forget`-ed, so a freed
-//! manager holds no JS callback.
+//! manager holds no JS callback. Listeners live in the hub until their
+//! unsubscribe function or the manager's end. Every Promise settles exactly
+//! once: settling uses its settler up, and a settler dropped unused rejects
+//! it with CLOSED.
 
 mod auth;
 mod convert;
@@ -47,6 +57,7 @@ mod glue;
 mod hub;
 mod input;
 mod manager;
+mod metrics;
 mod network;
 mod options;
 mod requests;
@@ -55,5 +66,6 @@ mod state;
 mod sync;
 mod timer;
 mod types;
+mod value;
 
 pub use manager::AgentManager;

@@ -1,39 +1,54 @@
-//! The JS side of pending work: the resolve/reject functions of each
-//! request's Promise (with its AbortSignal listener) and of `connect()`
-//! calls. The core decides when they settle; this only carries it out.
+//! The JS side of pending work: the Promise of each request (with its
+//! AbortSignal listener), of each `connect()` call and of the state calls.
+//! The agent decides when they settle; this only carries it out.
+//!
+//! Each Promise is a future (`future_to_promise`) waiting on a `futures`
+//! oneshot channel whose sending end, the [`Settler`], the driver keeps. A
+//! settler is used up by settling, so a Promise settles at most once; and a
+//! settler dropped unused (the manager freed in the middle of a pump)
+//! rejects its Promise with CLOSED, so it settles at least once.
 
+use super::errors;
 use super::input::{Feed, Input};
 use crate::core::RequestKey;
-use js_sys::{Function, Promise};
+use futures::channel::oneshot;
+use js_sys::Promise;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-/// Both ends of a Promise made in Rust.
-pub(crate) struct Settler {
-    resolve: Function,
-    reject: Function,
-}
+/// The sending end of a Promise made in Rust.
+pub(crate) struct Settler(oneshot::Sender<Result<JsValue, JsValue>>);
 
 impl Settler {
-    /// A new pending Promise and its settler, or `None` if the engine did
-    /// not run the executor (it always does).
-    pub(crate) fn new() -> Option<(Promise, Settler)> {
-        let mut ends = None;
-        let promise = Promise::new(&mut |resolve, reject| ends = Some(Settler { resolve, reject }));
-        ends.map(|s| (promise, s))
+    /// A new pending Promise and its settler.
+    ///
+    /// ```ignore
+    /// let (promise, settler) = Settler::new();
+    /// settler.resolve(&JsValue::from(42)); // the Promise fulfils with 42
+    /// ```
+    pub(crate) fn new() -> (Promise, Settler) {
+        let (sender, outcome) = oneshot::channel();
+        let promise = future_to_promise(async move {
+            outcome
+                .await
+                .unwrap_or_else(|_dropped| Err(errors::js_error("CLOSED", "the manager is closed")))
+        });
+        (promise, Settler(sender))
     }
 
     /// Fulfils the Promise with `value`.
-    pub(crate) fn resolve(&self, value: &JsValue) {
-        let _ = self.resolve.call1(&JsValue::UNDEFINED, value);
+    pub(crate) fn resolve(self, value: &JsValue) {
+        // The Promise's future is gone only if the page dropped it: moot.
+        let _ = self.0.send(Ok(value.clone()));
     }
 
     /// Rejects the Promise with `error`.
-    pub(crate) fn reject(&self, error: &JsValue) {
-        let _ = self.reject.call1(&JsValue::UNDEFINED, error);
+    pub(crate) fn reject(self, error: &JsValue) {
+        let _ = self.0.send(Err(error.clone()));
     }
 }
 

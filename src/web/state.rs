@@ -12,10 +12,9 @@
 
 use super::hub::Listener;
 use super::manager::AgentManager;
-use super::{convert, errors};
+use super::{errors, value};
 use crate::catalogue::codes;
 use crate::core::merge_diff;
-use crate::protocol::json;
 use js_sys::{Function, Promise, Reflect};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -27,9 +26,7 @@ impl AgentManager {
     /// scope resumes from its last version by itself.
     #[wasm_bindgen(js_name = syncState, unchecked_return_type = "Promise<any>")]
     pub fn sync_state(&self, scope: &str) -> Promise {
-        self.driver
-            .sync_state(scope)
-            .unwrap_or_else(|e| Promise::reject(&e))
+        self.driver.sync_state(scope)
     }
 
     /// The document of `scope` as this client sees it now (optimistic
@@ -71,12 +68,20 @@ impl AgentManager {
     /// the server wins and the Promise rejects with CONFLICT.
     #[wasm_bindgen(js_name = updateState, unchecked_return_type = "Promise<{ version: number }>")]
     pub fn update_state(&self, scope: &str, patch: JsValue, options: Option<JsValue>) -> Promise {
+        match value::from_js(&patch) {
+            Ok(patch) => self.send_update(scope, patch, options),
+            Err(why) => Promise::reject(&invalid(format!("the patch is not JSON data: {why}"))),
+        }
+    }
+
+    /// `updateState` of a patch read already.
+    fn send_update(&self, scope: &str, patch: Value, options: Option<JsValue>) -> Promise {
         let optimistic = options
             .and_then(|o| Reflect::get(&o, &JsValue::from_str("optimistic")).ok())
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
         self.driver
-            .update_state(scope, &patch, optimistic)
+            .update_state(scope, patch, optimistic)
             .unwrap_or_else(|e| Promise::reject(&e))
     }
 
@@ -91,25 +96,22 @@ impl AgentManager {
     #[wasm_bindgen(js_name = replaceState, unchecked_return_type = "Promise<{ version: number }>")]
     pub fn replace_state(&self, scope: &str, doc: JsValue, options: Option<JsValue>) -> Promise {
         match self.state_diff(scope, &doc) {
-            Ok(patch) => self.update_state(scope, patch, options),
+            Ok(patch) => self.send_update(scope, patch, options),
             Err(e) => Promise::reject(&e),
         }
     }
 
     /// The merge patch from the current document of `scope` to `doc`.
-    fn state_diff(&self, scope: &str, doc: &JsValue) -> Result<JsValue, JsValue> {
-        let invalid = |message: String| errors::js_error(codes::INVALID_PAYLOAD, &message);
-        let read = |value: &JsValue| -> Result<Value, JsValue> {
-            match convert::to_json(value).map_err(|e| errors::from_client(&e))? {
-                None => Ok(Value::Null),
-                Some(text) => json::parse_value(&text).map_err(|e| invalid(e.to_string())),
-            }
-        };
-        let current = read(&self.driver.doc(scope))?;
-        let wanted = read(doc)?;
-        let patch = merge_diff::diff(&current, &wanted).map_err(|e| invalid(e.message))?;
-        let text = serde_json::to_string(&patch).map_err(|e| invalid(e.to_string()))?;
-        Ok(convert::parse(&text))
+    fn state_diff(&self, scope: &str, doc: &JsValue) -> Result<Value, JsValue> {
+        let wanted = value::from_js(doc)
+            .map_err(|why| invalid(format!("the document is not JSON data: {why}")))?;
+        let current = self
+            .driver
+            .agent()
+            .doc(scope)
+            .cloned()
+            .unwrap_or(Value::Null);
+        merge_diff::diff(&current, &wanted).map_err(|e| invalid(e.message))
     }
 
     /// Sets the conflict resolver of `scope`: `resolver(local, server)`
@@ -128,4 +130,9 @@ impl AgentManager {
     ) -> Result<Function, JsValue> {
         self.listen(Listener::Conflict, scope, &resolver)
     }
+}
+
+/// The error of a state call given something that is not JSON data.
+fn invalid(message: String) -> JsValue {
+    errors::js_error(codes::INVALID_PAYLOAD, &message)
 }

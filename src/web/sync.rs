@@ -9,7 +9,8 @@ use super::driver::Driver;
 use super::errors;
 use super::hub::Listener;
 use super::requests::Settler;
-use crate::core::{Change, ClientError, SyncError, UpdateId};
+use super::value;
+use crate::core::{Change, SyncError, UpdateId};
 use js_sys::{Array, Function, Object, Reflect};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -52,23 +53,6 @@ fn sync_error_js(e: &SyncError) -> JsValue {
     errors::js_error(&e.code, &e.message)
 }
 
-/// A JSON value as a JS value (through the engine's JSON.parse).
-pub(crate) fn to_js(value: &Value) -> JsValue {
-    serde_json::to_string(value)
-        .map(|t| super::convert::parse(&t))
-        .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// A JS value as JSON (`None` for `undefined`).
-pub(crate) fn from_js(value: &JsValue) -> Result<Option<Value>, ClientError> {
-    match super::convert::to_json(value)? {
-        None => Ok(None),
-        Some(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| ClientError::new(crate::core::ErrorCode::InvalidPayload, e.to_string())),
-    }
-}
-
 fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
@@ -91,7 +75,7 @@ fn change_js(change: &Change) -> JsValue {
         set(&obj, "updateId", &JsValue::from_f64(id as f64));
     }
     if let Some(p) = patch {
-        set(&obj, "patch", &to_js(p));
+        set(&obj, "patch", &value::to_js(p));
     }
     obj.into()
 }
@@ -101,13 +85,13 @@ impl Driver {
     pub(crate) fn doc(&self, scope: &str) -> JsValue {
         self.agent()
             .doc(scope)
-            .map(to_js)
+            .map(value::to_js)
             .unwrap_or(JsValue::UNDEFINED)
     }
 
     /// `syncState(scope)`: the Promise of the scope's document once synced.
-    pub(crate) fn sync_state(&self, scope: &str) -> Result<js_sys::Promise, JsValue> {
-        let (promise, settler) = Settler::new().ok_or_else(closed)?;
+    pub(crate) fn sync_state(&self, scope: &str) -> js_sys::Promise {
+        let (promise, settler) = Settler::new();
         let synced = {
             let agent = self.agent();
             agent.store().version(scope).is_some() && agent.doc(scope).is_some()
@@ -123,7 +107,7 @@ impl Driver {
                 .push(settler);
         }
         self.call(|agent, _| agent.sync_state(scope));
-        Ok(promise)
+        promise
     }
 
     /// `subscribeState(scope, cb)` also starts syncing the scope.
@@ -144,21 +128,18 @@ impl Driver {
     pub(crate) fn update_state(
         &self,
         scope: &str,
-        patch: &JsValue,
+        patch: Value,
         optimistic: bool,
     ) -> Result<js_sys::Promise, JsValue> {
-        let patch = from_js(patch)
-            .map_err(|e| errors::from_client(&e))?
-            .unwrap_or(Value::Null);
-        let (promise, settler) = Settler::new().ok_or_else(closed)?;
         self.call(|agent, now| {
             let id = agent.update_state(now, scope, patch, optimistic)?;
-            // Waiting before the pump carries out anything of it.
+            // Made only for an update under way, and waiting before the
+            // pump carries out anything of it.
+            let (promise, settler) = Settler::new();
             self.state_waiting.updates.borrow_mut().insert(id, settler);
-            Ok(())
+            Ok(promise)
         })
-        .map_err(|e| sync_error_js(&e))?;
-        Ok(promise)
+        .map_err(|e| sync_error_js(&e))
     }
 
     /// The visible document of `scope` changed: its subscribers hear.
@@ -217,9 +198,13 @@ impl Driver {
     ) {
         let patch = self.conflict_resolver(scope).and_then(|resolver| {
             let answer = resolver
-                .call2(&JsValue::UNDEFINED, &to_js(local), &to_js(server))
+                .call2(
+                    &JsValue::UNDEFINED,
+                    &value::to_js(local),
+                    &value::to_js(server),
+                )
                 .ok()?;
-            from_js(&answer).ok().flatten().filter(Value::is_object)
+            value::from_js(&answer).ok().filter(Value::is_object)
         });
         self.call(|agent, now| agent.resolve_conflict(now, id, patch));
     }
@@ -231,9 +216,4 @@ impl Driver {
         }
         self.hub.latest(Listener::Conflict, scope)
     }
-}
-
-/// The error of a state call on a manager that has ended.
-fn closed() -> JsValue {
-    errors::js_error("CLOSED", "the manager is closed")
 }
