@@ -113,29 +113,26 @@ impl ClientError {
             Value::String(s) => s,
             other => crate::protocol::json::text(&other),
         };
-        // Only an object has fields (serde's derive would also read an
-        // array positionally). One it cannot read (a `code` that is not a
-        // string, a key given twice) is shown whole.
-        let fields = payload
-            .trim_start()
-            .starts_with('{')
-            .then(|| serde_json::from_str::<Fields>(payload).ok())
-            .flatten();
-        match fields {
-            Some(f) => ClientError {
-                code: ErrorCode::ServerError,
-                message: f
-                    .error
-                    .or(f.message)
-                    .map(text)
-                    .unwrap_or_else(|| payload.to_owned()),
-                detail: None,
-                server_code: f.code,
+        let whole = || ClientError::new(ErrorCode::ServerError, payload.to_owned());
+        match crate::protocol::json::parse_value(payload) {
+            // Only an object has fields (serde's derive would also read an
+            // array positionally). One it cannot read (a `code` that is not
+            // a string) is shown whole.
+            Ok(fields @ Value::Object(_)) => match Fields::deserialize(&fields) {
+                Ok(f) => ClientError {
+                    code: ErrorCode::ServerError,
+                    message: f
+                        .error
+                        .or(f.message)
+                        .map(text)
+                        .unwrap_or_else(|| payload.to_owned()),
+                    detail: None,
+                    server_code: f.code,
+                },
+                Err(_) => whole(),
             },
-            None => ClientError::new(
-                ErrorCode::ServerError,
-                serde_json::from_str::<String>(payload).unwrap_or_else(|_| payload.to_owned()),
-            ),
+            Ok(Value::String(s)) => ClientError::new(ErrorCode::ServerError, s),
+            _ => whole(),
         }
     }
 }
@@ -191,15 +188,12 @@ mod tests {
             (r#"{"message":42}"#, "42", None),
             (r#"{"code":"ONLY"}"#, r#"{"code":"ONLY"}"#, code("ONLY")),
             (r#"{}"#, "{}", None),
-            // Unreadable as fields: shown whole.
+            // A key given twice keeps its last value, as in any JSON object.
+            (r#"{"error":"a","error":"b"}"#, "b", None),
+            // Not an object, or unreadable as fields: shown whole.
             (
                 r#"{"code":500,"error":"numeric code"}"#,
                 r#"{"code":500,"error":"numeric code"}"#,
-                None,
-            ),
-            (
-                r#"{"error":"a","error":"b"}"#,
-                r#"{"error":"a","error":"b"}"#,
                 None,
             ),
             (r#"["boom",null,"X"]"#, r#"["boom",null,"X"]"#, None),
