@@ -8,7 +8,7 @@
 //! or return the object, or a Promise of it (`async () => ({token})`). The
 //! small JS helper below accepts all three and answers once.
 
-use super::input::{Feed, Input};
+use super::input::{Answer, Feed, Input};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -33,14 +33,6 @@ export function frinnyCallAuth(fn, attempt, answer) {
 extern "C" {
     #[wasm_bindgen(js_name = frinnyCallAuth)]
     fn call_auth(function: &Function, attempt: f64, answer: &Function);
-}
-
-/// What the shell answers for one attempt.
-pub(crate) enum Answer {
-    /// The auth payload as JSON text (checked to be an object by the core).
-    Json(String),
-    /// Why no payload could be had.
-    Failed(String),
 }
 
 /// The caller's `auth` function and the one hook its answers come back

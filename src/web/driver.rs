@@ -8,16 +8,15 @@
 //! outermost pump carries out what follows, in order. At the end the timer
 //! is re-armed to [`Client::poll_timeout`].
 
-use super::auth::{Answer, AuthHook};
+use super::auth::AuthHook;
 use super::convert;
 use super::errors;
 use super::glue;
 use super::hub::{EventHub, Listener, ERROR, STATE_CHANGE};
-use super::input::{Feed, Input};
+use super::input::{Answer, Feed, Input};
 use super::network::Network;
-use super::requests::{Pending, Waiting};
+use super::requests::Waiting;
 use super::socket::Socket;
-use super::sync::StateWaiting;
 use super::timer::Timer;
 use crate::core::{reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, Output, State};
 use js_sys::{Array, Function, JsString};
@@ -56,8 +55,6 @@ pub(crate) struct Driver {
     gate: Cell<u8>,
     /// Promises waiting for the core.
     pub waiting: Waiting,
-    /// `syncState` and `updateState` Promises.
-    pub state_waiting: StateWaiting,
     socket: RefCell<Option<Socket>>,
     /// Generation of the current socket; events of older ones are ignored.
     generation: Cell<u64>,
@@ -110,7 +107,6 @@ impl Driver {
                 auth: RefCell::new(auth),
                 gate: Cell::new(0),
                 waiting: Waiting::default(),
-                state_waiting: StateWaiting::default(),
                 socket: RefCell::new(None),
                 generation: Cell::new(0),
                 timer: RefCell::new(Some(Timer::new(feed.clone()))),
@@ -459,14 +455,7 @@ impl Driver {
         drop((socket, timer, network));
         // A Promise the core never heard of (none expected) still settles.
         let closed = errors::js_error("CLOSED", "the manager is closed");
-        let (requests, connects) = self.waiting.drain();
-        for Pending { settler, .. } in requests {
-            settler.reject(&closed);
-        }
-        for settler in connects {
-            settler.reject(&closed);
-        }
-        for settler in self.state_waiting.drain() {
+        for settler in self.waiting.drain() {
             settler.reject(&closed);
         }
         self.hub.clear();
@@ -479,10 +468,7 @@ impl Driver {
 
     /// Promises and listeners still held (for leak checks).
     pub(crate) fn held(&self) -> usize {
-        self.hub.held() as usize
-            + self.waiting.len()
-            + self.state_waiting.len()
-            + usize::from(self.auth.borrow().is_some())
+        self.hub.held() as usize + self.waiting.len() + usize::from(self.auth.borrow().is_some())
     }
 }
 

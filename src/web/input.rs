@@ -5,7 +5,6 @@
 //! one that knows what an input does. So the leaves do not know the driver,
 //! and every input is followed by the driver's pump.
 
-use super::auth::Answer;
 use crate::core::RequestKey;
 use js_sys::JsString;
 use std::rc::Rc;
@@ -58,6 +57,14 @@ pub(crate) enum Input {
         /// Its answer.
         answer: Answer,
     },
+}
+
+/// What the `auth` function yielded for one connection attempt.
+pub(crate) enum Answer {
+    /// The auth payload as JSON text (checked to be an object by the agent).
+    Json(String),
+    /// Why no payload could be had.
+    Failed(String),
 }
 
 /// Where a leaf hands its inputs: made by the driver, holding only a weak

@@ -10,7 +10,7 @@
 
 use super::errors;
 use super::input::{Feed, Input};
-use crate::core::RequestKey;
+use crate::core::{RequestKey, UpdateId};
 use futures::channel::oneshot;
 use js_sys::Promise;
 use std::cell::RefCell;
@@ -84,11 +84,15 @@ pub(crate) struct Pending {
     pub abort: Option<AbortHook>,
 }
 
-/// Pending requests and `connect()` calls.
+/// Every Promise the manager has handed out and not settled: requests,
+/// `connect()` calls, `syncState` calls (by scope) and `updateState` calls
+/// (by update).
 #[derive(Default)]
 pub(crate) struct Waiting {
     requests: RefCell<HashMap<RequestKey, Pending>>,
     connects: RefCell<Vec<Settler>>,
+    syncs: RefCell<HashMap<String, Vec<Settler>>>,
+    updates: RefCell<HashMap<UpdateId, Settler>>,
 }
 
 impl Waiting {
@@ -112,18 +116,50 @@ impl Waiting {
         std::mem::take(&mut *self.connects.borrow_mut())
     }
 
+    /// Remembers a `syncState(scope)` Promise.
+    pub(crate) fn push_sync(&self, scope: &str, settler: Settler) {
+        self.syncs
+            .borrow_mut()
+            .entry(scope.to_owned())
+            .or_default()
+            .push(settler);
+    }
+
+    /// Takes every `syncState` Promise waiting on `scope`.
+    pub(crate) fn take_syncs(&self, scope: &str) -> Vec<Settler> {
+        self.syncs.borrow_mut().remove(scope).unwrap_or_default()
+    }
+
+    /// Remembers an `updateState` Promise.
+    pub(crate) fn insert_update(&self, id: UpdateId, settler: Settler) {
+        self.updates.borrow_mut().insert(id, settler);
+    }
+
+    /// Takes the `updateState` Promise of update `id`.
+    pub(crate) fn take_update(&self, id: UpdateId) -> Option<Settler> {
+        self.updates.borrow_mut().remove(&id)
+    }
+
     /// How many Promises wait.
     pub(crate) fn len(&self) -> usize {
-        self.requests.borrow().len() + self.connects.borrow().len()
+        self.requests.borrow().len()
+            + self.connects.borrow().len()
+            + self.syncs.borrow().values().map(Vec::len).sum::<usize>()
+            + self.updates.borrow().len()
     }
 
-    /// Every pending request, leaving `connect()` calls.
-    pub(crate) fn drain_requests(&self) -> Vec<Pending> {
-        self.requests.borrow_mut().drain().map(|(_, p)| p).collect()
-    }
-
-    /// Everything still waiting (the manager is ending).
-    pub(crate) fn drain(&self) -> (Vec<Pending>, Vec<Settler>) {
-        (self.drain_requests(), self.take_connects())
+    /// Every settler still waiting (the manager is ending); requests'
+    /// AbortSignal listeners go with them.
+    pub(crate) fn drain(&self) -> Vec<Settler> {
+        let mut all: Vec<Settler> = self
+            .requests
+            .borrow_mut()
+            .drain()
+            .map(|(_, p)| p.settler)
+            .collect();
+        all.append(&mut self.connects.borrow_mut());
+        all.extend(self.syncs.borrow_mut().drain().flat_map(|(_, v)| v));
+        all.extend(self.updates.borrow_mut().drain().map(|(_, s)| s));
+        all
     }
 }

@@ -1,6 +1,6 @@
 //! State synchronisation carried out in JS: the `syncState` and
-//! `updateState` Promises waiting on the [`Agent`]'s state outputs, the
-//! `subscribeState` callbacks, and the `onConflict` resolver. What goes on
+//! `updateState` Promises settled by the [`Agent`]'s state outputs, the
+//! `subscribeState` callbacks called, and the `onConflict` resolver asked. What goes on
 //! the wire and what a reply means is the agent's business.
 //!
 //! [`Agent`]: crate::core::Agent
@@ -13,41 +13,7 @@ use super::value;
 use crate::core::{Change, SyncError, UpdateId};
 use js_sys::{Array, Function, Object, Reflect};
 use serde_json::Value;
-use std::cell::RefCell;
-use std::collections::HashMap;
 use wasm_bindgen::JsValue;
-
-/// The Promises waiting on the agent's state outputs.
-#[derive(Default)]
-pub(crate) struct StateWaiting {
-    /// `syncState` calls, by scope.
-    syncs: RefCell<HashMap<String, Vec<Settler>>>,
-    /// `updateState` calls, by update.
-    updates: RefCell<HashMap<UpdateId, Settler>>,
-}
-
-impl StateWaiting {
-    /// Promises still waiting.
-    pub(crate) fn len(&self) -> usize {
-        self.syncs.borrow().values().map(Vec::len).sum::<usize>() + self.updates.borrow().len()
-    }
-
-    /// Every waiting Promise (the manager is ending).
-    pub(crate) fn drain(&self) -> Vec<Settler> {
-        let mut all: Vec<Settler> = self
-            .syncs
-            .borrow_mut()
-            .drain()
-            .flat_map(|(_, v)| v)
-            .collect();
-        all.extend(self.updates.borrow_mut().drain().map(|(_, s)| s));
-        all
-    }
-
-    fn take_syncs(&self, scope: &str) -> Vec<Settler> {
-        self.syncs.borrow_mut().remove(scope).unwrap_or_default()
-    }
-}
 
 fn sync_error_js(e: &SyncError) -> JsValue {
     errors::js_error(&e.code, &e.message)
@@ -99,12 +65,7 @@ impl Driver {
         if synced {
             settler.resolve(&self.doc(scope));
         } else {
-            self.state_waiting
-                .syncs
-                .borrow_mut()
-                .entry(scope.to_owned())
-                .or_default()
-                .push(settler);
+            self.waiting.push_sync(scope, settler);
         }
         self.call(|agent, _| agent.sync_state(scope));
         promise
@@ -118,7 +79,7 @@ impl Driver {
     /// `unsyncState(scope)`: stop following the scope.
     pub(crate) fn unsync_state(&self, scope: &str) {
         let stopped = errors::js_error("UNSUBSCRIBED", "unsyncState() was called");
-        for settler in self.state_waiting.take_syncs(scope) {
+        for settler in self.waiting.take_syncs(scope) {
             settler.reject(&stopped);
         }
         self.call(|agent, _| agent.unsync_state(scope));
@@ -136,7 +97,7 @@ impl Driver {
             // Made only for an update under way, and waiting before the
             // pump carries out anything of it.
             let (promise, settler) = Settler::new();
-            self.state_waiting.updates.borrow_mut().insert(id, settler);
+            self.waiting.insert_update(id, settler);
             Ok(promise)
         })
         .map_err(|e| sync_error_js(&e))
@@ -153,7 +114,7 @@ impl Driver {
 
     /// `scope` is in step: its `syncState` calls resolve.
     pub(crate) fn synced(&self, scope: &str) {
-        let waiting = self.state_waiting.take_syncs(scope);
+        let waiting = self.waiting.take_syncs(scope);
         if !waiting.is_empty() {
             let doc = self.doc(scope);
             for settler in waiting {
@@ -165,14 +126,14 @@ impl Driver {
     /// The server refused `scope`: its `syncState` calls reject.
     pub(crate) fn sync_failed(&self, scope: &str, error: &SyncError) {
         let error = sync_error_js(error);
-        for settler in self.state_waiting.take_syncs(scope) {
+        for settler in self.waiting.take_syncs(scope) {
             settler.reject(&error);
         }
     }
 
     /// An update settled: its `updateState` Promise settles.
     pub(crate) fn update_settled(&self, id: UpdateId, result: &Result<u64, SyncError>) {
-        let Some(settler) = self.state_waiting.updates.borrow_mut().remove(&id) else {
+        let Some(settler) = self.waiting.take_update(id) else {
             return;
         };
         match result {
