@@ -318,35 +318,25 @@ fn a_lost_link_resyncs_every_scope_and_resends_the_update_on_reconnect() {
     h.drain();
     let (_, first) = h.take_request("state:update");
     h.reconnect();
-    // Every scope resumes from the version it holds, in its epoch...
-    let subscribes: Vec<Value> = h
-        .sent
-        .iter()
-        .filter_map(|t| t.strip_prefix("42"))
-        .filter_map(|t| serde_json::from_str::<Value>(&t[t.find('[').unwrap()..]).ok())
-        .filter(|items| items[0] == "state:subscribe")
-        .map(|items| items[1].clone())
-        .collect();
-    assert_eq!(subscribes.len(), 2, "{:?}", h.sent);
-    for s in &subscribes {
-        let since = if s["scope"] == "world" { 5 } else { 2 };
-        assert_eq!(s["since"], since);
-        assert_eq!(s["epoch"], "e1");
-    }
-    // ...the request the link lost did not settle to anyone...
+    // The request the link lost did not settle to anyone...
     assert!(!h.outputs.iter().any(|o| matches!(
         o,
         AgentOutput::UpdateSettled { .. } | AgentOutput::Client(Output::Settled { .. })
     )));
-    // ...and once resynced, the update goes again with its base and id.
-    for (ack, payload) in h.take_requests("state:subscribe") {
+    // ...every scope resumes from the version it holds, in its epoch...
+    let subscribes = h.take_requests("state:subscribe");
+    assert_eq!(subscribes.len(), 2);
+    for (ack, payload) in subscribes {
         let scope = payload["scope"].as_str().unwrap().to_owned();
         let version = if scope == "world" { 5 } else { 2 };
+        assert_eq!(payload["since"], version);
+        assert_eq!(payload["epoch"], "e1");
         h.ack(
             ack,
             json!({"scope": scope, "version": version, "epoch": "e1", "patches": []}),
         );
     }
+    // ...and once resynced, the update goes again with its base and id.
     let (ack, again) = h.take_request("state:update");
     assert_eq!(again["base"], first["base"]);
     assert_eq!(again["id"], first["id"]);
@@ -395,7 +385,7 @@ fn a_pushed_patch_with_a_gap_asks_for_the_missing_range() {
 }
 
 #[test]
-fn close_rejects_the_users_requests_and_forgets_waiting_conflicts() {
+fn close_forgets_a_conflict_waiting_for_its_answer() {
     let mut h = Harness::new();
     h.connect();
     h.synced("world", 1, json!({}));
@@ -419,4 +409,49 @@ fn close_rejects_the_users_requests_and_forgets_waiting_conflicts() {
         .iter()
         .any(|o| matches!(o, AgentOutput::DocChanged { .. })));
     assert_eq!(h.agent.client().state(), State::Closed);
+}
+
+#[test]
+fn a_store_request_that_times_out_is_made_again_and_never_settles_to_the_shell() {
+    let mut h = Harness::new();
+    h.connect();
+    h.agent.sync_state("world");
+    h.drain();
+    let (first, _) = h.take_request("state:subscribe");
+    // No reply: the client's request deadline passes.
+    let at = h.agent.poll_timeout().unwrap();
+    h.now = at;
+    h.agent.on_timer(at);
+    h.drain();
+    let (again, payload) = h.take_request("state:subscribe");
+    assert_ne!(again, first, "a new request");
+    assert_eq!(payload["scope"], "world");
+    assert!(!h.outputs.iter().any(|o| matches!(
+        o,
+        AgentOutput::Client(Output::Settled { .. }) | AgentOutput::SyncFailed { .. }
+    )));
+    // The late reply to the first is ignored; the second's lands.
+    h.ack(
+        first,
+        json!({"scope": "world", "version": 9, "doc": {"late": true}}),
+    );
+    assert_eq!(h.agent.doc("world"), None);
+    h.ack(
+        again,
+        json!({"scope": "world", "version": 9, "doc": {"on": "time"}}),
+    );
+    assert_eq!(h.agent.doc("world"), Some(&json!({"on": "time"})));
+}
+
+#[test]
+fn a_refused_subscription_fails_the_scope() {
+    let mut h = Harness::new();
+    h.connect();
+    h.agent.sync_state("gm:notes");
+    h.drain();
+    let (ack, _) = h.take_request("state:subscribe");
+    h.ack(ack, json!({"code": "FORBIDDEN", "message": "not yours"}));
+    assert!(h.take_store_outputs().iter().any(|o| matches!(o,
+        AgentOutput::SyncFailed { scope, error } if scope == "gm:notes" && error.code == "FORBIDDEN")));
+    assert!(!h.agent.store().is_subscribed("gm:notes"));
 }
