@@ -240,3 +240,22 @@ async fn players_read_the_world_but_write_only_their_own_scope() {
     assert_eq!(get_str(&err, "code"), "FORBIDDEN");
     p.close();
 }
+
+#[wasm_bindgen_test]
+async fn a_patch_is_read_as_json_stringify_has_it() {
+    let world = unique("w");
+    let a = agent("gm", "gm", &world).await;
+    settle(a.sync_state("world")).await.unwrap();
+    settle(a.update_state("world", js(r#"{"keep":1,"gone":2}"#), None))
+        .await
+        .unwrap();
+    // An `undefined` member is left out, as JSON.stringify leaves it: it
+    // must not become `null`, which a merge patch reads as "delete".
+    let patch = js_expr("({ keep: undefined, gone: null, at: new Date(0) })");
+    settle(a.update_state("world", patch, None)).await.unwrap();
+    let doc = a.get_state("world").unwrap();
+    assert_eq!(get(&doc, "keep").as_f64(), Some(1.0), "{}", stringify(&doc));
+    assert!(get(&doc, "gone").is_undefined(), "{}", stringify(&doc));
+    assert_eq!(get_str(&doc, "at"), "1970-01-01T00:00:00.000Z");
+    a.close();
+}

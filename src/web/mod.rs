@@ -28,8 +28,8 @@
 //!   `wasm-bindgen-futures`), and requests' AbortSignal listeners.
 //! - [`convert`]: JSON text and binary payloads to JS values and back (the
 //!   hot path: events stay text for the engine's `JSON.parse`).
-//! - [`value`]: JSON trees (state documents) to JS values and back, through
-//!   `serde-wasm-bindgen`.
+//! - [`value`]: JSON trees (state documents) to JS values (through
+//!   `serde-wasm-bindgen`) and back (as `JSON.stringify` reads them).
 //! - [`metrics`]: `metrics()`, a plain object made by `serde-wasm-bindgen`.
 //! - [`errors`]: JS `Error` objects with a stable `code`.
 //! - [`glue`]: the few global JS functions used (clock, `JSON.parse`, console).
@@ -50,6 +50,7 @@
 
 mod auth;
 mod convert;
+mod custom_events;
 mod driver;
 mod errors;
 mod frinny;
