@@ -93,6 +93,12 @@ export interface SuggestionFeedbackPayload {
   [field: string]: unknown;
 }
 
+/** Payload of `events:define`: Declare custom events `x-<module>:<event>` for the sender's world (GM only): {events: [{name, direction, broadcastable?, fields?, anyOf?, doc?}]}; acked with {ok, defined, count}. A declaration of a name already declared replaces it. */
+export interface EventsDefinePayload {
+  events: unknown[];
+  [field: string]: unknown;
+}
+
 /** Payload of `connection_established`: Sent once when the namespace is joined. */
 export interface ConnectionEstablishedPayload {
   status: string;
@@ -237,6 +243,7 @@ export interface ClientEvents {
   'state:update': StateUpdatePayload;
   'state:unsubscribe': StateUnsubscribePayload;
   'suggestion_feedback': SuggestionFeedbackPayload;
+  'events:define': EventsDefinePayload;
 }
 
 /** Server-to-client events and the payload subscribers receive. */
@@ -282,6 +289,7 @@ export declare const ClientToServer: {
   readonly STATE_UPDATE: 'state:update';
   readonly STATE_UNSUBSCRIBE: 'state:unsubscribe';
   readonly SUGGESTION_FEEDBACK: 'suggestion_feedback';
+  readonly EVENTS_DEFINE: 'events:define';
 };
 
 /** Events the server sends to the client's subscribers. */

@@ -61,6 +61,8 @@ export const ClientToServer = Object.freeze({
   STATE_UNSUBSCRIBE: 'state:unsubscribe',
   /** The player's choice on a `suggestion`: accepted or dismissed, and the action picked (fire and forget; the server acks it). */
   SUGGESTION_FEEDBACK: 'suggestion_feedback',
+  /** Declare custom events `x-<module>:<event>` for the sender's world (GM only): {events: [{name, direction, broadcastable?, fields?, anyOf?, doc?}]}; acked with {ok, defined, count}. A declaration of a name already declared replaces it. */
+  EVENTS_DEFINE: 'events:define',
 });
 
 /** Events the server sends to the client's subscribers. */
@@ -206,6 +208,12 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * @property {string | number} id
  * @property {boolean} accepted
  * @property {unknown} [action]
+ */
+
+/**
+ * Payload of `events:define`: Declare custom events `x-<module>:<event>` for the sender's world (GM only): {events: [{name, direction, broadcastable?, fields?, anyOf?, doc?}]}; acked with {ok, defined, count}. A declaration of a name already declared replaces it.
+ * @typedef {object} EventsDefinePayload
+ * @property {unknown[]} events
  */
 
 /**

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 
+pub mod custom;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod generate;
 
@@ -57,6 +58,10 @@ pub mod names {
     /// Client → server: the player's choice on a [`SUGGESTION`] (accepted or
     /// dismissed, and which action). Fire and forget; the server acks it.
     pub const SUGGESTION_FEEDBACK: &str = "suggestion_feedback";
+    /// Client → server: declare custom events (`x-<module>:<event>`, see
+    /// [`custom`](super::custom)) for the sender's world (GM only); acked with
+    /// [`EventsDefineReply`](super::EventsDefineReply).
+    pub const EVENTS_DEFINE: &str = "events:define";
 
     /// Server → client: sent once after the namespace is joined.
     pub const CONNECTION_ESTABLISHED: &str = "connection_established";
@@ -123,6 +128,12 @@ pub mod codes {
     /// time: nothing was applied, and re-sending a `state:update` with the
     /// same `id` is safe.
     pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    /// An `events:define` would give the world more custom events than the
+    /// server allows (`--max-custom-events`).
+    pub const TOO_MANY_EVENTS: &str = "TOO_MANY_EVENTS";
+    /// A custom event declaration is over a size bound (fields, name, doc,
+    /// bytes; see [`custom`](super::custom)).
+    pub const SPEC_TOO_LARGE: &str = "SPEC_TOO_LARGE";
 }
 
 /// Which way an event travels.
@@ -382,6 +393,17 @@ pub const EVENTS: &[EventSpec] = &[
         broadcastable: false,
         doc: "The player's choice on a `suggestion`: accepted or dismissed, and the action picked \
               (fire and forget; the server acks it).",
+    },
+    EventSpec {
+        name: names::EVENTS_DEFINE,
+        direction: Direction::ClientToServer,
+        fields: &[req("events", K::Array)],
+        any_of: &[],
+        response: None,
+        broadcastable: false,
+        doc: "Declare custom events `x-<module>:<event>` for the sender's world (GM only): \
+              {events: [{name, direction, broadcastable?, fields?, anyOf?, doc?}]}; acked with \
+              {ok, defined, count}. A declaration of a name already declared replaces it.",
     },
     EventSpec {
         name: names::CONNECTION_ESTABLISHED,
@@ -694,38 +716,50 @@ pub fn validate_json(event: &str, payload_json: &str) -> Result<(), CatalogueErr
 
 /// Checks `payload` against one entry.
 pub fn validate_spec(spec: &EventSpec, payload: &Value) -> Result<(), CatalogueError> {
+    check_payload(
+        spec.name,
+        payload,
+        spec.fields.iter().map(|f| (f.name, f.kind, f.required)),
+        spec.any_of,
+    )
+}
+
+/// The rules of [`validate_spec`] over any field table: `(name, kind,
+/// required)` of each known field, and the `any_of` names. Shared with
+/// [`custom::CustomEventSpec::validate`].
+fn check_payload<'a, S: AsRef<str>>(
+    event: &str,
+    payload: &Value,
+    fields: impl Iterator<Item = (&'a str, FieldKind, bool)>,
+    any_of: &[S],
+) -> Result<(), CatalogueError> {
     let Some(object) = payload.as_object() else {
         return Err(CatalogueError::payload(
             None,
             format!(
-                "payload of `{}` must be a JSON object, got {}",
-                spec.name,
+                "payload of `{event}` must be a JSON object, got {}",
                 json_type(payload)
             ),
         ));
     };
-    for field in spec.fields {
-        match present(object, field.name) {
-            None if field.required => {
+    for (name, kind, required) in fields {
+        match present(object, name) {
+            None if required => {
                 return Err(CatalogueError::payload(
-                    Some(field.name),
+                    Some(name),
                     format!(
-                        "field `{}` of `{}` is required ({})",
-                        field.name,
-                        spec.name,
-                        field.kind.describe()
+                        "field `{name}` of `{event}` is required ({})",
+                        kind.describe()
                     ),
                 ));
             }
             None => {}
-            Some(value) if !field.kind.matches(value) => {
+            Some(value) if !kind.matches(value) => {
                 return Err(CatalogueError::payload(
-                    Some(field.name),
+                    Some(name),
                     format!(
-                        "field `{}` of `{}` must be {}, got {}",
-                        field.name,
-                        spec.name,
-                        field.kind.describe(),
+                        "field `{name}` of `{event}` must be {}, got {}",
+                        kind.describe(),
                         json_type(value)
                     ),
                 ));
@@ -733,15 +767,12 @@ pub fn validate_spec(spec: &EventSpec, payload: &Value) -> Result<(), CatalogueE
             Some(_) => {}
         }
     }
-    if !spec.any_of.is_empty() && !spec.any_of.iter().any(|f| present(object, f).is_some()) {
-        let first = spec.any_of.first().copied();
+    if !any_of.is_empty() && !any_of.iter().any(|f| present(object, f.as_ref()).is_some()) {
+        let first = any_of.first().map(AsRef::as_ref);
+        let names: Vec<&str> = any_of.iter().map(AsRef::as_ref).collect();
         return Err(CatalogueError::payload(
             first,
-            format!(
-                "`{}` needs one of the fields {}",
-                spec.name,
-                spec.any_of.join(", ")
-            ),
+            format!("`{event}` needs one of the fields {}", names.join(", ")),
         ));
     }
     Ok(())
@@ -910,6 +941,26 @@ pub struct StateConflict {
 pub struct StateUnsubscribePayload {
     /// The scope.
     pub scope: String,
+}
+
+/// Payload of [`names::EVENTS_DEFINE`]: the declarations, read one by one
+/// with [`custom::parse_list`] (so an error names its entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsDefinePayload {
+    /// `[{name, direction, broadcastable?, fields?, anyOf?, doc?}]`.
+    pub events: Vec<Value>,
+}
+
+/// The ack of an accepted [`names::EVENTS_DEFINE`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsDefineReply {
+    /// Always `true`.
+    pub ok: bool,
+    /// The names declared (or replaced) by this request.
+    pub defined: Vec<String>,
+    /// How many custom events the world has declared now (the server's
+    /// `--events` file not counted).
+    pub count: usize,
 }
 
 /// Payload of [`names::CONNECTION_ESTABLISHED`].
@@ -1266,6 +1317,13 @@ mod tests {
                     base: 3,
                     patch: json!({"hp": 1}),
                     id: Some("c-1".into()),
+                })
+                .unwrap(),
+            ),
+            (
+                names::EVENTS_DEFINE,
+                serde_json::to_value(EventsDefinePayload {
+                    events: vec![json!({"name": "x-m:e", "direction": "both"})],
                 })
                 .unwrap(),
             ),

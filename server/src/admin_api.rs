@@ -1,6 +1,7 @@
 //! The HTTP admin endpoints that make the server push events: `POST
 //! /broadcast`, `POST /notify`, `POST /state/update`. All need
-//! `Authorization: Bearer <admin token>`. Malformed JSON gives 400, a bad
+//! `Authorization: Bearer <admin token>`. `/broadcast` checks a catalogue
+//! event's payload, and a custom event's against its declaration. Malformed JSON gives 400, a bad
 //! field 422 naming it.
 
 use crate::api_error::ApiError;
@@ -17,6 +18,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
+use frinny_agent::catalogue::custom::is_custom;
 use frinny_agent::catalogue::{
     codes, names, spec, validate_spec, Direction, NotificationPayload, NOTIFICATION_LEVELS,
 };
@@ -137,6 +139,40 @@ fn check_event_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A custom event declared in `world` (or by the `--events` file) must be
+/// one the server may send, with a payload that fits; one nobody declared
+/// goes out unchecked, as any other name the admin chooses.
+async fn check_custom(
+    state: &HttpState,
+    world: Option<&str>,
+    event: &str,
+    payload: &Value,
+) -> Result<(), ApiError> {
+    if !is_custom(event) {
+        return Ok(());
+    }
+    let declared = match world {
+        Some(w) => crate::custom_events::lookup(&state.app, w, event).await,
+        None => state.app.custom_events.from_file(event),
+    };
+    let Some(spec) = declared else {
+        return Ok(());
+    };
+    if !spec.direction.allows(Direction::ServerToClient) {
+        return Err(ApiError::field(
+            "event",
+            format!("`{event}` is declared client_to_server"),
+        ));
+    }
+    spec.validate(payload).map_err(|e| {
+        let field = e
+            .field
+            .map(|f| format!("payload.{f}"))
+            .unwrap_or_else(|| "payload".into());
+        ApiError::field(&field, e.message)
+    })
+}
+
 /// `POST /broadcast` {event, payload, world?}: emits `event` with `payload` to
 /// every client, or to one world's room. A catalogue event's payload must fit
 /// its type. Answers {delivered, event, recipients}.
@@ -163,6 +199,7 @@ pub async fn broadcast(
         })?;
     }
     let world = optional_str(&body, "world")?;
+    check_custom(&state, world, event, payload).await?;
     let target = match world {
         Some(w) => Target::Room(rooms::world(w)),
         None => Target::All,

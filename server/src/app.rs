@@ -36,6 +36,8 @@ pub struct AppState {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Where answers come from.
     pub responder: Arc<dyn Responder>,
+    /// Custom event declarations (`--events`, `events:define`).
+    pub custom_events: crate::custom_events::CustomEvents,
     /// When the server started.
     pub started: Instant,
 }

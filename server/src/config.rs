@@ -164,6 +164,24 @@ pub struct Config {
     #[arg(long, env = "FRINNY_REDIS_TIMEOUT_MS", default_value_t = 2000)]
     pub redis_timeout_ms: u64,
 
+    /// A JSON file of custom event declarations (`x-<module>:<event>`) that
+    /// hold in every world: an array of `{name, direction, broadcastable?,
+    /// fields?, anyOf?, doc?}`. A bad file stops the start-up, naming the entry.
+    #[arg(long = "events", env = "FRINNY_EVENTS_FILE", value_name = "FILE")]
+    pub events_file: Option<PathBuf>,
+
+    /// Custom events one world may declare with `events:define` (one more
+    /// is refused with `TOO_MANY_EVENTS`); the `--events` file may hold as
+    /// many again.
+    #[arg(long, env = "FRINNY_MAX_CUSTOM_EVENTS", default_value_t = 64)]
+    pub max_custom_events: usize,
+
+    /// Largest payload of a custom event, in bytes (at most
+    /// `--max-payload-bytes` applies too). Bigger ones are refused with
+    /// `PAYLOAD_TOO_LARGE`.
+    #[arg(long, env = "FRINNY_MAX_CUSTOM_PAYLOAD_BYTES", default_value_t = 16 * 1024)]
+    pub max_custom_payload_bytes: usize,
+
     /// Log filter, e.g. `info` or `info,frinny_server=debug` (also `RUST_LOG`).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
@@ -224,6 +242,9 @@ impl Config {
             shutdown_grace_secs: 2,
             redis: None,
             redis_timeout_ms: 2000,
+            events_file: None,
+            max_custom_events: 64,
+            max_custom_payload_bytes: 16 * 1024,
             log: "warn".to_owned(),
         }
     }
@@ -306,6 +327,11 @@ impl Config {
             ("--rate-per-user", u64::from(self.rate_per_user)),
             ("--burst-per-user", u64::from(self.burst_per_user)),
             ("--redis-timeout-ms", self.redis_timeout_ms),
+            ("--max-custom-events", self.max_custom_events as u64),
+            (
+                "--max-custom-payload-bytes",
+                self.max_custom_payload_bytes as u64,
+            ),
         ];
         for (flag, value) in positive {
             if value == 0 {

@@ -1,7 +1,9 @@
 //! Every client event enters through [`on_event`]: counted, rate limited,
 //! size-checked and validated against the catalogue, then dispatched to the
-//! Frinny request handler, the broadcast relay or the state protocol
-//! ([`state_sync`]).
+//! Frinny request handler, the broadcast relay, the state protocol
+//! ([`state_sync`]) or the custom events' declaring ([`crate::custom_socket`]).
+//! A custom event (`x-<module>:<event>`) is checked against its world's
+//! declaration instead of the catalogue, with the same codes.
 //! Failures answer with `error` {request_id, code, message, field?,
 //! retryAfterMs?} to the sending socket (and in the ack when one was asked for).
 
@@ -11,6 +13,7 @@ use crate::limits::ConnectionLimiter;
 use crate::responder::Request;
 use crate::rooms;
 use crate::state_sync;
+use frinny_agent::catalogue::custom::is_custom;
 use frinny_agent::catalogue::{
     codes, names, response_event, spec, validate_from, validate_spec, BroadcastPayload, Direction,
     ErrorPayload, EventSpec, ReplyPayload, RequestId, SuggestionFeedbackPayload,
@@ -104,8 +107,12 @@ pub async fn on_event<A: Adapter>(
         return;
     };
     let known = spec(&event);
-    app.metrics
-        .event_in(known.map(|s| s.name).unwrap_or("_unknown"));
+    let custom = is_custom(&event);
+    app.metrics.event_in(match known {
+        Some(s) => s.name,
+        None if custom => crate::custom_socket::METRIC_LABEL,
+        None => "_unknown",
+    });
     let request_id = request_id_of(&data);
 
     if identity.expired(now_secs()) {
@@ -168,6 +175,21 @@ pub async fn on_event<A: Adapter>(
         return;
     }
 
+    if custom {
+        // Not the catalogue's: checked against the world's declaration.
+        let outcome = match crate::custom_socket::check_size(&app, &event, size) {
+            Ok(()) => {
+                crate::custom_socket::on_custom(&app, &socket, &identity, &event, payload, ack)
+                    .await
+            }
+            Err(f) => Err((f, ack)),
+        };
+        if let Err((f, ack)) = outcome {
+            fail(&app, &socket, ack, request_id.as_ref(), &f);
+        }
+        return;
+    }
+
     if let Err(e) = validate_from(Direction::ClientToServer, &event, &payload) {
         let mut f = Failure::new(
             if e.code() == codes::INVALID_EVENT {
@@ -189,6 +211,7 @@ pub async fn on_event<A: Adapter>(
         }
         names::STATE_UPDATE => state_sync::update(&app, &socket, &identity, &payload, ack).await,
         names::STATE_UNSUBSCRIBE => state_sync::unsubscribe(&socket, &identity, &payload, ack),
+        names::EVENTS_DEFINE => crate::custom_socket::define(&app, &identity, &payload, ack).await,
         names::SUGGESTION_FEEDBACK => match SuggestionFeedbackPayload::deserialize(&payload) {
             // Nothing to answer: recorded, and acked if an ack was asked for.
             Ok(feedback) => {
@@ -326,13 +349,17 @@ async fn relay_broadcast<A: Adapter>(
         Ok(b) => b,
         Err(e) => return Err((Failure::new(codes::INVALID_PAYLOAD, e.to_string()), ack)),
     };
+    if is_custom(&inner_event) {
+        return crate::custom_socket::broadcast(app, socket, identity, &inner_event, inner, ack)
+            .await;
+    }
     let inner_spec: &EventSpec = match spec(&inner_event) {
         Some(s) if s.broadcastable => s,
         _ => {
             let mut f = Failure::new(
                 codes::INVALID_EVENT,
                 format!(
-                    "`{inner_event}` cannot be broadcast; allowed: {}",
+                    "`{inner_event}` cannot be broadcast; allowed: {} and custom events declared broadcastable",
                     broadcastable_names()
                 ),
             );

@@ -10,6 +10,8 @@
 //!   ([`ops`]), `--dev` token minting ([`dev`]), static files ([`http`]).
 //! - [`server`] starts, serves and stops gracefully.
 //! - `--redis`: several instances share one Redis ([`cluster`], [`bus`]).
+//! - Custom events `x-<module>:<event>`, declared by a GM or the `--events`
+//!   file, validated and relayed like the catalogue's ([`custom_events`]).
 #![warn(missing_docs)]
 
 pub mod admin_api;
@@ -20,6 +22,8 @@ pub mod bus;
 pub mod cluster;
 pub mod config;
 pub mod cors;
+pub mod custom_events;
+pub mod custom_socket;
 pub mod detach;
 pub mod dev;
 pub mod events;

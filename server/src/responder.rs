@@ -69,6 +69,14 @@ pub trait Responder: Send + Sync + 'static {
         let _ = request;
         Vec::new()
     }
+
+    /// A custom event declared `client_to_server` that a client sent, its
+    /// payload checked against the declaration (see
+    /// [`crate::custom_events`]). Nothing by default: the demo only
+    /// acknowledges it. Called on the event's task: hand slow work off.
+    fn custom_event(&self, request: &Request) {
+        let _ = request;
+    }
 }
 
 /// The deterministic demo responder: echoes queries and gives canned

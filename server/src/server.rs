@@ -96,6 +96,17 @@ pub async fn start(
     responder: Option<Arc<dyn Responder>>,
 ) -> Result<RunningServer, StartError> {
     config.check().map_err(StartError::Config)?;
+    let file_events = match &config.events_file {
+        Some(path) => crate::custom_events::load_file(path, config.max_custom_events)
+            .map_err(StartError::Config)?,
+        None => Vec::new(),
+    };
+    if !file_events.is_empty() {
+        tracing::info!(
+            count = file_events.len(),
+            "custom events declared by --events in every world"
+        );
+    }
     let secret = match &config.jwt_secret {
         Some(s) => s.clone(),
         None => {
@@ -156,6 +167,10 @@ pub async fn start(
         cluster: cluster.as_ref().map(|(c, _)| c.clone()),
         state_writes: tokio::sync::Mutex::new(()),
         responder,
+        custom_events: crate::custom_events::CustomEvents::new(
+            file_events,
+            config.max_custom_events,
+        ),
         started: Instant::now(),
         config,
     });

@@ -8,6 +8,7 @@
 //!   instance pushes each accepted patch to its own subscribers once, in
 //!   version order.
 //! - Rate limits: each user's bucket is a GCRA cell in Redis ([`rate`]).
+//! - Custom event declarations: one hash per world ([`events`]).
 //! - Degraded mode: a probe pings Redis every second ([`Link`]). While it
 //!   fails, `/healthz` says `degraded`, state operations answer
 //!   [`UNAVAILABLE`], rate limits fall back to this instance's buckets and
@@ -16,6 +17,7 @@
 //!   resubscription), so everything resumes when Redis does.
 
 pub mod driver;
+pub mod events;
 pub mod rate;
 pub mod state;
 
@@ -207,6 +209,8 @@ pub struct Cluster {
     pub state: state::SharedState,
     /// Per-user rate limits.
     pub rate: rate::SharedRate,
+    /// The worlds' custom event declarations.
+    pub events: events::SharedEvents,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -272,6 +276,7 @@ impl Cluster {
             driver::FrinnyDriver::connect(link.clone(), manager_config(timeout), &connect).await?;
         let state = state::SharedState::new(cmd.clone(), link.clone(), limits);
         let rate = rate::SharedRate::new(cmd.clone(), link.clone());
+        let events = events::SharedEvents::new(cmd.clone(), link.clone());
         Ok((
             Arc::new(Self {
                 url: shown,
@@ -280,6 +285,7 @@ impl Cluster {
                 driver,
                 state,
                 rate,
+                events,
             }),
             patches,
         ))
