@@ -2,7 +2,10 @@
 // the wasm module (pkg/frinny_agent.d.ts, written by wasm-bindgen from the
 // Rust docs); here its event methods are typed by the catalogue's maps
 // (EventTypes.d.ts, generated from src/catalogue.rs), so a known event name
-// gets its payload type and any other name still works, untyped.
+// gets its payload type and any other name still works, untyped. The maps
+// are interfaces: a module adds its custom events (`x-<module>:<event>`) by
+// declaration merging (`declare module 'frinny-agent' { interface
+// ClientEvents { ... } }`), and the overloads below pick them up.
 
 import type {
   AgentManager as WasmAgentManager,
@@ -17,14 +20,21 @@ export type {
   AgentManagerOptions,
   AgentMetrics,
   AgentState,
+  CustomEventSpec,
+  CustomFieldSpec,
+  DefineEventsResult,
   DocChange,
   EmitOptions,
+  FieldKind,
   RequestOptions,
 } from '../pkg/frinny_agent.js';
 export * from './EventTypes.js';
 
 /** `N` itself unless it is one of the keys of `Known`: the untyped fallback of an overload. */
 type Other<N extends string, Known> = N extends keyof Known ? never : N;
+
+/** What a request `K` sends: its `ClientEvents` payload, or any object for a reply merged into `Responses` alone. */
+type RequestPayload<K> = K extends keyof ClientEvents ? ClientEvents[K] : Record<string, unknown>;
 
 /** The event methods of `AgentManager`, typed by the event catalogue. */
 export interface TypedEvents {
@@ -44,7 +54,7 @@ export interface TypedEvents {
    * its `*_response` event. Rejects with an `AgentError` (TIMEOUT, DISCONNECTED, SERVER_ERROR, ...).
    * @example const { content } = await agent.request('query', { content: 'What does Shield Block do?' });
    */
-  request<K extends keyof Responses>(event: K, payload: ClientEvents[K], options?: RequestOptions): Promise<Responses[K]>;
+  request<K extends keyof Responses>(event: K, payload: RequestPayload<K>, options?: RequestOptions): Promise<Responses[K]>;
   request<N extends string>(
     event: Other<N, Responses>,
     payload?: Record<string, unknown>,

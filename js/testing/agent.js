@@ -703,6 +703,17 @@ export class TestAgent {
     return this.request('broadcast', { event, payload });
   }
 
+  /**
+   * Declares custom events: an `events:define` request `{events: specs}`
+   * the test server checks as the reference server does (`server.role`
+   * must be `'gm'`). Resolves with `{ok, defined, count}`.
+   * @param {unknown} specs
+   */
+  defineEvents(specs) {
+    if (!Array.isArray(specs)) return Promise.reject(agentError('INVALID_PAYLOAD', 'defineEvents(specs): specs must be an array of event declarations'));
+    return this.request('events:define', { events: specs });
+  }
+
   /** `query`: resolves with the answer. @param {any} payload */
   sendQuery(payload) {
     return this.request('query', payload);

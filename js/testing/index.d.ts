@@ -2,7 +2,7 @@
 // AgentManager (so it goes wherever one is expected), and the server a
 // test drives it with.
 
-import type { AgentManager, AgentManagerOptions } from '../index.js';
+import type { AgentManager, AgentManagerOptions, CustomEventSpec } from '../index.js';
 import type { ClientEvents, Responses, ServerEvents } from '../EventTypes.js';
 
 /** `N` itself unless it is one of the keys of `Known`: the untyped fallback of an overload. */
@@ -31,6 +31,10 @@ export declare class TestServer {
   readonly auth: Record<string, unknown> | undefined;
   /** Whether the agent is connected now. */
   readonly connected: boolean;
+  /** The agent's role as the server sees it: `'gm'` (default) may `defineEvents`; `'player'` gets SERVER_ERROR with `serverCode` FORBIDDEN. */
+  role: 'gm' | 'player';
+  /** The custom events declared with `defineEvents` (copies, members filled in), checked as the reference server checks them. */
+  readonly customEvents: CustomEventSpec[];
   /** False between `drop()` and `restore()`. */
   readonly reachable: boolean;
   /**
@@ -50,7 +54,7 @@ export declare class TestServer {
    */
   handle<K extends keyof Responses>(
     name: K,
-    fn: (payload: ClientEvents[K] & { request_id: string }) => Responses[K] | Promise<Responses[K]>,
+    fn: (payload: (K extends keyof ClientEvents ? ClientEvents[K] : Record<string, unknown>) & { request_id: string }) => Responses[K] | Promise<Responses[K]>,
   ): () => void;
   handle<N extends string>(name: Other<N, Responses>, fn: (payload: any) => unknown): () => void;
   /** The link is lost: the agent reconnects with backoff, and its attempts fail until `restore()`. */

@@ -4,6 +4,7 @@
 // bring it back. No socket is involved; everything crosses a simulated
 // wire (wire.js), so the two sides never share objects.
 
+import { CustomEvents, isCustom } from './custom_events.js';
 import { applyMergePatch } from './merge_patch.js';
 import { isObject, wireCopy } from './wire.js';
 
@@ -34,12 +35,20 @@ export class TestServer {
   /** Versions made by each applied update id, so a re-sent update is acked, not applied twice. @type {Map<string, number>} */
   #applied = new Map();
   #sessions = 0;
+  #custom = new CustomEvents();
 
   constructor() {
     /** Everything the client sent, in order: `{name, payload}` (requests carry their `request_id`). @type {Received[]} */
     this.received = [];
     /** The CONNECT auth of the latest connection attempt (the `auth` option, or what its function gave). @type {Record<string, unknown> | undefined} */
     this.auth = undefined;
+    /** The agent's role as the server sees it: `'gm'` (the default) may `defineEvents`, `'player'` is refused with FORBIDDEN. @type {'gm' | 'player'} */
+    this.role = 'gm';
+  }
+
+  /** The custom events declared with `defineEvents` (copies), in the order first declared. */
+  get customEvents() {
+    return this.#custom.list();
   }
 
   /** Whether the agent is connected to this server now. */
@@ -196,6 +205,11 @@ export class TestServer {
   /** A fire-and-forget event. @param {string} name @param {unknown} payload @internal */
   _event(name, payload) {
     this.received.push({ name, payload: wireCopy(payload) });
+    // A custom event is checked against its declaration, as the reference
+    // server does; a refusal comes back as `error` (nobody else is there
+    // to relay it to).
+    const refusal = isCustom(name) ? this.#custom.check(name, payload) : null;
+    if (refusal) this.emit('error', { ...refusal, timestamp: Date.now() });
   }
 
   /**
@@ -208,6 +222,11 @@ export class TestServer {
   _request(name, payload, answer) {
     const copy = wireCopy(payload);
     this.received.push({ name, payload: copy });
+    const refusal = isCustom(name) ? this.#custom.check(name, copy) : null;
+    if (refusal) {
+      Promise.resolve().then(() => answer(false, { code: 'SERVER_ERROR', serverCode: refusal.code, message: refusal.message }));
+      return;
+    }
     const handler = this.#handlers.get(name) ?? this.#builtIn(name);
     if (!handler) return;
     Promise.resolve()
@@ -220,12 +239,23 @@ export class TestServer {
 
   /**
    * What the reference server answers by itself when the test set no
-   * handler: the broadcast relay (to nobody else) and the state protocol.
+   * handler: the broadcast relay (to nobody else), the state protocol,
+   * `events:define` and a declared custom event's ack.
    * @param {string} name
    * @returns {((payload: any) => unknown) | undefined}
    */
   #builtIn(name) {
+    if (isCustom(name)) return () => ({ ok: true, event: name, recipients: 0 });
     switch (name) {
+      case 'events:define':
+        return (p) => {
+          try {
+            return this.#custom.define(p, this.role);
+          } catch (refusal) {
+            const r = /** @type {any} */ (refusal);
+            throw Object.assign(new Error(r.message), { code: 'SERVER_ERROR', serverCode: r.code });
+          }
+        };
       case 'broadcast':
         return (p) => ({ ok: true, event: p?.event, recipients: 0 });
       case 'state:subscribe':
