@@ -556,6 +556,16 @@ export class AgentManager {
   }
 
   /**
+   * Declares custom events `x-<module>:<event>` for the world (GM only on
+   * the reference server, over Socket.IO); resolves with `{ok, defined, count}`.
+   * @param {object[]} specs
+   * @returns {Promise<any>}
+   */
+  defineEvents(specs) {
+    return this._agent.defineEvents(specs);
+  }
+
+  /**
    * Joins a synchronised state scope; resolves with its document.
    * After a URL change, call it again on the new server.
    * @param {string} scope

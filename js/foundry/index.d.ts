@@ -6,6 +6,8 @@ import type {
   AgentManagerOptions,
   AgentMetrics,
   AgentState,
+  CustomEventSpec,
+  DefineEventsResult,
   DocChange,
   EmitOptions,
   RequestOptions,
@@ -139,6 +141,8 @@ export declare class AgentManager {
   request(event: string, payload?: Record<string, unknown>, options?: RequestOptions): Promise<any>;
   /** Relays an event to the whole table (GM only on the reference server). */
   broadcastEvent(event: string, payload: any): Promise<any>;
+  /** Declares custom events for the world (GM only on the reference server, over Socket.IO). */
+  defineEvents(specs: CustomEventSpec[]): Promise<DefineEventsResult>;
   /** Joins a synchronised state scope. */
   syncState(scope: string): Promise<any>;
   /** `callback(doc, change)` when the scope's document changes; kept across URL changes. */
