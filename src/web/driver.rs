@@ -1,12 +1,15 @@
 //! The shared state behind one `AgentManager` and the output pump.
 //!
-//! Every input (a user call, a socket event, the timer, the network) goes
-//! to the core under a short `RefCell` borrow, then [`Driver::pump`] drains
-//! [`Client::poll_output`] and carries each output out with no borrow
-//! held, so JS callbacks can call back into the manager. The pump is a
-//! trampoline: a call made from inside a callback only feeds the core; the
-//! outermost pump carries out what follows, in order. At the end the timer
-//! is re-armed to [`Client::poll_timeout`].
+//! Every input goes to the [`Agent`] under a short `RefCell` borrow: what
+//! the browser tells ([`Input`], through [`Driver::handle`]) and what the
+//! user or the shell itself asks ([`Driver::call`]). Both then pump: drain
+//! [`Agent::poll_output`] and carry each output out with no borrow held, so
+//! JS callbacks can call back into the manager. The agent is changed
+//! nowhere else, so no input can forget the pump. The pump is a
+//! trampoline: a call made from inside a callback only feeds the agent;
+//! the outermost pump carries out what follows, in order. At the end the
+//! fast-path gate is set and the timer re-armed to
+//! [`Agent::poll_timeout`].
 
 use super::auth::AuthHook;
 use super::convert;
@@ -53,7 +56,7 @@ pub(crate) struct Driver {
     auth: RefCell<Option<AuthHook>>,
     /// The fast-path gate last handed to the hub.
     gate: Cell<u8>,
-    /// Promises waiting for the core.
+    /// Promises waiting for the agent.
     pub waiting: Waiting,
     socket: RefCell<Option<Socket>>,
     /// Generation of the current socket; events of older ones are ignored.
@@ -249,8 +252,9 @@ impl Driver {
 
     // ----- the pump --------------------------------------------------------------
 
-    /// Carries out every output the core has queued, then re-arms the timer.
-    pub(crate) fn pump(&self) {
+    /// Carries out every output the agent has queued, then sets the gate
+    /// and re-arms the timer.
+    fn pump(&self) {
         if self.pumping.replace(true) {
             return;
         }

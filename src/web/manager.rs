@@ -1,6 +1,6 @@
 //! The exported JS class `AgentManager`: the JS surface fixed in
 //! DESIGN.md. Each method is a thin translation: parse the JS arguments,
-//! make one call into the core, pump its outputs.
+//! make one call into the agent through the driver, which pumps its outputs.
 
 use super::convert;
 use super::driver::Driver;
