@@ -99,7 +99,7 @@ export interface EventsDefinePayload {
   [field: string]: unknown;
 }
 
-/** Payload of `connection_established`: Sent once when the namespace is joined. */
+/** Payload of `connection_established`: Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`. */
 export interface ConnectionEstablishedPayload {
   status: string;
   endpoints: unknown[];
@@ -108,6 +108,7 @@ export interface ConnectionEstablishedPayload {
   timestamp: number;
   role?: string;
   world?: string;
+  customEvents?: unknown[];
 }
 
 /** Payload of `typing_status`: Frinny started (true) or stopped (false) working on a request. */

@@ -67,7 +67,7 @@ export const ClientToServer = Object.freeze({
 
 /** Events the server sends to the client's subscribers. */
 export const ServerToClient = Object.freeze({
-  /** Sent once when the namespace is joined. */
+  /** Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`. */
   CONNECTION_ESTABLISHED: 'connection_established',
   /** Frinny started (true) or stopped (false) working on a request. */
   TYPING_STATUS: 'typing_status',
@@ -217,7 +217,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  */
 
 /**
- * Payload of `connection_established`: Sent once when the namespace is joined.
+ * Payload of `connection_established`: Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`.
  * @typedef {object} ConnectionEstablishedPayload
  * @property {string} status
  * @property {unknown[]} endpoints
@@ -226,6 +226,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * @property {number} timestamp
  * @property {string} [role]
  * @property {string} [world]
+ * @property {unknown[]} [customEvents]
  */
 
 /**

@@ -416,11 +416,13 @@ pub const EVENTS: &[EventSpec] = &[
             req("timestamp", K::Number),
             opt("role", K::String),
             opt("world", K::String),
+            opt("customEvents", K::Array),
         ],
         any_of: &[],
         response: None,
         broadcastable: false,
-        doc: "Sent once when the namespace is joined.",
+        doc: "Sent once when the namespace is joined; the reference server lists the custom events \
+              declared for the world in `customEvents`.",
     },
     EventSpec {
         name: names::TYPING_STATUS,
@@ -983,6 +985,14 @@ pub struct ConnectionEstablishedPayload {
     /// The world id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub world: Option<String>,
+    /// The names of the custom events declared for the world (the server's
+    /// `--events` file and `events:define`), sorted.
+    #[serde(
+        rename = "customEvents",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_events: Option<Vec<String>>,
 }
 
 /// Payload of [`names::TYPING_STATUS`].
@@ -1344,6 +1354,7 @@ mod tests {
                     timestamp: 1,
                     role: Some("gm".into()),
                     world: None,
+                    custom_events: Some(vec!["x-m:e".into()]),
                 })
                 .unwrap(),
             ),

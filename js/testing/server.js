@@ -194,6 +194,7 @@ export class TestServer {
       userId,
       sid: `test-sid-${this.#sessions}`,
       timestamp: Date.now(),
+      customEvents: this.#custom.list().map((s) => s.name).sort(),
     });
   }
 

@@ -118,6 +118,14 @@ impl CustomEvents {
         lock(&self.worlds).get(world)?.get(name).cloned()
     }
 
+    /// The names of `world`'s declarations in this process's copy.
+    pub fn local_names(&self, world: &str) -> Vec<String> {
+        lock(&self.worlds)
+            .get(world)
+            .map(|w| w.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// How many declarations `world` has in this process's copy.
     pub fn local_count(&self, world: &str) -> usize {
         lock(&self.worlds).get(world).map_or(0, HashMap::len)
@@ -194,6 +202,24 @@ pub async fn lookup(app: &AppState, world: &str, name: &str) -> Option<Arc<Custo
         Ok(None) => None,
         Err(_) => app.custom_events.local(world, name),
     }
+}
+
+/// The names of every custom event that holds in `world` (the file's and
+/// the world's), sorted: with `--redis` read from Redis (this process's copy
+/// while Redis does not answer).
+pub async fn names(app: &AppState, world: &str) -> Vec<String> {
+    let mut names = app.custom_events.file_names();
+    let declared = match &app.cluster {
+        Some(cluster) => match cluster.events.names(world).await {
+            Ok(n) => n,
+            Err(_) => app.custom_events.local_names(world),
+        },
+        None => app.custom_events.local_names(world),
+    };
+    names.extend(declared);
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// Declares `specs` in `world` (checked already: see

@@ -73,6 +73,15 @@ async fn a_gm_declares_a_player_may_not() {
                    {"name": "reason", "kind": "string", "required": true}]});
     let ack = define(&mut gm, json!([stricter])).await;
     assert_eq!(ack["count"], 2);
+    // connection_established lists the world's custom events.
+    let token = s.token("p2", Role::Player, "w1");
+    let mut p2 = SioClient::connect(s.addr, Some(json!({ "token": token })), "")
+        .await
+        .unwrap();
+    assert_eq!(
+        p2.event("connection_established").await["customEvents"],
+        json!(["x-my-module:roll-request", "x-my-module:weather"])
+    );
     let ack = send(
         &mut p1,
         "x-my-module:roll-request",
@@ -350,7 +359,14 @@ async fn the_guides_events_file_declares_for_every_world() {
     let mut gm = s.client("gm", Role::Gm, "w1").await;
     let mut p1 = s.client("p1", Role::Player, "w1").await;
     let mut p2 = s.client("p2", Role::Player, "w2").await;
-    let mut p3 = s.client("p3", Role::Player, "w2").await;
+    let token = s.token("p3", Role::Player, "w2");
+    let mut p3 = SioClient::connect(s.addr, Some(json!({ "token": token })), "")
+        .await
+        .unwrap();
+    assert_eq!(
+        p3.event("connection_established").await["customEvents"],
+        json!(["x-my-module:roll-request", "x-my-module:weather"])
+    );
 
     // Declared in every world, with no define.
     let ack = send(
@@ -424,6 +440,14 @@ async fn with_redis_a_declaration_on_one_instance_holds_on_the_other() {
     let mut p2 = c.a.client("p2", Role::Player, "w1").await;
 
     assert_eq!(define(&mut gm, json!([roll_request()])).await["count"], 1);
+    let token = c.b.token("p9", Role::Player, "w1");
+    let mut p9 = SioClient::connect(c.b.addr, Some(json!({ "token": token })), "")
+        .await
+        .unwrap();
+    assert_eq!(
+        p9.event("connection_established").await["customEvents"],
+        json!(["x-my-module:roll-request"])
+    );
     // Instance b never saw the define: it reads the declaration from Redis.
     let ack = send(
         &mut p1,

@@ -34,6 +34,12 @@ test('defineEvents: a GM declares, the server records and replaces; a player is 
   assert.deepEqual(server.customEvents[0].fields[1], { name: 'actorId', kind: 'string', required: false });
   const weather = { name: 'x-my-module:weather', direction: 'server_to_client', broadcastable: true };
   assert.equal((await agent.defineEvents([ROLL, weather])).count, 2, 'a redefinition replaces');
+  // The greeting lists them, as the reference server's does.
+  const hello = [];
+  agent.subscribe('connection_established', (p) => hello.push(p.customEvents));
+  agent.disconnect();
+  await agent.connect();
+  assert.deepEqual(hello, [['x-my-module:roll-request', 'x-my-module:weather']]);
   server.role = 'player';
   await rejectsWith(agent.defineEvents([weather]), 'SERVER_ERROR', { serverCode: 'FORBIDDEN' });
   await rejectsWith(agent.defineEvents('nope'), 'INVALID_PAYLOAD');

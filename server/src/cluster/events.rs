@@ -94,6 +94,17 @@ impl SharedEvents {
         Ok(spec)
     }
 
+    /// The names `world` has declared.
+    pub async fn names(&self, world: &str) -> Result<Vec<String>, Unavailable> {
+        let mut conn = self.conn.clone();
+        let key = key(world);
+        self.link
+            .run_within(READ_BOUND, async move {
+                redis::cmd("HKEYS").arg(key).query_async(&mut conn).await
+            })
+            .await
+    }
+
     /// Declares `specs` in `world` unless it would then hold more than
     /// `max`. Returns the world's count.
     pub async fn define(
