@@ -470,3 +470,56 @@ async fn with_redis_a_declaration_on_one_instance_holds_on_the_other() {
     assert_eq!(ack["code"], "TOO_MANY_EVENTS", "{ack}");
     c.stop().await;
 }
+
+/// Records the custom events the server hands it.
+#[derive(Default)]
+struct CustomRecorder(std::sync::Mutex<Vec<frinny_server::responder::Request>>);
+
+impl frinny_server::responder::Responder for CustomRecorder {
+    fn respond(
+        &self,
+        _request: frinny_server::responder::Request,
+    ) -> frinny_server::responder::ReplyFuture<'_> {
+        Box::pin(async { Err(frinny_server::responder::ResponderError("not used".into())) })
+    }
+
+    fn custom_event(&self, request: &frinny_server::responder::Request) {
+        self.0.lock().unwrap().push(request.clone());
+    }
+}
+
+#[tokio::test]
+async fn a_client_to_server_event_goes_to_the_responder_not_to_the_table() {
+    let recorder = std::sync::Arc::new(CustomRecorder::default());
+    let server = frinny_server::start(Config::for_tests(false), Some(recorder.clone()))
+        .await
+        .unwrap();
+    let s = TestServer {
+        addr: server.local_addr(),
+        server,
+    };
+    let mut gm = s.client("gm", Role::Gm, "w1").await;
+    let rate = json!({"name": "x-my-module:rate", "direction": "client_to_server",
+        "fields": [{"name": "stars", "kind": "number"}, {"name": "text", "kind": "string"}],
+        "anyOf": ["stars", "text"]});
+    define(&mut gm, json!([rate])).await;
+    let mut p1 = s.client("p1", Role::Player, "w1").await;
+
+    let ack = send(&mut p1, "x-my-module:rate", json!({"stars": 5})).await;
+    assert_eq!(
+        ack,
+        json!({"ok": true, "event": "x-my-module:rate", "recipients": 0})
+    );
+    let ack = send(&mut p1, "x-my-module:rate", json!({"other": 1})).await;
+    assert_eq!(
+        code_and_field(&ack),
+        (Some("INVALID_PAYLOAD"), Some("stars"))
+    );
+    assert!(gm.try_event("x-my-module:rate", QUIET).await.is_none());
+    let seen = recorder.0.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].event, "x-my-module:rate");
+    assert_eq!(seen[0].payload, json!({"stars": 5}));
+    assert_eq!(seen[0].identity.user_id, "p1");
+    s.stop().await;
+}
