@@ -14,7 +14,7 @@
 )]
 
 use frinny_agent::core::{
-    Change, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
+    Change, PatchOutcome, SyncCounters, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
     RESUBMIT_PAUSE_MAX_MS, RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
 };
 use proptest::prelude::*;
@@ -612,6 +612,73 @@ fn a_refusal_rolls_back_and_settles_with_its_code() {
         vec![(b, Err("SERVER_ERROR".into()))]
     );
     assert_eq!(s.doc("world"), Some(&json!({"a": 1})));
+}
+
+/// `metrics()`'s state-sync counters: a gap is counted once per patch that
+/// arrives ahead, a resync per `state:subscribe` after the first answer
+/// (the gap's and the reconnect's), a rollback per refused optimistic
+/// update, a conflict per `CONFLICT` reply; the last conflict and the
+/// pending updates stay readable for the devtools.
+#[test]
+fn counts_gaps_resyncs_rollbacks_and_conflicts() {
+    let mut s = synced("world", 3, json!({"hp": 10}));
+    assert_eq!(s.counters(), SyncCounters::default());
+
+    s.set_time(1_000);
+    assert_eq!(
+        s.on_patch("world", 5, 6, &json!({"hp": 9})),
+        PatchOutcome::Gap { since: 3 }
+    );
+    assert_eq!(subscribes(&drain(&mut s)), vec![Some(3)]);
+    s.on_subscribe_reply(
+        "world",
+        &json!({"scope": "world", "version": 6, "doc": {"hp": 9}, "epoch": "e1"}),
+    );
+    drain(&mut s);
+
+    let a = s.update("world", json!({"hp": 8}), true).unwrap();
+    let b = s.update("world", json!({"mp": 1}), false).unwrap();
+    let pending: Vec<_> = s
+        .pending("world")
+        .map(|p| (p.id, p.patch.clone(), p.optimistic, p.in_flight))
+        .collect();
+    assert_eq!(
+        pending,
+        vec![
+            (a, json!({"hp": 8}), true, true),
+            (b, json!({"mp": 1}), false, false)
+        ]
+    );
+    drain(&mut s);
+    s.set_time(2_000);
+    let conflict = json!({"code": "CONFLICT", "scope": "world", "version": 7, "doc": {"hp": 2}});
+    s.on_update_reply(a, &conflict, |_| None);
+    let last = s.last_conflict("world").unwrap();
+    assert_eq!((last.id, last.version), (a, 7));
+    assert_eq!(last.server, json!({"hp": 2}));
+    drain(&mut s);
+
+    // b (in flight now) is refused, but it was not optimistic: nothing to
+    // roll back; c was, so its refusal rolls back.
+    s.on_update_reply(b, &json!({"code": "FORBIDDEN"}), |_| None);
+    drain(&mut s);
+    let c = s.update("world", json!({"hp": 1}), true).unwrap();
+    drain(&mut s);
+    s.on_update_reply(c, &json!({"code": "FORBIDDEN"}), |_| None);
+    drain(&mut s);
+
+    s.on_disconnect();
+    s.on_connect();
+    assert_eq!(subscribes(&drain(&mut s)), vec![Some(7)]);
+    assert_eq!(
+        s.counters(),
+        SyncCounters {
+            gaps: 1,
+            resyncs: 2,
+            rollbacks: 1,
+            conflicts: 1
+        }
+    );
 }
 
 #[test]

@@ -34,6 +34,6 @@ pub use fast_path::FastPath;
 pub use metrics::{ErrorCounts, Metrics};
 pub use rng::Rng;
 pub use sync::{
-    Change, Conflict, PatchOutcome, SyncError, SyncOutput, SyncStore, UpdateId, UpdateOutcome,
-    RESUBMIT_PAUSE_MAX_MS, RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
+    Change, Conflict, PatchOutcome, PendingView, SyncCounters, SyncError, SyncOutput, SyncStore,
+    UpdateId, UpdateOutcome, RESUBMIT_PAUSE_MAX_MS, RESUBMIT_PAUSE_MS, UNAVAILABLE_RESENDS,
 };

@@ -156,6 +156,34 @@ pub enum Change {
     },
 }
 
+/// What the store has been through since it was made, for `metrics()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounters {
+    /// Server patches that arrived ahead of the held version (a missed
+    /// patch): each asks the server for the missing range.
+    pub gaps: u64,
+    /// `state:subscribe` sent again for a scope already answered once:
+    /// after a gap, a reconnect, a new epoch or a reply that left it behind.
+    pub resyncs: u64,
+    /// Local updates refused and their optimistic overlay taken back.
+    pub rollbacks: u64,
+    /// Local updates refused with `CONFLICT` (resolved or not).
+    pub conflicts: u64,
+}
+
+/// A local update not settled yet, as [`SyncStore::pending`] shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingView<'a> {
+    /// The update.
+    pub id: UpdateId,
+    /// Its merge patch (after a conflict, the resolver's).
+    pub patch: &'a Value,
+    /// Whether it is laid over the visible document.
+    pub optimistic: bool,
+    /// Whether it is on the wire now (else queued or pausing).
+    pub in_flight: bool,
+}
+
 /// What the shell must send or deliver.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncOutput {
@@ -415,6 +443,10 @@ struct Scope {
     view: Option<Value>,
     /// A `state:subscribe` is out.
     asking: bool,
+    /// A `state:subscribe` reply came once: a later ask is a resync.
+    answered: bool,
+    /// The latest conflict met, for inspection.
+    last_conflict: Option<Conflict>,
 }
 
 impl Scope {
@@ -462,6 +494,7 @@ pub struct SyncStore {
     now: u64,
     /// Draws the re-submit pauses.
     rng: super::Rng,
+    counters: SyncCounters,
 }
 
 impl SyncStore {
@@ -482,6 +515,7 @@ impl SyncStore {
             out: VecDeque::new(),
             now: 0,
             rng: super::Rng::new(seed),
+            counters: SyncCounters::default(),
         }
     }
 
@@ -570,6 +604,32 @@ impl SyncStore {
     /// Updates of `scope` not settled yet (in flight or queued).
     pub fn pending_updates(&self, scope: &str) -> usize {
         self.scopes.get(scope).map_or(0, |s| s.updates.len())
+    }
+
+    /// The unsettled updates of `scope`, the head first (for inspection).
+    pub fn pending(&self, scope: &str) -> impl Iterator<Item = PendingView<'_>> {
+        self.scopes
+            .get(scope)
+            .into_iter()
+            .flat_map(|s| s.updates.iter())
+            .map(|u| PendingView {
+                id: u.id,
+                patch: &u.patch,
+                optimistic: u.optimistic,
+                in_flight: u.in_flight,
+            })
+    }
+
+    /// The latest conflict `scope` met, if any (for inspection).
+    pub fn last_conflict(&self, scope: &str) -> Option<&Conflict> {
+        self.scopes
+            .get(scope)
+            .and_then(|s| s.last_conflict.as_ref())
+    }
+
+    /// Gaps, resyncs, rollbacks and conflicts so far.
+    pub fn counters(&self) -> SyncCounters {
+        self.counters
     }
 
     /// Whether the store believes the namespace is joined.
@@ -707,6 +767,7 @@ impl SyncStore {
             return;
         };
         s.asking = false;
+        s.answered = true;
         if let Some(code) = reply.get("code").and_then(Value::as_str) {
             let error = SyncError::new(code, error_message(reply));
             self.fail_scope(scope, error);
@@ -878,6 +939,7 @@ impl SyncStore {
             return PatchOutcome::Ignored;
         }
         if base > local {
+            self.counters.gaps += 1;
             keep(&mut s.future, base, version, patch);
             if !s.asking {
                 self.ask(scope);
@@ -1031,7 +1093,10 @@ impl SyncStore {
         if s.view != before {
             let change = match applied.into_iter().last() {
                 Some((version, patch)) => Change::Patch { version, patch },
-                None => Change::Rollback { id: done.id },
+                None => {
+                    self.counters.rollbacks += 1;
+                    Change::Rollback { id: done.id }
+                }
             };
             self.out.push_back(SyncOutput::Changed {
                 scope: scope.to_owned(),
@@ -1087,6 +1152,8 @@ impl SyncStore {
             version,
         };
         let resolution = resolve(&conflict).filter(Value::is_object);
+        self.counters.conflicts += 1;
+        s.last_conflict = Some(conflict);
         let outcome = match resolution {
             Some(patch) if refused.attempt < MAX_RESUBMITS => {
                 s.updates.push_front(Pending {
@@ -1136,6 +1203,7 @@ impl SyncStore {
         let before = s.view.clone();
         s.recompute_view();
         if s.view != before {
+            self.counters.rollbacks += 1;
             self.out.push_back(SyncOutput::Changed {
                 scope: scope.to_owned(),
                 change: Change::Rollback { id: refused.id },
@@ -1196,6 +1264,9 @@ impl SyncStore {
             return;
         }
         s.asking = true;
+        if s.answered {
+            self.counters.resyncs += 1;
+        }
         let since = s.version();
         self.out.push_back(SyncOutput::Subscribe {
             scope: scope.to_owned(),
