@@ -26,7 +26,11 @@ export type {
   DocChange,
   EmitOptions,
   FieldKind,
+  InspectRecord,
+  PendingUpdate,
   RequestOptions,
+  ScopeInspection,
+  SubscribeOptions,
 } from '../pkg/frinny_agent.js';
 export * from './EventTypes.js';
 
@@ -36,17 +40,52 @@ type Other<N extends string, Known> = N extends keyof Known ? never : N;
 /** What a request `K` sends: its `ClientEvents` payload, or any object for a reply merged into `Responses` alone. */
 type RequestPayload<K> = K extends keyof ClientEvents ? ClientEvents[K] : Record<string, unknown>;
 
+/** `subscribe`/`once` options with `filter` typed by the event's payload. */
+export interface TypedSubscribeOptions<P> {
+  /**
+   * Only events whose payload it accepts reach the callback; one that throws is
+   * reported like a throwing subscriber (`onError`, CALLBACK_ERROR).
+   * @example agent.subscribe('character_update', apply, { filter: (u) => u.actorId === myActor });
+   */
+  filter?: (payload: P) => unknown;
+}
+
 /** The event methods of `AgentManager`, typed by the event catalogue. */
 export interface TypedEvents {
   /**
    * Calls `callback(payload)` for every `name` event. Returns the unsubscribe function.
    * @example agent.subscribe('typing_status', ({ isTyping }) => showTyping(isTyping));
    */
-  subscribe<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
-  subscribe<N extends string>(name: Other<N, ServerEvents>, callback: (...args: any[]) => void): () => void;
-  /** Calls `callback(payload)` for the next `name` event only. Returns the unsubscribe function. */
-  once<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
-  once<N extends string>(name: Other<N, ServerEvents>, callback: (...args: any[]) => void): () => void;
+  subscribe<K extends keyof ServerEvents>(
+    name: K,
+    callback: (payload: ServerEvents[K]) => void,
+    options?: TypedSubscribeOptions<ServerEvents[K]>,
+  ): () => void;
+  subscribe<N extends string>(
+    name: Other<N, ServerEvents>,
+    callback: (...args: any[]) => void,
+    options?: TypedSubscribeOptions<any>,
+  ): () => void;
+  /** Calls `callback(payload)` for the next `name` event (that `filter` accepts) only. Returns the unsubscribe function. */
+  once<K extends keyof ServerEvents>(
+    name: K,
+    callback: (payload: ServerEvents[K]) => void,
+    options?: TypedSubscribeOptions<ServerEvents[K]>,
+  ): () => void;
+  once<N extends string>(
+    name: Other<N, ServerEvents>,
+    callback: (...args: any[]) => void,
+    options?: TypedSubscribeOptions<any>,
+  ): () => void;
+  /**
+   * Calls `callback(name, ...args)` for every event, or, given a pattern, for the
+   * events whose name matches it: a string where `*` stands for any run of
+   * characters (`'x-my-module:*'`, `'*_response'`) or a RegExp. Returns the
+   * unsubscribe function.
+   * @example agent.subscribeAll('state:*', (name, payload) => console.debug(name, payload));
+   */
+  subscribeAll(callback: (name: string, ...args: any[]) => void): () => void;
+  subscribeAll(pattern: string | RegExp, callback: (name: string, ...args: any[]) => void): () => void;
   /** Removes every subscription of `callback` to `name`; returns whether there was one. */
   unsubscribe(name: string, callback: (...args: any[]) => void): boolean;
   /**

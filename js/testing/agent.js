@@ -7,7 +7,8 @@
 // optimistic updates and conflicts (src/core/sync.rs, simplified).
 
 import { agentError, handlerError, serverError } from './errors.js';
-import { Hub } from './hub.js';
+import { Hub, matcher } from './hub.js';
+import { logRecord } from './inspect.js';
 import { applyMergePatch, mergeDiff } from './merge_patch.js';
 import { checkEventName, emitVolatile, parseOptions, requestOptions } from './options.js';
 import { TestServer } from './server.js';
@@ -117,7 +118,14 @@ export class TestAgent {
     volatileDropped: 0,
     /** @type {Record<string, number>} */
     errors: {},
+    /** The simplified store has no gaps to heal nor resyncs beyond a join. */
+    stateSync: { gaps: 0, resyncs: 0, rollbacks: 0, conflicts: 0 },
   };
+  /** `inspect` listeners. @type {Array<{callback: Function | undefined}>} */
+  #inspectors = [];
+  #debug = false;
+  /** The latest conflict per scope, for `inspectState`. @type {Map<string, object>} */
+  #conflicts = new Map();
 
   /**
    * @param {unknown} [options] the AgentManager options (`url` optional)
@@ -125,6 +133,7 @@ export class TestAgent {
    */
   constructor(options, server = new TestServer()) {
     this.#cfg = parseOptions(options);
+    this.#debug = this.#cfg.debug;
     this.#server = server;
     this.#hub = new Hub((name, thrown) => this.#callbackThrew(name, thrown));
     const agent = this;
@@ -163,7 +172,7 @@ export class TestAgent {
 
   /** Callbacks and Promises the agent holds; 0 after `close()`. For leak checks. */
   get heldCallbacks() {
-    let n = this.#hub.count + this.#stateListeners.size + this.#errorListeners.size;
+    let n = this.#hub.count + this.#stateListeners.size + this.#errorListeners.size + this.#inspectors.length;
     for (const m of this.#docListeners.values()) n += m.size;
     for (const m of this.#resolvers.values()) n += m.size;
     n += this.#requests.size + this.#connectWaiters.length;
@@ -249,6 +258,9 @@ export class TestAgent {
     this.#errorListeners.clear();
     this.#docListeners.clear();
     this.#resolvers.clear();
+    for (const entry of this.#inspectors) entry.callback = undefined;
+    this.#inspectors = [];
+    this.#debug = false;
   }
 
   #closedError() {
@@ -408,6 +420,7 @@ export class TestAgent {
   #setState(state, reason) {
     if (this.#state === state) return;
     this.#state = state;
+    this.#tap({ type: 'state', state, reason, time: Date.now() });
     for (const listener of [...this.#stateListeners.values()]) {
       try {
         listener(state, reason);
@@ -466,15 +479,15 @@ export class TestAgent {
   // ----- events -------------------------------------------------------------
 
   /** `callback(...args)` for every `name` event; returns the unsubscribe function. @param {string} name @param {(...args: any[]) => void} callback */
-  subscribe(name, callback) {
+  subscribe(name, callback, options) {
     if (this.#released) throw this.#closedError();
-    return this.#hub.add(String(name), callback, false);
+    return this.#hub.add(String(name), callback, false, options);
   }
 
   /** `callback(...args)` for the next `name` event only; returns the unsubscribe function. @param {string} name @param {(...args: any[]) => void} callback */
-  once(name, callback) {
+  once(name, callback, options) {
     if (this.#released) throw this.#closedError();
-    return this.#hub.add(String(name), callback, true);
+    return this.#hub.add(String(name), callback, true, options);
   }
 
   /** Removes every subscription of `callback` to `name`; whether there was one. @param {string} name @param {any} callback */
@@ -482,10 +495,82 @@ export class TestAgent {
     return this.#hub.removeNamed(String(name), callback) > 0;
   }
 
-  /** `callback(name, ...args)` for every event; returns the unsubscribe function. @param {(name: string, ...args: any[]) => void} callback */
-  subscribeAll(callback) {
+  /**
+   * `subscribeAll(callback)`: `callback(name, ...args)` for every event;
+   * `subscribeAll(pattern, callback)`: for names matching `pattern` (a glob
+   * with `*`, or a RegExp). Returns the unsubscribe function.
+   * @param {any} pattern @param {(name: string, ...args: any[]) => void} [callback]
+   */
+  subscribeAll(pattern, callback) {
     if (this.#released) throw this.#closedError();
-    return this.#hub.add(null, callback, false);
+    if (callback === undefined) return this.#hub.add(null, pattern, false);
+    return this.#hub.add(null, callback, false, undefined, matcher(pattern));
+  }
+
+  // ----- inspection ---------------------------------------------------------
+
+  /**
+   * `listener(record)` for every frame in and out and every state change,
+   * as the real client's tap gives them (frames here are the Socket.IO text
+   * the exchange would have been). Returns the unsubscribe function.
+   * @param {(record: any) => void} listener
+   */
+  inspect(listener) {
+    if (this.#released) throw this.#closedError();
+    if (typeof listener !== 'function') throw agentError('INVALID_OPTIONS', 'inspect: the listener must be a function');
+    const entry = { callback: /** @type {Function | undefined} */ (listener) };
+    this.#inspectors = [...this.#inspectors, entry];
+    return () => {
+      entry.callback = undefined;
+      this.#inspectors = this.#inspectors.filter((e) => e !== entry);
+    };
+  }
+
+  /** Whether frames and state changes are logged to the console. */
+  get debug() {
+    return this.#debug;
+  }
+
+  set debug(on) {
+    if (!this.#released) this.#debug = Boolean(on);
+  }
+
+  /** @param {any} record */
+  #tap(record) {
+    if (this.#debug) logRecord(record);
+    for (const entry of this.#inspectors) {
+      if (entry.callback === undefined) continue;
+      try {
+        entry.callback(record);
+      } catch (thrown) {
+        console.error('frinny-agent: an inspect listener threw', thrown);
+      }
+    }
+  }
+
+  /** A frame in or out, as its Socket.IO text. @param {'in' | 'out'} direction @param {string} prefix @param {unknown[]} items */
+  #tapFrame(direction, prefix, items) {
+    if (this.#inspectors.length === 0 && !this.#debug) return;
+    this.#tap({ type: 'frame', direction, data: `${prefix}${JSON.stringify(items)}`, time: Date.now() });
+  }
+
+  /**
+   * What the store holds for `scope` (or every scope), in the real client's shape.
+   * @param {string} [scope]
+   */
+  inspectState(scope) {
+    /** @param {string} name @param {Scope} s */
+    const view = (name, s) => ({
+      scope: name,
+      version: s.version,
+      confirmed: s.version === null ? null : wireCopy(s.confirmed),
+      doc: s.version === null ? null : this.#view(s),
+      pending: s.updates.map((u) => ({ id: u.id, patch: wireCopy(u.patch), optimistic: u.optimistic, inFlight: u.inFlight })),
+      lastConflict: this.#conflicts.get(name) ?? null,
+    });
+    if (scope === undefined) return [...this.#scopes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, s]) => view(n, s));
+    const s = this.#scopes.get(String(scope));
+    return s ? view(String(scope), s) : undefined;
   }
 
   /** `callback({isTyping})` on every `typing_status` event. @param {(status: {isTyping: boolean}) => void} callback */
@@ -495,6 +580,7 @@ export class TestAgent {
 
   /** An event from the server (server.emit). @param {string} name @param {unknown[]} args */
   #inbound(name, args) {
+    this.#tapFrame('in', '42', [name, ...args]);
     this.#metrics.framesIn += 1;
     this.#metrics.bytesIn += wireSize([name, ...args]);
     const payload = /** @type {any} */ (args[0]);
@@ -548,6 +634,7 @@ export class TestAgent {
 
   /** @param {string} name @param {unknown} payload */
   #sendEvent(name, payload) {
+    this.#tapFrame('out', '42', payload === undefined ? [name] : [name, payload]);
     this.#metrics.framesOut += 1;
     this.#metrics.bytesOut += wireSize([name, payload]);
     this.#server._event(name, payload);
@@ -632,12 +719,14 @@ export class TestAgent {
   #sendRequest(key, req) {
     req.inFlight = true;
     req.link = this.#link;
+    this.#tapFrame('out', `42${key}`, [req.event, req.payload]);
     this.#metrics.framesOut += 1;
     this.#metrics.bytesOut += wireSize([req.event, req.payload]);
     this.#server._request(req.event, req.payload, (ok, value) => {
       const current = this.#requests.get(key);
       // An answer sent over a link that has gone since is lost with it.
       if (current !== req || !req.inFlight || req.link !== this.#link || !this.#linked) return;
+      this.#tapFrame('in', `43${key}`, [ok ? value : { code: 'SERVER_ERROR', message: String(value?.message ?? value) }]);
       this.#metrics.framesIn += 1;
       if (ok) {
         let reply;
@@ -768,6 +857,7 @@ export class TestAgent {
       dispatchP50Us: null,
       dispatchP99Us: null,
       subscribers: this.#hub.count,
+      stateSync: { ...m.stateSync },
     };
   }
 
@@ -979,6 +1069,8 @@ export class TestAgent {
       const local = applyMergePatch(s.confirmed, update.patch);
       s.confirmed = reply.doc;
       s.version = Number(reply.version);
+      this.#metrics.stateSync.conflicts += 1;
+      this.#conflicts.set(scope, { updateId: update.id, version: s.version, patch: wireCopy(update.patch), local: wireCopy(local), server: wireCopy(s.confirmed) });
       const resolvers = [...(this.#resolvers.get(scope)?.values() ?? [])];
       const resolver = resolvers.at(-1);
       let again;
@@ -1017,7 +1109,10 @@ export class TestAgent {
   #dropUpdate(scope, s, update, change) {
     s.updates = s.updates.filter((u) => u !== update);
     if (change) this.#changed(scope, s, change);
-    else if (update.optimistic) this.#changed(scope, s, { type: 'rollback', updateId: update.id });
+    else if (update.optimistic) {
+      this.#metrics.stateSync.rollbacks += 1;
+      this.#changed(scope, s, { type: 'rollback', updateId: update.id });
+    }
   }
 }
 

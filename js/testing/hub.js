@@ -6,7 +6,33 @@
 // yet and a `once` ends as it fires; a callback that throws does not stop
 // the others.
 
-/** @typedef {{name: string | null, callback: Function, once: boolean, live: boolean}} Subscription */
+/** @typedef {{name: string | null, callback: Function, once: boolean, live: boolean, filter?: (payload: any) => unknown, match?: (name: string) => boolean}} Subscription */
+
+/** @param {string} code @param {string} message */
+function coded(code, message) {
+  const error = /** @type {Error & {code: string}} */ (new Error(message));
+  error.code = code;
+  return error;
+}
+
+/**
+ * A `subscribeAll` name pattern as a test of names, as the real hub reads it:
+ * a RegExp (without its `g`/`y` state), or a string where `*` stands for any
+ * run of characters; a string without `*` is one name.
+ * @param {unknown} pattern
+ * @returns {(name: string) => boolean}
+ */
+export function matcher(pattern) {
+  if (pattern instanceof RegExp) {
+    const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    return (name) => re.test(name);
+  }
+  if (typeof pattern !== 'string') throw coded('INVALID_OPTIONS', 'subscribeAll: the pattern must be a string or a RegExp');
+  if (!pattern.includes('*')) return (name) => name === pattern;
+  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const re = new RegExp(`^${source}$`, 's');
+  return (name) => re.test(name);
+}
 
 export class Hub {
   /** @param {(name: string, thrown: unknown) => void} thrown called when a subscriber throws */
@@ -22,13 +48,18 @@ export class Hub {
   }
 
   /**
-   * Adds a subscription (`name` null: every event); returns its unsubscribe function.
+   * Adds a subscription (`name` null: every event, or those `match` accepts);
+   * `options.filter` keeps only the payloads it accepts. Returns its
+   * unsubscribe function.
    * @param {string | null} name @param {Function} callback @param {boolean} once
+   * @param {any} [options] @param {(name: string) => boolean} [match]
    */
-  add(name, callback, once) {
+  add(name, callback, once, options, match) {
     if (typeof callback !== 'function') throw new TypeError('a subscriber must be a function');
+    const filter = options === undefined || options === null ? undefined : options.filter;
+    if (filter !== undefined && typeof filter !== 'function') throw coded('INVALID_OPTIONS', 'option filter must be a function');
     /** @type {Subscription} */
-    const sub = { name, callback, once, live: true };
+    const sub = { name, callback, once, live: true, filter, match };
     this.subscriptions.push(sub);
     return () => this.remove(sub);
   }
@@ -66,6 +97,16 @@ export class Hub {
     const all = list.filter((s) => s.name === null);
     for (const sub of [...named, ...all]) {
       if (!sub.live) continue;
+      if (sub.match && !sub.match(name)) continue;
+      if (sub.filter) {
+        let accepted = false;
+        try {
+          accepted = Boolean(sub.filter(args[0]));
+        } catch (thrown) {
+          this.thrown(name, thrown);
+        }
+        if (!accepted) continue;
+      }
       if (sub.once) this.remove(sub);
       try {
         if (sub.name === null) sub.callback(name, ...args);

@@ -11,7 +11,7 @@ import { isObject } from './wire.js';
 const NAMES =
   'url, path, query, namespace, auth, protocol, wrapEvents, reconnection, ' +
   'reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, ' +
-  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize';
+  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize, debug';
 
 const ALIASES = { delay: 'reconnectionDelay', delayMax: 'reconnectionDelayMax', attempts: 'reconnectionAttempts' };
 
@@ -36,6 +36,7 @@ export const TEST_URL = 'http://frinny.test';
  * @property {number} connectTimeout
  * @property {number} timeout
  * @property {number} bufferSize
+ * @property {boolean} debug
  */
 
 /** @param {string} message */
@@ -75,6 +76,7 @@ export function parseOptions(options = {}) {
     connectTimeout: 20000,
     timeout: 30000,
     bufferSize: 100,
+    debug: false,
   };
   const seen = new Set();
   let wrapEvents;
@@ -143,6 +145,10 @@ export function parseOptions(options = {}) {
         break;
       case 'bufferSize':
         cfg.bufferSize = whole(name, value, 1_000_000);
+        break;
+      case 'debug':
+        if (typeof value !== 'boolean') throw invalid('option debug must be a boolean');
+        cfg.debug = value;
         break;
       default:
         throw invalid(`unknown option \`${key}\`; the options are ${NAMES}`);

@@ -27,6 +27,18 @@
 // Lists are copy-on-write: subscribing never changes an array a dispatch
 // is walking. The other listeners follow the same rules (see `listen`).
 //
+// Filters cost nothing to subscribers without one: `subscribe(name, cb,
+// {filter})` keeps the predicate on the entry, and only an entry that has
+// one pays for the call (a throwing filter is reported like a throwing
+// subscriber, and that subscriber skips the event). `subscribeAll` takes a
+// name pattern, kept as a matcher on the entry the same way.
+//
+// The inspector tap (`inspect`, `debug`): `inspector` is undefined while
+// nobody inspects, so every tap point (frames in, frames out, state
+// changes) costs one comparison. Frames are handed over as the text (or
+// bytes) that went on the wire; naming and sizing them is the
+// inspector's business, done only if it wants to.
+//
 // An unsubscribe function never throws and does nothing the second time,
 // after a `once` fired, or after the manager ended (`clear`). An ended
 // subscription lets go of its callback.
@@ -37,6 +49,70 @@ const KINDS = ['state', 'error', 'doc', 'conflict'];
 
 /** Dispatch durations kept for `metrics()` until the driver drains them. */
 const SAMPLES = 64;
+
+/** An Error with a stable `code`, as the manager throws them. */
+function coded(code, message) {
+  const error = new Error(message);
+  error.code = code;
+  return error;
+}
+
+/**
+ * A `subscribeAll` name pattern as a test of names: a RegExp (its `g` and
+ * `y` flags dropped, so testing keeps no state), or a string where `*`
+ * stands for any run of characters (`'x-my-module:*'`, `'*_response'`);
+ * a string without `*` is one name.
+ */
+function matcher(pattern) {
+  if (pattern instanceof RegExp) {
+    const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    return (name) => re.test(name);
+  }
+  if (typeof pattern !== 'string') {
+    throw coded('INVALID_OPTIONS', 'subscribeAll: the pattern must be a string or a RegExp');
+  }
+  if (!pattern.includes('*')) return (name) => name === pattern;
+  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const re = new RegExp(`^${source}$`, 's');
+  return (name) => re.test(name);
+}
+
+/** The size of a frame in bytes (UTF-8 for text). */
+function frameBytes(data) {
+  return typeof data === 'string' ? new TextEncoder().encode(data).length : data.byteLength;
+}
+
+/**
+ * `debug`'s inspector: one collapsed console group per frame or state
+ * change, titled with the direction, the event name when the frame is a
+ * Socket.IO event or a JSON action, and the size; the frame's JSON inside.
+ */
+function logRecord(record) {
+  if (record.type === 'state') {
+    console.groupCollapsed(`frinny-agent ● ${record.state}`, record.reason);
+    console.log(record);
+    console.groupEnd();
+    return;
+  }
+  const { data } = record;
+  let name = typeof data === 'string' ? '' : 'binary';
+  let body = data;
+  if (typeof data === 'string') {
+    const start = data.search(/[[{]/);
+    try {
+      body = start < 0 ? data : JSON.parse(data.slice(start));
+    } catch {
+      body = data;
+    }
+    name = Array.isArray(body) && typeof body[0] === 'string' ? body[0]
+      : body !== null && typeof body === 'object' && typeof body.action === 'string' ? body.action
+      : `packet ${data.slice(0, start < 0 ? 3 : Math.min(start, 3))}`;
+  }
+  console.groupCollapsed(`frinny-agent ${record.direction === 'in' ? '⇣' : '⇡'} ${name} (${frameBytes(data)} B)`);
+  console.log(typeof data === 'string' ? data : '(binary frame)');
+  if (body !== data) console.log(body);
+  console.groupEnd();
+}
 
 export class EventHub {
   /**
@@ -77,15 +153,49 @@ export class EventHub {
     this.dispatches = 0;
     this.samples = new Uint32Array(SAMPLES);
     this.sampled = 0;
+    /** `inspect` listeners, and whether `debug` logs. */
+    this.inspectors = [];
+    this.debugging = false;
+    /** The tap: undefined while nobody inspects (see `retap`). */
+    this.inspector = undefined;
   }
 
   /**
    * Adds a subscription: to `name`, or to every event when `name` is
-   * undefined. Returns its unsubscribe function, which never throws and
-   * does nothing the second time.
+   * undefined. `options` may hold `filter`, a predicate over the payload
+   * (the first argument): only events it accepts reach `callback`.
+   * Returns its unsubscribe function, which never throws and does nothing
+   * the second time. Throws INVALID_OPTIONS for a `filter` that is not a
+   * function.
    */
-  add(name, callback, once) {
-    const entry = { callback, name, once, live: true };
+  add(name, callback, once, options) {
+    let filter;
+    if (options !== undefined && options !== null) {
+      filter = options.filter;
+      if (filter !== undefined && typeof filter !== 'function') {
+        throw coded('INVALID_OPTIONS', 'option filter must be a function');
+      }
+    }
+    return this.enter({ callback, name, once, live: true, filter, match: undefined });
+  }
+
+  /**
+   * `subscribeAll(callback)` or `subscribeAll(pattern, callback)`: every
+   * event, or those whose name matches `pattern` (see `matcher`).
+   */
+  addAll(pattern, callback) {
+    if (callback === undefined) {
+      if (typeof pattern !== 'function') throw coded('INVALID_OPTIONS', 'subscribeAll: the callback must be a function');
+      return this.enter({ callback: pattern, name: undefined, once: false, live: true, filter: undefined, match: undefined });
+    }
+    if (typeof callback !== 'function') throw coded('INVALID_OPTIONS', 'subscribeAll: the callback must be a function');
+    const match = matcher(pattern);
+    return this.enter({ callback, name: undefined, once: false, live: true, filter: undefined, match });
+  }
+
+  /** Keeps `entry`; returns its unsubscribe function. */
+  enter(entry) {
+    const { name } = entry;
     if (name === undefined) {
       this.all = [...this.all, entry];
     } else {
@@ -112,6 +222,7 @@ export class EventHub {
     if (!entry.live) return false;
     entry.live = false;
     entry.callback = undefined;
+    entry.filter = undefined;
     this.count--;
     if (entry.name === undefined) {
       this.all = this.all.filter((e) => e !== entry);
@@ -157,6 +268,9 @@ export class EventHub {
    * to the `thrown` hook, named by `key`.
    */
   notify(kind, key, args) {
+    if (kind === 'state' && this.inspector !== undefined) {
+      this.inspector({ type: 'state', state: args[0], reason: args[1], time: Date.now() });
+    }
     const list = this.lists.get(kind).get(key);
     if (list === undefined) return 0;
     for (let i = 0; i < list.length; i++) {
@@ -180,7 +294,75 @@ export class EventHub {
 
   /** Live subscriptions and listeners of every kind. */
   get held() {
-    return this.count + this.listening;
+    return this.count + this.listening + this.inspectors.length;
+  }
+
+  /**
+   * Adds an inspector: `callback(record)` for every frame in and out
+   * (`{type: 'frame', direction, data, time}`, `data` the frame's text or
+   * an ArrayBuffer) and state change (`{type: 'state', state, reason,
+   * time}`). Returns its unsubscribe function. One that throws is logged
+   * to the console (reporting it as an error could loop back to it).
+   */
+  inspect(callback) {
+    if (typeof callback !== 'function') throw coded('INVALID_OPTIONS', 'inspect: the listener must be a function');
+    const entry = { callback };
+    this.inspectors = [...this.inspectors, entry];
+    this.retap();
+    return () => {
+      if (!this.inspectors.includes(entry)) return;
+      this.inspectors = this.inspectors.filter((e) => e !== entry);
+      entry.callback = undefined;
+      this.retap();
+    };
+  }
+
+  /** `agent.debug`: logs every frame and state change to the console. */
+  set debug(on) {
+    this.debugging = on;
+    this.retap();
+  }
+
+  get debug() {
+    return this.debugging;
+  }
+
+  /** Sets the tap to undefined when nobody inspects, else to a fan-out. */
+  retap() {
+    const inspectors = this.inspectors;
+    const debugging = this.debugging;
+    if (inspectors.length === 0 && !debugging) {
+      this.inspector = undefined;
+      return;
+    }
+    this.inspector = (record) => {
+      if (debugging) logRecord(record);
+      for (const entry of inspectors) {
+        if (entry.callback === undefined) continue;
+        try {
+          entry.callback(record);
+        } catch (thrown) {
+          console.error('frinny-agent: an inspect listener threw', thrown);
+        }
+      }
+    };
+  }
+
+  /**
+   * Sends `data` (text, or bytes in wasm memory) on `ws`, telling the
+   * inspector first. A send on a socket that is not open is dropped (see
+   * the driver).
+   */
+  send(ws, data) {
+    if (this.inspector !== undefined) {
+      // Bytes are a view into wasm memory: copied before anyone keeps them.
+      this.inspector({ type: 'frame', direction: 'out', data: typeof data === 'string' ? data : data.slice().buffer, time: Date.now() });
+    }
+    try {
+      ws.send(data);
+    } catch {
+      // not open
+    }
   }
 
   /** Ends every subscription and listener (the manager is ending). */
@@ -196,6 +378,10 @@ export class EventHub {
     this.all = [];
     this.count = 0;
     this.gate = 0;
+    for (const entry of this.inspectors) entry.callback = undefined;
+    this.inspectors = [];
+    this.debugging = false;
+    this.inspector = undefined;
     // The driver's hook is released with the manager; a callback that
     // closed the manager and then threw must not call it.
     this.thrown = () => {};
@@ -214,6 +400,9 @@ export class EventHub {
    */
   onmessage(generation, slow) {
     return (event) => {
+      if (this.inspector !== undefined && generation === this.generation) {
+        this.inspector({ type: 'frame', direction: 'in', data: event.data, time: Date.now() });
+      }
       if (!this.fast(event.data, generation)) slow(event);
     };
   }
@@ -272,6 +461,7 @@ export class EventHub {
       for (let i = 0; i < named.length; i++) {
         const entry = named[i];
         if (!entry.live) continue;
+        if (entry.filter !== undefined && !this.accepts(entry, name, items)) continue;
         const callback = entry.callback;
         if (entry.once) this.end(entry);
         this.call(callback, name, items, 1);
@@ -280,11 +470,22 @@ export class EventHub {
     for (let i = 0; i < all.length; i++) {
       const entry = all[i];
       if (!entry.live) continue;
+      if (entry.match !== undefined && !entry.match(name)) continue;
       this.call(entry.callback, name, items, 0);
     }
     if (timed) {
       const micros = Math.min(Math.max(0, Math.round((performance.now() - started) * 1000)), 0xffffffff);
       this.samples[this.sampled++ % SAMPLES] = micros;
+    }
+  }
+
+  /** Whether `entry`'s filter accepts the payload; a throw is reported as a subscriber's and skips it. */
+  accepts(entry, name, items) {
+    try {
+      return Boolean(entry.filter(items[1]));
+    } catch (thrown) {
+      this.thrown(name, thrown);
+      return false;
     }
   }
 

@@ -8,7 +8,7 @@
 //!
 //! ```ignore
 //! let hub = EventHub::create(&thrown, max_units, FastPath::core_names(), REPLY_NAMES, REPLY_SUFFIX);
-//! let off = hub.add(Some("combat_update"), &callback, false); // JS unsubscribe function
+//! let off = hub.add("combat_update", &callback, false, &options)?; // JS unsubscribe function
 //! let off_doc = hub.listen(Listener::Doc, "world", &on_doc);
 //! hub.notify(Listener::Doc, "world", &Array::of2(&doc, &change));
 //! hub.set_gate(FastPath::Open.as_u8());
@@ -20,6 +20,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/src/web/event_hub.js")]
 extern "C" {
     /// One manager's event subscribers and fast path.
+    #[derive(Clone)]
     pub(crate) type EventHub;
 
     #[wasm_bindgen(constructor)]
@@ -31,15 +32,47 @@ extern "C" {
         reply_suffix: &str,
     ) -> EventHub;
 
-    /// Adds a subscription (`name` `None`: every event); returns its
-    /// unsubscribe function.
-    #[wasm_bindgen(method)]
+    /// Adds a subscription to `name` with `options` (`{filter}`); returns
+    /// its unsubscribe function. Throws INVALID_OPTIONS for a bad filter.
+    #[wasm_bindgen(method, catch)]
     pub(crate) fn add(
         this: &EventHub,
-        name: Option<&str>,
+        name: &str,
         callback: &Function,
         once: bool,
-    ) -> Function;
+        options: &JsValue,
+    ) -> Result<Function, JsValue>;
+
+    /// `subscribeAll(callback)` or `subscribeAll(pattern, callback)`;
+    /// returns the unsubscribe function. Throws INVALID_OPTIONS for a bad
+    /// pattern or callback.
+    #[wasm_bindgen(method, catch, js_name = addAll)]
+    pub(crate) fn add_all(
+        this: &EventHub,
+        pattern: &JsValue,
+        callback: &JsValue,
+    ) -> Result<Function, JsValue>;
+
+    /// Adds an inspector (frames in and out, state changes); returns its
+    /// unsubscribe function. Throws INVALID_OPTIONS for a non-function.
+    #[wasm_bindgen(method, catch)]
+    pub(crate) fn inspect(this: &EventHub, callback: &JsValue) -> Result<Function, JsValue>;
+
+    /// Whether the built-in console inspector logs.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn debug(this: &EventHub) -> bool;
+
+    /// Turns the built-in console inspector on or off.
+    #[wasm_bindgen(method, setter)]
+    pub(crate) fn set_debug(this: &EventHub, on: bool);
+
+    /// Sends a text frame on `ws`, through the inspector tap.
+    #[wasm_bindgen(method, js_name = send)]
+    pub(crate) fn send_text(this: &EventHub, ws: &web_sys::WebSocket, data: &str);
+
+    /// Sends a binary frame on `ws`, through the inspector tap.
+    #[wasm_bindgen(method, js_name = send)]
+    pub(crate) fn send_bytes(this: &EventHub, ws: &web_sys::WebSocket, data: &[u8]);
 
     /// `unsubscribe(name, cb)`: how many subscriptions ended.
     #[wasm_bindgen(method, js_name = removeNamed)]

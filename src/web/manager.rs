@@ -41,17 +41,19 @@ impl AgentManager {
     /// `new AgentManager({ url, path, query, namespace, auth, protocol,
     /// wrapEvents, reconnection, reconnectionDelay, reconnectionDelayMax,
     /// randomizationFactor, reconnectionAttempts, connectTimeout, timeout,
-    /// bufferSize })`. Throws an `Error` with code `INVALID_OPTIONS` for
+    /// bufferSize, debug })`. Throws an `Error` with code `INVALID_OPTIONS` for
     /// unknown or ill-typed options. `auth` may be a function, called before
     /// every connection attempt's CONNECT (see `AgentManagerOptions`).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "AgentManagerOptions")] options: JsValue,
     ) -> Result<AgentManager, JsValue> {
-        let (cfg, auth) = options::parse(&options).map_err(|e| throw(&e))?;
-        Ok(AgentManager {
-            driver: Driver::new(cfg, auth, seed()),
-        })
+        let (cfg, shell) = options::parse(&options).map_err(|e| throw(&e))?;
+        let driver = Driver::new(cfg, shell.auth, seed());
+        if shell.debug {
+            driver.hub.set_debug(true);
+        }
+        Ok(AgentManager { driver })
     }
 
     /// Connects (or waits for the connection under way). Resolves once the
@@ -130,29 +132,33 @@ impl AgentManager {
         Ok(self.driver.hub.listen(kind, key, callback))
     }
 
-    /// An event subscription (`name` `None`: every event), kept by the
-    /// JS event hub.
+    /// An event subscription to `name`, kept by the JS event hub.
     fn add_event(
         &self,
-        name: Option<&str>,
+        name: &str,
         callback: Function,
         once: bool,
+        options: Option<JsValue>,
     ) -> Result<Function, JsValue> {
         if self.driver.is_released() {
             return Err(throw(&closed()));
         }
-        Ok(self.driver.hub.add(name, &callback, once))
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        self.driver.hub.add(name, &callback, once, &options)
     }
 
     /// Calls `callback(...args)` for every `name` event, in subscription
-    /// order. Returns the unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(
+    /// order; with `{filter}`, only for events whose payload (first
+    /// argument) `filter` accepts (a filter that throws is reported like a
+    /// subscriber that throws). Returns the unsubscribe function.
+    #[wasm_bindgen(js_name = subscribe, unchecked_return_type = "() => void")]
+    pub fn subscribe_with(
         &self,
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
+        options: Option<JsValue>,
     ) -> Result<Function, JsValue> {
-        self.add_event(Some(name), callback, false)
+        self.add_event(name, callback, false, options)
     }
 
     /// Removes every subscription of `callback` to `name`; returns whether
@@ -161,26 +167,66 @@ impl AgentManager {
         self.driver.hub.remove_named(name, callback) > 0
     }
 
-    /// Calls `callback(...args)` for the next `name` event only. Returns the
+    /// Calls `callback(...args)` for the next `name` event only (with
+    /// `{filter}`: the next one the filter accepts). Returns the
     /// unsubscribe function.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn once(
+    #[wasm_bindgen(js_name = once, unchecked_return_type = "() => void")]
+    pub fn once_with(
         &self,
         name: &str,
         #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] callback: Function,
+        options: Option<JsValue>,
     ) -> Result<Function, JsValue> {
-        self.add_event(Some(name), callback, true)
+        self.add_event(name, callback, true, options)
     }
 
-    /// Calls `callback(name, ...args)` for every event (event debugging).
-    /// Returns the unsubscribe function.
+    /// `subscribeAll(callback)`: calls `callback(name, ...args)` for every
+    /// event. `subscribeAll(pattern, callback)`: only for names matching
+    /// `pattern`, a string where `*` stands for any run of characters
+    /// (`'x-my-module:*'`) or a RegExp. Returns the unsubscribe function.
     #[wasm_bindgen(js_name = subscribeAll, unchecked_return_type = "() => void")]
-    pub fn subscribe_all(
+    pub fn subscribe_matching(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(name: string, ...args: any[]) => void")]
-        callback: Function,
+        pattern_or_callback: JsValue,
+        callback: Option<Function>,
     ) -> Result<Function, JsValue> {
-        self.add_event(None, callback, false)
+        if self.driver.is_released() {
+            return Err(throw(&closed()));
+        }
+        let callback = callback.map_or(JsValue::UNDEFINED, JsValue::from);
+        self.driver.hub.add_all(&pattern_or_callback, &callback)
+    }
+
+    /// Calls `listener(record)` for every frame in and out
+    /// (`{type: 'frame', direction: 'in' | 'out', data, time}`, `data` the
+    /// frame's text or an ArrayBuffer) and every state change (`{type:
+    /// 'state', state, reason, time}`): what `<frinny-devtools>` and
+    /// `debug` show. While no listener is set this costs nothing. Returns
+    /// the unsubscribe function.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn inspect(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(record: InspectRecord) => void")] listener: JsValue,
+    ) -> Result<Function, JsValue> {
+        if self.driver.is_released() {
+            return Err(throw(&closed()));
+        }
+        self.driver.hub.inspect(&listener)
+    }
+
+    /// Whether every frame and state change is logged to the console (one
+    /// collapsed group each). Also the `debug` option.
+    #[wasm_bindgen(getter)]
+    pub fn debug(&self) -> bool {
+        self.driver.hub.debug()
+    }
+
+    /// Turns console logging of frames and state changes on or off.
+    #[wasm_bindgen(setter)]
+    pub fn set_debug(&self, on: bool) {
+        if !self.driver.is_released() {
+            self.driver.hub.set_debug(on);
+        }
     }
 
     /// Calls `callback(state, reason)` on every state change. Returns the
@@ -300,6 +346,25 @@ impl AgentManager {
     #[wasm_bindgen(unchecked_return_type = "AgentMetrics")]
     pub fn metrics(&self) -> Result<JsValue, JsValue> {
         self.driver.metrics()
+    }
+}
+
+/// The subscription methods as Rust callers (the browser tests) use them:
+/// without options, every event for `subscribe_all`.
+impl AgentManager {
+    /// `subscribe(name, callback)`.
+    pub fn subscribe(&self, name: &str, callback: Function) -> Result<Function, JsValue> {
+        self.subscribe_with(name, callback, None)
+    }
+
+    /// `once(name, callback)`.
+    pub fn once(&self, name: &str, callback: Function) -> Result<Function, JsValue> {
+        self.once_with(name, callback, None)
+    }
+
+    /// `subscribeAll(callback)`.
+    pub fn subscribe_all(&self, callback: Function) -> Result<Function, JsValue> {
+        self.subscribe_matching(callback.into(), None)
     }
 }
 

@@ -28,6 +28,16 @@ struct MetricsView<'a> {
     dispatch_p50_us: Option<u32>,
     dispatch_p99_us: Option<u32>,
     subscribers: u32,
+    state_sync: StateSync,
+}
+
+/// `AgentMetrics.stateSync`: the sync store's counters.
+#[derive(serde::Serialize)]
+struct StateSync {
+    gaps: f64,
+    resyncs: f64,
+    rollbacks: f64,
+    conflicts: f64,
 }
 
 /// A counter as a JS number (the nearest one beyond 2^53, which no counter
@@ -70,6 +80,15 @@ impl Driver {
             dispatch_p50_us: m.dispatch_percentile(50.0),
             dispatch_p99_us: m.dispatch_percentile(99.0),
             subscribers: self.hub.count(),
+            state_sync: {
+                let c = agent.store().counters();
+                StateSync {
+                    gaps: number(c.gaps),
+                    resyncs: number(c.resyncs),
+                    rollbacks: number(c.rollbacks),
+                    conflicts: number(c.conflicts),
+                }
+            },
         };
         // Plain objects, and `null` for what is not known yet.
         let out = serde_wasm_bindgen::Serializer::new()

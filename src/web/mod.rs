@@ -31,6 +31,9 @@
 //! - [`value`]: JSON trees (state documents) to JS values (through
 //!   `serde-wasm-bindgen`) and back (as `JSON.stringify` reads them).
 //! - [`metrics`]: `metrics()`, a plain object made by `serde-wasm-bindgen`.
+//! - [`inspect`]: `inspectState()`, the sync store's view of a scope for
+//!   devtools. (`inspect()` and `debug` are the hub's inspector tap: frames
+//!   reach it in JS, on their way in and out, only while someone listens.)
 //! - [`errors`]: JS `Error` objects with a stable `code`.
 //! - [`glue`]: the few global JS functions used (clock, `JSON.parse`, console).
 //! - [`types`]: TypeScript declarations for the options and callbacks.
@@ -57,6 +60,7 @@ mod frinny;
 mod glue;
 mod hub;
 mod input;
+mod inspect;
 mod manager;
 mod metrics;
 mod network;

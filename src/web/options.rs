@@ -41,6 +41,15 @@ struct Options {
     connect_timeout: Setting<f64>,
     timeout: Setting<f64>,
     buffer_size: Setting<f64>,
+    debug: Setting<bool>,
+}
+
+/// What the shell keeps of the options, beside the core's [`Config`].
+pub(crate) struct ShellOptions {
+    /// The `auth` option when it is a function.
+    pub auth: Option<js_sys::Function>,
+    /// `debug`: log frames and state changes to the console.
+    pub debug: bool,
 }
 
 /// One option's value: given (`None` for `null` or `undefined`), or of the
@@ -262,10 +271,10 @@ fn whole(name: &str, v: f64, max: f64) -> Result<u64, ClientError> {
 
 const MAX_MS: f64 = 2_147_483_647.0; // setTimeout's own limit
 
-/// Parses the JS options object into a [`Config`], and the `auth` option
-/// when it is a function (the shell keeps that; the core only learns that
-/// auth is asked for per attempt).
-pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Function>), ClientError> {
+/// Parses the JS options object into a [`Config`], and what the shell keeps:
+/// the `auth` option when it is a function (the core only learns that auth
+/// is asked for per attempt) and `debug`.
+pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientError> {
     if !options.is_object() || js_sys::Array::is_array(options) {
         return Err(invalid(
             "options must be an object such as { url: 'http://127.0.0.1:5001' }",
@@ -360,7 +369,14 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, Option<js_sys::Functio
     if let Some(v) = o.buffer_size.number("bufferSize")? {
         cfg.buffer_size = whole("bufferSize", v, 1_000_000.0)? as usize;
     }
-    Ok((cfg, auth_fn))
+    let debug = o.debug.get("debug", "a boolean")?.unwrap_or(false);
+    Ok((
+        cfg,
+        ShellOptions {
+            auth: auth_fn,
+            debug,
+        },
+    ))
 }
 
 /// Options of one `request()` call: `{timeout, signal, retry}`.

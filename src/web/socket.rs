@@ -15,6 +15,8 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 /// An open (or opening) WebSocket owned by the driver.
 pub(crate) struct Socket {
     ws: WebSocket,
+    /// Sends go through the hub, whose inspector tap sees them.
+    hub: EventHub,
     _on_open: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
@@ -67,6 +69,7 @@ impl Socket {
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         Ok(Socket {
             ws,
+            hub: hub.clone(),
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
@@ -77,12 +80,12 @@ impl Socket {
     /// the core only sends once the socket has opened, and a socket that
     /// is closing is about to report its close anyway.
     pub(crate) fn send_text(&self, text: &str) {
-        let _ = self.ws.send_with_str(text);
+        self.hub.send_text(&self.ws, text);
     }
 
     /// Sends a binary frame (see [`send_text`](Self::send_text)).
     pub(crate) fn send_binary(&self, bytes: &[u8]) {
-        let _ = self.ws.send_with_u8_array(bytes);
+        self.hub.send_bytes(&self.ws, bytes);
     }
 }
 

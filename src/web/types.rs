@@ -56,6 +56,45 @@ export interface AgentManagerOptions {
   timeout?: number;
   /** Emits and requests held while not connected (default 100). */
   bufferSize?: number;
+  /** Log every frame and state change to the console, grouped (default
+   *  false); the same as setting `agent.debug`. */
+  debug?: boolean;
+}
+
+/** Options of `subscribe()` and `once()`. */
+export interface SubscribeOptions {
+  /** Only events whose payload (the first argument) it accepts reach the
+   *  callback. One that throws is reported like a throwing subscriber. */
+  filter?: (payload: any) => unknown;
+}
+
+/** What an `inspect()` listener gets: a frame on its way in or out (the
+ *  wire text, or an ArrayBuffer for a binary frame), or a state change. */
+export type InspectRecord =
+  | { type: 'frame'; direction: 'in' | 'out'; data: string | ArrayBuffer; time: number }
+  | { type: 'state'; state: AgentState; reason: string; time: number };
+
+/** An unsettled local update, as `inspectState()` shows it. */
+export interface PendingUpdate {
+  id: number;
+  patch: object;
+  optimistic: boolean;
+  /** On the wire now (else queued, or pausing after a conflict). */
+  inFlight: boolean;
+}
+
+/** What `inspectState(scope)` returns for a synced scope. */
+export interface ScopeInspection {
+  scope: string;
+  /** The server version held; null until the first snapshot. */
+  version: number | null;
+  /** The server's document, without optimistic updates. */
+  confirmed: any;
+  /** The visible document (`getState`). */
+  doc: any;
+  pending: PendingUpdate[];
+  /** The latest conflict met, or null. */
+  lastConflict: { updateId: number; version: number; patch: object; local: any; server: any } | null;
 }
 
 /** Options of `request()`. */
@@ -105,6 +144,10 @@ export interface AgentError extends Error {
 export interface AgentManager {
   request(event: string, payload?: Record<string, unknown>, options?: RequestOptions): Promise<any>;
   emit(event: string, payload?: unknown, options?: EmitOptions): void;
+  subscribe(name: string, callback: (...args: any[]) => void, options?: SubscribeOptions): () => void;
+  once(name: string, callback: (...args: any[]) => void, options?: SubscribeOptions): () => void;
+  subscribeAll(callback: (name: string, ...args: any[]) => void): () => void;
+  subscribeAll(pattern: string | RegExp, callback: (name: string, ...args: any[]) => void): () => void;
 }
 
 /** What `metrics()` returns. */
@@ -126,5 +169,9 @@ export interface AgentMetrics {
   dispatchP50Us: number | null;
   dispatchP99Us: number | null;
   subscribers: number;
+  /** The sync store's counters: patches that arrived ahead (gaps), scopes
+   *  asked for again (resyncs), optimistic updates taken back (rollbacks),
+   *  updates refused with CONFLICT. */
+  stateSync: { gaps: number; resyncs: number; rollbacks: number; conflicts: number };
 }
 "#;

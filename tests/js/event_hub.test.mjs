@@ -204,3 +204,140 @@ test('latest gives the last live resolver; clear releases every kind', () => {
   offDoc(); // no throw after clear
   assert.equal(h.held, 0);
 });
+
+test('a filter lets through only the payloads it accepts, and costs nothing to others', () => {
+  const { h, thrown, onmessage } = hub();
+  const mine = [];
+  const every = [];
+  h.add('character_update', (p) => mine.push(p.actorId), false, { filter: (p) => p.actorId === 'a1' });
+  h.add('character_update', (p) => every.push(p.actorId), false, {});
+  h.add('character_update', (p) => every.push(`u:${p.actorId}`), false, undefined);
+  onmessage({ data: frame('character_update', { actorId: 'a1' }) });
+  onmessage({ data: frame('character_update', { actorId: 'a2' }) });
+  assert.deepEqual(mine, ['a1']);
+  assert.deepEqual(every, ['a1', 'u:a1', 'a2', 'u:a2']);
+  assert.deepEqual(thrown, []);
+});
+
+test('a once with a filter fires on the first accepted event only', () => {
+  const { h, onmessage } = hub();
+  const got = [];
+  h.add('tick', (n) => got.push(n), true, { filter: (n) => n > 1 });
+  for (const n of [1, 2, 3]) onmessage({ data: frame('tick', n) });
+  assert.deepEqual(got, [2]);
+  assert.equal(h.count, 0, 'the once ended as it fired');
+});
+
+test('a throwing filter is reported like a throwing subscriber and skips only its subscriber', () => {
+  const { h, thrown, onmessage } = hub();
+  const got = [];
+  h.add('tick', () => got.push('filtered'), false, { filter: () => { throw new Error('bad filter'); } });
+  h.add('tick', () => got.push('plain'), false);
+  onmessage({ data: frame('tick', 1) });
+  assert.deepEqual(got, ['plain']);
+  assert.deepEqual(thrown, [['tick', 'bad filter']]);
+});
+
+test('a filter that is not a function is refused with INVALID_OPTIONS', () => {
+  const { h } = hub();
+  assert.throws(() => h.add('tick', () => {}, false, { filter: 'yes' }), { code: 'INVALID_OPTIONS' });
+  assert.equal(h.count, 0);
+});
+
+test('subscribeAll patterns: globs and RegExps; no pattern takes every event', () => {
+  const { h, onmessage } = hub();
+  const got = { glob: [], exact: [], re: [], all: [] };
+  h.addAll('x-my-module:*', (name) => got.glob.push(name));
+  h.addAll('typing_status', (name) => got.exact.push(name));
+  h.addAll(/_response$/g, (name) => got.re.push(name));
+  h.addAll((name) => got.all.push(name));
+  for (const name of ['x-my-module:roll', 'x-other:roll', 'typing_status', 'query_response', 'level_up_response', 'x-my-module:']) {
+    onmessage({ data: frame(name, {}) });
+  }
+  assert.deepEqual(got.glob, ['x-my-module:roll', 'x-my-module:']);
+  assert.deepEqual(got.exact, ['typing_status']);
+  assert.deepEqual(got.re, ['query_response', 'level_up_response'], 'a g flag keeps no state between names');
+  assert.equal(got.all.length, 6);
+  const dots = [];
+  h.addAll('a.b*', (name) => dots.push(name));
+  onmessage({ data: frame('a.bc', {}) });
+  onmessage({ data: frame('axbc', {}) });
+  assert.deepEqual(dots, ['a.bc'], 'only * is special in a glob');
+  assert.throws(() => h.addAll(42, () => {}), { code: 'INVALID_OPTIONS' });
+  assert.throws(() => h.addAll('x*', 'not a function'), { code: 'INVALID_OPTIONS' });
+});
+
+test('the inspector tap: unset while nobody inspects; frames in and out, state changes', () => {
+  const { h, onmessage } = hub();
+  assert.equal(h.inspector, undefined, 'nobody inspects: one comparison per frame');
+  const records = [];
+  const off = h.inspect((r) => records.push(r));
+  assert.equal(h.held, 1, 'an inspector is a held callback');
+  onmessage({ data: frame('tick', 1) });
+  const sent = [];
+  const ws = { send: (d) => sent.push(d) };
+  h.send(ws, '42["hello"]');
+  h.send(ws, new Uint8Array([1, 2, 3]));
+  h.notify('state', 'stateChange', ['connected', 'connected']);
+  // A late frame of an old socket is not the current link's.
+  h.onmessage(6, () => {})({ data: frame('old') });
+  assert.deepEqual(records.map((r) => [r.type, r.direction ?? r.state, typeof r.data === 'string' ? r.data : r.data?.byteLength]), [
+    ['frame', 'in', frame('tick', 1)],
+    ['frame', 'out', '42["hello"]'],
+    ['frame', 'out', 3],
+    ['state', 'connected', undefined],
+  ]);
+  assert.ok(records[2].data instanceof ArrayBuffer, 'bytes are copied out of wasm memory');
+  assert.equal(sent.length, 2);
+  assert.ok(records.every((r) => typeof r.time === 'number'));
+  off();
+  off();
+  assert.equal(h.inspector, undefined, 'the tap is unset again');
+  assert.equal(h.held, 0);
+  h.send({ send() { throw new Error('not open'); } }, 'x'); // dropped, as the driver wants
+});
+
+test('an inspector that throws goes to the console and stops nothing', (t) => {
+  const { h, onmessage } = hub();
+  const errors = t.mock.method(console, 'error', () => {});
+  const got = [];
+  h.inspect(() => { throw new Error('boom'); });
+  h.inspect((r) => got.push(r.type));
+  h.add('tick', () => got.push('delivered'), false);
+  onmessage({ data: frame('tick') });
+  assert.deepEqual(got, ['frame', 'delivered']);
+  assert.equal(errors.mock.callCount(), 1);
+});
+
+test('debug logs each frame and state change as a collapsed console group', (t) => {
+  const { h, onmessage } = hub();
+  const groups = t.mock.method(console, 'groupCollapsed', () => {});
+  const logs = t.mock.method(console, 'log', () => {});
+  const ends = t.mock.method(console, 'groupEnd', () => {});
+  h.debug = true;
+  assert.notEqual(h.inspector, undefined);
+  onmessage({ data: frame('typing_status', { isTyping: true }) });
+  h.send({ send() {} }, '420["query",{"content":"é"}]');
+  h.notify('state', 'stateChange', ['reconnecting', 'transport close']);
+  const titles = groups.mock.calls.map((c) => c.arguments.join(' '));
+  assert.deepEqual(titles, [
+    `frinny-agent ⇣ typing_status (${frame('typing_status', { isTyping: true }).length} B)`,
+    'frinny-agent ⇡ query (29 B)', // UTF-8 bytes: é is two
+    'frinny-agent ● reconnecting transport close',
+  ]);
+  assert.equal(ends.mock.callCount(), 3);
+  assert.deepEqual(logs.mock.calls[1].arguments[0], ['typing_status', { isTyping: true }], 'the JSON, readable');
+  h.debug = false;
+  assert.equal(h.inspector, undefined);
+  assert.equal(h.held, 0, 'debug is not a held callback');
+});
+
+test('clear lets go of inspectors and debug', () => {
+  const { h } = hub();
+  h.inspect(() => {});
+  h.debug = true;
+  h.clear();
+  assert.equal(h.inspector, undefined);
+  assert.equal(h.held, 0);
+  assert.equal(h.debug, false);
+});

@@ -387,8 +387,9 @@ test('metrics() has the real client\'s shape', async () => {
   assert.deepEqual(Object.keys(m), [
     'state', 'connects', 'reconnects', 'framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'eventsDispatched',
     'pendingRequests', 'buffered', 'timeouts', 'volatileDropped', 'errors', 'lastPingMs', 'dispatchP50Us',
-    'dispatchP99Us', 'subscribers',
+    'dispatchP99Us', 'subscribers', 'stateSync',
   ]);
+  assert.deepEqual(Object.keys(m.stateSync), ['gaps', 'resyncs', 'rollbacks', 'conflicts']);
   assert.equal(m.state, 'connected');
   assert.equal(m.eventsDispatched, 2, 'connection_established and the notification');
   assert.ok(m.bytesIn > 0);
@@ -525,4 +526,57 @@ test('an answer that cannot cross the wire rejects PROTOCOL_ERROR; free() ends t
   assert.deepEqual(heard, [], 'free() calls no listener');
   assert.equal(agent.heldCallbacks, 0);
   agent.close(); // harmless after free()
+});
+
+test('filters, name patterns, the inspector tap, inspectState and debug, as the real client has them', async (t) => {
+  const { agent, server } = await connected();
+  const mine = [];
+  const once = [];
+  const family = [];
+  const errors = [];
+  agent.onError((e) => errors.push(e.code));
+  agent.subscribe('character_update', (u) => mine.push(u.actorId), { filter: (u) => u.actorId === 'a1' });
+  agent.once('character_update', (u) => once.push(u.actorId), { filter: (u) => u.actorId === 'a1' });
+  agent.subscribe('character_update', () => {}, { filter: () => { throw new Error('bad'); } });
+  agent.subscribeAll('x-my-module:*', (name) => family.push(name));
+  agent.subscribeAll(/^typing_/g, (name) => family.push(name));
+  assert.throws(() => agent.subscribe('x', () => {}, { filter: 'no' }), { code: 'INVALID_OPTIONS' });
+  assert.throws(() => agent.subscribeAll(7, () => {}), { code: 'INVALID_OPTIONS' });
+  const records = [];
+  const held = agent.heldCallbacks;
+  const off = agent.inspect((r) => records.push(r));
+  assert.equal(agent.heldCallbacks, held + 1);
+  for (const actorId of ['a2', 'a1', 'a1']) server.emit('character_update', { actorId, updates: {} });
+  server.emit('x-my-module:roll', { total: 1 });
+  server.emit('x-other:roll', { total: 2 });
+  server.emit('typing_status', { isTyping: true });
+  assert.deepEqual(mine, ['a1', 'a1']);
+  assert.deepEqual(once, ['a1']);
+  assert.deepEqual(family, ['x-my-module:roll', 'typing_status']);
+  assert.deepEqual(errors, ['CALLBACK_ERROR', 'CALLBACK_ERROR', 'CALLBACK_ERROR'], 'a throwing filter is a throwing subscriber');
+  server.handle('query', () => ({ content: 'hi' }));
+  await agent.request('query', { content: 'q' });
+  const frames = records.filter((r) => r.type === 'frame').map((r) => `${r.direction} ${r.data.slice(0, 3)}`);
+  assert.ok(frames.includes('in 42['), frames.join());
+  assert.ok(frames.some((f) => /^out 42\d/.test(f)), 'a request goes out with its ack id');
+  assert.ok(frames.some((f) => /^in 43\d/.test(f)), 'and its answer comes back as an ack');
+  off();
+  assert.equal(agent.heldCallbacks, held - 1, 'the inspector is let go, and the once ended as it fired');
+
+  server.setState('world', { hp: 3 });
+  await agent.syncState('world');
+  assert.deepEqual(agent.inspectState('world'), { scope: 'world', version: 1, confirmed: { hp: 3 }, doc: { hp: 3 }, pending: [], lastConflict: null });
+  assert.deepEqual(agent.inspectState().map((s) => s.scope), ['world']);
+  assert.equal(agent.inspectState('nowhere'), undefined);
+
+  const groups = t.mock.method(console, 'groupCollapsed', () => {});
+  t.mock.method(console, 'log', () => {});
+  t.mock.method(console, 'groupEnd', () => {});
+  agent.debug = true;
+  server.emit('typing_status', { isTyping: false });
+  agent.debug = false;
+  server.emit('typing_status', { isTyping: true });
+  assert.deepEqual(groups.mock.calls.map((c) => c.arguments[0]), [`frinny-agent ⇣ typing_status (${'42["typing_status",{"isTyping":false}]'.length} B)`]);
+  agent.close();
+  assert.equal(agent.heldCallbacks, 0);
 });

@@ -1,0 +1,39 @@
+// `debug` of the test agent: the same console groups as the real client's
+// built-in inspector (src/web/event_hub.js), one per frame or state change.
+
+/** @param {string | ArrayBuffer} data */
+function frameBytes(data) {
+  return typeof data === 'string' ? new TextEncoder().encode(data).length : data.byteLength;
+}
+
+/**
+ * Logs one inspector record as a collapsed console group: the direction,
+ * the event name and the size in the title, the frame and its JSON inside.
+ * @param {any} record
+ */
+export function logRecord(record) {
+  if (record.type === 'state') {
+    console.groupCollapsed(`frinny-agent ● ${record.state}`, record.reason);
+    console.log(record);
+    console.groupEnd();
+    return;
+  }
+  const { data } = record;
+  let name = 'binary';
+  let body = data;
+  if (typeof data === 'string') {
+    const start = data.search(/[[{]/);
+    try {
+      body = start < 0 ? data : JSON.parse(data.slice(start));
+    } catch {
+      body = data;
+    }
+    name = Array.isArray(body) && typeof body[0] === 'string' ? body[0]
+      : body !== null && typeof body === 'object' && typeof body.action === 'string' ? body.action
+      : `packet ${data.slice(0, start < 0 ? 3 : Math.min(start, 3))}`;
+  }
+  console.groupCollapsed(`frinny-agent ${record.direction === 'in' ? '⇣' : '⇡'} ${name} (${frameBytes(data)} B)`);
+  console.log(typeof data === 'string' ? data : '(binary frame)');
+  if (body !== data) console.log(body);
+  console.groupEnd();
+}
