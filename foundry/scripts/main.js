@@ -27,9 +27,12 @@
 // (./chat-window.js), opened from the scene controls or
 // `game.frinny.toggleWindow()`. A `character_update` from the server is a
 // suggestion in that window, applied to the sheet only when the player
-// accepts it (the old module applied it silently).
+// accepts it (the old module applied it silently). A GM who turns on the
+// client setting `frinny.devtools` gets <frinny-devtools> (frinny-agent/devtools)
+// in a window (./devtools-window.js).
 
 import { COMBAT_SCOPE, chatWindowClass, toggleWindow } from './chat-window.js';
+import { devtoolsWindowClass, registerDevtoolsSetting, showDevtools } from './devtools-window.js';
 
 const MODULE_ID = 'frinny';
 const agentModule = import('../lib/frinny-agent/js/foundry/index.js');
@@ -259,6 +262,7 @@ Hooks.once('init', () => {
     default: 'json',
     onChange: (value) => reconnect((m) => { m.protocol = value; })(),
   });
+  registerDevtoolsSetting((on) => showDevtools(game.frinny?.devtools, on));
 });
 
 Hooks.once('ready', async () => {
@@ -290,9 +294,12 @@ Hooks.once('ready', async () => {
     await toggleWindow(chat);
     chat.chat?.suggestCharacterUpdate(update);
   });
+  const DevtoolsWindow = devtoolsWindowClass({ manager: agentManager });
   game.frinny = {
     agentManager,
     chat,
+    /** The devtools window (GM only; the `frinny.devtools` setting opens it). */
+    devtools: game.user?.isGM ? new DevtoolsWindow() : null,
     /** Opens the chat window if it is closed, closes it if it is open. */
     toggleWindow: () => toggleWindow(chat),
     showReply,
@@ -318,6 +325,9 @@ Hooks.once('ready', async () => {
     ui.notifications?.warn?.(t('frinny.notifications.connectionFailed', { message: err?.message ?? String(err) }));
   });
   if (game.user?.getFlag?.(MODULE_ID, 'windowVisible')) chat.render(true);
+  if (game.settings.get(MODULE_ID, 'devtools')) {
+    showDevtools(game.frinny.devtools, true).catch((err) => console.error('Frinny | could not open the devtools', err));
+  }
 });
 
 // A button in the scene controls opens and closes the chat window. v12

@@ -334,6 +334,30 @@ test("the GM's client relays the encounter on the Socket.IO wire: players get co
     const gm = await join('gm1', 'gm');
     const player = await join('user1', 'player');
 
+    // The GM-only client setting frinny.devtools opens <frinny-devtools> in a window on the
+    // module's client, and closing it lets go of the client's inspector tap.
+    const setting = await gm.evaluate(() => {
+      const s = game.settings.settings.get('frinny.devtools');
+      return { scope: s.scope, restricted: s.restricted, type: s.type === Boolean, default: s.default, config: s.config };
+    });
+    assert.deepEqual(setting, { scope: 'client', restricted: true, type: true, default: false, config: true });
+    const heldBefore = await gm.evaluate(() => game.frinny.agentManager.agent.heldCallbacks);
+    await gm.evaluate(() => game.settings.set('frinny', 'devtools', true));
+    await waitFor(() => gm.evaluate(() => {
+      const panel = document.querySelector('#frinny-devtools frinny-devtools');
+      return Boolean(panel && panel.agent === game.frinny.agentManager.agent && panel.exportLog);
+    }), { what: 'the devtools window', ms: 15_000 });
+    assert.equal(await gm.evaluate(() => game.frinny.agentManager.agent.heldCallbacks), heldBefore + 1, 'the panel inspects');
+    await gm.evaluate(() => game.frinny.agentManager.request('query', { content: 'seen by the devtools' }).catch(() => {}));
+    await waitFor(() => gm.evaluate(() => document.querySelector('#frinny-devtools frinny-devtools').exportLog().some((e) => e.name === 'query')),
+      { what: 'the query in the devtools log' });
+    await gm.evaluate(() => game.settings.set('frinny', 'devtools', false));
+    await waitFor(() => gm.evaluate(() => !document.querySelector('#frinny-devtools')), { what: 'the devtools window closed' });
+    assert.equal(await gm.evaluate(() => game.frinny.agentManager.agent.heldCallbacks), heldBefore, 'closed: nothing held');
+    // A player's client never opens it, whatever is stored.
+    await player.evaluate(() => game.settings.set('frinny', 'devtools', true));
+    assert.equal(await player.evaluate(() => game.frinny.devtools === null && !document.querySelector('#frinny-devtools')), true);
+
     // The GM starts an encounter: Valeros (initiative 15) acts before the goblin.
     await gm.evaluate(async () => {
       const combat = FakeFoundry.createCombat([
