@@ -596,6 +596,14 @@ impl SyncStore {
         self.scopes.contains_key(scope)
     }
 
+    /// The subscribed scopes, by name (the store's own sort: no second
+    /// sort routine in the wasm).
+    pub fn scope_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.scopes.keys().cloned().collect();
+        super::sort::sort(&mut names);
+        names
+    }
+
     /// The subscribed scopes.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
         self.scopes.keys().map(String::as_str)

@@ -7,39 +7,57 @@
 use super::manager::AgentManager;
 use super::value;
 use crate::core::SyncStore;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
+
+/// A JSON object of `members`, inserted one by one. Not `json!`, whose
+/// `to_value` of each member pulls serde's Value serializer into the wasm
+/// for what is only moving values into a map; not generic, so there is one
+/// copy of it.
+fn object(members: Vec<(&str, Value)>) -> Value {
+    let mut map = Map::new();
+    for (k, v) in members {
+        map.insert(k.to_owned(), v);
+    }
+    Value::Object(map)
+}
+
+/// A version, or `null`.
+fn version(v: Option<u64>) -> Value {
+    v.map_or(Value::Null, Value::from)
+}
 
 /// One scope as `inspectState` shows it (`ScopeInspection` in `types.rs`).
 fn scope_view(store: &SyncStore, scope: &str) -> Value {
     let pending: Vec<Value> = store
         .pending(scope)
         .map(|p| {
-            json!({
-                "id": p.id.0,
-                "patch": p.patch,
-                "optimistic": p.optimistic,
-                "inFlight": p.in_flight,
-            })
+            object(vec![
+                ("id", Value::from(p.id.0)),
+                ("patch", p.patch.clone()),
+                ("optimistic", Value::Bool(p.optimistic)),
+                ("inFlight", Value::Bool(p.in_flight)),
+            ])
         })
         .collect();
-    let conflict = store.last_conflict(scope).map(|c| {
-        json!({
-            "updateId": c.id.0,
-            "version": c.version,
-            "patch": c.patch,
-            "local": c.local,
-            "server": c.server,
-        })
+    let conflict = store.last_conflict(scope).map_or(Value::Null, |c| {
+        object(vec![
+            ("updateId", Value::from(c.id.0)),
+            ("version", Value::from(c.version)),
+            ("patch", c.patch.clone()),
+            ("local", c.local.clone()),
+            ("server", c.server.clone()),
+        ])
     });
-    json!({
-        "scope": scope,
-        "version": store.version(scope),
-        "confirmed": store.confirmed_doc(scope),
-        "doc": store.doc(scope),
-        "pending": pending,
-        "lastConflict": conflict,
-    })
+    let doc = |d: Option<&Value>| d.cloned().unwrap_or(Value::Null);
+    object(vec![
+        ("scope", Value::from(scope)),
+        ("version", version(store.version(scope))),
+        ("confirmed", doc(store.confirmed_doc(scope))),
+        ("doc", doc(store.doc(scope))),
+        ("pending", Value::Array(pending)),
+        ("lastConflict", conflict),
+    ])
 }
 
 #[wasm_bindgen]
@@ -59,9 +77,11 @@ impl AgentManager {
             Some(scope) if store.is_subscribed(&scope) => value::to_js(&scope_view(store, &scope)),
             Some(_) => JsValue::UNDEFINED,
             None => {
-                let mut names: Vec<&str> = store.scopes().collect();
-                names.sort_unstable();
-                let all: Vec<Value> = names.iter().map(|s| scope_view(store, s)).collect();
+                let all: Vec<Value> = store
+                    .scope_names()
+                    .iter()
+                    .map(|s| scope_view(store, s))
+                    .collect();
                 value::to_js(&Value::Array(all))
             }
         }
