@@ -193,7 +193,7 @@ const WASM_INTERNALS = new Set(['InitInput', 'InitOutput', 'SyncInitInput', 'ini
 
 /** Every name api.md must mention, with the file that declares it. */
 function publicNames() {
-  const files = ['js/index.d.ts', 'js/EventTypes.d.ts', 'js/foundry/index.d.ts', 'js/components/index.d.ts', 'js/testing/index.d.ts'];
+  const files = ['js/index.d.ts', 'js/EventTypes.d.ts', 'js/foundry/index.d.ts', 'js/components/index.d.ts', 'js/testing/index.d.ts', 'js/devtools/index.d.ts'];
   // The wasm class and its option types come from wasm-bindgen's output (`cargo xtask build`).
   if (existsSync(join(ROOT, 'pkg/frinny_agent.d.ts'))) files.push('pkg/frinny_agent.d.ts');
   const wanted = new Map();
@@ -295,6 +295,7 @@ test('the self-contained ts blocks of the docs type-check with tsc --strict agai
     'frinny-agent/foundry': 'js/foundry/index.d.ts',
     'frinny-agent/components': 'js/components/index.d.ts',
     'frinny-agent/testing': 'js/testing/index.d.ts',
+    'frinny-agent/devtools': 'js/devtools/index.d.ts',
   };
   const dir = mkdtempSync(join(scratch, 'ts-'));
   const files = [];
