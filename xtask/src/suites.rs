@@ -16,6 +16,13 @@ use std::time::Instant;
 /// `target_features` sections are tool metadata no browser reads (-0.2 KiB
 /// gzip).
 ///
+/// wasm-opt's default inlines every function that has one caller, however
+/// large, into that caller: the export shims and the driver's handlers then
+/// become a few very large functions, which gzip compresses worse than the
+/// functions apart (the wasm is smaller, the download larger; see
+/// `cargo xtask bench --only size`). `--one-caller-inline-max-function-size`
+/// keeps that to tiny functions; what LLVM chose to inline stays inlined.
+///
 /// The glue as wasm-bindgen writes it carries every rustdoc comment as
 /// JSDoc plus indentation and long local names; terser (pinned in
 /// package-lock.json) takes it from 42 KB / 8.6 KiB gzip to 15 KB /
@@ -29,7 +36,8 @@ pub fn build() -> Result {
     let wasm = pkg.join("frinny_agent_bg.wasm");
     let bin = util::root().join("node_modules").join(".bin");
     run(Command::new(bin.join("wasm-opt"))
-        .args(["-Oz", "--strip-producers", "--strip-target-features"])
+        .args(["-Oz", "--one-caller-inline-max-function-size=20"])
+        .args(["--strip-producers", "--strip-target-features"])
         .args([
             "--enable-reference-types",
             "--enable-bulk-memory",
