@@ -147,12 +147,7 @@ impl<'de> Deserialize<'de> for QueryValue {
                 if !n.is_finite() {
                     return Err(E::invalid_value(de::Unexpected::Float(n), &self));
                 }
-                // Whole numbers as JS prints them (`1`, not `1.0`).
-                Ok(QueryValue(if n.fract() == 0.0 && n.abs() < 9.0e15 {
-                    format!("{}", n as i64)
-                } else {
-                    n.to_string()
-                }))
+                Ok(QueryValue(js_number(n)))
             }
         }
         d.deserialize_any(Scalar)
@@ -254,6 +249,15 @@ fn read(options: &js_sys::Object) -> Result<Options, ClientError> {
     Options::deserialize(fields).map_err(|e| invalid(e.0))
 }
 
+/// `n` as JS writes it (`String(n)`): `1`, `0.5`, `1e+21`, which is what
+/// socket.io-client puts in the URL and what a message should show.
+fn js_number(n: f64) -> String {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
 fn invalid(message: impl Into<String>) -> ClientError {
     ClientError::new(ErrorCode::InvalidOptions, message)
 }
@@ -264,7 +268,9 @@ fn whole(name: &str, v: f64, max: f64) -> Result<u64, ClientError> {
         Ok(v as u64)
     } else {
         Err(invalid(format!(
-            "option {name} must be a whole number from 0 to {max}, got {v}"
+            "option {name} must be a whole number from 0 to {}, got {}",
+            js_number(max),
+            js_number(v)
         )))
     }
 }
@@ -350,7 +356,8 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
     if let Some(v) = o.randomization_factor.number("randomizationFactor")? {
         if !(0.0..=1.0).contains(&v) {
             return Err(invalid(format!(
-                "option randomizationFactor must be from 0 to 1, got {v}"
+                "option randomizationFactor must be from 0 to 1, got {}",
+                js_number(v)
             )));
         }
         backoff.randomization_factor = v;
