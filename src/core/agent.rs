@@ -45,6 +45,7 @@ use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
 use super::sync::{Change, SyncError, SyncOutput, SyncStore, UpdateId};
 use crate::catalogue::{codes, names, StateConflict};
+use crate::protocol::json;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -421,7 +422,7 @@ impl Agent {
                 if let Some((event, payload)) = output.frame() {
                     // Nothing to do if it cannot go: the server forgets a
                     // scope when the link it was followed on ends.
-                    let text = payload.to_string();
+                    let text = json::text(&payload);
                     let _ = self.client.emit(event, Some(&text), false);
                 }
             }
@@ -454,7 +455,7 @@ impl Agent {
         };
         match self
             .client
-            .request(self.now, event, &payload.to_string(), opts)
+            .request(self.now, event, &json::text(&payload), opts)
         {
             Ok(key) => {
                 self.calls.insert(key, call);

@@ -19,7 +19,7 @@ pub(crate) fn to_js(value: &Value) -> JsValue {
     value.serialize(&out).unwrap_or_else(|_| {
         // An integer beyond 2^53, which a JS number cannot hold exactly:
         // the engine's JSON.parse rounds it, as it would have on the wire.
-        super::convert::parse(&value.to_string())
+        super::convert::parse(&crate::protocol::json::text(value))
     })
 }
 
