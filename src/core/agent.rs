@@ -43,7 +43,7 @@
 use super::client::{Client, Config, Output, RequestKey, RequestOptions, State};
 use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
-use super::sync::{Change, SyncError, SyncOutput, SyncStore, UpdateId};
+use super::sync::{Change, Conflict, SyncError, SyncOutput, SyncStore, UpdateId};
 use crate::catalogue::{codes, names, StateConflict};
 use crate::protocol::json;
 use serde::Deserialize;
@@ -347,7 +347,7 @@ impl Agent {
         };
         // The re-submit pause starts now.
         self.tick(now);
-        self.store.on_update_reply(id, &reply, |_| patch);
+        self.store.on_update_reply(id, &reply, answered(patch));
         self.route();
     }
 
@@ -490,7 +490,7 @@ impl Agent {
                     self.out.push_back(question);
                 }
                 None => {
-                    self.store.on_update_reply(id, &reply, |_| None);
+                    self.store.on_update_reply(id, &reply, answered(None));
                 }
             },
             (StoreCall::Update(id), Err(e)) => self.store.on_update_failed(id, to_sync_error(&e)),
@@ -514,6 +514,14 @@ impl Agent {
             server: conflict.doc,
         })
     }
+}
+
+/// The store's resolver when the agent already holds the answer: a conflict
+/// was put to the shell as [`AgentOutput::ResolveConflict`] before its reply
+/// reached the store, and any other reply needs none. One function for both
+/// calls, so the store's generic conflict path is compiled once.
+fn answered(patch: Option<Value>) -> impl FnOnce(&Conflict) -> Option<Value> {
+    move |_| patch
 }
 
 /// The payload of a `state:patch` event: the argument after the name in a
