@@ -10,7 +10,7 @@
 
 use frinny_agent::core::{
     ArgsForm, Backoff, Client, Config, ErrorCode, FastPath, Output, Protocol, RequestKey,
-    RequestOptions, State,
+    RequestOptions, State, Transport,
 };
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -41,7 +41,12 @@ struct Harness {
 }
 
 impl Harness {
-    fn new(cfg: Config) -> Self {
+    /// A client on `cfg` over WebSocket only: these tests are about the
+    /// link over one socket (a socket that fails before it opens is a lost
+    /// attempt); the fallback to polling and the polling transport are
+    /// tests/client_transport.rs's.
+    fn new(mut cfg: Config) -> Self {
+        cfg.transports = vec![Transport::WebSocket];
         Harness {
             c: Client::new(cfg, 42),
             now: 0,
@@ -97,6 +102,13 @@ impl Harness {
                 Output::ConnectSettled(r) => self.connects.push(r.map_err(|e| e.code)),
                 Output::Error(e) => self.errors.push(e.code),
                 Output::NeedAuth { attempt } => self.auth_asks.push(attempt),
+                // The polling transport and the upgrade: tests/client_transport.rs.
+                Output::HttpGet { .. }
+                | Output::HttpPost { .. }
+                | Output::OpenProbe { .. }
+                | Output::SendProbe(_)
+                | Output::CloseProbe
+                | Output::Upgraded => {}
             }
         }
     }

@@ -21,6 +21,7 @@ export const CLIENT_CODES = Object.freeze([
   'RECONNECT_FAILED',
   'CLOSED',
   'AUTH_FAILED',
+  'TRANSPORT_ERROR',
   'CALLBACK_ERROR',
 ]);
 

@@ -40,7 +40,7 @@
 //! assert!(sent.iter().any(|t| t.starts_with(r#"420["state:subscribe",{"scope":"world""#)));
 //! ```
 
-use super::client::{Client, Config, Output, RequestKey, RequestOptions, State};
+use super::client::{Client, Config, HttpKind, Output, RequestKey, RequestOptions, State};
 use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
 use super::sync::{Change, Conflict, SyncError, SyncOutput, SyncStore, UpdateId};
@@ -288,6 +288,49 @@ impl Agent {
     pub fn on_binary(&mut self, now: u64, bytes: &[u8]) {
         self.tick(now);
         self.client.on_binary(now, bytes);
+        self.route();
+    }
+
+    /// [`Client::on_http_response`].
+    pub fn on_http_response(
+        &mut self,
+        now: u64,
+        kind: HttpKind,
+        status: u16,
+        content_type: &str,
+        body: &str,
+    ) {
+        self.tick(now);
+        self.client
+            .on_http_response(now, kind, status, content_type, body);
+        self.route();
+    }
+
+    /// [`Client::on_http_failed`].
+    pub fn on_http_failed(&mut self, now: u64, kind: HttpKind, reason: &str) {
+        self.tick(now);
+        self.client.on_http_failed(now, kind, reason);
+        self.route();
+    }
+
+    /// [`Client::on_probe_open`].
+    pub fn on_probe_open(&mut self, now: u64) {
+        self.tick(now);
+        self.client.on_probe_open(now);
+        self.route();
+    }
+
+    /// [`Client::on_probe_text`].
+    pub fn on_probe_text(&mut self, now: u64, text: &str) {
+        self.tick(now);
+        self.client.on_probe_text(now, text);
+        self.route();
+    }
+
+    /// [`Client::on_probe_close`].
+    pub fn on_probe_close(&mut self, now: u64) {
+        self.tick(now);
+        self.client.on_probe_close(now);
         self.route();
     }
 

@@ -36,6 +36,11 @@ pub enum ErrorCode {
     /// The `auth` function threw, rejected or yielded something other than
     /// an object, so a connection attempt could not send its CONNECT.
     AuthFailed,
+    /// The HTTP long-polling transport got an answer it cannot use: an HTTP
+    /// error status (400 `Session ID unknown`: the server forgot the
+    /// session) or a body that is not `text/plain`. The link is dropped and
+    /// reconnects with backoff.
+    TransportError,
 }
 
 impl ErrorCode {
@@ -54,6 +59,7 @@ impl ErrorCode {
             ErrorCode::ReconnectFailed => "RECONNECT_FAILED",
             ErrorCode::Closed => "CLOSED",
             ErrorCode::AuthFailed => "AUTH_FAILED",
+            ErrorCode::TransportError => "TRANSPORT_ERROR",
         }
     }
 }

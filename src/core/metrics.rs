@@ -25,6 +25,8 @@ pub struct Metrics {
     pub timeouts: u64,
     /// Volatile emits dropped while not connected.
     pub volatile_dropped: u64,
+    /// Upgrades from long-polling to WebSocket.
+    pub upgrades: u64,
     /// Errors by stable code (protocol errors by the decoder's code).
     pub errors: ErrorCounts,
     /// When the server last pinged us, in the client's clock (ms).

@@ -28,7 +28,10 @@ pub mod url;
 
 pub use agent::{Agent, AgentOutput};
 pub use backoff::Backoff;
-pub use client::{ArgsForm, Client, Config, Output, Protocol, RequestKey, RequestOptions, State};
+pub use client::{
+    ArgsForm, Client, Config, HttpKind, Output, Protocol, RequestKey, RequestOptions, State,
+    Transport,
+};
 pub use error::{ClientError, ErrorCode};
 pub use fast_path::FastPath;
 pub use metrics::{ErrorCounts, Metrics};

@@ -1,4 +1,5 @@
-//! The WebSocket URL the client dials.
+//! The URLs the client dials: the WebSocket's, and the HTTP long-polling
+//! transport's.
 
 /// Builds `<ws url><path>?EIO=4&transport=websocket&<query>` for Socket.IO,
 /// or `<ws url><path>?<query>` for plain JSON, mapping http→ws and
@@ -37,6 +38,51 @@ pub fn websocket_url(
     for (k, v) in query {
         url.push(sep);
         sep = '&';
+        encode_into(&mut url, k);
+        url.push('=');
+        encode_into(&mut url, v);
+    }
+    url
+}
+
+/// Builds `<http url><path>?EIO=4&transport=polling&t=<t>[&sid=<sid>]&<query>`
+/// for the Engine.IO long-polling transport, mapping ws→http and
+/// wss→https. `t` is the cache buster socket.io-client also sends: each
+/// request of a session must have its own URL, or a cache could answer it.
+///
+/// ```
+/// use frinny_agent::core::url::polling_url;
+/// let url = polling_url("ws://127.0.0.1:5001", "/socket.io/", &[("userId".into(), "u1".into())], Some("a b"), "7");
+/// assert_eq!(url, "http://127.0.0.1:5001/socket.io/?EIO=4&transport=polling&t=7&sid=a%20b&userId=u1");
+/// ```
+pub fn polling_url(
+    base: &str,
+    path: &str,
+    query: &[(String, String)],
+    sid: Option<&str>,
+    t: &str,
+) -> String {
+    let base = base.trim_end_matches('/');
+    let mut url = if let Some(rest) = base.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else if let Some(rest) = base.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else {
+        base.to_owned()
+    };
+    if !path.is_empty() && !path.starts_with('/') {
+        url.push('/');
+    }
+    url.push_str(path);
+    url.push(if url.contains('?') { '&' } else { '?' });
+    url.push_str("EIO=4&transport=polling&t=");
+    encode_into(&mut url, t);
+    if let Some(sid) = sid {
+        url.push_str("&sid=");
+        encode_into(&mut url, sid);
+    }
+    for (k, v) in query {
+        url.push('&');
         encode_into(&mut url, k);
         url.push('=');
         encode_into(&mut url, v);

@@ -21,7 +21,9 @@ use super::network::Network;
 use super::requests::Waiting;
 use super::socket::Socket;
 use super::timer::Timer;
-use crate::core::{reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, Output, State};
+use crate::core::{
+    reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, HttpKind, Output, State,
+};
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -369,6 +371,18 @@ impl Driver {
                 }
             }
             Output::NeedAuth { attempt } => self.ask_auth(attempt),
+            // The long-polling transport and the upgrade are decided by the
+            // core, but this shell performs no HTTP yet: the options pin
+            // `transports` to the WebSocket, so these do not come; if one
+            // did, it fails as a request or probe that cannot be made.
+            Output::HttpGet { .. } => {
+                self.call(|agent, now| agent.on_http_failed(now, HttpKind::Get, "no polling"))
+            }
+            Output::HttpPost { .. } => {
+                self.call(|agent, now| agent.on_http_failed(now, HttpKind::Post, "no polling"))
+            }
+            Output::OpenProbe { .. } => self.call(|agent, now| agent.on_probe_close(now)),
+            Output::SendProbe(_) | Output::CloseProbe | Output::Upgraded => {}
         }
     }
 

@@ -7,7 +7,7 @@
 //! as `reconectionDelay` does not go unnoticed. `auth` may be a function,
 //! which serde cannot hold: it is read with `Reflect` beside the derive.
 
-use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol};
+use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol, Transport};
 use serde::de::{self, Deserializer, IgnoredAny, IntoDeserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -367,6 +367,11 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
         backoff.attempts = Some(whole("reconnectionAttempts", v, f64::from(u32::MAX))? as u32);
     }
     cfg.backoff = backoff;
+    // The core speaks long-polling and upgrades (src/core/client/
+    // transport.rs, upgrade.rs), but this shell does not perform HTTP yet
+    // (issue 13 goes on): until it does, the browser stays on WebSocket
+    // and a WebSocket that cannot open is a lost link, as before.
+    cfg.transports = vec![Transport::WebSocket];
     if let Some(v) = o.connect_timeout.number("connectTimeout")? {
         cfg.connect_timeout_ms = whole("connectTimeout", v, MAX_MS)?;
     }

@@ -1,7 +1,8 @@
 //! What the client is told when it is made: the server, the wire protocol,
 //! reconnection and buffering.
 
-use crate::core::url::websocket_url;
+use super::transport::Transport;
+use crate::core::url::{polling_url, websocket_url};
 use crate::core::Backoff;
 use crate::protocol::Limits;
 
@@ -54,6 +55,16 @@ pub struct Config {
     pub buffer_size: usize,
     /// Decoder limits.
     pub limits: Limits,
+    /// The transports to use, tried in order (socket.io-client's
+    /// `transports`; default WebSocket then long-polling). When the first
+    /// is a WebSocket that cannot open, the client falls back to polling by
+    /// itself and starts later attempts there; when it starts on polling it
+    /// upgrades to a WebSocket the server offers (unless `upgrade` is off).
+    /// [`Protocol::Json`] only speaks WebSocket.
+    pub transports: Vec<Transport>,
+    /// Upgrade from polling to WebSocket when the server offers it
+    /// (socket.io-client's `upgrade`, default true).
+    pub upgrade: bool,
 }
 
 impl Config {
@@ -74,6 +85,8 @@ impl Config {
             request_timeout_ms: 30_000,
             buffer_size: 100,
             limits: Limits::default(),
+            transports: vec![Transport::WebSocket, Transport::Polling],
+            upgrade: true,
         }
     }
 
@@ -85,5 +98,23 @@ impl Config {
             &self.query,
             self.protocol == Protocol::SocketIo,
         )
+    }
+
+    /// The WebSocket URL of an upgrade probe: the session's `sid` joins the
+    /// query, so the server attaches the socket to the polling session.
+    pub fn probe_url(&self, sid: &str) -> String {
+        let mut query = self.query.clone();
+        query.push(("sid".to_owned(), sid.to_owned()));
+        websocket_url(&self.url, &self.path, &query, true)
+    }
+
+    /// The URL of one long-polling request (see [`polling_url`]).
+    pub fn polling_url(&self, sid: Option<&str>, t: &str) -> String {
+        polling_url(&self.url, &self.path, &self.query, sid, t)
+    }
+
+    /// Whether `transport` is among [`transports`](Self::transports).
+    pub fn allows(&self, transport: Transport) -> bool {
+        self.transports.contains(&transport)
     }
 }

@@ -19,7 +19,17 @@ const TOKEN_EXPIRED: &str = crate::catalogue::codes::TOKEN_EXPIRED;
 
 impl Client {
     pub(super) fn on_engine_text(&mut self, now: u64, text: &str) -> Result<(), DecodeError> {
-        match engine_io::Packet::decode_text(text, &self.cfg.limits)? {
+        let packet = engine_io::Packet::decode_text(text, &self.cfg.limits)?;
+        self.on_engine_packet(now, packet)
+    }
+
+    /// One Engine.IO packet, from a WebSocket frame or a polling payload.
+    pub(super) fn on_engine_packet(
+        &mut self,
+        now: u64,
+        packet: engine_io::Packet<'_>,
+    ) -> Result<(), DecodeError> {
+        match packet {
             engine_io::Packet::Open(hs) => self.on_handshake(now, &hs),
             engine_io::Packet::Ping(data) => self.on_ping(now, &data),
             engine_io::Packet::Close => self.lose_link(now, "transport close"),

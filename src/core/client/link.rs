@@ -6,6 +6,7 @@
 use super::config::Protocol;
 use super::output::{Output, State};
 use super::timers::Timer;
+use super::transport::Transport;
 use super::Client;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::protocol::engine_io::Handshake;
@@ -50,6 +51,13 @@ pub(super) struct Link {
     /// The server said `TOKEN_EXPIRED` on this link: its DISCONNECT that
     /// follows is a lost link when the auth is supplied per attempt.
     pub(super) token_expired: bool,
+    /// The transport of the current link (or of the last one).
+    pub(super) transport: Transport,
+    /// A WebSocket failed to open and the client fell back to polling:
+    /// later attempts start on polling.
+    pub(super) websocket_failed: bool,
+    /// Long-polling requests made by this client, for their cache buster.
+    pub(super) http_requests: u64,
 }
 
 impl Link {
@@ -64,6 +72,9 @@ impl Link {
             heartbeat_ms: 0,
             auth_attempt: 0,
             token_expired: false,
+            transport: Transport::WebSocket,
+            websocket_failed: false,
+            http_requests: 0,
         }
     }
 }
@@ -71,14 +82,11 @@ impl Link {
 impl Client {
     pub(super) fn start_attempt(&mut self, now: u64, state: State, reason: &str) {
         self.decoder = socket_io::Decoder::new(self.cfg.limits);
-        self.link.phase = Phase::Opening;
         self.timers.set(
             Timer::Attempt,
             now.saturating_add(self.cfg.connect_timeout_ms),
         );
-        self.out.push_back(Output::Open {
-            url: self.cfg.websocket_url(),
-        });
+        self.open_transport();
         self.set_state(state, reason);
     }
 
@@ -91,6 +99,7 @@ impl Client {
         self.link.heartbeat_ms = hs.ping_interval.saturating_add(hs.ping_timeout);
         self.timers
             .set(Timer::Heartbeat, now.saturating_add(self.link.heartbeat_ms));
+        self.maybe_upgrade(hs);
         if self.cfg.auth_per_attempt {
             self.link.phase = Phase::Authorizing;
             self.link.auth_attempt = self.link.auth_attempt.wrapping_add(1);
@@ -180,7 +189,9 @@ impl Client {
         if self.link.phase != Phase::Down || tell_shell {
             self.out.push_back(Output::Close);
         }
+        self.abandon_upgrade();
         self.link.phase = Phase::Down;
+        self.polling = Default::default();
         self.timers.stop(Timer::Attempt);
         self.timers.stop(Timer::Heartbeat);
         self.link.token_expired = false;

@@ -25,6 +25,9 @@
 //! - `timers`: the link's deadlines, in one table;
 //! - `requests`: the pending request table, its indexes and settling;
 //! - `outbox`: what waits for a link;
+//! - `transport`: WebSocket or long-polling, the fallback between them,
+//!   and the polling loop;
+//! - `upgrade`: the probe and switch from polling to WebSocket;
 //! - `inbound` and `outbound`: frames from and to the server;
 //! - `config` and `output`: what the client is told, and what it tells;
 //! - which events are replies is the crate's
@@ -41,10 +44,13 @@ mod outbox;
 mod output;
 mod requests;
 mod timers;
+mod transport;
+mod upgrade;
 
 pub use config::{Config, Protocol};
 pub use output::{ArgsForm, Output, State};
 pub use requests::{RequestKey, RequestOptions};
+pub use transport::{HttpKind, Transport};
 
 use super::error::{ClientError, ErrorCode};
 use super::fast_path::FastPath;
@@ -57,6 +63,8 @@ use outbox::Outbox;
 use requests::{with_request_id, Request, Requests};
 use std::collections::VecDeque;
 use timers::{Timer, TimerTable};
+use transport::Polling;
+use upgrade::Probe;
 
 /// The client state machine. See the module docs.
 #[derive(Debug)]
@@ -75,6 +83,10 @@ pub struct Client {
     connect_waiting: bool,
     out: VecDeque<Output>,
     metrics: Metrics,
+    /// The long-polling transport's requests and queue.
+    polling: Polling,
+    /// The upgrade to WebSocket under way, if any.
+    probe: Probe,
 }
 
 impl Client {
@@ -94,6 +106,8 @@ impl Client {
             connect_waiting: false,
             out: VecDeque::new(),
             metrics: Metrics::default(),
+            polling: Polling::default(),
+            probe: Probe::default(),
         }
     }
 
@@ -386,9 +400,13 @@ impl Client {
         }
     }
 
-    /// The WebSocket closed or failed.
+    /// The WebSocket closed or failed. Before it opened, the attempt falls
+    /// back to polling when the options allow it.
     pub fn on_close(&mut self, now: u64, reason: &str) {
-        if self.link.phase == Phase::Down {
+        if self.link.phase == Phase::Down || self.link.transport != Transport::WebSocket {
+            return;
+        }
+        if self.fall_back() {
             return;
         }
         self.lose_link(
@@ -521,7 +539,16 @@ impl Client {
             )));
         }
         if self.timers.expire(Timer::Attempt, now) {
-            self.lose_link(now, "connect timeout");
+            // A WebSocket that neither opens nor fails (a proxy holding it)
+            // gets polling for the rest of the attempt's time.
+            if self.fall_back() {
+                self.timers.set(
+                    Timer::Attempt,
+                    now.saturating_add(self.cfg.connect_timeout_ms),
+                );
+            } else {
+                self.lose_link(now, "connect timeout");
+            }
         }
         if self.timers.expire(Timer::Heartbeat, now) {
             self.lose_link(now, "ping timeout");

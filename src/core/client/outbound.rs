@@ -3,7 +3,6 @@
 
 use super::config::Protocol;
 use super::outbox::Queued;
-use super::output::Output;
 use super::requests::RequestKey;
 use super::Client;
 use crate::core::error::{ClientError, ErrorCode};
@@ -49,7 +48,7 @@ impl Client {
         for attachment in packet.attachments() {
             self.metrics.frames_out += 1;
             self.metrics.bytes_out += attachment.len() as u64;
-            self.out.push_back(Output::SendBinary(attachment.clone()));
+            self.transmit_binary(attachment.clone());
         }
     }
 
@@ -59,14 +58,14 @@ impl Client {
         for attachment in attachments {
             self.metrics.frames_out += 1;
             self.metrics.bytes_out += attachment.len() as u64;
-            self.out.push_back(Output::SendBinary(attachment.clone()));
+            self.transmit_binary(attachment.clone());
         }
     }
 
     pub(super) fn send_frame_text(&mut self, frame: String) {
         self.metrics.frames_out += 1;
         self.metrics.bytes_out += frame.len() as u64;
-        self.out.push_back(Output::SendText(frame));
+        self.transmit_text(frame);
     }
 
     /// The whole text frame for an event: `42["event",payload]` (with the

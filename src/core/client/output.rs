@@ -49,8 +49,41 @@ pub enum Output {
         /// Where to connect.
         url: String,
     },
-    /// Close the WebSocket.
+    /// Close the link: the WebSocket, or the polling transport (abort its
+    /// GET; results of its requests are no longer wanted).
     Close,
+    /// Long-polling: send a GET to `url` and report its result with
+    /// [`Client::on_http_response`](super::Client::on_http_response) or
+    /// [`Client::on_http_failed`](super::Client::on_http_failed) as
+    /// [`HttpKind::Get`](super::HttpKind::Get).
+    HttpGet {
+        /// Where.
+        url: String,
+    },
+    /// Long-polling: POST `body` (`text/plain;charset=UTF-8`) to `url`
+    /// and report its result as [`HttpKind::Post`](super::HttpKind::Post).
+    HttpPost {
+        /// Where.
+        url: String,
+        /// The payload: packets joined by `\x1e`.
+        body: String,
+    },
+    /// Open the upgrade probe WebSocket to `url`, beside the polling
+    /// transport; report its events with
+    /// [`Client::on_probe_open`](super::Client::on_probe_open),
+    /// [`on_probe_text`](super::Client::on_probe_text) and
+    /// [`on_probe_close`](super::Client::on_probe_close).
+    OpenProbe {
+        /// Where (the session's `sid` in the query).
+        url: String,
+    },
+    /// Send a text frame on the probe WebSocket.
+    SendProbe(String),
+    /// Close the probe WebSocket (the upgrade failed or the link ended).
+    CloseProbe,
+    /// The upgrade is done: the probe WebSocket is now the link's socket
+    /// (its frames and close are the link's) and polling stops.
+    Upgraded,
     /// Send a text frame.
     SendText(String),
     /// Send a binary frame.
