@@ -155,6 +155,15 @@ export class TestAgent {
     return /** @type {import('../index.js').AgentState} */ (this.#state);
   }
 
+  /**
+   * The transport of the connected link (the first of `transports`: the
+   * test agent's server takes any), or undefined while not connected.
+   * @returns {'websocket' | 'polling' | undefined}
+   */
+  get transport() {
+    return this.#state === 'connected' ? this.#cfg.transports[0] : undefined;
+  }
+
   /** While waiting out a reconnection backoff: when the next attempt starts (`Date.now()` ms); else null. */
   get nextReconnectAt() {
     return this.#reconnectTimer && this.#nextReconnectAt !== null ? this.#nextReconnectAt : undefined;
@@ -858,6 +867,8 @@ export class TestAgent {
       dispatchP99Us: null,
       subscribers: this.#hub.count,
       stateSync: { ...m.stateSync },
+      transport: this.transport ?? null,
+      upgrades: 0,
     };
   }
 

@@ -11,7 +11,8 @@ import { isObject } from './wire.js';
 const NAMES =
   'url, path, query, namespace, auth, protocol, wrapEvents, reconnection, ' +
   'reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, ' +
-  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize, debug';
+  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize, transports, upgrade, ' +
+  'withCredentials, extraHeaders, debug';
 
 const ALIASES = { delay: 'reconnectionDelay', delayMax: 'reconnectionDelayMax', attempts: 'reconnectionAttempts' };
 
@@ -36,6 +37,10 @@ export const TEST_URL = 'http://frinny.test';
  * @property {number} connectTimeout
  * @property {number} timeout
  * @property {number} bufferSize
+ * @property {('websocket' | 'polling')[]} transports
+ * @property {boolean} upgrade
+ * @property {boolean} withCredentials
+ * @property {Record<string, string>} extraHeaders
  * @property {boolean} debug
  */
 
@@ -76,6 +81,10 @@ export function parseOptions(options = {}) {
     connectTimeout: 20000,
     timeout: 30000,
     bufferSize: 100,
+    transports: ['websocket', 'polling'],
+    upgrade: true,
+    withCredentials: false,
+    extraHeaders: {},
     debug: false,
   };
   const seen = new Set();
@@ -146,6 +155,32 @@ export function parseOptions(options = {}) {
       case 'bufferSize':
         cfg.bufferSize = whole(name, value, 1_000_000);
         break;
+      case 'transports': {
+        if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) {
+          throw invalid("option transports must be an array of 'websocket' and 'polling'");
+        }
+        const bad = value.find((t) => t !== 'websocket' && t !== 'polling');
+        if (bad !== undefined) {
+          throw invalid(`option transports may hold 'websocket' and 'polling', got ${JSON.stringify(bad)}`);
+        }
+        if (value.length === 0) throw invalid('option transports must name at least one transport');
+        cfg.transports = [...new Set(value)];
+        break;
+      }
+      case 'upgrade':
+      case 'withCredentials':
+        if (typeof value !== 'boolean') throw invalid(`option ${name} must be a boolean`);
+        /** @type {any} */ (cfg)[name] = value;
+        break;
+      case 'extraHeaders': {
+        const bad = 'option extraHeaders must be an object of string, number or boolean values';
+        if (!isObject(value)) throw invalid(bad);
+        for (const [k, v] of Object.entries(/** @type {object} */ (value))) {
+          if (!['string', 'number', 'boolean'].includes(typeof v)) throw invalid(bad);
+          cfg.extraHeaders[k] = String(v);
+        }
+        break;
+      }
       case 'debug':
         if (typeof value !== 'boolean') throw invalid('option debug must be a boolean');
         cfg.debug = value;
@@ -155,6 +190,12 @@ export function parseOptions(options = {}) {
     }
   }
   if (wrapEvents && cfg.protocol !== 'json') throw invalid("option wrapEvents only applies to protocol 'json'");
+  if (cfg.protocol === 'json') {
+    if (!cfg.transports.includes('websocket')) {
+      throw invalid("protocol 'json' only runs over a WebSocket: transports must include 'websocket'");
+    }
+    cfg.transports = ['websocket'];
+  }
   return cfg;
 }
 

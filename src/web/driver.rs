@@ -18,6 +18,7 @@ use super::glue;
 use super::hub::{EventHub, Listener, ERROR, STATE_CHANGE};
 use super::input::{Answer, Feed, Input};
 use super::network::Network;
+use super::polling::{HttpOptions, Polling};
 use super::requests::Waiting;
 use super::socket::Socket;
 use super::timer::Timer;
@@ -63,6 +64,17 @@ pub(crate) struct Driver {
     socket: RefCell<Option<Socket>>,
     /// Generation of the current socket; events of older ones are ignored.
     generation: Cell<u64>,
+    /// The upgrade probe WebSocket, while one is tried, and its generation.
+    probe: RefCell<Option<Socket>>,
+    probe_generation: Cell<u64>,
+    /// Sockets made so far: each gets the next number as its generation.
+    sockets_made: Cell<u64>,
+    /// The long-polling transport, while the link uses it, and its
+    /// generation (results of a dropped one are ignored).
+    polling: RefCell<Option<Polling>>,
+    polling_generation: Cell<u64>,
+    /// `withCredentials` and `extraHeaders` for the polling requests.
+    http: HttpOptions,
     timer: RefCell<Option<Timer>>,
     network: RefCell<Option<Network>>,
     pumping: Cell<bool>,
@@ -78,7 +90,12 @@ impl Driver {
     /// A driver for `cfg`, listening for the browser's online/offline
     /// events; `auth` is the `auth` option when it is a function (the core
     /// then asks for it per attempt).
-    pub(crate) fn new(cfg: Config, auth: Option<Function>, seed: u64) -> Rc<Driver> {
+    pub(crate) fn new(
+        cfg: Config,
+        auth: Option<Function>,
+        http: HttpOptions,
+        seed: u64,
+    ) -> Rc<Driver> {
         // A UTF-16 unit is at most 3 UTF-8 bytes: at most max/3 units is
         // within the byte limit; longer frames take the core path, which
         // measures bytes. (Byte counts in metrics are UTF-16 units there.)
@@ -114,6 +131,12 @@ impl Driver {
                 waiting: Waiting::default(),
                 socket: RefCell::new(None),
                 generation: Cell::new(0),
+                probe: RefCell::new(None),
+                probe_generation: Cell::new(0),
+                sockets_made: Cell::new(0),
+                polling: RefCell::new(None),
+                polling_generation: Cell::new(0),
+                http,
                 timer: RefCell::new(Some(Timer::new(feed.clone()))),
                 network: RefCell::new(Network::listen(feed.clone())),
                 pumping: Cell::new(false),
@@ -155,11 +178,16 @@ impl Driver {
             Input::SocketOpened { generation } => {
                 if generation == self.generation.get() {
                     self.call(|agent, now| agent.on_open(now));
+                } else if self.is_probe(generation) {
+                    self.call(|agent, now| agent.on_probe_open(now));
                 }
             }
             Input::SocketText { generation, js } => {
                 if generation == self.generation.get() {
                     self.text_frame(js);
+                } else if self.is_probe(generation) {
+                    let text = String::from(&js);
+                    self.call(|agent, now| agent.on_probe_text(now, &text));
                 }
             }
             Input::SocketBinary { generation, bytes } => {
@@ -170,6 +198,30 @@ impl Driver {
             Input::SocketClosed { generation, reason } => {
                 if generation == self.generation.get() {
                     self.call(|agent, now| agent.on_close(now, reason));
+                } else if self.is_probe(generation) {
+                    self.call(|agent, now| agent.on_probe_close(now));
+                }
+            }
+            Input::HttpDone {
+                generation,
+                kind,
+                status,
+                content_type,
+                body,
+            } => {
+                if generation == self.polling_generation.get() {
+                    self.call(|agent, now| {
+                        agent.on_http_response(now, kind, status, &content_type, &body)
+                    });
+                }
+            }
+            Input::HttpFailed {
+                generation,
+                kind,
+                reason,
+            } => {
+                if generation == self.polling_generation.get() {
+                    self.call(|agent, now| agent.on_http_failed(now, kind, &reason));
                 }
             }
             Input::TimerFired => {
@@ -304,6 +356,7 @@ impl Driver {
             Output::Close => {
                 let old = self.socket.borrow_mut().take();
                 drop(old);
+                self.drop_polling();
             }
             Output::SendText(text) => {
                 if let Some(s) = self.socket.borrow().as_ref() {
@@ -371,25 +424,84 @@ impl Driver {
                 }
             }
             Output::NeedAuth { attempt } => self.ask_auth(attempt),
-            // The long-polling transport and the upgrade are decided by the
-            // core, but this shell performs no HTTP yet: the options pin
-            // `transports` to the WebSocket, so these do not come; if one
-            // did, it fails as a request or probe that cannot be made.
-            Output::HttpGet { .. } => {
-                self.call(|agent, now| agent.on_http_failed(now, HttpKind::Get, "no polling"))
+            Output::HttpGet { url } => self.http_request(HttpKind::Get, &url, None),
+            Output::HttpPost { url, body } => self.http_request(HttpKind::Post, &url, Some(&body)),
+            Output::OpenProbe { url } => self.open_probe(&url),
+            Output::SendProbe(text) => {
+                if let Some(p) = self.probe.borrow().as_ref() {
+                    p.send_text(&text);
+                }
             }
-            Output::HttpPost { .. } => {
-                self.call(|agent, now| agent.on_http_failed(now, HttpKind::Post, "no polling"))
+            Output::CloseProbe => {
+                let old = self.probe.borrow_mut().take();
+                drop(old);
             }
-            Output::OpenProbe { .. } => self.call(|agent, now| agent.on_probe_close(now)),
-            Output::SendProbe(_) | Output::CloseProbe | Output::Upgraded => {}
+            Output::Upgraded => {
+                // The probe is the link's socket now; polling is over.
+                let probe = self.probe.borrow_mut().take();
+                let old = std::mem::replace(&mut *self.socket.borrow_mut(), probe);
+                drop(old);
+                let generation = self.probe_generation.get();
+                self.generation.set(generation);
+                self.hub.set_generation(generation as f64);
+                self.drop_polling();
+            }
+        }
+    }
+
+    /// The next socket generation.
+    fn next_generation(&self) -> u64 {
+        let generation = self.sockets_made.get().wrapping_add(1);
+        self.sockets_made.set(generation);
+        generation
+    }
+
+    /// Whether `generation` is the upgrade probe's, while there is one.
+    fn is_probe(&self, generation: u64) -> bool {
+        generation == self.probe_generation.get() && self.probe.borrow().is_some()
+    }
+
+    /// Sends a long-polling request, making the transport on first use.
+    fn http_request(&self, kind: HttpKind, url: &str, body: Option<&str>) {
+        if self.polling.borrow().is_none() {
+            let generation = self.polling_generation.get().wrapping_add(1);
+            self.polling_generation.set(generation);
+            *self.polling.borrow_mut() = Some(Polling::new(
+                generation,
+                self.http.clone(),
+                self.feed.clone(),
+            ));
+        }
+        if let Some(p) = self.polling.borrow().as_ref() {
+            p.request(kind, url, body);
+        }
+    }
+
+    /// Aborts the polling transport's requests; their late results are
+    /// ignored.
+    fn drop_polling(&self) {
+        let old = self.polling.borrow_mut().take();
+        drop(old);
+        self.polling_generation
+            .set(self.polling_generation.get().wrapping_add(1));
+    }
+
+    /// Opens the upgrade probe beside the polling transport.
+    fn open_probe(&self, url: &str) {
+        let old = self.probe.borrow_mut().take();
+        drop(old);
+        let generation = self.next_generation();
+        self.probe_generation.set(generation);
+        match Socket::open(url, generation, &self.hub, self.feed.clone()) {
+            Ok(socket) => *self.probe.borrow_mut() = Some(socket),
+            Err(_) => self.call(|agent, now| agent.on_probe_close(now)),
         }
     }
 
     fn open_socket(&self, url: &str) {
         let old = self.socket.borrow_mut().take();
         drop(old);
-        let generation = self.generation.get().wrapping_add(1);
+        let generation = self.next_generation();
         self.generation.set(generation);
         self.hub.set_generation(generation as f64);
         match Socket::open(url, generation, &self.hub, self.feed.clone()) {
@@ -468,9 +580,11 @@ impl Driver {
         self.call(|agent, now| agent.close(now));
         self.released.set(true);
         let socket = self.socket.borrow_mut().take();
+        let probe = self.probe.borrow_mut().take();
+        let polling = self.polling.borrow_mut().take();
         let timer = self.timer.borrow_mut().take();
         let network = self.network.borrow_mut().take();
-        drop((socket, timer, network));
+        drop((socket, probe, polling, timer, network));
         // A Promise the core never heard of (none expected) still settles.
         let closed = errors::js_error("CLOSED", "the manager is closed");
         for settler in self.waiting.drain() {

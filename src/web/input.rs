@@ -5,7 +5,7 @@
 //! one that knows what an input does. So the leaves do not know the driver,
 //! and every input is followed by the driver's pump.
 
-use crate::core::RequestKey;
+use crate::core::{HttpKind, RequestKey};
 use js_sys::JsString;
 use std::rc::Rc;
 
@@ -37,6 +37,28 @@ pub(crate) enum Input {
         generation: u64,
         /// socket.io-client's reason (`transport close`, `transport error`).
         reason: &'static str,
+    },
+    /// A long-polling request of transport `generation` got a response.
+    HttpDone {
+        /// Which polling transport.
+        generation: u64,
+        /// The GET or a POST.
+        kind: HttpKind,
+        /// HTTP status.
+        status: u16,
+        /// Its `Content-Type` header.
+        content_type: String,
+        /// The body as text.
+        body: String,
+    },
+    /// A long-polling request failed without a response.
+    HttpFailed {
+        /// Which polling transport.
+        generation: u64,
+        /// The GET or a POST.
+        kind: HttpKind,
+        /// The browser's message.
+        reason: String,
     },
     /// The timer armed for the agent's next deadline fired.
     TimerFired,

@@ -41,7 +41,8 @@ impl AgentManager {
     /// `new AgentManager({ url, path, query, namespace, auth, protocol,
     /// wrapEvents, reconnection, reconnectionDelay, reconnectionDelayMax,
     /// randomizationFactor, reconnectionAttempts, connectTimeout, timeout,
-    /// bufferSize, debug })`. Throws an `Error` with code `INVALID_OPTIONS` for
+    /// bufferSize, debug, transports, upgrade, withCredentials, extraHeaders })`.
+    /// Throws an `Error` with code `INVALID_OPTIONS` for
     /// unknown or ill-typed options. `auth` may be a function, called before
     /// every connection attempt's CONNECT (see `AgentManagerOptions`).
     #[wasm_bindgen(constructor)]
@@ -49,7 +50,7 @@ impl AgentManager {
         #[wasm_bindgen(unchecked_param_type = "AgentManagerOptions")] options: JsValue,
     ) -> Result<AgentManager, JsValue> {
         let (cfg, shell) = options::parse(&options).map_err(|e| throw(&e))?;
-        let driver = Driver::new(cfg, shell.auth, seed());
+        let driver = Driver::new(cfg, shell.auth, shell.http, seed());
         if shell.debug {
             driver.hub.set_debug(true);
         }
@@ -86,6 +87,15 @@ impl AgentManager {
     #[wasm_bindgen(getter, unchecked_return_type = "AgentState")]
     pub fn state(&self) -> String {
         self.driver.agent().client().state().as_str().to_owned()
+    }
+
+    /// The transport the connected link uses: `'websocket'` or `'polling'`
+    /// (a fallback from a WebSocket that could not open, or before an
+    /// upgrade); `undefined` while not connected.
+    #[wasm_bindgen(getter, unchecked_return_type = "'websocket' | 'polling' | undefined")]
+    pub fn transport(&self) -> Option<String> {
+        let transport = self.driver.agent().client().transport()?;
+        Some(transport.as_str().to_owned())
     }
 
     /// When the next reconnection attempt starts, in `Date.now()`

@@ -29,6 +29,8 @@ struct MetricsView<'a> {
     dispatch_p99_us: Option<u32>,
     subscribers: u32,
     state_sync: StateSync,
+    transport: Option<&'static str>,
+    upgrades: f64,
 }
 
 /// `AgentMetrics.stateSync`: the sync store's counters.
@@ -89,6 +91,8 @@ impl Driver {
                     conflicts: number(c.conflicts),
                 }
             },
+            transport: client.transport().map(|t| t.as_str()),
+            upgrades: number(m.upgrades),
         };
         // Plain objects, and `null` for what is not known yet.
         let out = serde_wasm_bindgen::Serializer::new()

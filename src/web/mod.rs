@@ -15,7 +15,9 @@
 //!   leaves below hand it to (they do not know the driver).
 //! - [`options`]: the constructor's options object.
 //! - [`auth`]: the `auth` option as a function, asked before every attempt.
-//! - [`socket`]: one browser WebSocket and its event handlers.
+//! - [`socket`]: one browser WebSocket and its event handlers (the link's,
+//!   or an upgrade probe's).
+//! - [`polling`]: the long-polling transport's GETs and POSTs on `fetch`.
 //! - [`timer`]: the single timer (`gloo-timers`), re-armed to the agent's
 //!   next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
@@ -65,6 +67,7 @@ mod manager;
 mod metrics;
 mod network;
 mod options;
+mod polling;
 mod requests;
 mod socket;
 mod state;

@@ -7,6 +7,7 @@
 //! as `reconectionDelay` does not go unnoticed. `auth` may be a function,
 //! which serde cannot hold: it is read with `Reflect` beside the derive.
 
+use super::polling::HttpOptions;
 use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol, Transport};
 use serde::de::{self, Deserializer, IgnoredAny, IntoDeserializer, Visitor};
 use serde::Deserialize;
@@ -41,6 +42,10 @@ struct Options {
     connect_timeout: Setting<f64>,
     timeout: Setting<f64>,
     buffer_size: Setting<f64>,
+    transports: Setting<Vec<String>>,
+    upgrade: Setting<bool>,
+    with_credentials: Setting<bool>,
+    extra_headers: Setting<Query>,
     debug: Setting<bool>,
 }
 
@@ -50,6 +55,9 @@ pub(crate) struct ShellOptions {
     pub auth: Option<js_sys::Function>,
     /// `debug`: log frames and state changes to the console.
     pub debug: bool,
+    /// What the polling transport's requests carry (`withCredentials`,
+    /// `extraHeaders`).
+    pub http: HttpOptions,
 }
 
 /// One option's value: given (`None` for `null` or `undefined`), or of the
@@ -367,11 +375,6 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
         backoff.attempts = Some(whole("reconnectionAttempts", v, f64::from(u32::MAX))? as u32);
     }
     cfg.backoff = backoff;
-    // The core speaks long-polling and upgrades (src/core/client/
-    // transport.rs, upgrade.rs), but this shell does not perform HTTP yet
-    // (issue 13 goes on): until it does, the browser stays on WebSocket
-    // and a WebSocket that cannot open is a lost link, as before.
-    cfg.transports = vec![Transport::WebSocket];
     if let Some(v) = o.connect_timeout.number("connectTimeout")? {
         cfg.connect_timeout_ms = whole("connectTimeout", v, MAX_MS)?;
     }
@@ -381,12 +384,54 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
     if let Some(v) = o.buffer_size.number("bufferSize")? {
         cfg.buffer_size = whole("bufferSize", v, 1_000_000.0)? as usize;
     }
+    if let Some(names) = o
+        .transports
+        .get("transports", "an array of 'websocket' and 'polling'")?
+    {
+        let mut transports = Vec::new();
+        for name in &names {
+            let t = Transport::from_name(name).ok_or_else(|| {
+                invalid(format!(
+                    "option transports may hold 'websocket' and 'polling', got {name:?}"
+                ))
+            })?;
+            if !transports.contains(&t) {
+                transports.push(t);
+            }
+        }
+        if transports.is_empty() {
+            return Err(invalid(
+                "option transports must name at least one transport",
+            ));
+        }
+        cfg.transports = transports;
+    }
+    if cfg.protocol == Protocol::Json {
+        // The plain-JSON wire is one JSON object per WebSocket frame.
+        if !cfg.transports.contains(&Transport::WebSocket) {
+            return Err(invalid(
+                "protocol 'json' only runs over a WebSocket: transports must include 'websocket'",
+            ));
+        }
+        cfg.transports = vec![Transport::WebSocket];
+    }
+    if let Some(u) = o.upgrade.get("upgrade", "a boolean")? {
+        cfg.upgrade = u;
+    }
+    let mut http = HttpOptions::default();
+    if let Some(w) = o.with_credentials.get("withCredentials", "a boolean")? {
+        http.with_credentials = w;
+    }
+    if let Some(Query(h)) = o.extra_headers.get("extraHeaders", QUERY_VALUES)? {
+        http.extra_headers = h;
+    }
     let debug = o.debug.get("debug", "a boolean")?.unwrap_or(false);
     Ok((
         cfg,
         ShellOptions {
             auth: auth_fn,
             debug,
+            http,
         },
     ))
 }

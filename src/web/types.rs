@@ -59,6 +59,19 @@ export interface AgentManagerOptions {
   /** Log every frame and state change to the console, grouped (default
    *  false); the same as setting `agent.debug`. */
   debug?: boolean;
+  /**
+   * Transports tried in order (default `['websocket', 'polling']`). A
+   * WebSocket that cannot open falls back to polling by itself (and later
+   * attempts start there); starting on polling upgrades to a WebSocket the
+   * server offers. `protocol: 'json'` needs `'websocket'`.
+   */
+  transports?: ('websocket' | 'polling')[];
+  /** Upgrade from polling to WebSocket when offered (default true). */
+  upgrade?: boolean;
+  /** Polling requests send cookies cross-origin (`credentials: 'include'`). */
+  withCredentials?: boolean;
+  /** Headers added to every polling request (a WebSocket cannot carry them). */
+  extraHeaders?: Record<string, string>;
 }
 
 /** Options of `subscribe()` and `once()`. */
@@ -173,5 +186,9 @@ export interface AgentMetrics {
    *  asked for again (resyncs), optimistic updates taken back (rollbacks),
    *  updates refused with CONFLICT. */
   stateSync: { gaps: number; resyncs: number; rollbacks: number; conflicts: number };
+  /** The transport of the connected link; null while not connected. */
+  transport: 'websocket' | 'polling' | null;
+  /** Upgrades from long-polling to WebSocket. */
+  upgrades: number;
 }
 "#;

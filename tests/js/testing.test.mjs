@@ -387,10 +387,12 @@ test('metrics() has the real client\'s shape', async () => {
   assert.deepEqual(Object.keys(m), [
     'state', 'connects', 'reconnects', 'framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'eventsDispatched',
     'pendingRequests', 'buffered', 'timeouts', 'volatileDropped', 'errors', 'lastPingMs', 'dispatchP50Us',
-    'dispatchP99Us', 'subscribers', 'stateSync',
+    'dispatchP99Us', 'subscribers', 'stateSync', 'transport', 'upgrades',
   ]);
   assert.deepEqual(Object.keys(m.stateSync), ['gaps', 'resyncs', 'rollbacks', 'conflicts']);
   assert.equal(m.state, 'connected');
+  assert.equal(m.transport, 'websocket');
+  assert.equal(agent.transport, 'websocket');
   assert.equal(m.eventsDispatched, 2, 'connection_established and the notification');
   assert.ok(m.bytesIn > 0);
   agent.close();
