@@ -18,6 +18,8 @@
 //     drop_link()               the server closes the transport (lost link)
 //     record({key})             counts arrivals per key
 //     count({key}, ack)         acks {count} for key
+//     sequence({key, n})        appends n to key's sequence
+//     sequence_of({key}, ack)   acks {seq} for key: the n's in arrival order
 //     broadcast({event, payload}, ack)  fans event out to everyone, acks {ok}
 //     error_no_id()             emits error {message} without request_id
 //     binary_echo(payload, ack) acks {echo: payload, seen} where `seen` lists
@@ -94,6 +96,16 @@ export function attach(io, records) {
 
     socket.on('count', (payload, ack) => {
       if (typeof ack === 'function') ack({ count: records.get(payload && payload.key) || 0 });
+    });
+
+    socket.on('sequence', (payload) => {
+      const key = `seq:${payload && payload.key}`;
+      if (!records.has(key)) records.set(key, []);
+      records.get(key).push(payload && payload.n);
+    });
+
+    socket.on('sequence_of', (payload, ack) => {
+      if (typeof ack === 'function') ack({ seq: records.get(`seq:${payload && payload.key}`) || [] });
     });
 
     socket.on('broadcast', (payload, ack) => {

@@ -237,6 +237,14 @@ fn browser() -> Result {
             .env("SIO_PORT", NODE_SIO_PORT.to_string());
         c
     })?;
+    let _polling_only =
+        TestServer::start("node socket.io, polling only", NODE_SIO_POLLING_PORT, {
+            let mut c = cmd("node");
+            c.arg("tests/servers/node_sio.mjs")
+                .env("SIO_PORT", NODE_SIO_POLLING_PORT.to_string())
+                .env("SIO_TRANSPORTS", "polling");
+            c
+        })?;
     let _chaos = TestServer::start(
         "node chaos (restartable socket.io, silent Engine.IO)",
         NODE_CHAOS_CONTROL_PORT,
@@ -324,6 +332,9 @@ fn browser() -> Result {
 
 /// Where tests/servers/node_sio.mjs listens; tests/browser_agent.rs dials it.
 const NODE_SIO_PORT: u16 = 38471;
+/// The same server accepting only long-polling (`SIO_TRANSPORTS=polling`);
+/// tests/browser_transports.rs dials it.
+const NODE_SIO_POLLING_PORT: u16 = 38478;
 /// tests/servers/node_chaos.mjs: its HTTP control endpoint (it listens last,
 /// so once it accepts the other two do), the socket.io server it kills and
 /// restarts, and the Engine.IO server that stops pinging. tests/browser_agent.rs
