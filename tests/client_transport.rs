@@ -218,6 +218,107 @@ fn a_websocket_that_cannot_open_falls_back_to_polling_and_later_attempts_start_t
 }
 
 #[test]
+fn a_server_that_is_down_does_not_send_later_attempts_to_polling() {
+    // Both transports fail (the server is down, or polling is refused by
+    // CORS): the WebSocket was not the problem, so the next attempt tries
+    // it first again.
+    let mut h = H::new(&[Transport::WebSocket, Transport::Polling]);
+    h.c.connect(0);
+    h.take();
+    h.c.on_close(h.now, "transport error");
+    assert_eq!(H::gets(&h.take()), 1);
+    h.c.on_http_failed(h.now, HttpKind::Get, "Failed to fetch");
+    assert_eq!(h.c.state(), State::Reconnecting);
+    h.advance(10_000);
+    let out = h.take();
+    assert!(
+        matches!(
+            out.iter()
+                .find(|o| matches!(o, Output::Open { .. } | Output::HttpGet { .. })),
+            Some(Output::Open { .. })
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_hung_websocket_then_a_hung_polling_handshake_each_time_out() {
+    // A stopped server: the WebSocket neither opens nor fails, and the
+    // polling GET that follows never answers. Each gets the attempt's
+    // timeout, then the client reconnects with backoff (and aborts the
+    // GET: the shell's Close).
+    let mut h = H::new(&[Transport::WebSocket, Transport::Polling]);
+    let timeout = Config::new("http://x").connect_timeout_ms;
+    h.c.connect(0);
+    h.take();
+    h.advance(timeout);
+    let out = h.take();
+    assert_eq!(
+        H::gets(&out),
+        1,
+        "the attempt goes on over polling: {out:?}"
+    );
+    assert_eq!(h.c.state(), State::Connecting);
+    h.advance(timeout);
+    let out = h.take();
+    assert!(out.contains(&Output::Close), "{out:?}");
+    assert_eq!(h.c.state(), State::Reconnecting);
+    // The late answer of the aborted GET is ignored.
+    h.c.on_http_failed(h.now, HttpKind::Get, "aborted");
+    assert_eq!(h.c.state(), State::Reconnecting);
+    h.advance(10_000);
+    let out = h.take();
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Open { .. })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_hung_post_is_caught_by_the_heartbeat() {
+    let mut h = H::new(&[Transport::Polling]);
+    h.join_polling(OPEN_NO_UPGRADE);
+    let key = h.c.request(h.now, "query", "{}", Default::default());
+    assert!(key.is_ok());
+    assert_eq!(H::posts(&h.take()).len(), 1);
+    // Neither the POST nor the GET ever answers: no ping within
+    // pingInterval + pingTimeout loses the link.
+    h.advance(45_001);
+    let out = h.take();
+    assert!(out.contains(&Output::Close), "{out:?}");
+    assert_ne!(h.c.state(), State::Connected);
+}
+
+#[test]
+fn an_upgrade_after_a_fallback_sends_later_attempts_to_websocket_again() {
+    let mut h = H::new(&[Transport::WebSocket, Transport::Polling]);
+    h.c.connect(0);
+    h.take();
+    h.c.on_close(h.now, "transport error");
+    h.take();
+    h.get(OPEN_POLLING);
+    h.post_ok();
+    h.get(r#"40{"sid":"n1"}"#);
+    assert_eq!(h.c.transport(), Some(Transport::Polling));
+    h.c.on_probe_open(h.now);
+    h.take();
+    h.c.on_probe_text(h.now, "3probe");
+    h.take();
+    // Pausing: the GET in flight returns with a noop, then the switch.
+    h.get("6");
+    assert_eq!(h.c.transport(), Some(Transport::WebSocket));
+    h.c.on_close(h.now, "transport close");
+    assert_eq!(h.c.state(), State::Reconnecting);
+    h.advance(10_000);
+    let out = h.take();
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Open { .. })),
+        "{out:?}"
+    );
+    assert_eq!(H::gets(&out), 0, "{out:?}");
+}
+
+#[test]
 fn a_websocket_only_client_does_not_fall_back() {
     let mut h = H::new(&[Transport::WebSocket]);
     h.c.connect(0);

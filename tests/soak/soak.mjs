@@ -188,7 +188,7 @@ class Proxy {
 
   accept(down) {
     const up = net.connect(this.target, '127.0.0.1');
-    const link = { down, up, client: null, upgraded: false, head: Buffer.alloc(0), pending: Buffer.alloc(0) };
+    const link = { down, up, client: null, upgraded: false, http: false, head: Buffer.alloc(0), pending: Buffer.alloc(0) };
     this.links.add(link);
     const end = () => {
       if (!this.links.delete(link)) return;
@@ -207,12 +207,26 @@ class Proxy {
     up.on('data', (chunk) => this.fromServer(link, chunk));
   }
 
-  /** Forwards the server's bytes, whole WebSocket frames at a time once upgraded. */
+  /**
+   * Forwards the server's bytes: whole WebSocket frames at a time once the
+   * server switched protocols, as they come on a plain HTTP connection (a
+   * long-polling client's).
+   */
   fromServer(link, chunk) {
+    if (link.http) {
+      link.down.write(chunk);
+      return;
+    }
     if (!link.upgraded) {
       link.head = Buffer.concat([link.head, chunk]);
       const at = link.head.indexOf('\r\n\r\n');
       if (at < 0) return;
+      if (!/^HTTP\/1\.1 101/.test(link.head.toString('latin1', 0, 16))) {
+        link.http = true;
+        link.down.write(link.head);
+        link.head = null;
+        return;
+      }
       link.down.write(link.head.subarray(0, at + 4));
       link.upgraded = true;
       chunk = link.head.subarray(at + 4);
@@ -338,6 +352,10 @@ const pages = [];
 const perPage = RUN.clients / RUN.pages;
 for (let p = 0; p < RUN.pages; p++) {
   const page = await newPage(browser);
+  // A trap in the wasm or an uncaught error would leave requests hanging
+  // with no other trace: say it.
+  page.on('pageerror', (e) => log(`page ${p}: uncaught ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !/WebSocket|Failed to load|ERR_/.test(m.text())) log(`page ${p}: console: ${m.text()}`); });
   await page.exposeFunction('mintToken', (index) => mintFor(index));
   await page.goto(`${site.url}/tests/soak/page.html`);
   await page.waitForFunction(() => window.soakReady === true, null, { timeout: 30_000 });

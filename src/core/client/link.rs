@@ -53,8 +53,12 @@ pub(super) struct Link {
     pub(super) token_expired: bool,
     /// The transport of the current link (or of the last one).
     pub(super) transport: Transport,
-    /// A WebSocket failed to open and the client fell back to polling:
-    /// later attempts start on polling.
+    /// This attempt's WebSocket failed to open and it went on over polling.
+    pub(super) fell_back: bool,
+    /// An attempt fell back to polling and joined there: the WebSocket is
+    /// blocked on the way to this server (a proxy), so later attempts start
+    /// on polling. A server that was simply down does not count, since its
+    /// polling failed too; an upgrade that succeeds clears it.
     pub(super) websocket_failed: bool,
     /// Long-polling requests made by this client, for their cache buster.
     pub(super) http_requests: u64,
@@ -73,6 +77,7 @@ impl Link {
             auth_attempt: 0,
             token_expired: false,
             transport: Transport::WebSocket,
+            fell_back: false,
             websocket_failed: false,
             http_requests: 0,
         }
@@ -166,6 +171,9 @@ impl Client {
         self.link.phase = Phase::Up;
         self.link.ever_joined = true;
         self.link.attempt = 0;
+        if self.link.fell_back {
+            self.link.websocket_failed = true;
+        }
         self.timers.stop(Timer::Attempt);
         self.metrics.connects += 1;
         if was_reconnect {

@@ -95,8 +95,9 @@ impl Client {
     }
 
     /// The transport a new attempt starts on: the first configured one, or
-    /// polling once a WebSocket failed to open (as socket.io-client's
-    /// `tryAllTransports` then remembers it for the page's reconnections).
+    /// polling once an attempt joined over polling after its WebSocket
+    /// failed to open (so a client behind a proxy that blocks WebSockets
+    /// does not wait for one on every reconnection).
     pub(super) fn first_transport(&self) -> Transport {
         if self.cfg.protocol == Protocol::Json {
             return Transport::WebSocket;
@@ -114,6 +115,7 @@ impl Client {
     /// Starts the transport of a new attempt.
     pub(super) fn open_transport(&mut self) {
         self.link.transport = self.first_transport();
+        self.link.fell_back = false;
         self.polling = Polling::default();
         match self.link.transport {
             Transport::WebSocket => {
@@ -132,8 +134,8 @@ impl Client {
 
     /// The WebSocket of this attempt failed before it opened (an error, or
     /// the attempt's timeout): when polling is allowed, the attempt goes on
-    /// over polling at once, and later attempts start there. Says whether
-    /// it did.
+    /// over polling at once (and if it joins there, later attempts start on
+    /// polling). Says whether it did.
     pub(super) fn fall_back(&mut self) -> bool {
         if self.link.transport != Transport::WebSocket
             || self.link.phase != Phase::Opening
@@ -142,7 +144,7 @@ impl Client {
         {
             return false;
         }
-        self.link.websocket_failed = true;
+        self.link.fell_back = true;
         self.out.push_back(Output::Close);
         self.link.transport = Transport::Polling;
         self.polling = Polling::default();

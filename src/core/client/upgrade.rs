@@ -106,6 +106,8 @@ impl Client {
         self.out.push_back(Output::SendProbe("5".to_owned()));
         self.out.push_back(Output::Upgraded);
         self.link.transport = Transport::WebSocket;
+        // WebSockets get through after all: the next attempt starts on one.
+        self.link.websocket_failed = false;
         self.metrics.upgrades += 1;
         for written in std::mem::take(&mut self.polling.queue) {
             match written {
