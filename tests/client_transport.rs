@@ -406,6 +406,37 @@ fn a_failed_probe_stays_on_polling_and_resumes() {
 }
 
 #[test]
+fn a_silent_probe_gives_up_after_the_connect_timeout_and_polling_goes_on() {
+    // A proxy that lets the WebSocket open but passes nothing: no 3probe.
+    let mut h = H::new(&[Transport::Polling, Transport::WebSocket]);
+    probed(&mut h);
+    let timeout = Config::new("http://x").connect_timeout_ms;
+    h.advance(timeout);
+    let out = h.take();
+    assert!(out.contains(&Output::CloseProbe), "{out:?}");
+    assert_eq!(h.c.transport(), Some(Transport::Polling));
+    assert_eq!(h.c.state(), State::Connected);
+    // Polling still carries what is written.
+    h.c.emit("n", Some("1"), false).unwrap();
+    assert_eq!(H::posts(&h.take()), vec!["42[\"n\",1]".to_owned()]);
+}
+
+#[test]
+fn a_probe_that_switched_is_not_timed_out_later() {
+    let mut h = H::new(&[Transport::Polling, Transport::WebSocket]);
+    probed(&mut h);
+    h.c.on_probe_text(h.now, "3probe");
+    h.take();
+    h.get("6");
+    assert_eq!(h.c.transport(), Some(Transport::WebSocket));
+    h.take();
+    h.advance(Config::new("http://x").connect_timeout_ms + 1);
+    let out = h.take();
+    assert!(!out.contains(&Output::CloseProbe), "{out:?}");
+    assert_eq!(h.c.transport(), Some(Transport::WebSocket));
+}
+
+#[test]
 fn upgrade_false_keeps_polling() {
     let mut cfg = Config::new("http://127.0.0.1:5001");
     cfg.transports = vec![Transport::Polling, Transport::WebSocket];

@@ -104,7 +104,7 @@ impl Client {
         self.link.heartbeat_ms = hs.ping_interval.saturating_add(hs.ping_timeout);
         self.timers
             .set(Timer::Heartbeat, now.saturating_add(self.link.heartbeat_ms));
-        self.maybe_upgrade(hs);
+        self.maybe_upgrade(now, hs);
         if self.cfg.auth_per_attempt {
             self.link.phase = Phase::Authorizing;
             self.link.auth_attempt = self.link.auth_attempt.wrapping_add(1);

@@ -553,6 +553,7 @@ impl Client {
         if self.timers.expire(Timer::Heartbeat, now) {
             self.lose_link(now, "ping timeout");
         }
+        self.on_probe_timer(now);
         while let Some(key) = self.requests.first_expired(now) {
             let event = self
                 .requests

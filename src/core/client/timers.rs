@@ -17,6 +17,8 @@ pub(super) enum Timer {
     Heartbeat,
     /// The reconnection backoff is over: the next attempt starts.
     Reconnect,
+    /// The upgrade probe gives up; the link stays on polling.
+    Probe,
 }
 
 /// When each [`Timer`] fires, in milliseconds on the client's clock.
@@ -26,6 +28,7 @@ pub(super) struct TimerTable {
     attempt: Option<u64>,
     heartbeat: Option<u64>,
     reconnect: Option<u64>,
+    probe: Option<u64>,
 }
 
 impl TimerTable {
@@ -35,6 +38,7 @@ impl TimerTable {
             Timer::Attempt => &mut self.attempt,
             Timer::Heartbeat => &mut self.heartbeat,
             Timer::Reconnect => &mut self.reconnect,
+            Timer::Probe => &mut self.probe,
         }
     }
 
@@ -45,6 +49,7 @@ impl TimerTable {
             Timer::Attempt => self.attempt,
             Timer::Heartbeat => self.heartbeat,
             Timer::Reconnect => self.reconnect,
+            Timer::Probe => self.probe,
         }
     }
 
@@ -77,6 +82,7 @@ impl TimerTable {
             self.attempt,
             self.heartbeat,
             self.reconnect,
+            self.probe,
         ]
         .into_iter()
         .flatten()

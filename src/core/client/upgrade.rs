@@ -4,7 +4,9 @@
 //! transport pauses (the GET and POST in flight finish, no new ones go
 //! out), then `5` (upgrade) goes on the probe, which becomes the link's
 //! socket, and what was written meanwhile follows on it, in order. If the
-//! probe fails the client stays on polling, which resumes.
+//! probe fails, or has not switched within the connect timeout (a proxy
+//! that holds WebSockets open but passes nothing), the client stays on
+//! polling, which resumes.
 //!
 //! The shell opens the probe ([`Output::OpenProbe`]), sends on it
 //! ([`Output::SendProbe`]), closes it ([`Output::CloseProbe`]) or makes it
@@ -14,6 +16,7 @@
 
 use super::link::Phase;
 use super::output::Output;
+use super::timers::Timer;
 use super::transport::{Transport, Written};
 use super::Client;
 use crate::protocol::engine_io::Handshake;
@@ -36,7 +39,7 @@ pub(super) enum Probe {
 impl Client {
     /// After a handshake on polling: probe a WebSocket if the server offers
     /// one and the options allow it.
-    pub(super) fn maybe_upgrade(&mut self, hs: &Handshake) {
+    pub(super) fn maybe_upgrade(&mut self, now: u64, hs: &Handshake) {
         if self.link.transport != Transport::Polling
             || !self.cfg.upgrade
             || !self.cfg.allows(Transport::WebSocket)
@@ -45,6 +48,10 @@ impl Client {
             return;
         }
         self.probe = Probe::Opening;
+        self.timers.set(
+            Timer::Probe,
+            now.saturating_add(self.cfg.connect_timeout_ms),
+        );
         self.out.push_back(Output::OpenProbe {
             url: self.cfg.probe_url(&hs.sid),
         });
@@ -82,8 +89,16 @@ impl Client {
         }
     }
 
+    /// The probe's time is up: unless it already switched, it failed.
+    pub(super) fn on_probe_timer(&mut self, now: u64) {
+        if self.timers.expire(Timer::Probe, now) && self.probe != Probe::None {
+            self.probe_failed();
+        }
+    }
+
     fn probe_failed(&mut self) {
         self.probe = Probe::None;
+        self.timers.stop(Timer::Probe);
         self.out.push_back(Output::CloseProbe);
         if self.link.phase != Phase::Down && self.link.transport == Transport::Polling {
             self.resume_polling();
@@ -103,6 +118,7 @@ impl Client {
             return;
         }
         self.probe = Probe::None;
+        self.timers.stop(Timer::Probe);
         self.out.push_back(Output::SendProbe("5".to_owned()));
         self.out.push_back(Output::Upgraded);
         self.link.transport = Transport::WebSocket;
@@ -120,6 +136,7 @@ impl Client {
 
     /// The link is dropped: an upgrade under way ends with it.
     pub(super) fn abandon_upgrade(&mut self) {
+        self.timers.stop(Timer::Probe);
         if self.probe != Probe::None {
             self.probe = Probe::None;
             self.out.push_back(Output::CloseProbe);
