@@ -4,7 +4,9 @@
 //! and with both transports on 127.0.0.1:38471.
 //!
 //! - polling only: events, requests (acks), binary both ways, and a
-//!   reconnect after the server drops the link, all over polling;
+//!   reconnect after the server drops the link, all over polling; the
+//!   inspector tap sees the payloads packet by packet; `extraHeaders` go
+//!   on every request and cookies only with `withCredentials`;
 //! - default transports against the polling-only server: the WebSocket
 //!   cannot open and the client falls back to polling by itself;
 //! - `['polling', 'websocket']` against both: the upgrade happens and 100
@@ -20,6 +22,7 @@
 mod browser_support;
 
 use browser_support::*;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -39,11 +42,24 @@ async fn polling_only_carries_events_requests_binary_and_reconnects() {
     let m = agent.metrics().unwrap();
     assert_eq!(get_str(&m, "transport"), "polling");
 
-    // A request answered by an ack.
+    // A request answered by an ack, seen by the inspector tap packet by
+    // packet as on a WebSocket.
+    let frames = Recorder::new();
+    let stop_inspecting = agent.inspect(frames.f().into()).unwrap();
     let reply = JsFuture::from(agent.request("echo", Some(js(r#"{"hello":"polling"}"#)), None))
         .await
         .unwrap();
     assert_eq!(get_str(&reply, "hello"), "polling");
+    let seen = frames.calls();
+    assert!(
+        seen.iter().any(|f| f.contains(r#""direction":"out","data":"42"#)
+            && f.contains(r#""transport":"polling""#)),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|f| f.contains(r#""direction":"in","data":"43"#)),
+        "{seen:?}"
+    );
 
     // Server events.
     let ticks = Recorder::new();
@@ -71,6 +87,12 @@ async fn polling_only_carries_events_requests_binary_and_reconnects() {
     .unwrap();
     let seen = js_sys::Array::from(&get(&reply, "seen"));
     assert_eq!(get_str(&seen.get(0), "hex"), "2a2b2c");
+    // The `b<base64>` packets reach the inspector as their bytes.
+    let binary_frames = (0..frames.len())
+        .filter(|&i| get(&frames.arg(i, 0), "data").is_instance_of::<js_sys::ArrayBuffer>())
+        .count();
+    assert!(binary_frames >= 2, "{:?}", frames.calls());
+    stop_inspecting.call0(&JsValue::NULL).unwrap();
 
     // The server drops the link: the client reconnects, still on polling.
     agent.emit("drop_link", None, None).unwrap();
@@ -85,6 +107,33 @@ async fn polling_only_carries_events_requests_binary_and_reconnects() {
         .unwrap();
     assert_eq!(get(&count, "count").as_f64(), Some(1.0));
     agent.close();
+}
+
+#[wasm_bindgen_test]
+async fn polling_sends_extra_headers_and_cookies_only_with_credentials() {
+    // The server sets a cookie on every handshake and reports what the
+    // polling requests of the session carried.
+    let with = connected_at(
+        POLLING_ONLY,
+        r#""transports":["polling"],"withCredentials":true,"extraHeaders":{"x-frinny-test":"on"}"#,
+    )
+    .await;
+    let seen = JsFuture::from(with.request("http_seen", None, None))
+        .await
+        .unwrap();
+    assert_eq!(get_str(&seen, "extraHeader"), "on", "{}", stringify(&seen));
+    assert_eq!(get_str(&seen, "cookie"), "1", "{}", stringify(&seen));
+    with.close();
+
+    // Without withCredentials a cross-origin fetch neither keeps nor sends
+    // the cookie, even though the browser holds one for the server now.
+    let without = connected_at(POLLING_ONLY, r#""transports":["polling"]"#).await;
+    let seen = JsFuture::from(without.request("http_seen", None, None))
+        .await
+        .unwrap();
+    assert!(get(&seen, "cookie").is_null(), "{}", stringify(&seen));
+    assert!(get(&seen, "extraHeader").is_null(), "{}", stringify(&seen));
+    without.close();
 }
 
 #[wasm_bindgen_test]

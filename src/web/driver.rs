@@ -210,6 +210,9 @@ impl Driver {
                 body,
             } => {
                 if generation == self.polling_generation.get() {
+                    if kind == HttpKind::Get && (200..300).contains(&status) {
+                        self.hub.tap_payload("in", &body);
+                    }
                     self.call(|agent, now| {
                         agent.on_http_response(now, kind, status, &content_type, &body)
                     });
@@ -425,7 +428,10 @@ impl Driver {
             }
             Output::NeedAuth { attempt } => self.ask_auth(attempt),
             Output::HttpGet { url } => self.http_request(HttpKind::Get, &url, None),
-            Output::HttpPost { url, body } => self.http_request(HttpKind::Post, &url, Some(&body)),
+            Output::HttpPost { url, body } => {
+                self.hub.tap_payload("out", &body);
+                self.http_request(HttpKind::Post, &url, Some(&body))
+            }
             Output::OpenProbe { url } => self.open_probe(&url),
             Output::SendProbe(text) => {
                 if let Some(p) = self.probe.borrow().as_ref() {

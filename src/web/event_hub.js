@@ -365,6 +365,27 @@ export class EventHub {
     }
   }
 
+  /**
+   * Shows a long-polling payload to the inspector as a WebSocket would
+   * have carried it: one record per Engine.IO packet, a `b<base64>` packet
+   * as its bytes, each marked `transport: 'polling'`.
+   */
+  tapPayload(direction, payload) {
+    if (this.inspector === undefined || payload.length === 0) return;
+    const time = Date.now();
+    for (const packet of payload.split('\x1e')) {
+      let data = packet;
+      if (packet.charCodeAt(0) === 98) {
+        try {
+          data = Uint8Array.from(atob(packet.slice(1)), (c) => c.charCodeAt(0)).buffer;
+        } catch {
+          // not base64: shown as the text it is
+        }
+      }
+      this.inspector({ type: 'frame', direction, data, time, transport: 'polling' });
+    }
+  }
+
   /** Ends every subscription and listener (the manager is ending). */
   clear() {
     for (const list of this.named.values()) for (const entry of list) this.release(entry);

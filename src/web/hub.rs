@@ -74,6 +74,10 @@ extern "C" {
     #[wasm_bindgen(method, js_name = send)]
     pub(crate) fn send_bytes(this: &EventHub, ws: &web_sys::WebSocket, data: &[u8]);
 
+    /// Shows a long-polling payload to the inspector tap, packet by packet.
+    #[wasm_bindgen(method, js_name = tapPayload)]
+    pub(crate) fn tap_payload(this: &EventHub, direction: &str, payload: &str);
+
     /// `unsubscribe(name, cb)`: how many subscriptions ended.
     #[wasm_bindgen(method, js_name = removeNamed)]
     pub(crate) fn remove_named(this: &EventHub, name: &str, callback: &JsValue) -> u32;

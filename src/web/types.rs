@@ -82,9 +82,11 @@ export interface SubscribeOptions {
 }
 
 /** What an `inspect()` listener gets: a frame on its way in or out (the
- *  wire text, or an ArrayBuffer for a binary frame), or a state change. */
+ *  wire text, or an ArrayBuffer for a binary frame), or a state change.
+ *  Over long-polling each Engine.IO packet of a payload is one record,
+ *  marked `transport: 'polling'`. */
 export type InspectRecord =
-  | { type: 'frame'; direction: 'in' | 'out'; data: string | ArrayBuffer; time: number }
+  | { type: 'frame'; direction: 'in' | 'out'; data: string | ArrayBuffer; time: number; transport?: 'polling' }
   | { type: 'state'; state: AgentState; reason: string; time: number };
 
 /** An unsettled local update, as `inspectState()` shows it. */

@@ -8,7 +8,15 @@
 // transports the server accepts (default both): tests/browser_transports.rs
 // uses a polling-only one.
 //
-// The namespaces and events are in node_sio_handlers.mjs.
+// The namespaces and events are in node_sio_handlers.mjs, plus one here
+// about HTTP (long-polling) requests:
+//   http_seen(_, ack)   acks {cookie, extraHeader}: the `frinny_test` cookie
+//                       and the `x-frinny-test` header, as any polling request
+//                       of this Engine.IO session carried them (null if none
+//                       did). Every handshake response sets that cookie, so a
+//                       client sends it back only with `withCredentials`.
+// CORS reflects the page's origin and allows credentials, as a server that
+// wants cookies from another origin must (`*` forbids them).
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { attach } from './node_sio_handlers.mjs';
@@ -20,8 +28,29 @@ const http = createServer();
 const transports = process.env.SIO_TRANSPORTS
   ? process.env.SIO_TRANSPORTS.split(',')
   : ['polling', 'websocket'];
-const io = new Server(http, { cors: { origin: '*' }, transports });
+const io = new Server(http, { cors: { origin: true, credentials: true }, transports });
 attach(io, new Map());
+
+/** Engine.IO sid -> what its polling requests carried. */
+const httpSeen = new Map();
+io.engine.on('initial_headers', (headers) => {
+  headers['Set-Cookie'] = 'frinny_test=1; Path=/; SameSite=Lax';
+});
+io.engine.on('headers', (headers, req) => {
+  const sid = new URL(req.url, 'http://x').searchParams.get('sid');
+  if (!sid) return;
+  const seen = httpSeen.get(sid) ?? { cookie: null, extraHeader: null };
+  const cookie = /(?:^|;\s*)frinny_test=([^;]*)/.exec(req.headers.cookie ?? '');
+  if (cookie) seen.cookie = cookie[1];
+  if (req.headers['x-frinny-test'] !== undefined) seen.extraHeader = req.headers['x-frinny-test'];
+  httpSeen.set(sid, seen);
+});
+io.on('connection', (socket) => {
+  socket.on('http_seen', (_, ack) => {
+    if (typeof ack === 'function') ack(httpSeen.get(socket.conn.id) ?? { cookie: null, extraHeader: null });
+  });
+  socket.on('disconnect', () => httpSeen.delete(socket.conn.id));
+});
 
 http.listen(port, '127.0.0.1', () => {
   console.log(`node socket.io ${port} listening`);
