@@ -52,12 +52,14 @@ async fn polling_only_carries_events_requests_binary_and_reconnects() {
     assert_eq!(get_str(&reply, "hello"), "polling");
     let seen = frames.calls();
     assert!(
-        seen.iter().any(|f| f.contains(r#""direction":"out","data":"42"#)
-            && f.contains(r#""transport":"polling""#)),
+        seen.iter()
+            .any(|f| f.contains(r#""direction":"out","data":"42"#)
+                && f.contains(r#""transport":"polling""#)),
         "{seen:?}"
     );
     assert!(
-        seen.iter().any(|f| f.contains(r#""direction":"in","data":"43"#)),
+        seen.iter()
+            .any(|f| f.contains(r#""direction":"in","data":"43"#)),
         "{seen:?}"
     );
 
