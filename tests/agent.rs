@@ -181,6 +181,7 @@ fn the_stores_requests_never_settle_to_the_shell() {
             RequestOptions {
                 timeout_ms: None,
                 retry: false,
+                ..RequestOptions::default()
             },
         )
         .unwrap();

@@ -102,8 +102,10 @@ impl Harness {
                 Output::ConnectSettled(r) => self.connects.push(r.map_err(|e| e.code)),
                 Output::Error(e) => self.errors.push(e.code),
                 Output::NeedAuth { attempt } => self.auth_asks.push(attempt),
-                // The polling transport and the upgrade: tests/client_transport.rs.
-                Output::HttpGet { .. }
+                // The polling transport and the upgrade: tests/client_transport.rs;
+                // backpressure: tests/client_priority.rs.
+                Output::CheckBackpressure
+                | Output::HttpGet { .. }
                 | Output::HttpPost { .. }
                 | Output::OpenProbe { .. }
                 | Output::SendProbe(_)
@@ -420,6 +422,7 @@ fn a_receipted_request_is_not_sent_again_after_a_lost_link() {
         RequestOptions {
             retry: true,
             timeout_ms: None,
+            ..RequestOptions::default()
         },
     );
     let frame = h.sent.last().unwrap().clone();
@@ -450,6 +453,7 @@ fn retry_does_not_hold_a_request_when_no_reconnect_will_come() {
         RequestOptions {
             retry: true,
             timeout_ms: None,
+            ..RequestOptions::default()
         },
     );
     h.close_socket();
@@ -651,6 +655,7 @@ fn request_times_out() {
         RequestOptions {
             timeout_ms: Some(500),
             retry: false,
+            ..RequestOptions::default()
         },
     );
     h.advance(499);
@@ -684,6 +689,7 @@ fn link_loss_rejects_in_flight_with_disconnected_unless_retry() {
         RequestOptions {
             retry: true,
             timeout_ms: None,
+            ..RequestOptions::default()
         },
     );
     h.close_socket();
@@ -974,7 +980,7 @@ proptest! {
         for s in steps {
             match s {
                 Step::Request { timeout, retry, binary } => {
-                    let opts = RequestOptions { timeout_ms: Some(timeout), retry };
+                    let opts = RequestOptions { timeout_ms: Some(timeout), retry, ..RequestOptions::default() };
                     let made = if binary {
                         h.c.request_binary(h.now, "q", &format!(r#"{{"b":{PH0}}}"#), vec![vec![1, 2]], opts)
                     } else {
@@ -1179,6 +1185,7 @@ fn buffered_binary_emits_and_requests_keep_their_attachments() {
             RequestOptions {
                 retry: true,
                 timeout_ms: None,
+                ..RequestOptions::default()
             },
         )
         .unwrap();

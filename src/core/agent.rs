@@ -40,7 +40,9 @@
 //! assert!(sent.iter().any(|t| t.starts_with(r#"420["state:subscribe",{"scope":"world""#)));
 //! ```
 
-use super::client::{Client, Config, HttpKind, Output, RequestKey, RequestOptions, State};
+use super::client::{
+    Client, Config, EmitOptions, HttpKind, Output, RequestKey, RequestOptions, State,
+};
 use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
 use super::sync::{Change, Conflict, SyncError, SyncOutput, SyncStore, UpdateId};
@@ -208,17 +210,15 @@ impl Agent {
         self.route();
     }
 
-    /// [`Client::emit_binary`] (`attachments` empty for a plain emit).
+    /// [`Client::emit_with`] (`attachments` empty for a plain emit).
     pub fn emit(
         &mut self,
         event: &str,
         payload: Option<&str>,
         attachments: Vec<Vec<u8>>,
-        volatile: bool,
+        opts: EmitOptions,
     ) -> Result<(), ClientError> {
-        let sent = self
-            .client
-            .emit_binary(event, payload, attachments, volatile);
+        let sent = self.client.emit_with(event, payload, attachments, opts);
         self.route();
         sent
     }
@@ -331,6 +331,13 @@ impl Agent {
     pub fn on_probe_close(&mut self, now: u64) {
         self.tick(now);
         self.client.on_probe_close(now);
+        self.route();
+    }
+
+    /// [`Client::on_backpressure`].
+    pub fn on_backpressure(&mut self, now: u64, buffered_bytes: u64) {
+        self.tick(now);
+        self.client.on_backpressure(now, buffered_bytes);
         self.route();
     }
 
@@ -495,6 +502,7 @@ impl Agent {
         let opts = RequestOptions {
             timeout_ms: None,
             retry: false,
+            ..RequestOptions::default()
         };
         match self
             .client

@@ -16,7 +16,9 @@ pub enum ErrorCode {
     Disconnected,
     /// The server refused the namespace CONNECT (CONNECT_ERROR).
     ConnectRefused,
-    /// The outgoing buffer was full while not connected.
+    /// The outgoing buffer was full while emits and requests could not go
+    /// out (not connected, or the socket congested); or a low-priority one
+    /// waiting there was given up to make room for a more urgent one.
     BufferFull,
     /// The request's AbortSignal fired.
     Aborted,

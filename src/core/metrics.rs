@@ -23,8 +23,12 @@ pub struct Metrics {
     pub events_dispatched: u64,
     /// Requests that timed out.
     pub timeouts: u64,
-    /// Volatile emits dropped while not connected.
+    /// Volatile emits dropped while not connected (or the socket
+    /// congested).
     pub volatile_dropped: u64,
+    /// Low-priority emits and requests given up from a full buffer to make
+    /// room for more urgent ones.
+    pub low_dropped: u64,
     /// Upgrades from long-polling to WebSocket.
     pub upgrades: u64,
     /// Errors by stable code (protocol errors by the decoder's code).

@@ -51,8 +51,14 @@ pub struct Config {
     pub connect_timeout_ms: u64,
     /// Default request timeout (default 30 s).
     pub request_timeout_ms: u64,
-    /// Most emits and requests held while not connected (default 100).
+    /// Most emits and requests held while they cannot go out: not
+    /// connected, or the socket congested (default 100).
     pub buffer_size: usize,
+    /// Bytes the WebSocket may buffer unsent (its `bufferedAmount`) before
+    /// the socket counts as congested (default 1 MiB): above it, emits and
+    /// requests wait in the buffer, by priority, until the socket drains
+    /// (see [`Client::on_backpressure`](super::Client::on_backpressure)).
+    pub high_water_mark: u64,
     /// Decoder limits.
     pub limits: Limits,
     /// The transports to use, tried in order (socket.io-client's
@@ -84,6 +90,7 @@ impl Config {
             connect_timeout_ms: 20_000,
             request_timeout_ms: 30_000,
             buffer_size: 100,
+            high_water_mark: 1024 * 1024,
             limits: Limits::default(),
             transports: vec![Transport::WebSocket, Transport::Polling],
             upgrade: true,

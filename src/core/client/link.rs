@@ -62,6 +62,9 @@ pub(super) struct Link {
     pub(super) websocket_failed: bool,
     /// Long-polling requests made by this client, for their cache buster.
     pub(super) http_requests: u64,
+    /// The link's WebSocket buffers more than the high-water mark:
+    /// emits and requests wait (see `backpressure`).
+    pub(super) congested: bool,
 }
 
 impl Link {
@@ -80,6 +83,7 @@ impl Link {
             fell_back: false,
             websocket_failed: false,
             http_requests: 0,
+            congested: false,
         }
     }
 }
@@ -202,6 +206,7 @@ impl Client {
         self.polling = Default::default();
         self.timers.stop(Timer::Attempt);
         self.timers.stop(Timer::Heartbeat);
+        self.clear_backpressure();
         self.link.token_expired = false;
         self.decoder = socket_io::Decoder::new(self.cfg.limits);
     }

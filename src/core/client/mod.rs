@@ -24,7 +24,10 @@
 //!   heartbeat, reconnection with backoff;
 //! - `timers`: the link's deadlines, in one table;
 //! - `requests`: the pending request table, its indexes and settling;
-//! - `outbox`: what waits for a link;
+//! - `outbox`: what waits for a link, and `priority`, the order it
+//!   leaves in;
+//! - `backpressure`: a WebSocket whose send buffer is over the
+//!   high-water mark, for which emits and requests wait too;
 //! - `transport`: WebSocket or long-polling, the fallback between them,
 //!   and the polling loop;
 //! - `upgrade`: the probe and switch from polling to WebSocket;
@@ -36,19 +39,24 @@
 //! This file is the client's face: its inputs, user calls and socket
 //! events, each of which updates those parts and queues [`Output`]s.
 
+mod backpressure;
 mod config;
 mod inbound;
 mod link;
 mod outbound;
 mod outbox;
 mod output;
+mod priority;
 mod requests;
 mod timers;
 mod transport;
 mod upgrade;
 
+pub use backpressure::BACKPRESSURE_RECHECK_MS;
 pub use config::{Config, Protocol};
+pub use outbound::EmitOptions;
 pub use output::{ArgsForm, Output, State};
+pub use priority::Priority;
 pub use requests::{RequestKey, RequestOptions};
 pub use transport::{HttpKind, Transport};
 
@@ -132,9 +140,15 @@ impl Client {
         self.timers.get(Timer::Reconnect)
     }
 
-    /// Emits and requests waiting for a connection.
+    /// Emits and requests waiting for a connection (or for a congested
+    /// socket to drain).
     pub fn buffered_count(&self) -> usize {
         self.outbox.len()
+    }
+
+    /// Of [`buffered_count`](Self::buffered_count), those of `priority`.
+    pub fn buffered_of(&self, priority: Priority) -> usize {
+        self.outbox.len_of(priority)
     }
 
     /// Counters.
@@ -270,15 +284,20 @@ impl Client {
         }
     }
 
-    /// Fire and forget. While not connected a non-volatile emit waits in the
-    /// buffer (BUFFER_FULL if it is full); a volatile one is dropped.
+    /// Fire and forget, with normal priority. While not connected (or the
+    /// socket congested) a non-volatile emit waits in the buffer
+    /// (BUFFER_FULL if it is full); a volatile one is dropped.
     pub fn emit(
         &mut self,
         event: &str,
         payload: Option<&str>,
         volatile: bool,
     ) -> Result<(), ClientError> {
-        self.emit_binary(event, payload, Vec::new(), volatile)
+        let opts = EmitOptions {
+            volatile,
+            ..EmitOptions::default()
+        };
+        self.emit_with(event, payload, Vec::new(), opts)
     }
 
     /// [`emit`](Self::emit) with binary attachments: `payload` holds a
@@ -293,28 +312,54 @@ impl Client {
         attachments: Vec<Vec<u8>>,
         volatile: bool,
     ) -> Result<(), ClientError> {
+        let opts = EmitOptions {
+            volatile,
+            ..EmitOptions::default()
+        };
+        self.emit_with(event, payload, attachments, opts)
+    }
+
+    /// [`emit_binary`](Self::emit_binary) with every option. While the
+    /// emit cannot go out (not connected, or the socket
+    /// [congested](Self::on_backpressure)) a volatile one is dropped and
+    /// any other waits in the buffer by its priority; when the buffer is
+    /// full, the oldest low item waiting makes room for a high or normal
+    /// one (a request given up so settles with BUFFER_FULL, an emit is
+    /// reported as an [`Output::Error`] BUFFER_FULL), and with none to
+    /// give up the call fails with BUFFER_FULL.
+    pub fn emit_with(
+        &mut self,
+        event: &str,
+        payload: Option<&str>,
+        attachments: Vec<Vec<u8>>,
+        opts: EmitOptions,
+    ) -> Result<(), ClientError> {
         if self.link.state == State::Closed {
             return Err(closed_error());
         }
-        if self.link.phase != Phase::Up && volatile {
+        let can_send = self.can_send();
+        if !can_send && opts.volatile {
             self.metrics.volatile_dropped += 1;
             return Ok(());
         }
         // Encoded now, so a bad event name or payload fails the call itself.
         let frame = self.encode_event(event, payload, &attachments, None)?;
-        if self.link.phase == Phase::Up {
-            self.send_frame(frame, &attachments);
+        if can_send {
+            self.send_frame(opts.priority, frame, attachments);
             return Ok(());
         }
-        self.outbox.check_room()?;
-        self.outbox.push_frame(frame, attachments);
+        self.make_room(opts.priority)?;
+        self.outbox
+            .push_frame(opts.priority, event, frame, attachments);
         Ok(())
     }
 
     /// Sends `event` with `payload` (a JSON object; `request_id` is added)
     /// and waits for the reply: a Socket.IO ack, or a server event carrying
     /// the same `request_id` (`error` rejects with SERVER_ERROR). The outcome
-    /// arrives as [`Output::Settled`] with the returned key.
+    /// arrives as [`Output::Settled`] with the returned key. While it cannot
+    /// go out it waits in the buffer by its priority, its timeout running,
+    /// as an emit does (see [`emit_with`](Self::emit_with)).
     pub fn request(
         &mut self,
         now: u64,
@@ -347,8 +392,9 @@ impl Client {
             )
         })?;
         self.encode_event(event, Some(&payload), &attachments, None)?;
-        if self.link.phase != Phase::Up {
-            self.outbox.check_room()?;
+        let can_send = self.can_send();
+        if !can_send {
+            self.make_room(opts.priority)?;
         }
         let deadline = now.saturating_add(opts.timeout_ms.unwrap_or(self.cfg.request_timeout_ms));
         self.requests.insert(
@@ -359,6 +405,7 @@ impl Client {
                 attachments,
                 request_id,
                 deadline,
+                priority: opts.priority,
                 retry: opts.retry,
                 retried: false,
                 ack: None,
@@ -366,10 +413,10 @@ impl Client {
                 receipted: false,
             },
         );
-        if self.link.phase == Phase::Up {
+        if can_send {
             self.send_request(key);
         } else {
-            self.outbox.push_request(key);
+            self.outbox.push_request(opts.priority, key);
         }
         Ok(key)
     }
@@ -554,6 +601,7 @@ impl Client {
             self.lose_link(now, "ping timeout");
         }
         self.on_probe_timer(now);
+        self.recheck_backpressure(now);
         while let Some(key) = self.requests.first_expired(now) {
             let event = self
                 .requests

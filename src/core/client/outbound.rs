@@ -3,18 +3,32 @@
 
 use super::config::Protocol;
 use super::outbox::Queued;
+use super::priority::Priority;
 use super::requests::RequestKey;
 use super::Client;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::protocol::value::{self, Value};
 use crate::protocol::{json, json_frame, socket_io, DecodeError};
 
+/// Per-emit options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EmitOptions {
+    /// Dropped, rather than buffered, while it cannot go out (not
+    /// connected, or the socket congested).
+    pub volatile: bool,
+    /// Where the emit stands among what waits (see [`Priority`]).
+    pub priority: Priority,
+}
+
 impl Client {
-    /// Sends what waited for the link, oldest first.
+    /// Sends what waited, most urgent first and oldest first within a
+    /// priority.
     pub(super) fn flush_outbox(&mut self) {
-        while let Some(item) = self.outbox.pop_front() {
+        while let Some((priority, item)) = self.outbox.pop_front() {
             match item {
-                Queued::Frame(frame, attachments) => self.send_frame(frame, &attachments),
+                Queued::Frame {
+                    frame, attachments, ..
+                } => self.send_frame(priority, frame, attachments),
                 Queued::Request(key) => self.send_request(key),
             }
         }
@@ -31,41 +45,44 @@ impl Client {
         };
         match self.encode_event(&req.event, Some(&req.payload), &req.attachments, ack) {
             Ok(frame) => {
+                // Kept for a re-send after a lost link.
                 let attachments = req.attachments.clone();
+                let priority = req.priority;
                 self.requests.mark_sent(key, ack);
-                self.send_frame(frame, &attachments);
+                self.send_frame(priority, frame, attachments);
             }
             // Checked when the request was made; settle rather than lose it.
             Err(e) => self.settle(key, Err(e)),
         }
     }
 
-    /// Sends a Socket.IO packet: its text frame, then any attachments.
+    /// Sends a Socket.IO packet of the link's own (CONNECT, DISCONNECT):
+    /// its text frame, then any attachments.
     pub(super) fn send_packet(&mut self, packet: &socket_io::Packet<'_>) {
         let mut frame = String::from("4");
         packet.encode_text_into(&mut frame);
-        self.send_frame_text(frame);
-        for attachment in packet.attachments() {
-            self.metrics.frames_out += 1;
-            self.metrics.bytes_out += attachment.len() as u64;
-            self.transmit_binary(attachment.clone());
-        }
+        self.send_frame(Priority::Normal, frame, packet.attachments().to_vec());
     }
 
-    /// A text frame followed by its binary attachments.
-    pub(super) fn send_frame(&mut self, frame: String, attachments: &[Vec<u8>]) {
-        self.send_frame_text(frame);
-        for attachment in attachments {
-            self.metrics.frames_out += 1;
-            self.metrics.bytes_out += attachment.len() as u64;
-            self.transmit_binary(attachment.clone());
-        }
-    }
-
-    pub(super) fn send_frame_text(&mut self, frame: String) {
-        self.metrics.frames_out += 1;
+    /// A text frame followed by its binary attachments, counted. On
+    /// polling, `priority` orders it among what waits for the POST.
+    pub(super) fn send_frame(
+        &mut self,
+        priority: Priority,
+        frame: String,
+        attachments: Vec<Vec<u8>>,
+    ) {
+        self.metrics.frames_out += 1 + attachments.len() as u64;
         self.metrics.bytes_out += frame.len() as u64;
-        self.transmit_text(frame);
+        for attachment in &attachments {
+            self.metrics.bytes_out += attachment.len() as u64;
+        }
+        self.transmit(priority, frame, attachments);
+    }
+
+    /// A text frame of the link's own (a pong).
+    pub(super) fn send_frame_text(&mut self, frame: String) {
+        self.send_frame(Priority::Normal, frame, Vec::new());
     }
 
     /// The whole text frame for an event: `42["event",payload]` (with the

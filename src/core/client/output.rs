@@ -88,6 +88,10 @@ pub enum Output {
     SendText(String),
     /// Send a binary frame.
     SendBinary(Vec<u8>),
+    /// Read the link's WebSocket `bufferedAmount` and report it with
+    /// [`Client::on_backpressure`](super::Client::on_backpressure): the
+    /// socket was congested, and the core waits to hear that it drained.
+    CheckBackpressure,
     /// The connection state changed.
     StateChange {
         /// The new state.

@@ -6,6 +6,7 @@
 //! ack or a duplicate reply finds nothing.
 
 use super::output::Output;
+use super::priority::Priority;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::core::sort;
 use crate::protocol::json;
@@ -23,6 +24,8 @@ pub struct RequestOptions {
     /// If the link drops while in flight, re-send once after reconnect
     /// instead of rejecting with DISCONNECTED.
     pub retry: bool,
+    /// Where the request stands among what waits (see [`Priority`]).
+    pub priority: Priority,
 }
 
 /// One pending request.
@@ -35,6 +38,7 @@ pub(super) struct Request {
     pub(super) attachments: Vec<Vec<u8>>,
     pub(super) request_id: String,
     pub(super) deadline: u64,
+    pub(super) priority: Priority,
     pub(super) retry: bool,
     pub(super) retried: bool,
     /// Socket.IO ack id while in flight.
@@ -193,10 +197,10 @@ impl Requests {
 
     /// The link is gone, and with it every ack id: returns the requests
     /// that were on it and had no receipt, oldest first, marked not in
-    /// flight. A receipted request stays as it is: the server has it, its
+    /// flight, each with whether it may be re-sent and its priority. A receipted request stays as it is: the server has it, its
     /// reply may still come after the reconnect, and re-sending would run
     /// it twice.
-    pub(super) fn unsent_by_link_loss(&mut self) -> Vec<(RequestKey, bool)> {
+    pub(super) fn unsent_by_link_loss(&mut self) -> Vec<(RequestKey, bool, Priority)> {
         self.by_ack.clear();
         let mut in_flight: Vec<RequestKey> = self
             .table
@@ -211,7 +215,7 @@ impl Requests {
                 let req = self.table.get_mut(&key)?;
                 req.in_flight = false;
                 req.ack = None;
-                Some((key, req.retry && !req.retried))
+                Some((key, req.retry && !req.retried, req.priority))
             })
             .collect()
     }
@@ -260,7 +264,7 @@ impl super::Client {
             return;
         };
         if !req.in_flight {
-            self.outbox.forget_request(key);
+            self.outbox.forget_request(key, req.priority);
         }
         if let Err(e) = &result {
             self.metrics.count_error(e.code.as_str());
@@ -273,14 +277,15 @@ impl super::Client {
     }
 
     /// The link carrying the in-flight requests is gone: with `reconnecting`
-    /// those that asked for a retry (and had none yet) go back to the front
-    /// of the outbox, the rest reject with `code`.
+    /// those that asked for a retry (and had none yet) go back to the
+    /// outbox, ahead of what their priority buffered since, the rest
+    /// reject with `code`.
     pub(super) fn fail_in_flight(&mut self, reconnecting: bool, code: ErrorCode, reason: &str) {
         let mut again = Vec::new();
-        for (key, may_retry) in self.requests.unsent_by_link_loss() {
+        for (key, may_retry, priority) in self.requests.unsent_by_link_loss() {
             if reconnecting && may_retry {
                 self.requests.mark_retried(key);
-                again.push(key);
+                again.push((key, priority));
             } else {
                 self.settle(
                     key,

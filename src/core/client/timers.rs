@@ -19,6 +19,8 @@ pub(super) enum Timer {
     Reconnect,
     /// The upgrade probe gives up; the link stays on polling.
     Probe,
+    /// The socket was congested: time to ask how much it still buffers.
+    Backpressure,
 }
 
 /// When each [`Timer`] fires, in milliseconds on the client's clock.
@@ -29,6 +31,7 @@ pub(super) struct TimerTable {
     heartbeat: Option<u64>,
     reconnect: Option<u64>,
     probe: Option<u64>,
+    backpressure: Option<u64>,
 }
 
 impl TimerTable {
@@ -39,6 +42,7 @@ impl TimerTable {
             Timer::Heartbeat => &mut self.heartbeat,
             Timer::Reconnect => &mut self.reconnect,
             Timer::Probe => &mut self.probe,
+            Timer::Backpressure => &mut self.backpressure,
         }
     }
 
@@ -50,6 +54,7 @@ impl TimerTable {
             Timer::Heartbeat => self.heartbeat,
             Timer::Reconnect => self.reconnect,
             Timer::Probe => self.probe,
+            Timer::Backpressure => self.backpressure,
         }
     }
 
@@ -83,6 +88,7 @@ impl TimerTable {
             self.heartbeat,
             self.reconnect,
             self.probe,
+            self.backpressure,
         ]
         .into_iter()
         .flatten()

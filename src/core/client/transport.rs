@@ -4,7 +4,8 @@
 //! polling loop: one long-poll GET always waiting for the server's
 //! packets, and POSTs of what the client writes, never more than one of
 //! each in flight (what is written while a POST is out waits and goes as
-//! one payload when it returns).
+//! one payload when it returns, ordered by priority: the POST queue is
+//! polling's equivalent of a WebSocket's send buffer).
 //!
 //! The shell performs the requests ([`Output::HttpGet`],
 //! [`Output::HttpPost`]) and reports their results
@@ -14,6 +15,7 @@
 use super::config::Protocol;
 use super::link::Phase;
 use super::output::Output;
+use super::priority::{Priority, Tiers};
 use super::Client;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::protocol::engine_io::{self, Data};
@@ -56,13 +58,15 @@ pub enum HttpKind {
     Post,
 }
 
-/// One packet written while on polling, waiting for its POST.
+/// One packet written while on polling, waiting for its POST: an
+/// Engine.IO text packet (`42[...]`, `3`, ...) and the binary messages
+/// that follow it (sent as `b<base64>`). Kept whole so that reordering by
+/// priority never puts another packet between a BINARY_EVENT's header and
+/// its attachments.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Written {
-    /// An Engine.IO text packet (`42[...]`, `3`, ...).
-    Text(String),
-    /// A binary message (sent as `b<base64>`).
-    Binary(Vec<u8>),
+pub(super) struct Written {
+    pub(super) text: String,
+    pub(super) attachments: Vec<Vec<u8>>,
 }
 
 /// The polling transport's state for the current link.
@@ -74,8 +78,9 @@ pub(super) struct Polling {
     pub(super) post_in_flight: bool,
     /// An upgrade is under way: no new GET or POST (what is written waits).
     pub(super) paused: bool,
-    /// Written, not yet POSTed.
-    pub(super) queue: Vec<Written>,
+    /// Written, not yet POSTed, by priority (the link's own packets as
+    /// normal ones).
+    pub(super) queue: Tiers<Written>,
 }
 
 /// Whether an HTTP error body is Engine.IO's `{"code":1,"message":"Session
@@ -153,23 +158,21 @@ impl Client {
         true
     }
 
-    /// Writes one Engine.IO text packet on the transport in use.
-    pub(super) fn transmit_text(&mut self, frame: String) {
+    /// Writes one Engine.IO text packet and the binary messages that
+    /// follow it on the transport in use; on polling, `priority` orders it
+    /// among what waits for the POST in flight.
+    pub(super) fn transmit(&mut self, priority: Priority, text: String, attachments: Vec<Vec<u8>>) {
         match self.link.transport {
-            Transport::WebSocket => self.out.push_back(Output::SendText(frame)),
-            Transport::Polling => {
-                self.polling.queue.push(Written::Text(frame));
-                self.post();
+            Transport::WebSocket => {
+                self.out.push_back(Output::SendText(text));
+                for bytes in attachments {
+                    self.out.push_back(Output::SendBinary(bytes));
+                }
             }
-        }
-    }
-
-    /// Writes one binary message on the transport in use.
-    pub(super) fn transmit_binary(&mut self, bytes: Vec<u8>) {
-        match self.link.transport {
-            Transport::WebSocket => self.out.push_back(Output::SendBinary(bytes)),
             Transport::Polling => {
-                self.polling.queue.push(Written::Binary(bytes));
+                self.polling
+                    .queue
+                    .push_back(priority, Written { text, attachments });
                 self.post();
             }
         }
@@ -207,16 +210,15 @@ impl Client {
             return;
         };
         let mut body = String::new();
-        for (i, written) in self.polling.queue.drain(..).enumerate() {
-            if i > 0 {
+        for written in self.polling.queue.drain() {
+            if !body.is_empty() {
                 body.push(engine_io::SEPARATOR);
             }
-            match written {
-                Written::Text(text) => body.push_str(&text),
-                Written::Binary(bytes) => {
-                    engine_io::Packet::Message(Data::Binary(Cow::Owned(bytes)))
-                        .encode_text_into(&mut body)
-                }
+            body.push_str(&written.text);
+            for bytes in written.attachments {
+                body.push(engine_io::SEPARATOR);
+                engine_io::Packet::Message(Data::Binary(Cow::Owned(bytes)))
+                    .encode_text_into(&mut body);
             }
         }
         let t = self.cache_buster();

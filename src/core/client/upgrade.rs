@@ -3,10 +3,10 @@
 //! the session's `sid` and sends `2probe`; on `3probe` the polling
 //! transport pauses (the GET and POST in flight finish, no new ones go
 //! out), then `5` (upgrade) goes on the probe, which becomes the link's
-//! socket, and what was written meanwhile follows on it, in order. If the
-//! probe fails, or has not switched within the connect timeout (a proxy
-//! that holds WebSockets open but passes nothing), the client stays on
-//! polling, which resumes.
+//! socket, and what was written meanwhile follows on it, by priority and
+//! in order within one. If the probe fails, or has not switched within the
+//! connect timeout (a proxy that holds WebSockets open but passes nothing),
+//! the client stays on polling, which resumes.
 //!
 //! The shell opens the probe ([`Output::OpenProbe`]), sends on it
 //! ([`Output::SendProbe`]), closes it ([`Output::CloseProbe`]) or makes it
@@ -17,7 +17,7 @@
 use super::link::Phase;
 use super::output::Output;
 use super::timers::Timer;
-use super::transport::{Transport, Written};
+use super::transport::Transport;
 use super::Client;
 use crate::protocol::engine_io::Handshake;
 
@@ -107,7 +107,7 @@ impl Client {
 
     /// Switches to the probe once polling is paused and idle: `5` on the
     /// probe, the probe becomes the link's socket, and what was written
-    /// during the pause goes out on it in the order it was written.
+    /// during the pause goes out on it as a POST would have carried it.
     pub(super) fn try_finish_upgrade(&mut self, now: u64) {
         let _ = now;
         if self.probe != Probe::Pausing
@@ -125,10 +125,10 @@ impl Client {
         // WebSockets get through after all: the next attempt starts on one.
         self.link.websocket_failed = false;
         self.metrics.upgrades += 1;
-        for written in std::mem::take(&mut self.polling.queue) {
-            match written {
-                Written::Text(text) => self.out.push_back(Output::SendText(text)),
-                Written::Binary(bytes) => self.out.push_back(Output::SendBinary(bytes)),
+        for written in self.polling.queue.drain() {
+            self.out.push_back(Output::SendText(written.text));
+            for bytes in written.attachments {
+                self.out.push_back(Output::SendBinary(bytes));
             }
         }
         self.polling = Default::default();
