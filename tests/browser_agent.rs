@@ -731,6 +731,109 @@ async fn emit_while_disconnected_is_delivered_once_after_connect() {
     agent.close();
 }
 
+/// The numbers the server got for `key` through `sequence`, in arrival order.
+async fn sequence_of(agent: &AgentManager, key: &str) -> Vec<f64> {
+    let reply = JsFuture::from(agent.request(
+        "sequence_of",
+        Some(js(&format!(r#"{{"key":"{key}"}}"#))),
+        None,
+    ))
+    .await
+    .unwrap();
+    js_sys::Array::from(&get(&reply, "seq"))
+        .iter()
+        .filter_map(|n| n.as_f64())
+        .collect()
+}
+
+/// Emits `sequence {key, n}` with `options` (a JS expression, or none).
+fn emit_n(agent: &AgentManager, key: &str, n: u32, options: Option<&str>) {
+    agent
+        .emit(
+            "sequence",
+            Some(js(&format!(r#"{{"key":"{key}","n":{n}}}"#))),
+            options.map(js_expr),
+        )
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn buffered_emits_and_requests_leave_by_priority() {
+    let agent = manager("");
+    let key = unique("priority");
+    emit_n(&agent, &key, 1, Some("({ priority: 'low' })"));
+    emit_n(&agent, &key, 2, None);
+    emit_n(&agent, &key, 3, Some("({ priority: 'high' })"));
+    emit_n(
+        &agent,
+        &key,
+        4,
+        Some("({ priority: 'normal', volatile: false })"),
+    );
+    emit_n(&agent, &key, 5, Some("({ priority: 'low' })"));
+    let echo = agent.request(
+        "echo",
+        Some(js(r#"{"first":true}"#)),
+        Some(js_expr("({ priority: 'high', timeout: 5000 })")),
+    );
+    assert_eq!(
+        stringify(&get(&agent.metrics().unwrap(), "bufferedByPriority")),
+        r#"{"high":2,"normal":2,"low":2}"#
+    );
+    JsFuture::from(agent.connect()).await.unwrap();
+    assert_eq!(
+        get(&JsFuture::from(echo).await.unwrap(), "first").as_bool(),
+        Some(true)
+    );
+    assert_eq!(sequence_of(&agent, &key).await, [3.0, 2.0, 4.0, 1.0, 5.0]);
+    // A bad priority is the call's INVALID_OPTIONS.
+    let err = agent
+        .emit("sequence", None, Some(js_expr("({ priority: 'urgent' })")))
+        .unwrap_err();
+    assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS");
+    assert_eq!(
+        get_str(&err, "message"),
+        r#"emit option priority must be 'high', 'normal' or 'low', got "urgent""#
+    );
+    let err =
+        rejection(agent.request("echo", Some(js("{}")), Some(js_expr("({ priority: 1 })")))).await;
+    assert_eq!(get_str(&err, "code"), "INVALID_OPTIONS");
+    agent.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_congested_socket_holds_emits_and_releases_them_by_priority() {
+    // With a mark of 0 the first send congests the socket: the browser
+    // counts what it sends in bufferedAmount until the network has it,
+    // which is never within the task that sent it.
+    let agent = connected(r#""highWaterMark":0"#).await;
+    let key = unique("congested");
+    emit_n(&agent, &key, 1, None);
+    let m = agent.metrics().unwrap();
+    assert_eq!(
+        get(&m, "congested").as_bool(),
+        Some(true),
+        "{}",
+        stringify(&m)
+    );
+    emit_n(&agent, &key, 2, Some("({ priority: 'low' })"));
+    emit_n(&agent, &key, 3, Some("({ priority: 'high' })"));
+    emit_n(&agent, &key, 4, None);
+    assert_eq!(
+        get(&agent.metrics().unwrap(), "buffered").as_f64(),
+        Some(3.0)
+    );
+    // The core asks again every 50 ms; the socket drains, the buffer leaves.
+    assert!(
+        wait_until(3000, || get(&agent.metrics().unwrap(), "buffered").as_f64()
+            == Some(0.0))
+        .await
+    );
+    assert_eq!(sequence_of(&agent, &key).await, [1.0, 3.0, 4.0, 2.0]);
+    agent.close();
+    assert_eq!(agent.held_callbacks(), 0);
+}
+
 #[wasm_bindgen_test]
 fn buffer_full_throws() {
     let agent = manager(r#""bufferSize":2"#);

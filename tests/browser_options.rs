@@ -78,6 +78,10 @@ fn each_problem_is_named() {
             "{url: 'http://x', auth: ['token']}",
             "option auth must be an object or a function",
         ),
+        (
+            "{url: 'http://x', highWaterMark: -1}",
+            "option highWaterMark must be a whole number from 0 to 4294967295, got -1",
+        ),
         ("{path: '/socket.io/'}", "option url is required"),
         ("{url: null}", "option url is required"),
         ("[]", "options must be an object"),
@@ -91,6 +95,7 @@ fn each_problem_is_named() {
     let listed = refusal("{url: 'http://x', nope: 1}");
     for name in [
         "bufferSize",
+        "highWaterMark",
         "wrapEvents",
         "auth",
         "delay",

@@ -75,6 +75,9 @@ pub(crate) struct Driver {
     polling_generation: Cell<u64>,
     /// `withCredentials` and `extraHeaders` for the polling requests.
     http: HttpOptions,
+    /// The `highWaterMark` option: a send that leaves the socket holding
+    /// more is reported to the agent.
+    high_water_mark: f64,
     timer: RefCell<Option<Timer>>,
     network: RefCell<Option<Network>>,
     pumping: Cell<bool>,
@@ -100,6 +103,7 @@ impl Driver {
         // within the byte limit; longer frames take the core path, which
         // measures bytes. (Byte counts in metrics are UTF-16 units there.)
         let max_units = u32::try_from(cfg.limits.max_frame_bytes / 3).unwrap_or(u32::MAX);
+        let high_water_mark = cfg.high_water_mark as f64;
         let driver = Rc::new_cyclic(|this: &Weak<Driver>| {
             let weak = this.clone();
             let thrown = ThrownHook::new(move |name: JsValue, error: JsValue| {
@@ -137,6 +141,7 @@ impl Driver {
                 polling: RefCell::new(None),
                 polling_generation: Cell::new(0),
                 http,
+                high_water_mark,
                 timer: RefCell::new(Some(Timer::new(feed.clone()))),
                 network: RefCell::new(Network::listen(feed.clone())),
                 pumping: Cell::new(false),
@@ -362,13 +367,17 @@ impl Driver {
                 self.drop_polling();
             }
             Output::SendText(text) => {
-                if let Some(s) = self.socket.borrow().as_ref() {
-                    s.send_text(&text);
-                }
+                let buffered = self.socket.borrow().as_ref().map(|s| s.send_text(&text));
+                self.sent(buffered);
             }
             Output::SendBinary(bytes) => {
-                if let Some(s) = self.socket.borrow().as_ref() {
-                    s.send_binary(&bytes);
+                let buffered = self.socket.borrow().as_ref().map(|s| s.send_binary(&bytes));
+                self.sent(buffered);
+            }
+            Output::CheckBackpressure => {
+                let buffered = self.socket.borrow().as_ref().map(Socket::buffered_amount);
+                if let Some(bytes) = buffered {
+                    self.call(|agent, now| agent.on_backpressure(now, bytes));
                 }
             }
             Output::StateChange { state, reason } => {
@@ -452,6 +461,19 @@ impl Driver {
                 self.hub.set_generation(generation as f64);
                 self.drop_polling();
             }
+        }
+    }
+
+    /// After a send on the link's socket, which then buffered `buffered`
+    /// bytes unsent: over the high-water mark, the agent hears of it (the
+    /// link is congested, and the agent asks again on its own timer until
+    /// the socket drained). Readings under the mark are not passed on: the
+    /// agent's own checks see the drain, and the hot path stays free of a
+    /// call into it per send.
+    fn sent(&self, buffered: Option<f64>) {
+        if let Some(bytes) = buffered.filter(|b| *b > self.high_water_mark) {
+            // `as` saturates: a bogus number cannot panic.
+            self.call(|agent, now| agent.on_backpressure(now, bytes as u64));
         }
     }
 

@@ -66,13 +66,15 @@ extern "C" {
     #[wasm_bindgen(method, setter)]
     pub(crate) fn set_debug(this: &EventHub, on: bool);
 
-    /// Sends a text frame on `ws`, through the inspector tap.
+    /// Sends a text frame on `ws`, through the inspector tap; returns the
+    /// socket's `bufferedAmount` after it.
     #[wasm_bindgen(method, js_name = send)]
-    pub(crate) fn send_text(this: &EventHub, ws: &web_sys::WebSocket, data: &str);
+    pub(crate) fn send_text(this: &EventHub, ws: &web_sys::WebSocket, data: &str) -> f64;
 
-    /// Sends a binary frame on `ws`, through the inspector tap.
+    /// Sends a binary frame on `ws`, through the inspector tap; returns the
+    /// socket's `bufferedAmount` after it.
     #[wasm_bindgen(method, js_name = send)]
-    pub(crate) fn send_bytes(this: &EventHub, ws: &web_sys::WebSocket, data: &[u8]);
+    pub(crate) fn send_bytes(this: &EventHub, ws: &web_sys::WebSocket, data: &[u8]) -> f64;
 
     /// Shows a long-polling payload to the inspector tap, packet by packet.
     #[wasm_bindgen(method, js_name = tapPayload)]

@@ -41,7 +41,8 @@ impl AgentManager {
     /// `new AgentManager({ url, path, query, namespace, auth, protocol,
     /// wrapEvents, reconnection, reconnectionDelay, reconnectionDelayMax,
     /// randomizationFactor, reconnectionAttempts, connectTimeout, timeout,
-    /// bufferSize, debug, transports, upgrade, withCredentials, extraHeaders })`.
+    /// bufferSize, highWaterMark, debug, transports, upgrade, withCredentials,
+    /// extraHeaders })`.
     /// Throws an `Error` with code `INVALID_OPTIONS` for
     /// unknown or ill-typed options. `auth` may be a function, called before
     /// every connection attempt's CONNECT (see `AgentManagerOptions`).
@@ -267,7 +268,9 @@ impl AgentManager {
     /// the same `request_id`. Rejects with TIMEOUT, ABORTED, DISCONNECTED,
     /// SERVER_ERROR, BUFFER_FULL, INVALID_PAYLOAD or CLOSED. Binary data in
     /// the payload is sent as attachments; binary data in the reply arrives
-    /// as `ArrayBuffer`s.
+    /// as `ArrayBuffer`s. Options: `{timeout, signal, retry, priority}`;
+    /// `priority` (`'high' | 'normal' | 'low'`) orders it among what waits
+    /// while not connected or the socket is congested.
     #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
     pub fn request(
         &self,
@@ -301,6 +304,7 @@ impl AgentManager {
         let request = RequestOptions {
             timeout_ms: opts.timeout_ms,
             retry: opts.retry,
+            priority: opts.priority,
         };
         let feed = self.driver.feed();
         self.driver
@@ -317,23 +321,27 @@ impl AgentManager {
             .map_err(|e| throw(&e))
     }
 
-    /// Fire and forget. While not connected a non-volatile emit waits in the
-    /// outgoing buffer (throws BUFFER_FULL when it is full) and is sent once
-    /// after reconnect; a volatile one is dropped. Binary data anywhere in
-    /// `payload` (`ArrayBuffer`, typed arrays, `DataView`) goes out as
-    /// Socket.IO attachments, as socket.io-client sends it.
+    /// Fire and forget. While not connected (or the socket congested) a
+    /// non-volatile emit waits in the outgoing buffer (throws BUFFER_FULL
+    /// when it is full) and is sent once it can be; a volatile one is
+    /// dropped. Options: `{volatile, priority}`; what waits leaves by
+    /// `priority` (`'high' | 'normal' | 'low'`), and a full buffer gives up
+    /// its oldest `'low'` item for a more urgent one (reported to `onError`
+    /// as BUFFER_FULL). Binary data anywhere in `payload` (`ArrayBuffer`,
+    /// typed arrays, `DataView`) goes out as Socket.IO attachments, as
+    /// socket.io-client sends it.
     pub fn emit(
         &self,
         event: &str,
         payload: Option<JsValue>,
         options: Option<JsValue>,
     ) -> Result<(), JsValue> {
-        let volatile = options::emit_volatile(&options.unwrap_or(JsValue::UNDEFINED))
-            .map_err(|e| throw(&e))?;
+        let opts =
+            options::emit_opts(&options.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
         let (json, attachments) =
             convert::to_wire(&payload.unwrap_or(JsValue::UNDEFINED)).map_err(|e| throw(&e))?;
         self.driver
-            .call(|agent, _| agent.emit(event, json.as_deref(), attachments, volatile))
+            .call(|agent, _| agent.emit(event, json.as_deref(), attachments, opts))
             .map_err(|e| throw(&e))
     }
 

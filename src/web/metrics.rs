@@ -2,7 +2,7 @@
 //! (`types.rs`), made by serde-wasm-bindgen from a view of them.
 
 use super::driver::Driver;
-use crate::core::ErrorCounts;
+use crate::core::{ErrorCounts, Priority};
 use serde::ser::{Serialize, Serializer};
 use wasm_bindgen::JsValue;
 
@@ -31,6 +31,18 @@ struct MetricsView<'a> {
     state_sync: StateSync,
     transport: Option<&'static str>,
     upgrades: f64,
+    buffered_by_priority: ByPriority,
+    low_dropped: f64,
+    congested: bool,
+}
+
+/// `AgentMetrics.bufferedByPriority`: of `buffered`, how many of each
+/// priority.
+#[derive(serde::Serialize)]
+struct ByPriority {
+    high: usize,
+    normal: usize,
+    low: usize,
 }
 
 /// `AgentMetrics.stateSync`: the sync store's counters.
@@ -93,6 +105,13 @@ impl Driver {
             },
             transport: client.transport().map(|t| t.as_str()),
             upgrades: number(m.upgrades),
+            buffered_by_priority: ByPriority {
+                high: client.buffered_of(Priority::High),
+                normal: client.buffered_of(Priority::Normal),
+                low: client.buffered_of(Priority::Low),
+            },
+            low_dropped: number(m.low_dropped),
+            congested: client.congested(),
         };
         // Plain objects, and `null` for what is not known yet.
         let out = serde_wasm_bindgen::Serializer::new()

@@ -8,7 +8,9 @@
 //! which serde cannot hold: it is read with `Reflect` beside the derive.
 
 use super::polling::HttpOptions;
-use crate::core::{Backoff, ClientError, Config, ErrorCode, Protocol, Transport};
+use crate::core::{
+    Backoff, ClientError, Config, EmitOptions, ErrorCode, Priority, Protocol, Transport,
+};
 use serde::de::{self, Deserializer, IgnoredAny, IntoDeserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -42,6 +44,7 @@ struct Options {
     connect_timeout: Setting<f64>,
     timeout: Setting<f64>,
     buffer_size: Setting<f64>,
+    high_water_mark: Setting<f64>,
     transports: Setting<Vec<String>>,
     upgrade: Setting<bool>,
     with_credentials: Setting<bool>,
@@ -384,6 +387,10 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
     if let Some(v) = o.buffer_size.number("bufferSize")? {
         cfg.buffer_size = whole("bufferSize", v, 1_000_000.0)? as usize;
     }
+    if let Some(v) = o.high_water_mark.number("highWaterMark")? {
+        // The browser reports `bufferedAmount` as an unsigned 32-bit number.
+        cfg.high_water_mark = whole("highWaterMark", v, f64::from(u32::MAX))?;
+    }
     if let Some(names) = o
         .transports
         .get("transports", "an array of 'websocket' and 'polling'")?
@@ -436,12 +443,14 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
     ))
 }
 
-/// Options of one `request()` call: `{timeout, signal, retry}`.
+/// Options of one `request()` call: `{timeout, signal, retry, priority}`.
 pub(crate) struct RequestOpts {
     /// Overrides the manager's request timeout.
     pub timeout_ms: Option<u64>,
     /// Re-send once after a reconnect instead of rejecting DISCONNECTED.
     pub retry: bool,
+    /// Where it stands among what waits.
+    pub priority: Priority,
     /// Rejects the request with ABORTED when it fires.
     pub signal: Option<web_sys::AbortSignal>,
 }
@@ -451,6 +460,7 @@ pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
     let mut out = RequestOpts {
         timeout_ms: None,
         retry: false,
+        priority: Priority::default(),
         signal: None,
     };
     if v.is_undefined() || v.is_null() {
@@ -458,7 +468,7 @@ pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
     }
     if !v.is_object() {
         return Err(invalid(
-            "request options must be an object { timeout, signal, retry }",
+            "request options must be an object { timeout, signal, retry, priority }",
         ));
     }
     let keys = js_sys::Object::keys(v.unchecked_ref_object());
@@ -480,6 +490,7 @@ pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
                     .as_bool()
                     .ok_or_else(|| invalid("request option retry must be a boolean"))?;
             }
+            "priority" => out.priority = priority("request", &value)?,
             "signal" => {
                 use wasm_bindgen::JsCast;
                 if value.is_null() {
@@ -496,19 +507,42 @@ pub(crate) fn request_opts(v: &JsValue) -> Result<RequestOpts, ClientError> {
     Ok(out)
 }
 
-/// `{volatile}` of `emit()`.
-pub(crate) fn emit_volatile(v: &JsValue) -> Result<bool, ClientError> {
+/// `{volatile, priority}` of `emit()`. Other keys are let through, as they
+/// always were for `emit()`.
+pub(crate) fn emit_opts(v: &JsValue) -> Result<EmitOptions, ClientError> {
+    let mut out = EmitOptions::default();
     if v.is_undefined() || v.is_null() {
-        return Ok(false);
+        return Ok(out);
     }
-    let volatile =
-        js_sys::Reflect::get(v, &JsValue::from_str("volatile")).unwrap_or(JsValue::UNDEFINED);
-    if volatile.is_undefined() {
-        return Ok(false);
+    let get = |key: &str| js_sys::Reflect::get(v, &JsValue::from_str(key)).unwrap_or_default();
+    let volatile = get("volatile");
+    if !volatile.is_undefined() {
+        out.volatile = volatile
+            .as_bool()
+            .ok_or_else(|| invalid("emit option volatile must be a boolean"))?;
     }
-    volatile
-        .as_bool()
-        .ok_or_else(|| invalid("emit option volatile must be a boolean"))
+    out.priority = priority("emit", &get("priority"))?;
+    Ok(out)
+}
+
+/// The `priority` option of an `emit()` or `request()` (`call`): `'high'`,
+/// `'normal'` or `'low'`; `undefined` and `null` mean normal.
+fn priority(call: &str, value: &JsValue) -> Result<Priority, ClientError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Priority::default());
+    }
+    let name = value.as_string();
+    name.as_deref()
+        .and_then(Priority::from_name)
+        .ok_or_else(|| {
+            let got = name.map_or_else(
+                || value.js_typeof().as_string().unwrap_or_default(),
+                |s| format!("{s:?}"),
+            );
+            invalid(format!(
+                "{call} option priority must be 'high', 'normal' or 'low', got {got}"
+            ))
+        })
 }
 
 trait AsObject {

@@ -76,16 +76,22 @@ impl Socket {
         })
     }
 
-    /// Sends a text frame. A send on a socket that is not open is dropped:
-    /// the core only sends once the socket has opened, and a socket that
-    /// is closing is about to report its close anyway.
-    pub(crate) fn send_text(&self, text: &str) {
-        self.hub.send_text(&self.ws, text);
+    /// Sends a text frame and returns the bytes the socket then buffers
+    /// unsent (`bufferedAmount`). A send on a socket that is not open is
+    /// dropped: the core only sends once the socket has opened, and a
+    /// socket that is closing is about to report its close anyway.
+    pub(crate) fn send_text(&self, text: &str) -> f64 {
+        self.hub.send_text(&self.ws, text)
     }
 
     /// Sends a binary frame (see [`send_text`](Self::send_text)).
-    pub(crate) fn send_binary(&self, bytes: &[u8]) {
-        self.hub.send_bytes(&self.ws, bytes);
+    pub(crate) fn send_binary(&self, bytes: &[u8]) -> f64 {
+        self.hub.send_bytes(&self.ws, bytes)
+    }
+
+    /// The bytes the socket buffers unsent (`bufferedAmount`).
+    pub(crate) fn buffered_amount(&self) -> u64 {
+        u64::from(self.ws.buffered_amount())
     }
 }
 

@@ -54,8 +54,14 @@ export interface AgentManagerOptions {
   connectTimeout?: number;
   /** Default request timeout in ms (default 30000). */
   timeout?: number;
-  /** Emits and requests held while not connected (default 100). */
+  /** Emits and requests held while they cannot go out, not connected or
+   *  the socket congested (default 100). When it is full, the oldest
+   *  'low' one waiting is given up for a 'high' or 'normal' one. */
   bufferSize?: number;
+  /** Bytes the WebSocket may hold unsent (its `bufferedAmount`) before it
+   *  counts as congested (default 1048576, 1 MiB): above it, emits and
+   *  requests wait in the buffer and leave by priority once it drains. */
+  highWaterMark?: number;
   /** Log every frame and state change to the console, grouped (default
    *  false); the same as setting `agent.debug`. */
   debug?: boolean;
@@ -120,12 +126,20 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** If the link drops in flight, re-send once after reconnect. */
   retry?: boolean;
+  /** While it waits (not connected, or the socket congested): 'high'
+   *  leaves first, 'low' last and is the first given up when the buffer
+   *  is full (default 'normal'). */
+  priority?: 'high' | 'normal' | 'low';
 }
 
 /** Options of `emit()`. */
 export interface EmitOptions {
-  /** Drop instead of buffering while not connected. */
+  /** Drop instead of buffering while not connected (or the socket congested). */
   volatile?: boolean;
+  /** While it waits (not connected, or the socket congested): 'high'
+   *  leaves first, 'low' last and is the first given up when the buffer
+   *  is full (default 'normal'). */
+  priority?: 'high' | 'normal' | 'low';
 }
 
 /** What changed a synced document: the second argument of `subscribeState` callbacks. */
@@ -192,5 +206,11 @@ export interface AgentMetrics {
   transport: 'websocket' | 'polling' | null;
   /** Upgrades from long-polling to WebSocket. */
   upgrades: number;
+  /** Of `buffered`, how many of each priority. */
+  bufferedByPriority: { high: number; normal: number; low: number };
+  /** Low-priority emits and requests given up from a full buffer for more urgent ones. */
+  lowDropped: number;
+  /** The socket holds more than `highWaterMark` unsent: emits and requests wait. */
+  congested: boolean;
 }
 "#;
