@@ -3,19 +3,23 @@
 // WebSocket, with no wasm. It keeps the real client's contract where a test
 // can see it: the states and their reasons (src/core/client/link.rs), the
 // outgoing buffer, request settling exactly once with the same error codes,
-// retry across a lost link, the shape of metrics(), and synced state with
+// retry across a lost link, priorities in the outgoing buffer (high, normal,
+// low; the oldest low one given up when it is full), the shape of metrics(), and synced state with
 // optimistic updates and conflicts (src/core/sync.rs, simplified).
 
 import { agentError, handlerError, serverError } from './errors.js';
 import { Hub, matcher } from './hub.js';
 import { logRecord } from './inspect.js';
 import { applyMergePatch, mergeDiff } from './merge_patch.js';
-import { checkEventName, emitVolatile, parseOptions, requestOptions } from './options.js';
+import { checkEventName, emitOptions, parseOptions, requestOptions } from './options.js';
 import { TestServer } from './server.js';
 import { isObject, wireCopy, wireSize } from './wire.js';
 
 /** How many times one update is re-submitted after conflicts (the real store's limit). */
 const MAX_RESUBMITS = 8;
+
+/** The order waiting items leave in (core::Priority). */
+const RANK = { high: 0, normal: 1, low: 2 };
 
 /** Which events may answer a request (core::reply_policy). @param {string} name */
 const isReply = (name) => name === 'error' || name.endsWith('_response');
@@ -26,6 +30,7 @@ const isReply = (name) => name === 'error' || name.endsWith('_response');
  * @property {Record<string, unknown>} payload with its request_id
  * @property {string} requestId
  * @property {boolean} retry
+ * @property {'high' | 'normal' | 'low'} priority
  * @property {boolean} retried
  * @property {boolean} inFlight
  * @property {number} link the link it went out on
@@ -101,7 +106,11 @@ export class TestAgent {
   #requests = new Map();
   #nextKey = 1;
   #idPrefix = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
-  /** Waiting for a link: `{emit}` items and request keys, oldest first. @type {Array<{name: string, payload: unknown} | number>} */
+  /**
+   * Waiting for a link: emits and request keys, in the order they leave
+   * (by priority, oldest first within one).
+   * @type {Array<{name: string, payload: unknown, priority: 'high' | 'normal' | 'low'} | number>}
+   */
   #outbox = [];
   /** @type {Map<string, Scope>} */
   #scopes = new Map();
@@ -116,6 +125,7 @@ export class TestAgent {
     eventsDispatched: 0,
     timeouts: 0,
     volatileDropped: 0,
+    lowDropped: 0,
     /** @type {Record<string, number>} */
     errors: {},
     /** The simplified store has no gaps to heal nor resyncs beyond a join. */
@@ -607,9 +617,9 @@ export class TestAgent {
     this.#hub.dispatch(name, args);
   }
 
-  /** Fire and forget; buffered while not connected unless `volatile`. @param {string} event @param {unknown} [payload] @param {{volatile?: boolean}} [options] */
+  /** Fire and forget; buffered by priority while not connected unless `volatile`. @param {string} event @param {unknown} [payload] @param {{volatile?: boolean, priority?: 'high' | 'normal' | 'low'}} [options] */
   emit(event, payload, options) {
-    const volatile = emitVolatile(options);
+    const { volatile, priority } = emitOptions(options);
     if (this.#state === 'closed') throw this.#closedError();
     checkEventName(event);
     if (!this.#linked && volatile) {
@@ -621,8 +631,8 @@ export class TestAgent {
       this.#sendEvent(event, copy);
       return;
     }
-    this.#checkRoom();
-    this.#outbox.push({ name: event, payload: copy });
+    this.#makeRoom(priority);
+    this.#enqueue({ name: event, payload: copy, priority }, priority);
   }
 
   /** @param {unknown} payload */
@@ -634,10 +644,46 @@ export class TestAgent {
     }
   }
 
-  #checkRoom() {
-    if (this.#outbox.length >= this.#cfg.bufferSize) {
+  /** @param {{priority: 'high' | 'normal' | 'low'} | number} item an emit or a request key */
+  #priorityOf(item) {
+    return typeof item === 'number' ? (this.#requests.get(item)?.priority ?? 'normal') : item.priority;
+  }
+
+  /**
+   * Puts `item` in the outbox behind everything as urgent or more; with
+   * `front`, before everything of its own priority (a retried request).
+   * @param {{name: string, payload: unknown, priority: 'high' | 'normal' | 'low'} | number} item
+   * @param {'high' | 'normal' | 'low'} priority
+   */
+  #enqueue(item, priority, front = false) {
+    const rank = RANK[priority];
+    const at = this.#outbox.findIndex((x) => (front ? RANK[this.#priorityOf(x)] >= rank : RANK[this.#priorityOf(x)] > rank));
+    if (at === -1) this.#outbox.push(item);
+    else this.#outbox.splice(at, 0, item);
+  }
+
+  /**
+   * Room for one more item of `priority`: when the buffer is full, the
+   * oldest low item is given up for a high or normal one (a request
+   * settles BUFFER_FULL, an emit is reported to onError); else BUFFER_FULL.
+   * @param {'high' | 'normal' | 'low'} priority
+   */
+  #makeRoom(priority) {
+    if (this.#outbox.length < this.#cfg.bufferSize) return;
+    const at = priority === 'low' ? -1 : this.#outbox.findIndex((x) => this.#priorityOf(x) === 'low');
+    if (at === -1) {
       this.#countError('BUFFER_FULL');
       throw agentError('BUFFER_FULL', `not connected and ${this.#outbox.length} messages already wait`);
+    }
+    const [given] = this.#outbox.splice(at, 1);
+    this.#metrics.lowDropped += 1;
+    /** @param {string} what */
+    const message = (what) => `the buffer is full (not connected): ${what} was dropped to make room for a more urgent one`;
+    if (typeof given === 'number') {
+      this.#settle(given, agentError('BUFFER_FULL', message('this low-priority request')));
+    } else {
+      this.#countError('BUFFER_FULL');
+      this.#report(agentError('BUFFER_FULL', message(`the low-priority emit of ${JSON.stringify(given.name)}`)));
     }
   }
 
@@ -670,7 +716,7 @@ export class TestAgent {
    * DISCONNECTED, SERVER_ERROR, BUFFER_FULL, INVALID_PAYLOAD, INVALID_OPTIONS,
    * RECONNECT_FAILED, CONNECT_REFUSED or CLOSED.
    * @param {string} event @param {Record<string, unknown>} [payload]
-   * @param {{timeout?: number, signal?: AbortSignal, retry?: boolean}} [options]
+   * @param {{timeout?: number, signal?: AbortSignal, retry?: boolean, priority?: 'high' | 'normal' | 'low'}} [options]
    * @returns {Promise<any>}
    */
   request(event, payload, options) {
@@ -689,7 +735,7 @@ export class TestAgent {
     checkEventName(event);
     const body = payload === undefined ? {} : this.#onWire(payload);
     if (!isObject(body)) throw agentError('INVALID_PAYLOAD', 'a request payload must be a JSON object');
-    if (!this.#linked) this.#checkRoom();
+    if (!this.#linked) this.#makeRoom(opts.priority);
     const key = this.#nextKey++;
     const requestId = `${this.#idPrefix}-${key}`;
     return new Promise((resolve, reject) => {
@@ -700,6 +746,7 @@ export class TestAgent {
         payload: { ...body, request_id: requestId },
         requestId,
         retry: opts.retry,
+        priority: opts.priority,
         retried: false,
         inFlight: false,
         link: 0,
@@ -720,7 +767,7 @@ export class TestAgent {
       }
       this.#requests.set(key, req);
       if (this.#linked) this.#sendRequest(key, req);
-      else this.#outbox.push(key);
+      else this.#enqueue(key, opts.priority);
     });
   }
 
@@ -790,7 +837,7 @@ export class TestAgent {
         this.#settle(key, agentError('DISCONNECTED', `link lost: ${reason}`));
       }
     }
-    this.#outbox.unshift(...again);
+    for (const key of again.reverse()) this.#enqueue(key, this.#priorityOf(key), true);
     for (const s of this.#scopes.values()) {
       for (const u of s.updates) u.inFlight = false;
     }
@@ -869,6 +916,14 @@ export class TestAgent {
       stateSync: { ...m.stateSync },
       transport: this.transport ?? null,
       upgrades: 0,
+      bufferedByPriority: {
+        high: this.#outbox.filter((x) => this.#priorityOf(x) === 'high').length,
+        normal: this.#outbox.filter((x) => this.#priorityOf(x) === 'normal').length,
+        low: this.#outbox.filter((x) => this.#priorityOf(x) === 'low').length,
+      },
+      lowDropped: m.lowDropped,
+      // No socket, so never congested.
+      congested: false,
     };
   }
 

@@ -11,7 +11,7 @@ import { isObject } from './wire.js';
 const NAMES =
   'url, path, query, namespace, auth, protocol, wrapEvents, reconnection, ' +
   'reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, ' +
-  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize, transports, upgrade, ' +
+  'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize, highWaterMark, transports, upgrade, ' +
   'withCredentials, extraHeaders, debug';
 
 const ALIASES = { delay: 'reconnectionDelay', delayMax: 'reconnectionDelayMax', attempts: 'reconnectionAttempts' };
@@ -37,6 +37,7 @@ export const TEST_URL = 'http://frinny.test';
  * @property {number} connectTimeout
  * @property {number} timeout
  * @property {number} bufferSize
+ * @property {number} highWaterMark accepted and checked; the test agent has no socket to congest
  * @property {('websocket' | 'polling')[]} transports
  * @property {boolean} upgrade
  * @property {boolean} withCredentials
@@ -81,6 +82,7 @@ export function parseOptions(options = {}) {
     connectTimeout: 20000,
     timeout: 30000,
     bufferSize: 100,
+    highWaterMark: 1_048_576,
     transports: ['websocket', 'polling'],
     upgrade: true,
     withCredentials: false,
@@ -155,6 +157,9 @@ export function parseOptions(options = {}) {
       case 'bufferSize':
         cfg.bufferSize = whole(name, value, 1_000_000);
         break;
+      case 'highWaterMark':
+        cfg.highWaterMark = whole(name, value, 4_294_967_295);
+        break;
       case 'transports': {
         if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) {
           throw invalid("option transports must be an array of 'websocket' and 'polling'");
@@ -199,16 +204,30 @@ export function parseOptions(options = {}) {
   return cfg;
 }
 
+/** @typedef {'high' | 'normal' | 'low'} Priority */
+
 /**
- * `request()`'s options: `{timeout, signal, retry}`.
+ * The `priority` of an emit or request (`call`): `undefined` and `null` mean normal.
+ * @param {string} call @param {unknown} value
+ * @returns {Priority}
+ */
+function priority(call, value) {
+  if (value === undefined || value === null) return 'normal';
+  if (value === 'high' || value === 'normal' || value === 'low') return value;
+  const got = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  throw invalid(`${call} option priority must be 'high', 'normal' or 'low', got ${got}`);
+}
+
+/**
+ * `request()`'s options: `{timeout, signal, retry, priority}`.
  * @param {unknown} v
- * @returns {{timeout?: number, retry: boolean, signal?: AbortSignal}}
+ * @returns {{timeout?: number, retry: boolean, priority: Priority, signal?: AbortSignal}}
  */
 export function requestOptions(v) {
-  /** @type {{timeout?: number, retry: boolean, signal?: AbortSignal}} */
-  const out = { retry: false };
+  /** @type {{timeout?: number, retry: boolean, priority: Priority, signal?: AbortSignal}} */
+  const out = { retry: false, priority: 'normal' };
   if (v === undefined || v === null) return out;
-  if (typeof v !== 'object') throw invalid('request options must be an object { timeout, signal, retry }');
+  if (typeof v !== 'object') throw invalid('request options must be an object { timeout, signal, retry, priority }');
   for (const [name, value] of Object.entries(v)) {
     if (value === undefined) continue;
     if (name === 'timeout') {
@@ -217,6 +236,8 @@ export function requestOptions(v) {
     } else if (name === 'retry') {
       if (typeof value !== 'boolean') throw invalid('request option retry must be a boolean');
       out.retry = value;
+    } else if (name === 'priority') {
+      out.priority = priority('request', value);
     } else if (name === 'signal') {
       if (value === null) continue;
       if (typeof AbortSignal === 'undefined' || !(value instanceof AbortSignal)) {
@@ -231,15 +252,15 @@ export function requestOptions(v) {
 }
 
 /**
- * `emit()`'s `{volatile}`.
+ * `emit()`'s `{volatile, priority}` (other keys are let through, as the real client does).
  * @param {unknown} v
+ * @returns {{volatile: boolean, priority: Priority}}
  */
-export function emitVolatile(v) {
-  if (v === undefined || v === null) return false;
-  const volatile = /** @type {any} */ (v).volatile;
-  if (volatile === undefined) return false;
+export function emitOptions(v) {
+  if (v === undefined || v === null) return { volatile: false, priority: 'normal' };
+  const { volatile = false, priority: p } = /** @type {any} */ (v);
   if (typeof volatile !== 'boolean') throw invalid('emit option volatile must be a boolean');
-  return volatile;
+  return { volatile, priority: priority('emit', p) };
 }
 
 /** Socket.IO's reserved event names, which the real client refuses to send. */

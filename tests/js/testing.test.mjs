@@ -205,6 +205,10 @@ test('request options: timeout, signal (ABORTED), and INVALID_OPTIONS / INVALID_
   await rejectsWith(agent.request('connect', {}), 'INVALID_PAYLOAD');
   assert.throws(() => agent.emit('disconnect', {}), { code: 'INVALID_PAYLOAD' });
   assert.throws(() => agent.emit('x', {}, { volatile: 'yes' }), { code: 'INVALID_OPTIONS' });
+  assert.throws(() => agent.emit('x', {}, { priority: 'urgent' }), { code: 'INVALID_OPTIONS' });
+  await rejectsWith(agent.request('silent', {}, { priority: 3 }), 'INVALID_OPTIONS', {
+    message: "request option priority must be 'high', 'normal' or 'low', got number",
+  });
   const cyclic = {};
   cyclic.self = cyclic;
   assert.throws(() => agent.emit('x', cyclic), { code: 'INVALID_PAYLOAD' });
@@ -228,13 +232,15 @@ test('createTestAgent validates its options like new AgentManager: INVALID_OPTIO
     { auth: 'token' },
     { delay: 10, reconnectionDelay: 10 },
     { namespace: 'a,b' },
+    { highWaterMark: -1 },
+    { highWaterMark: 'lots' },
   ]) {
     assert.throws(() => createTestAgent(bad), (err) => err instanceof Error && err.code === 'INVALID_OPTIONS', JSON.stringify(bad));
   }
   const { agent } = createTestAgent({
     url: 'https://frinny.example', path: '/socket.io/', query: { userId: 'u1', n: 1, b: true }, namespace: 'game',
     auth: { token: 't' }, reconnection: true, delay: 10, delayMax: 100, randomizationFactor: 0, attempts: Infinity,
-    connectTimeout: 1000, timeout: 1000, bufferSize: 5, protocol: 'socket.io',
+    connectTimeout: 1000, timeout: 1000, bufferSize: 5, highWaterMark: 65536, protocol: 'socket.io',
   });
   assert.equal(agent.state, 'disconnected');
   assert.doesNotThrow(() => createTestAgent({ protocol: 'json', wrapEvents: ['level_up'] }));
@@ -301,6 +307,38 @@ test('BUFFER_FULL once bufferSize messages wait; RECONNECT_FAILED when the attem
   await rejectsWith(agent.request('d', {}), 'BUFFER_FULL');
   await rejectsWith(waiting, 'RECONNECT_FAILED', { message: 'gave up after 2 reconnection attempts' });
   assert.deepEqual(states.at(-1), ['disconnected', 'reconnect failed']);
+  agent.close();
+});
+
+test('priority: what waits leaves high, normal, low, in order within one; a full buffer gives up its oldest low item', async () => {
+  const { agent, server } = await connected({ bufferSize: 4, reconnectionDelay: 60_000 });
+  server.handle('q', ({ n }) => ({ n }));
+  const errors = [];
+  agent.onError((e) => errors.push(e));
+  server.drop();
+  agent.emit('e', { n: 'low-1' }, { priority: 'low' });
+  const lowRequest = agent.request('q', { n: 'low-2' }, { priority: 'low' });
+  agent.emit('e', { n: 'normal-1' });
+  const high = agent.request('q', { n: 'high-1' }, { priority: 'high' });
+  assert.deepEqual(agent.metrics().bufferedByPriority, { high: 1, normal: 1, low: 2 });
+  // Full: a low item cannot get in; a normal one takes the oldest low one's place.
+  assert.throws(() => agent.emit('e', { n: 'low-3' }, { priority: 'low' }), { code: 'BUFFER_FULL' });
+  agent.emit('e', { n: 'normal-2' }, { priority: 'normal' });
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, 'BUFFER_FULL');
+  assert.match(errors[0].message, /low-priority emit of "e"/);
+  const normal = agent.request('q', { n: 'normal-3' });
+  await rejectsWith(lowRequest, 'BUFFER_FULL');
+  assert.throws(() => agent.emit('e', { n: 'high-2' }, { priority: 'high' }), { code: 'BUFFER_FULL' }, 'no low item left to give up');
+  assert.equal(agent.metrics().lowDropped, 2);
+  const before = server.received.length;
+  server.restore();
+  assert.deepEqual(await high, { n: 'high-1' });
+  assert.deepEqual(await normal, { n: 'normal-3' });
+  assert.deepEqual(server.received.slice(before).map((r) => r.payload.n), ['high-1', 'normal-1', 'normal-2', 'normal-3']);
+  const m = agent.metrics();
+  assert.deepEqual(m.bufferedByPriority, { high: 0, normal: 0, low: 0 });
+  assert.equal(m.congested, false);
   agent.close();
 });
 
@@ -387,7 +425,8 @@ test('metrics() has the real client\'s shape', async () => {
   assert.deepEqual(Object.keys(m), [
     'state', 'connects', 'reconnects', 'framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'eventsDispatched',
     'pendingRequests', 'buffered', 'timeouts', 'volatileDropped', 'errors', 'lastPingMs', 'dispatchP50Us',
-    'dispatchP99Us', 'subscribers', 'stateSync', 'transport', 'upgrades',
+    'dispatchP99Us', 'subscribers', 'stateSync', 'transport', 'upgrades', 'bufferedByPriority', 'lowDropped',
+    'congested',
   ]);
   assert.deepEqual(Object.keys(m.stateSync), ['gaps', 'resyncs', 'rollbacks', 'conflicts']);
   assert.equal(m.state, 'connected');
