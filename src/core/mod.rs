@@ -29,8 +29,8 @@ pub mod url;
 pub use agent::{Agent, AgentOutput};
 pub use backoff::Backoff;
 pub use client::{
-    ArgsForm, Client, Config, EmitOptions, HttpKind, Output, Priority, Protocol, RequestKey,
-    RequestOptions, State, Transport, BACKPRESSURE_RECHECK_MS,
+    ArgsForm, Client, Config, EmitOptions, HttpKind, Output, Parser, Priority, Protocol,
+    RequestKey, RequestOptions, State, Transport, BACKPRESSURE_RECHECK_MS,
 };
 pub use error::{ClientError, ErrorCode};
 pub use fast_path::FastPath;

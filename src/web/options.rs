@@ -9,7 +9,7 @@
 
 use super::polling::HttpOptions;
 use crate::core::{
-    Backoff, ClientError, Config, EmitOptions, ErrorCode, Priority, Protocol, Transport,
+    Backoff, ClientError, Config, EmitOptions, ErrorCode, Parser, Priority, Protocol, Transport,
 };
 use serde::de::{self, Deserializer, IgnoredAny, IntoDeserializer, Visitor};
 use serde::Deserialize;
@@ -32,6 +32,7 @@ struct Options {
     /// is a known option.
     auth: IgnoredAny,
     protocol: Setting<String>,
+    parser: Setting<String>,
     wrap_events: Setting<Vec<String>>,
     reconnection: Setting<bool>,
     #[serde(alias = "delay")]
@@ -312,6 +313,18 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
         Some(other) => {
             return Err(invalid(format!(
                 "option protocol must be 'socket.io' or 'json', got {other:?}"
+            )))
+        }
+    };
+    cfg.parser = match o.parser.get("parser", "a string")?.as_deref() {
+        None | Some("json") => Parser::Json,
+        Some("msgpack") if cfg.protocol == Protocol::Json => return Err(invalid(
+            "option parser 'msgpack' is a Socket.IO parser: it does not apply to protocol 'json'",
+        )),
+        Some("msgpack") => Parser::Msgpack,
+        Some(other) => {
+            return Err(invalid(format!(
+                "option parser must be 'json' or 'msgpack', got {other:?}"
             )))
         }
     };

@@ -31,6 +31,13 @@ export interface AgentManagerOptions {
         void | Record<string, unknown> | Promise<Record<string, unknown>>);
   /** Wire protocol (default 'socket.io'). */
   protocol?: 'socket.io' | 'json';
+  /** Socket.IO packet format (default 'json', socket.io-parser's text):
+   *  'msgpack' speaks the npm socket.io-msgpack-parser 3.x format, one
+   *  binary frame per packet with binary values inline (the server must use
+   *  that parser too). Over WebSocket and polling alike; not with
+   *  protocol 'json'. Events, requests, binary payloads and errors behave
+   *  the same with either. */
+  parser?: 'json' | 'msgpack';
   /** Protocol 'json' only: events sent in the Frinny gateway's envelope
    *  `{"action":"event","payload":{"action":<name>, ...fields, "request_id"}}`
    *  instead of `{"action":<name>, ...fields}`, e.g. ['character_creation_start',

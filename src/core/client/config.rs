@@ -15,6 +15,22 @@ pub enum Protocol {
     Json,
 }
 
+/// How Socket.IO packets are written on a [`Protocol::SocketIo`] link
+/// (socket.io-client's `parser` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parser {
+    /// socket.io-parser's text format (the default): `42["name",...]` in
+    /// text frames, binary as placeholders and attachment frames.
+    #[default]
+    Json,
+    /// socket.io-msgpack-parser's format
+    /// ([`msgpack`](crate::protocol::msgpack)): each packet one MessagePack
+    /// map in one binary frame, binary inline. Engine.IO's own packets
+    /// (open, ping, pong, close, the upgrade probe) stay text, as
+    /// engine.io sends them whatever the parser.
+    Msgpack,
+}
+
 /// Everything the client is told when it is made.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -38,6 +54,9 @@ pub struct Config {
     pub auth_per_attempt: bool,
     /// Wire protocol.
     pub protocol: Protocol,
+    /// [`Protocol::SocketIo`] only: the packet format (default
+    /// [`Parser::Json`]).
+    pub parser: Parser,
     /// [`Protocol::Json`] only: events sent in the Frinny gateway's
     /// envelope `{"action":"event","payload":{"action":<name>,...}}` (see
     /// [`crate::protocol::json_frame::encode_wrapped`]) instead of the plain framing.
@@ -84,6 +103,7 @@ impl Config {
             auth: None,
             auth_per_attempt: false,
             protocol: Protocol::SocketIo,
+            parser: Parser::Json,
             wrap_events: Vec::new(),
             reconnection: true,
             backoff: Backoff::default(),

@@ -1,8 +1,10 @@
 //! Frames from the server, once the link phase lets them in: Engine.IO
-//! packets, Socket.IO packets, plain-JSON frames, and the events they
+//! packets, Socket.IO packets (in the JSON parser's text or the msgpack
+//! parser's binary, decoded to one packet model), plain-JSON frames, and the events they
 //! carry, with the matching of acks and reply events to the requests they
 //! answer.
 
+use super::config::Parser;
 use super::link::Phase;
 use super::output::{ArgsForm, Output, State};
 use super::Client;
@@ -11,7 +13,7 @@ use crate::core::reply_policy;
 use crate::protocol::engine_io::{self, Data};
 use crate::protocol::socket_io;
 use crate::protocol::value::Value;
-use crate::protocol::{json, json_frame, DecodeError, Limits};
+use crate::protocol::{json, json_frame, msgpack, DecodeError, Limits};
 use std::borrow::Cow;
 
 /// The server's `code` for an event sent after the socket's token expired.
@@ -34,12 +36,22 @@ impl Client {
             engine_io::Packet::Ping(data) => self.on_ping(now, &data),
             engine_io::Packet::Close => self.lose_link(now, "transport close"),
             engine_io::Packet::Message(Data::Text(t)) => {
+                if self.cfg.parser == Parser::Msgpack {
+                    // socket.io-msgpack-parser writes every packet as binary;
+                    // its decoder refuses a string too.
+                    return Err(DecodeError::InvalidPacket(
+                        "a text message on a msgpack link",
+                    ));
+                }
                 if let Some(packet) = self.decoder.decode_text(&t)? {
                     self.on_socket_packet(now, packet);
                 }
             }
             engine_io::Packet::Message(Data::Binary(b)) => {
-                if let Some(packet) = self.decoder.decode_binary(&b)? {
+                if self.cfg.parser == Parser::Msgpack {
+                    let packet = msgpack::decode(&b, &self.cfg.limits)?;
+                    self.on_socket_packet(now, packet);
+                } else if let Some(packet) = self.decoder.decode_binary(&b)? {
                     self.on_socket_packet(now, packet);
                 }
             }

@@ -53,7 +53,7 @@ mod transport;
 mod upgrade;
 
 pub use backpressure::BACKPRESSURE_RECHECK_MS;
-pub use config::{Config, Protocol};
+pub use config::{Config, Parser, Protocol};
 pub use outbound::EmitOptions;
 pub use output::{ArgsForm, Output, State};
 pub use priority::Priority;
@@ -64,9 +64,10 @@ use super::error::{ClientError, ErrorCode};
 use super::fast_path::FastPath;
 use super::metrics::Metrics;
 use super::rng::Rng;
-use crate::protocol::engine_io::{self, Data};
+use crate::protocol::engine_io;
 use crate::protocol::{json, socket_io, DecodeError};
 use link::{Link, Phase};
+use outbound::Frame;
 use outbox::Outbox;
 use requests::{with_request_id, Request, Requests};
 use std::collections::VecDeque;
@@ -304,7 +305,9 @@ impl Client {
     /// `{"_placeholder":true,"num":N}` object for each of `attachments`
     /// (numbered `0..attachments.len()`, each once), and the event goes out
     /// as a BINARY_EVENT: its text frame, then one binary frame per
-    /// attachment. Buffered emits keep their attachments.
+    /// attachment (with [`Parser::Msgpack`], one binary frame with each
+    /// attachment where its placeholder was). Buffered emits keep their
+    /// attachments.
     pub fn emit_binary(
         &mut self,
         event: &str,
@@ -344,6 +347,11 @@ impl Client {
         }
         // Encoded now, so a bad event name or payload fails the call itself.
         let frame = self.encode_event(event, payload, &attachments, None)?;
+        // A msgpack frame holds its binary already.
+        let attachments = match frame {
+            Frame::Text(_) => attachments,
+            Frame::Binary(_) => Vec::new(),
+        };
         if can_send {
             self.send_frame(opts.priority, frame, attachments);
             return Ok(());
@@ -523,14 +531,8 @@ impl Client {
                 DecodeError::InvalidPayload("binary frame on the JSON protocol"),
             );
         }
-        let result =
-            engine_io::Packet::decode_binary(bytes, &self.cfg.limits).and_then(|p| match p {
-                engine_io::Packet::Message(Data::Binary(b)) => self
-                    .decoder
-                    .decode_binary(&b)
-                    .map(|done| done.map(|p| self.on_socket_packet(now, p))),
-                _ => Ok(None),
-            });
+        let result = engine_io::Packet::decode_binary(bytes, &self.cfg.limits)
+            .and_then(|p| self.on_engine_packet(now, p));
         if let Err(e) = result {
             self.protocol_error(now, e);
         }
@@ -541,7 +543,8 @@ impl Client {
     /// with the engine's own `JSON.parse`, instead of handing the frame to
     /// [`on_text`](Self::on_text). Open only while this client would do
     /// nothing with such an event but count it and hand it to subscribers:
-    /// the link is up on the root namespace and no binary packet is half
+    /// the link is up on the root namespace, speaks the JSON parser (a
+    /// msgpack link has no such text frames) and no binary packet is half
     /// received; while requests wait, replies stay with the core. Which
     /// names are admitted is [`FastPath::admits`]. The shell asks after
     /// every input (the answer only changes then) and reports what it
@@ -553,6 +556,7 @@ impl Client {
     pub fn fast_path(&self) -> FastPath {
         if self.link.phase != Phase::Up
             || self.cfg.protocol != Protocol::SocketIo
+            || self.cfg.parser != Parser::Json
             || self.cfg.namespace != "/"
             || self.decoder.pending_attachments().is_some()
         {

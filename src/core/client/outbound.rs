@@ -1,14 +1,35 @@
 //! Frames to the server: encoding events and requests for the wire in use,
 //! sending them, and counting what was sent.
 
-use super::config::Protocol;
+use super::config::{Parser, Protocol};
 use super::outbox::Queued;
 use super::priority::Priority;
 use super::requests::RequestKey;
 use super::Client;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::protocol::value::{self, Value};
-use crate::protocol::{json, json_frame, socket_io, DecodeError};
+use crate::protocol::{json, json_frame, msgpack, socket_io, DecodeError};
+
+/// An encoded event or packet, ready for the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Frame {
+    /// An Engine.IO text message (`42[...]`, `45N-...`, a pong, or a
+    /// plain-JSON frame); binary attachments follow it as messages of
+    /// their own.
+    Text(String),
+    /// A msgpack packet: one binary message with the binary values inline.
+    Binary(Vec<u8>),
+}
+
+impl Frame {
+    /// Its size on the wire (UTF-8 bytes of a text frame).
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Frame::Text(text) => text.len(),
+            Frame::Binary(bytes) => bytes.len(),
+        }
+    }
+}
 
 /// Per-emit options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,8 +66,12 @@ impl Client {
         };
         match self.encode_event(&req.event, Some(&req.payload), &req.attachments, ack) {
             Ok(frame) => {
-                // Kept for a re-send after a lost link.
-                let attachments = req.attachments.clone();
+                // The request keeps its own for a re-send after a lost link;
+                // a msgpack frame holds them already.
+                let attachments = match frame {
+                    Frame::Text(_) => req.attachments.clone(),
+                    Frame::Binary(_) => Vec::new(),
+                };
                 let priority = req.priority;
                 self.requests.mark_sent(key, ack);
                 self.send_frame(priority, frame, attachments);
@@ -57,19 +82,41 @@ impl Client {
     }
 
     /// Sends a Socket.IO packet of the link's own (CONNECT, DISCONNECT):
-    /// its text frame, then any attachments.
+    /// its text frame then any attachments, or one msgpack frame.
     pub(super) fn send_packet(&mut self, packet: &socket_io::Packet<'_>) {
+        if self.cfg.parser == Parser::Msgpack {
+            // Only an auth payload that is not JSON, or nests too deep, could
+            // fail (the shell checks it is an object). A packet that cannot
+            // be written is reported and not sent, rather than sent in the
+            // other parser's format; the attempt then times out and retries.
+            match msgpack::encode(packet, &self.cfg.limits) {
+                Ok(bytes) => self.send_frame(Priority::Normal, Frame::Binary(bytes), Vec::new()),
+                Err(e) => {
+                    self.metrics.count_error(ErrorCode::InvalidPayload.as_str());
+                    self.out.push_back(super::Output::Error(ClientError::new(
+                        ErrorCode::InvalidPayload,
+                        format!("cannot encode a {:?} packet: {e}", packet.packet_type()),
+                    )));
+                }
+            }
+            return;
+        }
         let mut frame = String::from("4");
         packet.encode_text_into(&mut frame);
-        self.send_frame(Priority::Normal, frame, packet.attachments().to_vec());
+        self.send_frame(
+            Priority::Normal,
+            Frame::Text(frame),
+            packet.attachments().to_vec(),
+        );
     }
 
-    /// A text frame followed by its binary attachments, counted. On
-    /// polling, `priority` orders it among what waits for the POST.
+    /// A frame followed by its binary attachments (none after a msgpack
+    /// frame, which holds them), counted. On polling, `priority` orders it
+    /// among what waits for the POST.
     pub(super) fn send_frame(
         &mut self,
         priority: Priority,
-        frame: String,
+        frame: Frame,
         attachments: Vec<Vec<u8>>,
     ) {
         self.metrics.frames_out += 1 + attachments.len() as u64;
@@ -82,22 +129,41 @@ impl Client {
 
     /// A text frame of the link's own (a pong).
     pub(super) fn send_frame_text(&mut self, frame: String) {
-        self.send_frame(Priority::Normal, frame, Vec::new());
+        self.send_frame(Priority::Normal, Frame::Text(frame), Vec::new());
     }
 
-    /// The whole text frame for an event: `42["event",payload]` (with the
-    /// namespace and ack id when needed; `45N-...` with N attachments), or
-    /// `{"action":"event",...}`. With attachments the placeholders in
-    /// `payload` must be exactly `0..attachments.len()`, each once.
+    /// The whole frame for an event: `42["event",payload]` (with the
+    /// namespace and ack id when needed; `45N-...` with N attachments),
+    /// `{"action":"event",...}`, or the msgpack packet with the attachments
+    /// inline. With attachments the placeholders in `payload` must be
+    /// exactly `0..attachments.len()`, each once.
     pub(super) fn encode_event(
         &self,
         event: &str,
         payload: Option<&str>,
         attachments: &[Vec<u8>],
         ack: Option<u64>,
-    ) -> Result<String, ClientError> {
+    ) -> Result<Frame, ClientError> {
         let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
         match self.cfg.protocol {
+            Protocol::SocketIo if self.cfg.parser == Parser::Msgpack => {
+                let payload = payload.unwrap_or("");
+                let mut args = String::with_capacity(payload.len() + 2);
+                args.push('[');
+                args.push_str(payload);
+                args.push(']');
+                let mut packet =
+                    socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack)
+                        .map_err(invalid)?;
+                if let socket_io::Packet::Event { data, .. } = &mut packet {
+                    // The encoder puts each one where its placeholder is,
+                    // and refuses placeholders that do not match them.
+                    data.attachments = attachments.to_vec();
+                }
+                msgpack::encode(&packet, &self.cfg.limits)
+                    .map(Frame::Binary)
+                    .map_err(invalid)
+            }
             Protocol::SocketIo => {
                 let payload = payload.unwrap_or("");
                 let mut args = String::with_capacity(payload.len() + 2);
@@ -120,7 +186,7 @@ impl Client {
                 let mut frame = String::with_capacity(args.len() + event.len() + 12);
                 frame.push('4');
                 packet.encode_text_into(&mut frame);
-                Ok(frame)
+                Ok(Frame::Text(frame))
             }
             Protocol::Json if !attachments.is_empty() => Err(ClientError::new(
                 ErrorCode::InvalidPayload,
@@ -133,7 +199,9 @@ impl Client {
                 } else {
                     json_frame::encode(event, payload)
                 };
-                frame.map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))
+                frame
+                    .map(Frame::Text)
+                    .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))
             }
         }
     }

@@ -6,6 +6,7 @@
 //! that never connects cannot grow without end; when it is full, the
 //! oldest low item makes room for a more urgent one.
 
+use super::outbound::Frame;
 use super::output::Output;
 use super::priority::{Priority, Tiers};
 use super::requests::RequestKey;
@@ -15,11 +16,12 @@ use crate::core::error::{ClientError, ErrorCode};
 /// One item waiting for a link.
 #[derive(Debug)]
 pub(super) enum Queued {
-    /// An encoded emit, ready to send, with its binary attachments; the
-    /// event name says which one it was if it is given up.
+    /// An encoded emit, ready to send, with the binary attachments that
+    /// follow a text frame; the event name says which one it was if it is
+    /// given up.
     Frame {
         event: String,
-        frame: String,
+        frame: Frame,
         attachments: Vec<Vec<u8>>,
     },
     /// A request, still in the request table.
@@ -84,7 +86,7 @@ impl Outbox {
         &mut self,
         priority: Priority,
         event: &str,
-        frame: String,
+        frame: Frame,
         attachments: Vec<Vec<u8>>,
     ) {
         self.queue.push_back(

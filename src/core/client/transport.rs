@@ -14,6 +14,7 @@
 
 use super::config::Protocol;
 use super::link::Phase;
+use super::outbound::Frame;
 use super::output::Output;
 use super::priority::{Priority, Tiers};
 use super::Client;
@@ -60,12 +61,12 @@ pub enum HttpKind {
 
 /// One packet written while on polling, waiting for its POST: an
 /// Engine.IO text packet (`42[...]`, `3`, ...) and the binary messages
-/// that follow it (sent as `b<base64>`). Kept whole so that reordering by
-/// priority never puts another packet between a BINARY_EVENT's header and
-/// its attachments.
+/// that follow it, or one msgpack packet (binary messages are sent as
+/// `b<base64>`). Kept whole so that reordering by priority never puts
+/// another packet between a BINARY_EVENT's header and its attachments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Written {
-    pub(super) text: String,
+    pub(super) frame: Frame,
     pub(super) attachments: Vec<Vec<u8>>,
 }
 
@@ -158,23 +159,30 @@ impl Client {
         true
     }
 
-    /// Writes one Engine.IO text packet and the binary messages that
-    /// follow it on the transport in use; on polling, `priority` orders it
-    /// among what waits for the POST in flight.
-    pub(super) fn transmit(&mut self, priority: Priority, text: String, attachments: Vec<Vec<u8>>) {
+    /// Writes one Engine.IO packet (text, or a msgpack binary message) and
+    /// the binary messages that follow it on the transport in use; on
+    /// polling, `priority` orders it among what waits for the POST in
+    /// flight.
+    pub(super) fn transmit(&mut self, priority: Priority, frame: Frame, attachments: Vec<Vec<u8>>) {
         match self.link.transport {
-            Transport::WebSocket => {
-                self.out.push_back(Output::SendText(text));
-                for bytes in attachments {
-                    self.out.push_back(Output::SendBinary(bytes));
-                }
-            }
+            Transport::WebSocket => self.send_on_websocket(frame, attachments),
             Transport::Polling => {
                 self.polling
                     .queue
-                    .push_back(priority, Written { text, attachments });
+                    .push_back(priority, Written { frame, attachments });
                 self.post();
             }
+        }
+    }
+
+    /// A frame and its attachments as WebSocket messages.
+    pub(super) fn send_on_websocket(&mut self, frame: Frame, attachments: Vec<Vec<u8>>) {
+        self.out.push_back(match frame {
+            Frame::Text(text) => Output::SendText(text),
+            Frame::Binary(bytes) => Output::SendBinary(bytes),
+        });
+        for bytes in attachments {
+            self.out.push_back(Output::SendBinary(bytes));
         }
     }
 
@@ -214,7 +222,11 @@ impl Client {
             if !body.is_empty() {
                 body.push(engine_io::SEPARATOR);
             }
-            body.push_str(&written.text);
+            match written.frame {
+                Frame::Text(text) => body.push_str(&text),
+                Frame::Binary(bytes) => engine_io::Packet::Message(Data::Binary(Cow::Owned(bytes)))
+                    .encode_text_into(&mut body),
+            }
             for bytes in written.attachments {
                 body.push(engine_io::SEPARATOR);
                 engine_io::Packet::Message(Data::Binary(Cow::Owned(bytes)))

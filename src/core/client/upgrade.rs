@@ -126,10 +126,7 @@ impl Client {
         self.link.websocket_failed = false;
         self.metrics.upgrades += 1;
         for written in self.polling.queue.drain() {
-            self.out.push_back(Output::SendText(written.text));
-            for bytes in written.attachments {
-                self.out.push_back(Output::SendBinary(bytes));
-            }
+            self.send_on_websocket(written.frame, written.attachments);
         }
         self.polling = Default::default();
     }
