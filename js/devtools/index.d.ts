@@ -65,7 +65,9 @@ export interface FrameInfo {
   body: string | undefined;
 }
 
-/** Describes a frame as `inspect()` hands it over. */
+/** Describes a frame as `inspect()` hands it over; a `parser: 'msgpack'`
+ *  binary frame as the packet it holds (its body as JSON text, binary values
+ *  as placeholders). */
 export declare function describeFrame(data: string | ArrayBuffer): FrameInfo;
 /** The frame's payload: an event's argument(s), an ack's reply, a JSON action. */
 export declare function payloadOf(frame: FrameInfo): unknown;
