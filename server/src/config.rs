@@ -1,7 +1,7 @@
 //! Command-line flags and environment variables. Every flag also reads an
 //! environment variable (`FRINNY_*`), so the server can be configured either way.
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -182,9 +182,29 @@ pub struct Config {
     #[arg(long, env = "FRINNY_MAX_CUSTOM_PAYLOAD_BYTES", default_value_t = 16 * 1024)]
     pub max_custom_payload_bytes: usize,
 
+    /// Socket.IO packet format: `common` (socket.io-parser's text frames,
+    /// what socket.io-client and python-socketio speak) or `msgpack`
+    /// (socket.io-msgpack-parser's binary frames; clients need
+    /// `parser: 'msgpack'`). Every instance sharing one `--redis` must use
+    /// the same: instances of the other parser do not receive its rooms'
+    /// broadcasts.
+    #[arg(long, env = "FRINNY_PARSER", value_enum, default_value_t = WireParser::Common)]
+    pub parser: WireParser,
+
     /// Log filter, e.g. `info` or `info,frinny_server=debug` (also `RUST_LOG`).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
+}
+
+/// The Socket.IO parser the server speaks (`--parser`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum WireParser {
+    /// socket.io-parser's text format (the default).
+    #[default]
+    Common,
+    /// The npm socket.io-msgpack-parser 3.x format, through socketioxide's
+    /// msgpack parser.
+    Msgpack,
 }
 
 const fn default_dir(name: &'static str) -> &'static str {
@@ -245,6 +265,7 @@ impl Config {
             events_file: None,
             max_custom_events: 64,
             max_custom_payload_bytes: 16 * 1024,
+            parser: WireParser::Common,
             log: "warn".to_owned(),
         }
     }

@@ -6,7 +6,7 @@ use crate::app::{AppState, Shared};
 use crate::auth::{dev_secret, Authenticator};
 use crate::bus::{ClusterAdapter, Io};
 use crate::cluster::{state::run_pusher, Cluster, Unavailable};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, WireParser};
 use crate::http::router;
 use crate::http_state::HttpState;
 use crate::limits::RateLimits;
@@ -16,7 +16,7 @@ use crate::socket;
 use crate::state_store::{StateStore, StoreLimits};
 use frinny_agent::catalogue::{names, ServerShutdownPayload};
 use socketioxide::adapter::Adapter;
-use socketioxide::{SocketIo, SocketIoBuilder};
+use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder};
 use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,6 +69,10 @@ fn configure<A: Adapter>(
     app: &Shared,
     hard_limit: usize,
 ) -> SocketIoBuilder<A> {
+    let builder = match app.config.parser {
+        WireParser::Common => builder,
+        WireParser::Msgpack => builder.with_parser(ParserConfig::msgpack()),
+    };
     builder
         .with_state(app.clone())
         // Sessions that never join are closed, which frees their pending
@@ -87,6 +91,17 @@ fn configure<A: Adapter>(
         // length (up to `ws_max_frame_size`) before reading it. It only takes
         // more reads, of at most this many bytes each.
         .ws_read_buffer_size(WS_READ_BUFFER_BYTES)
+}
+
+/// The Redis channel prefix of socketioxide's adapter. The adapter carries
+/// packets already encoded by the sending instance's parser, and the other
+/// parser cannot write them (socketioxide's common parser panics on msgpack
+/// bytes), so instances of different parsers keep to channels of their own.
+fn adapter_prefix(parser: WireParser) -> &'static str {
+    match parser {
+        WireParser::Common => "frinny-sio",
+        WireParser::Msgpack => "frinny-sio-msgpack",
+    }
 }
 
 /// Starts a server with `config` and `responder` (the demo responder when
@@ -192,7 +207,7 @@ pub async fn start(
             let adapter = RedisAdapterCtr::new_with_driver(
                 cluster.driver.clone(),
                 RedisAdapterConfig::new()
-                    .with_prefix("frinny-sio")
+                    .with_prefix(adapter_prefix(app.config.parser))
                     .with_request_timeout(app.config.redis_timeout()),
             );
             let builder = SocketIo::builder().with_adapter::<ClusterAdapter>(adapter);
@@ -265,7 +280,7 @@ pub async fn start(
              unauthenticated `userId` query is accepted. Never expose this."
         );
     }
-    tracing::info!("frinny-server listening on http://{addr}");
+    tracing::info!(parser = ?app.config.parser, "frinny-server listening on http://{addr}");
     Ok(RunningServer {
         addr,
         app,

@@ -3,7 +3,10 @@
 //! started in-process on an ephemeral loopback port. Every wait is bounded.
 #![allow(dead_code)]
 
+use frinny_agent::protocol::socket_io::Packet;
+use frinny_agent::protocol::{msgpack, Limits};
 use frinny_server::auth::Role;
+use frinny_server::config::WireParser;
 use frinny_server::{Config, RunningServer};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -49,11 +52,15 @@ impl TestServer {
     }
 
     /// Connects with a signed token and waits for `connection_established`.
+    /// Speaks the server's `--parser`.
     pub async fn client(&self, user: &str, role: Role, world: &str) -> SioClient {
         let token = self.token(user, role, world);
-        let mut c = SioClient::connect(self.addr, Some(json!({ "token": token })), "")
-            .await
-            .expect("connects");
+        let auth = Some(json!({ "token": token }));
+        let mut c = match self.server.app().config.parser {
+            WireParser::Common => SioClient::connect(self.addr, auth, "").await,
+            WireParser::Msgpack => SioClient::connect_msgpack(self.addr, auth, "").await,
+        }
+        .expect("connects");
         let hello = c.event("connection_established").await;
         assert_eq!(hello["userId"], user);
         c
@@ -80,6 +87,29 @@ pub struct SioClient {
     next_ack: u64,
     pub sid: String,
     backlog: VecDeque<Incoming>,
+    /// Speaks socket.io-msgpack-parser's binary frames instead of text.
+    msgpack: bool,
+}
+
+/// A Socket.IO packet in msgpack, as the client's codec writes it.
+fn msgpack_frame(packet: &Packet<'_>) -> Message {
+    Message::binary(msgpack::encode(packet, &Limits::default()).expect("encodes"))
+}
+
+fn parse_msgpack_packet(bytes: &[u8]) -> Option<Incoming> {
+    let args = |json: &str| serde_json::from_str::<Vec<Value>>(json).ok();
+    match msgpack::decode(bytes, &Limits::default()).ok()? {
+        Packet::Disconnect { .. } => Some(Incoming::Disconnected),
+        Packet::Event { event, data, .. } => Some(Incoming::Event(
+            event.into_owned(),
+            args(&data.json)?.get(1).cloned().unwrap_or(Value::Null),
+        )),
+        Packet::Ack { id, data, .. } => Some(Incoming::Ack(
+            id,
+            args(&data.json)?.first().cloned().unwrap_or(Value::Null),
+        )),
+        _ => None,
+    }
 }
 
 fn parse_socket_packet(text: &str) -> Option<Incoming> {
@@ -134,6 +164,81 @@ impl SioClient {
         ws.send(Message::text(connect))
             .await
             .map_err(|e| e.to_string())?;
+        Self::joined(ws, false).await
+    }
+
+    /// [`connect`](Self::connect) speaking socket.io-msgpack-parser's
+    /// format (`frinny-server --parser msgpack`): Engine.IO's packets stay
+    /// text, Socket.IO's are binary.
+    pub async fn connect_msgpack(
+        addr: SocketAddr,
+        auth: Option<Value>,
+        query: &str,
+    ) -> Result<Self, String> {
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket{query}");
+        let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .map_err(|_| "ws connect timed out".to_owned())?
+            .map_err(|e| format!("ws connect failed: {e}"))?;
+        let open = next_text(&mut ws).await.ok_or("no open packet")?;
+        assert!(
+            open.starts_with('0'),
+            "engine open packet expected, got {open}"
+        );
+        let connect = Packet::Connect {
+            nsp: "/".into(),
+            auth: auth.map(|a| a.to_string().into()),
+        };
+        ws.send(msgpack_frame(&connect))
+            .await
+            .map_err(|e| e.to_string())?;
+        Self::joined(ws, true).await
+    }
+
+    /// Waits for the answer to the CONNECT just sent.
+    async fn joined(mut ws: Ws, msgpack: bool) -> Result<Self, String> {
+        let connected = |sid: String, ws: Ws| Self {
+            ws,
+            next_ack: 1,
+            sid,
+            backlog: VecDeque::new(),
+            msgpack,
+        };
+        if msgpack {
+            loop {
+                let msg = timeout(WAIT, ws.next())
+                    .await
+                    .map_err(|_| "no CONNECT reply")?
+                    .ok_or("closed before CONNECT reply")?
+                    .map_err(|e| e.to_string())?;
+                match msg {
+                    Message::Text(t) if t.as_str() == "2" => {
+                        ws.send(Message::text("3"))
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    Message::Binary(b) => {
+                        match msgpack::decode(&b, &Limits::default()).map_err(|e| e.to_string())? {
+                            Packet::Connect { auth, .. } => {
+                                let v: Value =
+                                    serde_json::from_str(auth.as_deref().unwrap_or("{}"))
+                                        .map_err(|e| e.to_string())?;
+                                let sid = v["sid"].as_str().unwrap_or_default().to_owned();
+                                return Ok(connected(sid, ws));
+                            }
+                            Packet::ConnectError { data, .. } => {
+                                let v: Value =
+                                    serde_json::from_str(&data).map_err(|e| e.to_string())?;
+                                return Err(v["message"].as_str().unwrap_or(&data).to_owned());
+                            }
+                            other => panic!("unexpected packet while connecting: {other:?}"),
+                        }
+                    }
+                    Message::Close(_) => return Err("closed before CONNECT reply".into()),
+                    other => panic!("unexpected frame while connecting: {other:?}"),
+                }
+            }
+        }
         loop {
             let text = next_text(&mut ws)
                 .await
@@ -144,15 +249,13 @@ impl SioClient {
                     .map_err(|e| e.to_string())?;
                 continue;
             }
+            if text == "1" {
+                return Err("the server closed the session".into());
+            }
             if let Some(body) = text.strip_prefix("40") {
                 let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
                 let sid = v["sid"].as_str().unwrap_or_default().to_owned();
-                return Ok(Self {
-                    ws,
-                    next_ack: 1,
-                    sid,
-                    backlog: VecDeque::new(),
-                });
+                return Ok(connected(sid, ws));
             }
             if let Some(body) = text.strip_prefix("44") {
                 let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
@@ -162,9 +265,24 @@ impl SioClient {
         }
     }
 
+    /// An EVENT in the client's parser, with an ack id when given.
+    fn event_frame(&self, event: &str, data: &Value, id: Option<u64>) -> Message {
+        if self.msgpack {
+            let args = json!([data]).to_string();
+            return msgpack_frame(&Packet::event("/", event, &args, id).expect("an event"));
+        }
+        let id = id.map(|i| i.to_string()).unwrap_or_default();
+        Message::text(format!("42{id}{}", json!([event, data])))
+    }
+
     pub async fn emit(&mut self, event: &str, data: Value) {
-        let frame = format!("42{}", json!([event, data]));
-        self.ws.send(Message::text(frame)).await.expect("send");
+        let frame = self.event_frame(event, &data, None);
+        self.ws.send(frame).await.expect("send");
+    }
+
+    /// Sends a binary frame as is.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.ws.send(Message::binary(bytes)).await.expect("send");
     }
 
     /// Sends raw text (an Engine.IO packet) as is.
@@ -175,8 +293,8 @@ impl SioClient {
     pub async fn emit_with_ack(&mut self, event: &str, data: Value) -> u64 {
         let id = self.next_ack;
         self.next_ack += 1;
-        let frame = format!("42{id}{}", json!([event, data]));
-        self.ws.send(Message::text(frame)).await.expect("send");
+        let frame = self.event_frame(event, &data, Some(id));
+        self.ws.send(frame).await.expect("send");
         id
     }
 
@@ -190,6 +308,10 @@ impl SioClient {
             let msg = timeout(left, self.ws.next()).await.ok()?;
             let text = match msg {
                 Some(Ok(Message::Text(t))) => t.to_string(),
+                Some(Ok(Message::Binary(b))) if self.msgpack => match parse_msgpack_packet(&b) {
+                    Some(i) => return Some(i),
+                    None => continue,
+                },
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
                     return Some(Incoming::Disconnected)
                 }
@@ -302,7 +424,12 @@ impl SioClient {
     }
 
     pub async fn close(mut self) {
-        let _ = self.ws.send(Message::text("41")).await;
+        let leave = if self.msgpack {
+            msgpack_frame(&Packet::Disconnect { nsp: "/".into() })
+        } else {
+            Message::text("41")
+        };
+        let _ = self.ws.send(leave).await;
         let _ = self.ws.close(None).await;
     }
 }
