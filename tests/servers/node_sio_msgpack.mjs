@@ -6,7 +6,12 @@
 // minutes (or $SIO_LIFETIME_MS) so a crashed test run leaves nothing behind.
 //
 // tests/msgpack_interop.rs starts it and connects a Node socket.io-client
-// with the same parser to it.
+// with the same parser to it; `cargo xtask test browser` starts it on
+// 127.0.0.1:38479 for tests/browser_msgpack.rs.
+//
+// One event beyond the shared handlers:
+//   bad_frame({bytes})   the server writes `bytes` as one binary Engine.IO
+//                        message, bypassing the parser (a malformed packet)
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { Server } from 'socket.io';
@@ -21,6 +26,9 @@ const lifetime = Number(process.env.SIO_LIFETIME_MS || 600_000);
 const http = createServer();
 const io = new Server(http, { cors: { origin: '*' }, parser });
 attach(io, new Map());
+io.on('connection', (socket) => {
+  socket.on('bad_frame', ({ bytes = [] } = {}) => socket.conn.write(Buffer.from(bytes)));
+});
 
 http.listen(port, '127.0.0.1', () => {
   console.log(`node socket.io msgpack ${port} listening`);

@@ -288,6 +288,37 @@ fn browser() -> Result {
         .arg(PYTHON_FRINNY_PORT.to_string());
         c
     })?;
+    let _msgpack = TestServer::start("node socket.io, msgpack parser", NODE_SIO_MSGPACK_PORT, {
+        let mut c = cmd("node");
+        c.arg("tests/servers/node_sio_msgpack.mjs")
+            .env("SIO_PORT", NODE_SIO_MSGPACK_PORT.to_string());
+        c
+    })?;
+    let _reference_msgpack = TestServer::start(
+        "reference, msgpack parser (frinny-server --dev --parser msgpack)",
+        REFERENCE_MSGPACK_PORT,
+        {
+            let mut c = cmd(&util::root()
+                .join("target")
+                .join("debug")
+                .join("frinny-server")
+                .to_string_lossy());
+            c.args([
+                "--dev",
+                "--parser",
+                "msgpack",
+                "--demo-delay-ms",
+                "0",
+                "--log",
+                "warn",
+                "--admin-token",
+                REFERENCE_ADMIN_TOKEN,
+                "--port",
+            ])
+            .arg(REFERENCE_MSGPACK_PORT.to_string());
+            c
+        },
+    )?;
     let _json = TestServer::start("plain JSON WebSocket", JSON_WS_PORT, {
         let mut c = cmd("node");
         c.args([
@@ -346,6 +377,11 @@ const NODE_CHAOS_SILENT_PORT: u16 = 38476;
 /// admin token those tests use for `POST /state/update`.
 const REFERENCE_PORT: u16 = 38477;
 const REFERENCE_ADMIN_TOKEN: &str = "browser-tests-admin";
+/// tests/servers/node_sio_msgpack.mjs (socket.io with socket.io-msgpack-parser)
+/// and the reference server with `--parser msgpack`; tests/browser_msgpack.rs
+/// dials both.
+const NODE_SIO_MSGPACK_PORT: u16 = 38479;
+const REFERENCE_MSGPACK_PORT: u16 = 38480;
 /// Where tests/servers/frinny_backend.py listens; tests/browser_interop.rs dials it.
 const PYTHON_FRINNY_PORT: u16 = 38472;
 /// Where tests/servers/json_server.mjs listens; tests/browser_interop.rs dials it.
