@@ -9,7 +9,7 @@ import { isObject } from './wire.js';
 
 /** The option names, for the unknown-option message (the real client's list). */
 const NAMES =
-  'url, path, query, namespace, auth, protocol, wrapEvents, reconnection, ' +
+  'url, path, query, namespace, auth, protocol, parser, wrapEvents, reconnection, ' +
   'reconnectionDelay (or delay), reconnectionDelayMax (or delayMax), randomizationFactor, ' +
   'reconnectionAttempts (or attempts), connectTimeout, timeout, bufferSize, highWaterMark, transports, upgrade, ' +
   'withCredentials, extraHeaders, debug';
@@ -28,6 +28,8 @@ export const TEST_URL = 'http://frinny.test';
  * @property {Record<string, string>} query
  * @property {string} namespace
  * @property {'socket.io' | 'json'} protocol
+ * @property {'json' | 'msgpack'} parser the Socket.IO packet format; the
+ *   test agent has no wire, so it only checks it (inspected frames stay text)
  * @property {Record<string, unknown> | Function | undefined} auth
  * @property {boolean} reconnection
  * @property {number} reconnectionDelay
@@ -73,6 +75,7 @@ export function parseOptions(options = {}) {
     query: {},
     namespace: '/',
     protocol: 'socket.io',
+    parser: 'json',
     auth: undefined,
     reconnection: true,
     reconnectionDelay: 1000,
@@ -104,7 +107,14 @@ export function parseOptions(options = {}) {
       case 'path':
       case 'namespace':
       case 'protocol':
+      case 'parser':
         if (typeof value !== 'string') throw invalid(`option ${name} must be a string`);
+        if (name === 'parser') {
+          if (value !== 'json' && value !== 'msgpack') {
+            throw invalid(`option parser must be 'json' or 'msgpack', got ${JSON.stringify(value)}`);
+          }
+          cfg.parser = value;
+        }
         if (name === 'url' && value) cfg.url = value;
         if (name === 'namespace') {
           if (value.includes(',')) throw invalid(`option namespace must not contain ',', got ${JSON.stringify(value)}`);
@@ -193,6 +203,9 @@ export function parseOptions(options = {}) {
       default:
         throw invalid(`unknown option \`${key}\`; the options are ${NAMES}`);
     }
+  }
+  if (cfg.parser === 'msgpack' && cfg.protocol === 'json') {
+    throw invalid("option parser 'msgpack' is a Socket.IO parser: it does not apply to protocol 'json'");
   }
   if (wrapEvents && cfg.protocol !== 'json') throw invalid("option wrapEvents only applies to protocol 'json'");
   if (cfg.protocol === 'json') {

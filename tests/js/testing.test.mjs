@@ -234,13 +234,15 @@ test('createTestAgent validates its options like new AgentManager: INVALID_OPTIO
     { namespace: 'a,b' },
     { highWaterMark: -1 },
     { highWaterMark: 'lots' },
+    { parser: 'cbor' },
+    { parser: 'msgpack', protocol: 'json' },
   ]) {
     assert.throws(() => createTestAgent(bad), (err) => err instanceof Error && err.code === 'INVALID_OPTIONS', JSON.stringify(bad));
   }
   const { agent } = createTestAgent({
     url: 'https://frinny.example', path: '/socket.io/', query: { userId: 'u1', n: 1, b: true }, namespace: 'game',
     auth: { token: 't' }, reconnection: true, delay: 10, delayMax: 100, randomizationFactor: 0, attempts: Infinity,
-    connectTimeout: 1000, timeout: 1000, bufferSize: 5, highWaterMark: 65536, protocol: 'socket.io',
+    connectTimeout: 1000, timeout: 1000, bufferSize: 5, highWaterMark: 65536, protocol: 'socket.io', parser: 'msgpack',
   });
   assert.equal(agent.state, 'disconnected');
   assert.doesNotThrow(() => createTestAgent({ protocol: 'json', wrapEvents: ['level_up'] }));
