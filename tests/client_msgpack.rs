@@ -50,6 +50,10 @@ fn client(frame: &[u8]) -> Packet<'static> {
     msgpack::decode(frame, &limits()).unwrap()
 }
 
+/// How one request settled: the reply or the error's code, and the reply's
+/// attachments.
+type Settled = (Result<String, ErrorCode>, Vec<Vec<u8>>);
+
 /// A msgpack client and everything it has output so far.
 struct H {
     c: Client,
@@ -59,7 +63,7 @@ struct H {
     opens: usize,
     states: Vec<(State, String)>,
     events: Vec<(String, String, Vec<Vec<u8>>)>,
-    settled: HashMap<RequestKey, Vec<(Result<String, ErrorCode>, Vec<Vec<u8>>)>>,
+    settled: HashMap<RequestKey, Vec<Settled>>,
     errors: Vec<ClientError>,
 }
 
@@ -156,7 +160,7 @@ impl H {
         self.join();
     }
 
-    fn one(&self, k: RequestKey) -> (Result<String, ErrorCode>, Vec<Vec<u8>>) {
+    fn one(&self, k: RequestKey) -> Settled {
         let s = self.settled.get(&k).expect("settled");
         assert_eq!(s.len(), 1, "settled more than once: {s:?}");
         s[0].clone()
