@@ -280,7 +280,13 @@ pub async fn start(
              unauthenticated `userId` query is accepted. Never expose this."
         );
     }
-    tracing::info!(parser = ?app.config.parser, "frinny-server listening on http://{addr}");
+    if app.config.parser == WireParser::Msgpack {
+        tracing::info!(
+            "Socket.IO packets in msgpack (--parser msgpack): clients need parser 'msgpack'"
+        );
+    }
+    // The last line of the start-up: tests and scripts read the address from it.
+    tracing::info!("frinny-server listening on http://{addr}");
     Ok(RunningServer {
         addr,
         app,
