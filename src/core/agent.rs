@@ -41,7 +41,7 @@
 //! ```
 
 use super::client::{
-    Client, Config, EmitOptions, HttpKind, Output, RequestKey, RequestOptions, State,
+    AckKey, Client, Config, EmitOptions, HttpKind, Output, RequestKey, RequestOptions, State,
 };
 use super::error::{ClientError, ErrorCode};
 use super::metrics::Metrics;
@@ -239,6 +239,19 @@ impl Agent {
             .request_binary(now, event, payload, attachments, opts);
         self.route();
         key
+    }
+
+    /// [`Client::answer_ack`]: the answer to a server event that asked for
+    /// one.
+    pub fn answer_ack(
+        &mut self,
+        key: AckKey,
+        args: &str,
+        attachments: Vec<Vec<u8>>,
+    ) -> Result<(), ClientError> {
+        let sent = self.client.answer_ack(key, args, attachments);
+        self.route();
+        sent
     }
 
     /// [`Client::abort`]. The store's own requests cannot be aborted.

@@ -29,6 +29,9 @@ pub struct Metrics {
     /// Low-priority emits and requests given up from a full buffer to make
     /// room for more urgent ones.
     pub low_dropped: u64,
+    /// Answers to the server's acks that went nowhere: a second answer to
+    /// one event, or one after the link the event came on ended.
+    pub acks_dropped: u64,
     /// Upgrades from long-polling to WebSocket.
     pub upgrades: u64,
     /// Errors by stable code (protocol errors by the decoder's code).

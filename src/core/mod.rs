@@ -29,8 +29,8 @@ pub mod url;
 pub use agent::{Agent, AgentOutput};
 pub use backoff::Backoff;
 pub use client::{
-    ArgsForm, Client, Config, EmitOptions, HttpKind, Output, Parser, Priority, Protocol,
-    RequestKey, RequestOptions, State, Transport, BACKPRESSURE_RECHECK_MS,
+    AckKey, ArgsForm, Client, Config, EmitOptions, HttpKind, Output, Parser, Priority, Protocol,
+    RequestKey, RequestOptions, State, Transport, BACKPRESSURE_RECHECK_MS, MAX_UNANSWERED_ACKS,
 };
 pub use error::{ClientError, ErrorCode};
 pub use fast_path::FastPath;

@@ -2,11 +2,12 @@
 //! packets, Socket.IO packets (in the JSON parser's text or the msgpack
 //! parser's binary, decoded to one packet model), plain-JSON frames, and the events they
 //! carry, with the matching of acks and reply events to the requests they
-//! answer.
+//! answer. Events that ask for an answer get a key in `server_acks`.
 
 use super::config::Parser;
 use super::link::Phase;
 use super::output::{ArgsForm, Output, State};
+use super::server_acks::AckKey;
 use super::Client;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::core::reply_policy;
@@ -91,13 +92,16 @@ impl Client {
                 )));
                 self.set_state(State::Disconnected, "io server disconnect");
             }
-            socket_io::Packet::Event { event, data, .. } => {
-                // Server-to-client acks are not offered: Frinny never asks.
+            socket_io::Packet::Event {
+                event, data, id, ..
+            } => {
+                let ack = id.map(|id| self.server_acks.ask(id));
                 self.on_event(
                     &event,
                     data.json.into_owned(),
                     ArgsForm::NamedArray,
                     data.attachments,
+                    ack,
                 );
             }
             socket_io::Packet::Ack { id, data, .. } => {
@@ -125,11 +129,18 @@ impl Client {
     pub(super) fn on_json_frame(&mut self, text: &str) -> Result<(), DecodeError> {
         let frame = json_frame::decode(text, &self.cfg.limits)?;
         let name = frame.action.into_owned();
-        self.on_event(&name, text.to_owned(), ArgsForm::Single, Vec::new());
+        self.on_event(&name, text.to_owned(), ArgsForm::Single, Vec::new(), None);
         Ok(())
     }
 
-    fn on_event(&mut self, name: &str, json: String, form: ArgsForm, attachments: Vec<Vec<u8>>) {
+    fn on_event(
+        &mut self,
+        name: &str,
+        json: String,
+        form: ArgsForm,
+        attachments: Vec<Vec<u8>>,
+        ack: Option<AckKey>,
+    ) {
         let first = match form {
             ArgsForm::NamedArray => 1,
             ArgsForm::Single => usize::MAX,
@@ -181,6 +192,7 @@ impl Client {
             json,
             form,
             attachments,
+            ack,
         });
     }
 

@@ -209,6 +209,8 @@ impl Client {
         self.clear_backpressure();
         self.link.token_expired = false;
         self.decoder = socket_io::Decoder::new(self.cfg.limits);
+        // The server forgets its questions with the socket.
+        self.server_acks.clear();
     }
 
     /// The link died without the user asking: settle or re-queue what was

@@ -32,6 +32,8 @@
 //!   and the polling loop;
 //! - `upgrade`: the probe and switch from polling to WebSocket;
 //! - `inbound` and `outbound`: frames from and to the server;
+//! - `server_acks`: the server's events that ask for an answer, until the
+//!   subscriber answers or the link ends;
 //! - `config` and `output`: what the client is told, and what it tells;
 //! - which events are replies is the crate's
 //!   [`reply_policy`](crate::core::reply_policy), shared with the JS hub.
@@ -48,6 +50,7 @@ mod outbox;
 mod output;
 mod priority;
 mod requests;
+mod server_acks;
 mod timers;
 mod transport;
 mod upgrade;
@@ -58,6 +61,7 @@ pub use outbound::EmitOptions;
 pub use output::{ArgsForm, Output, State};
 pub use priority::Priority;
 pub use requests::{RequestKey, RequestOptions};
+pub use server_acks::{AckKey, MAX_UNANSWERED_ACKS};
 pub use transport::{HttpKind, Transport};
 
 use super::error::{ClientError, ErrorCode};
@@ -70,6 +74,7 @@ use link::{Link, Phase};
 use outbound::Frame;
 use outbox::Outbox;
 use requests::{with_request_id, Request, Requests};
+use server_acks::ServerAcks;
 use std::collections::VecDeque;
 use timers::{Timer, TimerTable};
 use transport::Polling;
@@ -87,6 +92,8 @@ pub struct Client {
     /// Backoff jitter.
     rng: Rng,
     requests: Requests,
+    /// The server's events on this link that wait for an answer.
+    server_acks: ServerAcks,
     outbox: Outbox,
     /// `connect()` calls wait for their [`Output::ConnectSettled`].
     connect_waiting: bool,
@@ -112,6 +119,7 @@ impl Client {
             timers: TimerTable::default(),
             rng,
             requests: Requests::new(id_prefix),
+            server_acks: ServerAcks::default(),
             connect_waiting: false,
             out: VecDeque::new(),
             metrics: Metrics::default(),
@@ -150,6 +158,12 @@ impl Client {
     /// Of [`buffered_count`](Self::buffered_count), those of `priority`.
     pub fn buffered_of(&self, priority: Priority) -> usize {
         self.outbox.len_of(priority)
+    }
+
+    /// The server's events on this link that asked for an answer and have
+    /// none yet.
+    pub fn unanswered_acks(&self) -> usize {
+        self.server_acks.len()
     }
 
     /// Counters.
@@ -427,6 +441,39 @@ impl Client {
             self.outbox.push_request(opts.priority, key);
         }
         Ok(key)
+    }
+
+    /// Answers the server's event that came out as [`Output::Event`] with
+    /// `ack: Some(key)`: an ACK with the event's id and `args`, a JSON array
+    /// of the answer's arguments (`[]` for none), goes out on the link it
+    /// came on; a BINARY_ACK when `attachments` is not empty (`args` then
+    /// holds a `{"_placeholder":true,"num":N}` for each, as in
+    /// [`emit_binary`](Self::emit_binary)).
+    ///
+    /// Only the first answer counts. A second one, or one after the link the
+    /// event came on ended (the server has forgotten the question), does
+    /// nothing but count in [`Metrics::acks_dropped`], as socket.io-client
+    /// ignores it. Args that are not a JSON array, or whose placeholders do
+    /// not match the attachments, fail with INVALID_PAYLOAD and leave the
+    /// question open.
+    ///
+    /// The answer never waits in the outbox, which outlives the link: it
+    /// goes out at once even on a congested socket, as the link's own
+    /// frames do (the server is waiting for it, and it is small).
+    pub fn answer_ack(
+        &mut self,
+        key: AckKey,
+        args: &str,
+        attachments: Vec<Vec<u8>>,
+    ) -> Result<(), ClientError> {
+        let Some(id) = self.server_acks.peek(key) else {
+            self.metrics.acks_dropped += 1;
+            return Ok(());
+        };
+        let packet = self.encode_ack(id, args, attachments)?;
+        self.server_acks.take(key);
+        self.send_packet(&packet);
+        Ok(())
     }
 
     /// Rejects the request with ABORTED (its AbortSignal fired).

@@ -81,8 +81,9 @@ impl Client {
         }
     }
 
-    /// Sends a Socket.IO packet of the link's own (CONNECT, DISCONNECT):
-    /// its text frame then any attachments, or one msgpack frame.
+    /// Sends a Socket.IO packet of the link's own (CONNECT, DISCONNECT, an
+    /// ACK answering the server): its text frame then any attachments, or
+    /// one msgpack frame.
     pub(super) fn send_packet(&mut self, packet: &socket_io::Packet<'_>) {
         if self.cfg.parser == Parser::Msgpack {
             // Only an auth payload that is not JSON, or nests too deep, could
@@ -204,5 +205,29 @@ impl Client {
                     .map_err(|e| ClientError::new(ErrorCode::InvalidPayload, e.to_string()))
             }
         }
+    }
+
+    /// The ACK (BINARY_ACK with attachments) answering the server's event
+    /// `id` with the JSON array `args`, whose placeholders must be exactly
+    /// `0..attachments.len()`, each once.
+    pub(super) fn encode_ack(
+        &self,
+        id: u64,
+        args: &str,
+        attachments: Vec<Vec<u8>>,
+    ) -> Result<socket_io::Packet<'static>, ClientError> {
+        let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
+        if !attachments.is_empty() {
+            let tree: Value = json::parse(args, self.cfg.limits.max_depth).map_err(invalid)?;
+            value::check_placeholders(&tree, attachments.len()).map_err(invalid)?;
+        }
+        let data = socket_io::Payload {
+            json: args
+                .trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+                .to_owned()
+                .into(),
+            attachments,
+        };
+        socket_io::Packet::ack(self.cfg.namespace.clone(), id, data).map_err(invalid)
     }
 }

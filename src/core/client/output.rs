@@ -2,6 +2,7 @@
 //! shell drains with [`Client::poll_output`](super::Client::poll_output).
 
 use super::requests::RequestKey;
+use super::server_acks::AckKey;
 use crate::core::error::ClientError;
 
 /// Connection states, as JS sees them in `agent.state`.
@@ -109,6 +110,10 @@ pub enum Output {
         form: ArgsForm,
         /// Binary attachments its placeholders refer to.
         attachments: Vec<Vec<u8>>,
+        /// The server asks for an answer (the event carried an ack id):
+        /// the subscribers get an `ack` function that answers with
+        /// [`Client::answer_ack`](super::Client::answer_ack) under this key.
+        ack: Option<AckKey>,
     },
     /// A request settled: raw JSON of the reply, or why it failed.
     Settled {
