@@ -23,7 +23,7 @@ use super::requests::Waiting;
 use super::socket::Socket;
 use super::timer::Timer;
 use crate::core::{
-    reply_policy, Agent, AgentOutput, ArgsForm, Config, FastPath, HttpKind, Output, State,
+    reply_policy, AckKey, Agent, AgentOutput, ArgsForm, Config, FastPath, HttpKind, Output, State,
 };
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
@@ -43,6 +43,11 @@ struct Frame {
 /// The hub's hook for a subscriber that throws: `(name, error)`.
 type ThrownHook = Closure<dyn Fn(JsValue, JsValue)>;
 
+/// The hub's hook for an event's `ack` being called: `(key, args)`; throws
+/// INVALID_PAYLOAD for args that cannot be sent. One per manager: the `ack`
+/// functions themselves are plain JS.
+type AnswerHook = Closure<dyn Fn(f64, JsValue) -> Result<(), JsValue>>;
+
 /// One manager's state. Owned through `Rc` by the exported class; every
 /// closure handed to the browser holds only a `Weak` to it.
 pub(crate) struct Driver {
@@ -55,6 +60,8 @@ pub(crate) struct Driver {
     pub hub: EventHub,
     /// The hub's hook for a subscriber that throws; released at shutdown.
     thrown: RefCell<Option<ThrownHook>>,
+    /// The hub's hook for an `ack` call; released at shutdown.
+    answer: RefCell<Option<AnswerHook>>,
     /// The `auth` option when it is a function; released at shutdown.
     auth: RefCell<Option<AuthHook>>,
     /// The fast-path gate last handed to the hub.
@@ -111,9 +118,15 @@ impl Driver {
                     d.callback_threw(&name.as_string().unwrap_or_default(), &error);
                 }
             });
+            let weak = this.clone();
+            let answer = AnswerHook::new(move |key: f64, args: JsValue| match weak.upgrade() {
+                Some(d) => d.answer_ack(key, &args),
+                None => Ok(()),
+            });
             let core_names = FastPath::core_names().chain([crate::catalogue::names::STATE_PATCH]);
             let hub = EventHub::create(
                 thrown.as_ref().unchecked_ref(),
+                answer.as_ref().unchecked_ref(),
                 max_units,
                 core_names,
                 reply_policy::REPLY_NAMES,
@@ -130,6 +143,7 @@ impl Driver {
                 agent: RefCell::new(Agent::new(cfg, seed)),
                 hub,
                 thrown: RefCell::new(Some(thrown)),
+                answer: RefCell::new(Some(answer)),
                 auth: RefCell::new(auth),
                 gate: Cell::new(0),
                 waiting: Waiting::default(),
@@ -394,9 +408,10 @@ impl Driver {
                 json,
                 form,
                 attachments,
+                ack,
             } => {
                 if !self.quiet.get() {
-                    self.dispatch(&name, &json, form, attachments);
+                    self.dispatch(&name, &json, form, attachments, ack);
                 }
             }
             Output::Settled {
@@ -545,9 +560,18 @@ impl Driver {
     }
 
     /// Hands an event the core decoded to its subscribers (the hub calls
-    /// them in order and times one dispatch in 64 for `metrics()`). The
-    /// arguments are only built if someone listens.
-    fn dispatch(&self, name: &str, json: &str, form: ArgsForm, attachments: Vec<Vec<u8>>) {
+    /// them in order and times one dispatch in 64 for `metrics()`), with an
+    /// `ack` function last when the server asks for an answer. The
+    /// arguments are only built if someone listens; a question nobody hears
+    /// stays unanswered, as with socket.io-client, until its link ends.
+    fn dispatch(
+        &self,
+        name: &str,
+        json: &str,
+        form: ArgsForm,
+        attachments: Vec<Vec<u8>>,
+        ack: Option<AckKey>,
+    ) {
         if !self.hub.wants(name) {
             return;
         }
@@ -555,7 +579,27 @@ impl Driver {
         let args = convert::event_args(json, form, attachments, &limits, |text| {
             self.parse_json(text)
         });
-        self.hub.deliver(name, &args);
+        match ack {
+            // Keys count up from 0 over the client's life: exact as f64.
+            Some(key) => self.hub.deliver_asking(name, &args, key.0 as f64),
+            None => self.hub.deliver(name, &args),
+        }
+    }
+
+    /// An event's `ack` was called with `args` (a JS array): the answer
+    /// goes to the server as its JSON, binary data as attachments. Throws
+    /// INVALID_PAYLOAD for args that cannot be sent; a second answer or a
+    /// stale one is the core's to drop.
+    fn answer_ack(&self, key: f64, args: &JsValue) -> Result<(), JsValue> {
+        if self.released.get() {
+            return Ok(());
+        }
+        let (json, attachments) = convert::to_wire(args).map_err(|e| errors::from_client(&e))?;
+        let json = json.unwrap_or_else(|| "[]".to_owned());
+        // `as` saturates: a bogus number is a key never handed out.
+        let key = AckKey(key as u64);
+        self.call(|agent, _| agent.answer_ack(key, &json, attachments))
+            .map_err(|e| errors::from_client(&e))
     }
 
     /// A subscriber of `name` threw `error`: counted, and `onError` hears.
@@ -622,6 +666,8 @@ impl Driver {
         self.gate.set(0);
         let thrown = self.thrown.borrow_mut().take();
         drop(thrown);
+        let answer = self.answer.borrow_mut().take();
+        drop(answer);
         let auth = self.auth.borrow_mut().take();
         drop(auth);
     }

@@ -22,7 +22,14 @@
 //   callback stops the calls that have not happened yet, and a `once`
 //   subscription ends as it fires;
 // - a callback that throws does not stop the others: the driver's `thrown`
-//   hook counts it and tells the `onError` listeners.
+//   hook counts it and tells the `onError` listeners;
+// - an event that asks for an answer (it carried an ack id; only the core
+//   decodes those, so the fast path never sees one) gets an `ack` function
+//   as its last argument, the same one for every subscriber, as
+//   socket.io-client's listeners get it. It is a plain function made here
+//   that hands the core's key and its arguments to the driver's `answer`
+//   hook: no wasm closure per event, and nothing to release when it is
+//   dropped. The core answers once; after `clear` it does nothing.
 //
 // Lists are copy-on-write: subscribing never changes an array a dispatch
 // is walking. The other listeners follow the same rules (see `listen`).
@@ -128,9 +135,13 @@ export class EventHub {
    *   (gate 2) replies go to the core, which matches their `request_id`.
    *   Without a rule every name counts as a reply (every name ends in ''),
    *   so gate 2 then leaves every event to the core, which is never wrong.
+   * @param {(key: number, args: unknown[]) => void} answer called with the
+   *   core's key and the arguments when an event's `ack` is called (may
+   *   throw INVALID_PAYLOAD)
    */
-  constructor(thrown, maxUnits, coreNames, replyNames = [], replySuffix = '') {
+  constructor(thrown, maxUnits, coreNames, replyNames = [], replySuffix = '', answer = () => {}) {
     this.thrown = thrown;
+    this.answer = answer;
     this.maxUnits = maxUnits;
     this.coreNames = new Set(coreNames);
     // Reply names the core keeps anyway (`error`) need no second look.
@@ -406,9 +417,10 @@ export class EventHub {
     this.inspectors = [];
     this.debugging = false;
     this.inspector = undefined;
-    // The driver's hook is released with the manager; a callback that
-    // closed the manager and then threw must not call it.
+    // The driver's hooks are released with the manager; a callback that
+    // closed the manager and then threw (or answered) must not call them.
     this.thrown = () => {};
+    this.answer = () => {};
   }
 
   /** Marks `entry` ended and lets go of its callback. */
@@ -469,6 +481,16 @@ export class EventHub {
   deliver(name, args) {
     args.unshift(name);
     this.dispatch(name, args);
+  }
+
+  /**
+   * An event the core decoded that asks for an answer: as `deliver`, with
+   * its `ack` function (answering under the core's `key`) as the last
+   * argument.
+   */
+  deliverAsking(name, args, key) {
+    args.push((...values) => this.answer(key, values));
+    this.deliver(name, args);
   }
 
   /** Calls `name`'s subscribers; `items` is `[name, ...args]`. */

@@ -7,7 +7,7 @@
 //! of the JS class.
 //!
 //! ```ignore
-//! let hub = EventHub::create(&thrown, max_units, FastPath::core_names(), REPLY_NAMES, REPLY_SUFFIX);
+//! let hub = EventHub::create(&thrown, &answer, max_units, FastPath::core_names(), REPLY_NAMES, REPLY_SUFFIX);
 //! let off = hub.add("combat_update", &callback, false, &options)?; // JS unsubscribe function
 //! let off_doc = hub.listen(Listener::Doc, "world", &on_doc);
 //! hub.notify(Listener::Doc, "world", &Array::of2(&doc, &change));
@@ -30,6 +30,7 @@ extern "C" {
         core_names: &Array,
         reply_names: &Array,
         reply_suffix: &str,
+        answer: &Function,
     ) -> EventHub;
 
     /// Adds a subscription to `name` with `options` (`{filter}`); returns
@@ -113,6 +114,12 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub(crate) fn deliver(this: &EventHub, name: &str, args: &Array);
 
+    /// As [`deliver`](EventHub::deliver), for an event that asks for an
+    /// answer: the subscribers get an `ack` function last, which hands
+    /// `key` and its arguments to the hub's `answer` hook.
+    #[wasm_bindgen(method, js_name = deliverAsking)]
+    pub(crate) fn deliver_asking(this: &EventHub, name: &str, args: &Array, key: f64);
+
     /// 0 closed, 1 open, 2 open except replies ([`crate::core::FastPath::as_u8`]).
     #[wasm_bindgen(method, setter)]
     pub(crate) fn set_gate(this: &EventHub, gate: u8);
@@ -183,13 +190,15 @@ impl EventHub {
         self.latest_js(kind.as_str(), key)
     }
 
-    /// A hub whose subscribers' throws go to `thrown(name, error)` and whose
-    /// fast path takes frames of at most `max_units` UTF-16 units and leaves
-    /// `core_names` to the core, and replies too while requests wait. The
-    /// reply rule is the core's ([`crate::core::reply_policy`]): the names
-    /// in `reply_names` and those ending in `reply_suffix`.
+    /// A hub whose subscribers' throws go to `thrown(name, error)`, whose
+    /// `ack` functions call `answer(key, args)`, and whose fast path takes
+    /// frames of at most `max_units` UTF-16 units and leaves `core_names` to
+    /// the core, and replies too while requests wait. The reply rule is the
+    /// core's ([`crate::core::reply_policy`]): the names in `reply_names`
+    /// and those ending in `reply_suffix`.
     pub(crate) fn create<'a>(
         thrown: &Function,
+        answer: &Function,
         max_units: u32,
         core_names: impl Iterator<Item = &'a str>,
         reply_names: &[&str],
@@ -197,6 +206,13 @@ impl EventHub {
     ) -> EventHub {
         let core_names: Array = core_names.map(JsValue::from_str).collect();
         let reply_names: Array = reply_names.iter().map(|n| JsValue::from_str(n)).collect();
-        EventHub::new(thrown, max_units, &core_names, &reply_names, reply_suffix)
+        EventHub::new(
+            thrown,
+            max_units,
+            &core_names,
+            &reply_names,
+            reply_suffix,
+            answer,
+        )
     }
 }

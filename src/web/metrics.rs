@@ -34,6 +34,7 @@ struct MetricsView<'a> {
     buffered_by_priority: ByPriority,
     low_dropped: f64,
     congested: bool,
+    acks_dropped: f64,
 }
 
 /// `AgentMetrics.bufferedByPriority`: of `buffered`, how many of each
@@ -112,6 +113,7 @@ impl Driver {
             },
             low_dropped: number(m.low_dropped),
             congested: client.congested(),
+            acks_dropped: number(m.acks_dropped),
         };
         // Plain objects, and `null` for what is not known yet.
         let out = serde_wasm_bindgen::Serializer::new()

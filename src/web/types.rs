@@ -87,6 +87,16 @@ export interface AgentManagerOptions {
   extraHeaders?: Record<string, string>;
 }
 
+/** The last argument of a subscriber when the server's event asks for an
+ *  answer (`socket.emitWithAck` on a Node server, `call` in python-socketio),
+ *  as socket.io-client passes it: `ack(...args)` answers with `args` (JSON;
+ *  binary data goes as attachments). Every subscriber of that event gets the
+ *  same `ack`, and only its first call answers: later calls, and calls after
+ *  the link the event came on ended, do nothing (counted in
+ *  `metrics().acksDropped`). Args that cannot be sent (a cycle, a BigInt)
+ *  throw INVALID_PAYLOAD and leave the question open. */
+export type Ack = (...args: unknown[]) => void;
+
 /** Options of `subscribe()` and `once()`. */
 export interface SubscribeOptions {
   /** Only events whose payload (the first argument) it accepts reach the
@@ -219,5 +229,8 @@ export interface AgentMetrics {
   lowDropped: number;
   /** The socket holds more than `highWaterMark` unsent: emits and requests wait. */
   congested: boolean;
+  /** Answers to the server's acks that went nowhere: a second call of an
+   *  event's `ack`, or one after the link the event came on ended. */
+  acksDropped: number;
 }
 "#;

@@ -341,3 +341,41 @@ test('clear lets go of inspectors and debug', () => {
   assert.equal(h.held, 0);
   assert.equal(h.debug, false);
 });
+
+test('an event that asks for an answer: every subscriber gets the same ack last, which hands the key and its args to answer', () => {
+  const answers = [];
+  const h = new EventHub(() => {}, 1000, CORE, [], '', (key, args) => answers.push([key, args]));
+  const acks = [];
+  h.add('ask', (payload, ack) => { acks.push(ack); ack({ got: payload }); ack('twice'); }, false);
+  h.add('ask', (...args) => acks.push(args.at(-1)), true);
+  h.add('ask', () => assert.fail('filtered out'), false, { filter: (p) => p.q !== 1 });
+  h.addAll('a*', (name, payload, ack) => { acks.push(ack); ack(); });
+  h.addAll((name, ...args) => acks.push(args.at(-1)));
+  h.deliverAsking('ask', [{ q: 1 }], 17);
+  assert.equal(acks.length, 4);
+  assert.ok(acks.every((ack) => typeof ack === 'function' && ack === acks[0]), 'one ack for all');
+  // The hub passes every call on; the core keeps the first.
+  assert.deepEqual(answers, [[17, [{ got: { q: 1 } }]], [17, ['twice']], [17, []]]);
+  // An event without a question gets no ack.
+  const plain = [];
+  h.add('tell', (...args) => plain.push(args), false);
+  h.deliver('tell', [1]);
+  assert.deepEqual(plain, [[1]]);
+  // What answer throws reaches the caller of ack.
+  const refusing = new EventHub(() => {}, 1000, CORE, [], '', () => { throw Object.assign(new Error('cyclic'), { code: 'INVALID_PAYLOAD' }); });
+  let thrown;
+  refusing.add('ask', (ack) => { try { ack(1); } catch (e) { thrown = e.code; } }, false);
+  refusing.deliverAsking('ask', [], 3);
+  assert.equal(thrown, 'INVALID_PAYLOAD');
+});
+
+test('after clear an ack does nothing', () => {
+  const answers = [];
+  const h = new EventHub(() => {}, 1000, CORE, [], '', (key) => answers.push(key));
+  let kept;
+  h.add('ask', (ack) => { kept = ack; }, false);
+  h.deliverAsking('ask', [], 1);
+  h.clear();
+  kept('late');
+  assert.deepEqual(answers, []);
+});

@@ -29,6 +29,18 @@
 //                               parts = [Buffer [index], Uint8Array [255-index]])
 //     binary_query(payload)     replies binary_query_response
 //                               {request_id, data: Buffer of payload.bytes}
+//     ask({event, args, bytes, timeoutMs})  the server asks the client:
+//                               socket.timeout(timeoutMs).emitWithAck(event,
+//                               ...args) (with {data: Buffer of bytes} after
+//                               args when bytes is given), then, 200 ms after
+//                               the answer (or the timeout), emits `answered`
+//                               {answer, error, seen, acks, total}: the first
+//                               ack argument, the timeout's message or null,
+//                               every Buffer of the answer as {path, hex}, the
+//                               ACK packets this socket sent since the ask
+//                               (socket.io text, so a second answer shows even
+//                               though socket.io runs an ack callback once),
+//                               and how many it sent in all
 //   /admin     admin_hello {nsp} on connect; echo(payload, ack)
 //   /guarded   middleware refuses unless auth.token === 'secret'
 
@@ -48,6 +60,12 @@ export function binaries(v, path = '$', out = []) {
 
 export function attach(io, records) {
   io.on('connection', (socket) => {
+    // Every ACK / BINARY_ACK this socket sent, as socket.io packet text
+    // (the engine socket outlives a transport upgrade).
+    const acks = [];
+    socket.conn.on('packet', (packet) => {
+      if (packet.type === 'message' && typeof packet.data === 'string' && /^[36]/.test(packet.data)) acks.push(packet.data);
+    });
     const userId = socket.handshake.query.userId || 'anonymous';
     socket.join(String(userId));
     socket.emit('connection_established', {
@@ -129,6 +147,22 @@ export function attach(io, records) {
           parts: [Buffer.from([i]), new Uint8Array([255 - i])],
         });
       }
+    });
+
+    socket.on('ask', async ({ event = 'question', args = [], bytes, timeoutMs = 5000 } = {}) => {
+      const from = acks.length;
+      const sent = bytes === undefined ? args : [...args, { data: Buffer.from(bytes) }];
+      let answer = null;
+      let error = null;
+      try {
+        answer = await socket.timeout(timeoutMs).emitWithAck(event, ...sent);
+      } catch (e) {
+        error = e.message;
+      }
+      // A second answer, if the client sent one, arrives meanwhile.
+      setTimeout(() => {
+        socket.emit('answered', { answer, error, seen: binaries(answer), acks: acks.slice(from), total: acks.length });
+      }, 200);
     });
 
     socket.on('binary_query', (payload) => {
