@@ -126,6 +126,7 @@ export class TestAgent {
     timeouts: 0,
     volatileDropped: 0,
     lowDropped: 0,
+    acksDropped: 0,
     /** @type {Record<string, number>} */
     errors: {},
     /** The simplified store has no gaps to heal nor resyncs beyond a join. */
@@ -151,7 +152,7 @@ export class TestAgent {
       get linked() {
         return agent.#linked;
       },
-      deliver: (name, args) => this.#inbound(name, args),
+      deliver: (name, args, question) => this.#inbound(name, args, question),
       linkLost: (reason) => this.#loseLink(reason),
       linkBack: () => this.#serverBack(),
       statePushed: (scope, version, doc) => this.#statePushed(scope, version, doc),
@@ -597,9 +598,14 @@ export class TestAgent {
     return this.subscribe('typing_status', callback);
   }
 
-  /** An event from the server (server.emit). @param {string} name @param {unknown[]} args */
-  #inbound(name, args) {
-    this.#tapFrame('in', '42', [name, ...args]);
+  /**
+   * An event from the server (server.emit, or server.emitWithAck with its
+   * `question`).
+   * @param {string} name @param {unknown[]} args
+   * @param {import('./server.js').Question} [question]
+   */
+  #inbound(name, args, question) {
+    this.#tapFrame('in', question ? `42${question.id}` : '42', [name, ...args]);
     this.#metrics.framesIn += 1;
     this.#metrics.bytesIn += wireSize([name, ...args]);
     const payload = /** @type {any} */ (args[0]);
@@ -614,7 +620,32 @@ export class TestAgent {
       this.#report(serverError(payload));
     }
     this.#metrics.eventsDispatched += 1;
-    this.#hub.dispatch(name, args);
+    this.#hub.dispatch(name, question ? [...args, this.#ackFor(question)] : args);
+  }
+
+  /**
+   * The `ack` every subscriber of a question gets, as the real client makes
+   * it: the first call on the link the question came on answers; later
+   * calls, and calls after that link ended, do nothing but count in
+   * `acksDropped`. Args that cannot cross the wire throw INVALID_PAYLOAD and
+   * leave the question open.
+   * @param {import('./server.js').Question} question
+   */
+  #ackFor(question) {
+    const link = this.#link;
+    let open = true;
+    return (/** @type {unknown[]} */ ...values) => {
+      if (!open || link !== this.#link || !this.#linked) {
+        this.#metrics.acksDropped += 1;
+        return;
+      }
+      const copy = this.#onWire(values);
+      open = false;
+      this.#tapFrame('out', `43${question.id}`, copy);
+      this.#metrics.framesOut += 1;
+      this.#metrics.bytesOut += wireSize(copy);
+      question.answer(copy);
+    };
   }
 
   /** Fire and forget; buffered by priority while not connected unless `volatile`. @param {string} event @param {unknown} [payload] @param {{volatile?: boolean, priority?: 'high' | 'normal' | 'low'}} [options] */
@@ -924,6 +955,7 @@ export class TestAgent {
       lowDropped: m.lowDropped,
       // No socket, so never congested.
       congested: false,
+      acksDropped: m.acksDropped,
     };
   }
 

@@ -46,6 +46,16 @@ export declare class TestServer {
   emit<K extends keyof ServerEvents>(name: K, payload: ServerEvents[K]): boolean;
   emit<N extends string>(name: Other<N, ServerEvents>, ...args: unknown[]): boolean;
   /**
+   * Delivers a server event that asks for an answer, as a Node server's
+   * `socket.emitWithAck`: the subscribers get an `ack` function last, and
+   * the Promise resolves with the first argument of the first `ack` call.
+   * Rejects with DISCONNECTED (an `AgentError`) when the agent is not
+   * connected or the link ends before the answer.
+   * @example const answer = await server.emitWithAck('x-my-module:confirm', { question: 'Roll?' });
+   */
+  emitWithAck<K extends keyof ServerEvents>(name: K, payload: ServerEvents[K]): Promise<any>;
+  emitWithAck<N extends string>(name: Other<N, ServerEvents>, ...args: unknown[]): Promise<any>;
+  /**
    * Answers requests named `name` with `fn(payload)` (a value or a
    * Promise). A throw rejects the request: a client code (`TIMEOUT`, ...) as
    * itself, any other `code` as SERVER_ERROR with that `serverCode`, no code

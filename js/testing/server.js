@@ -5,6 +5,7 @@
 // wire (wire.js), so the two sides never share objects.
 
 import { CustomEvents, isCustom } from './custom_events.js';
+import { agentError } from './errors.js';
 import { applyMergePatch } from './merge_patch.js';
 import { isObject, wireCopy } from './wire.js';
 
@@ -12,13 +13,19 @@ import { isObject, wireCopy } from './wire.js';
  * What the agent side of the link offers the server (agent.js).
  * @typedef {object} Peer
  * @property {boolean} linked whether the agent has joined over a live link
- * @property {(name: string, args: unknown[]) => void} deliver an event from the server
+ * @property {(name: string, args: unknown[], question?: Question) => void} deliver an event from the server (with `question` when it asks for an answer)
  * @property {(reason: string) => void} linkLost the link broke
  * @property {() => void} linkBack the server is reachable again
  * @property {(scope: string, version: number, doc: unknown) => void} statePushed a scope's new document
  */
 
 /** @typedef {{name: string, payload: any}} Received */
+
+/**
+ * An event's question to the agent (`emitWithAck`): its ack id, as on the
+ * wire, and where the answer goes (called once at most).
+ * @typedef {{id: number, answer: (args: unknown[]) => void}} Question
+ */
 
 export class TestServer {
   /** @type {Map<string, Function>} */
@@ -36,6 +43,10 @@ export class TestServer {
   #applied = new Map();
   #sessions = 0;
   #custom = new CustomEvents();
+  /** The `emitWithAck` Promises waiting for an answer, by their reject. @type {Set<(error: Error) => void>} */
+  #questions = new Set();
+  /** The ack id of the next question, as a socket.io server numbers them. */
+  #nextAckId = 0;
 
   constructor() {
     /** Everything the client sent, in order: `{name, payload}` (requests carry their `request_id`). @type {Received[]} */
@@ -78,6 +89,39 @@ export class TestServer {
   }
 
   /**
+   * Delivers a server event that asks for an answer, as a Node server's
+   * `socket.emitWithAck` (python-socketio's `call`): the subscribers get an
+   * `ack` function as their last argument, and the Promise resolves with
+   * the first argument of the first `ack` call (a copy, as the wire would
+   * carry it). It rejects with DISCONNECTED when the agent is not connected,
+   * or when the link ends before the answer (the real server's question
+   * dies with its socket, and a late `ack` goes nowhere).
+   * @param {string} name
+   * @param {...unknown} args the payload (usually one)
+   * @returns {Promise<any>}
+   */
+  emitWithAck(name, ...args) {
+    if (typeof name !== 'string') throw new TypeError('server.emitWithAck(name, payload): name must be a string');
+    if (!this.#peer?.linked) {
+      return Promise.reject(agentError('DISCONNECTED', 'the agent is not connected: nobody can answer'));
+    }
+    const copies = args.map(wireCopy);
+    return new Promise((resolve, reject) => {
+      /** @param {Error} error */
+      const fail = (error) => reject(error);
+      this.#questions.add(fail);
+      const question = {
+        id: this.#nextAckId++,
+        /** @param {unknown[]} answer */
+        answer: (answer) => {
+          if (this.#questions.delete(fail)) resolve(answer[0]);
+        },
+      };
+      this.#peer?.deliver(name, copies, question);
+    });
+  }
+
+  /**
    * Answers every request named `name` with `fn(payload)`'s return value
    * (or what its Promise resolves to). A throw or rejection rejects the
    * request: with the thrown error's `code` when it is one of the client's
@@ -108,6 +152,7 @@ export class TestServer {
     if (!this.#up) return;
     this.#up = false;
     this.#watched.clear();
+    this.#forgetQuestions('the link was lost');
     this.#peer?.linkLost('transport close');
   }
 
@@ -201,6 +246,14 @@ export class TestServer {
   /** The agent left (disconnect, close). @internal */
   _leave() {
     this.#watched.clear();
+    this.#forgetQuestions('the agent left');
+  }
+
+  /** The link ended: its questions can never be answered. @param {string} why */
+  #forgetQuestions(why) {
+    const waiting = [...this.#questions];
+    this.#questions.clear();
+    for (const fail of waiting) fail(agentError('DISCONNECTED', `no answer: ${why}`));
   }
 
   /** A fire-and-forget event. @param {string} name @param {unknown} payload @internal */

@@ -86,6 +86,64 @@ test('server.emit: the payload crosses a wire (a copy, as JSON would carry it; b
   agent.close();
 });
 
+test('server.emitWithAck: every subscriber gets the same ack last; the first call answers, once', async () => {
+  const { agent, server } = await connected();
+  const acks = [];
+  agent.subscribe('x-mod:confirm', (payload, ack) => {
+    acks.push(ack);
+    ack({ ok: payload.question === 'Roll?', bytes: new Uint8Array([1, 2]) }, 'more');
+    ack('again');
+  });
+  agent.once('x-mod:confirm', (...args) => { acks.push(args.at(-1)); args.at(-1)('once'); });
+  agent.subscribeAll('x-mod:*', (name, payload, ack) => { acks.push(ack); ack('all'); });
+  const answer = await server.emitWithAck('x-mod:confirm', { question: 'Roll?' });
+  assert.equal(answer.ok, true);
+  assert.ok(answer.bytes instanceof ArrayBuffer, 'binary data crosses the wire as an ArrayBuffer');
+  assert.deepEqual([...new Uint8Array(answer.bytes)], [1, 2]);
+  assert.equal(acks.length, 3);
+  assert.ok(acks.every((ack) => ack === acks[0]), 'one ack for all');
+  assert.equal(agent.metrics().acksDropped, 3);
+  // An event that does not ask gets no ack.
+  const plain = [];
+  agent.subscribe('x-mod:tell', (...args) => plain.push(args));
+  server.emit('x-mod:tell', 1);
+  assert.deepEqual(plain, [[1]]);
+  // ack() with nothing answers undefined; args that cannot be sent throw and leave the question open.
+  agent.subscribe('x-mod:empty', (ack) => ack());
+  assert.equal(await server.emitWithAck('x-mod:empty'), undefined);
+  agent.subscribe('x-mod:cyclic', (ack) => {
+    const cyclic = {};
+    cyclic.self = cyclic;
+    assert.throws(() => ack(cyclic), { code: 'INVALID_PAYLOAD' });
+    ack('sendable');
+  });
+  assert.equal(await server.emitWithAck('x-mod:cyclic'), 'sendable');
+  agent.close();
+});
+
+test('server.emitWithAck: rejects DISCONNECTED while not connected or when the link ends first; a kept ack then does nothing', async () => {
+  const { agent, server } = createTestAgent({ reconnectionDelay: 5, randomizationFactor: 0 });
+  await rejectsWith(server.emitWithAck('x-mod:confirm', {}), 'DISCONNECTED');
+  await agent.connect();
+  let kept;
+  agent.subscribe('x-mod:confirm', (_payload, ack) => { kept = ack; });
+  const asked = server.emitWithAck('x-mod:confirm', {});
+  server.drop();
+  await rejectsWith(asked, 'DISCONNECTED');
+  server.restore();
+  await settle();
+  assert.equal(agent.state, 'connected');
+  kept('too late');
+  assert.equal(agent.metrics().acksDropped, 1);
+  // disconnect() ends the question too.
+  const again = server.emitWithAck('x-mod:confirm', {});
+  agent.disconnect();
+  await rejectsWith(again, 'DISCONNECTED');
+  kept('late again');
+  assert.equal(agent.metrics().acksDropped, 2);
+  agent.close();
+});
+
 test('server.emit while not connected is lost, and says so', async () => {
   const { agent, server } = createTestAgent();
   const seen = [];
@@ -428,7 +486,7 @@ test('metrics() has the real client\'s shape', async () => {
     'state', 'connects', 'reconnects', 'framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'eventsDispatched',
     'pendingRequests', 'buffered', 'timeouts', 'volatileDropped', 'errors', 'lastPingMs', 'dispatchP50Us',
     'dispatchP99Us', 'subscribers', 'stateSync', 'transport', 'upgrades', 'bufferedByPriority', 'lowDropped',
-    'congested',
+    'congested', 'acksDropped',
   ]);
   assert.deepEqual(Object.keys(m.stateSync), ['gaps', 'resyncs', 'rollbacks', 'conflicts']);
   assert.equal(m.state, 'connected');
