@@ -8,6 +8,7 @@
 // ClientEvents { ... } }`), and the overloads below pick them up.
 
 import type {
+  Ack,
   AgentManager as WasmAgentManager,
   AgentManagerOptions,
   EmitOptions,
@@ -16,6 +17,7 @@ import type {
 import type { ClientEvents, Responses, ServerEvents } from './EventTypes.js';
 
 export type {
+  Ack,
   AgentError,
   AgentManagerOptions,
   AgentMetrics,
@@ -54,11 +56,14 @@ export interface TypedSubscribeOptions<P> {
 export interface TypedEvents {
   /**
    * Calls `callback(payload)` for every `name` event. Returns the unsubscribe function.
+   * When the server's event asks for an answer (`emitWithAck`), the callback gets an
+   * `ack` function last (`Ack`): `ack(...args)` answers; only the first call counts.
    * @example agent.subscribe('typing_status', ({ isTyping }) => showTyping(isTyping));
+   * @example agent.subscribe('x-my-module:confirm', (q, ack) => ack?.({ ok: window.confirm(q.text) }));
    */
   subscribe<K extends keyof ServerEvents>(
     name: K,
-    callback: (payload: ServerEvents[K]) => void,
+    callback: (payload: ServerEvents[K], ack?: Ack) => void,
     options?: TypedSubscribeOptions<ServerEvents[K]>,
   ): () => void;
   subscribe<N extends string>(
@@ -66,10 +71,13 @@ export interface TypedEvents {
     callback: (...args: any[]) => void,
     options?: TypedSubscribeOptions<any>,
   ): () => void;
-  /** Calls `callback(payload)` for the next `name` event (that `filter` accepts) only. Returns the unsubscribe function. */
+  /**
+   * Calls `callback(payload)` for the next `name` event (that `filter` accepts) only, with
+   * `ack` last when the event asks for an answer. Returns the unsubscribe function.
+   */
   once<K extends keyof ServerEvents>(
     name: K,
-    callback: (payload: ServerEvents[K]) => void,
+    callback: (payload: ServerEvents[K], ack?: Ack) => void,
     options?: TypedSubscribeOptions<ServerEvents[K]>,
   ): () => void;
   once<N extends string>(
@@ -81,7 +89,8 @@ export interface TypedEvents {
    * Calls `callback(name, ...args)` for every event, or, given a pattern, for the
    * events whose name matches it: a string where `*` stands for any run of
    * characters (`'x-my-module:*'`, `'*_response'`) or a RegExp. Returns the
-   * unsubscribe function.
+   * unsubscribe function. An event that asks for an answer has its `ack` as the
+   * last of `args`, as socket.io-client's `onAny` listeners get it.
    * @example agent.subscribeAll('state:*', (name, payload) => console.debug(name, payload));
    */
   subscribeAll(callback: (name: string, ...args: any[]) => void): () => void;

@@ -462,7 +462,8 @@ export class AgentManager {
   }
 
   /**
-   * Calls `callback(...args)` for every `name` event; kept across URL changes.
+   * Calls `callback(...args)` for every `name` event (the last of `args` an
+   * `ack` function when the server asks for an answer); kept across URL changes.
    * @param {string} name
    * @param {(...args: any[]) => void} callback
    * @returns {() => void} unsubscribe

@@ -2,6 +2,7 @@
 // module's AgentManager (js/foundry/AgentManager.js), wired to the wasm client.
 
 import type {
+  Ack,
   AgentError,
   AgentManagerOptions,
   AgentMetrics,
@@ -123,13 +124,13 @@ export declare class AgentManager {
   /** The `combat_start` game event. */
   notifyCombatStart(combatData: Record<string, any>): Promise<FrinnyReply>;
 
-  /** `callback(payload)` for every `name` event (typed for the catalogue's events); kept across URL changes. */
-  subscribe<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
+  /** `callback(payload)` for every `name` event (typed for the catalogue's events), with `ack` last when the event asks for an answer; kept across URL changes. */
+  subscribe<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K], ack?: Ack) => void): () => void;
   subscribe<N extends string>(name: N extends keyof ServerEvents ? never : N, callback: (...args: any[]) => void): () => void;
   /** Removes a `subscribe` subscription; whether there was one. */
   unsubscribe(name: string, callback: (...args: any[]) => void): boolean;
   /** As `subscribe`, for the next event only. */
-  once<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K]) => void): () => void;
+  once<K extends keyof ServerEvents>(name: K, callback: (payload: ServerEvents[K], ack?: Ack) => void): () => void;
   once<N extends string>(name: N extends keyof ServerEvents ? never : N, callback: (...args: any[]) => void): () => void;
   /** `callback(state, reason)` on every state change; kept across URL changes. */
   onStateChange(callback: (state: AgentState, reason?: string) => void): () => void;

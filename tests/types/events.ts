@@ -4,7 +4,7 @@
 // find an error, or tsc fails), and any other event name still works,
 // untyped. Checked by `tsc --strict` in `cargo xtask test e2e`; nothing runs.
 import ready, { AgentManager, EventTypes, ResponseTo, ClientToServer, ServerToClient } from '../../js/index.js';
-import type { AgentError, ClientEvents, Responses, ServerEvents, TypingStatusPayload } from '../../js/index.js';
+import type { Ack, AgentError, ClientEvents, Responses, ServerEvents, TypingStatusPayload } from '../../js/index.js';
 import * as catalogue from '../../js/EventTypes.js';
 
 export async function typedEvents(): Promise<void> {
@@ -40,6 +40,20 @@ export async function typedEvents(): Promise<void> {
   agent.subscribe('x-homebrew:roll', (...args) => console.log(args.length));
   const dynamic: string = 'made_up_at_runtime';
   agent.subscribe(dynamic, (p) => p.anything);
+
+  // A subscriber's last argument: the ack of an event that asks for an answer, if it does.
+  agent.subscribe('typing_status', (p, ack) => ack?.({ seen: p.isTyping }, 'more', new Uint8Array([1])));
+  agent.once('notification', (_n, ack: Ack | undefined) => ack?.());
+  const answer: Ack = (...args) => console.log(args.length);
+  agent.subscribe('x-homebrew:confirm', (payload, ack) => (ack ?? answer)(payload.whatever));
+  agent.subscribeAll((name, ...args) => {
+    const last: unknown = args.at(-1);
+    if (typeof last === 'function') last(name);
+  });
+  // @ts-expect-error: ack is undefined when the event does not ask
+  agent.subscribe('typing_status', (_p, ack) => ack('x'));
+  // @ts-expect-error: ack is a function, not a value
+  agent.subscribe('typing_status', (_p, ack: string) => console.log(ack));
 
   // request: a known request resolves to its response's payload type.
   const reply = await agent.request('query', { content: 'hi', actorId: 'a1', extra_context: 1 });

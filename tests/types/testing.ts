@@ -72,6 +72,11 @@ export async function testAgentIsAnAgentManager(): Promise<void> {
   server.emit('typing_status', { isTyping: 'yes' });
   // @ts-expect-error: a notification needs its message
   server.emit('notification', { level: 'info' });
+  // emitWithAck: the same typing, and a Promise of the answer.
+  const answered: Promise<any> = server.emitWithAck('typing_status', { isTyping: true });
+  await server.emitWithAck('x-homebrew:confirm', { text: 'Roll?' }, 'more');
+  // @ts-expect-error: isTyping is a boolean
+  void server.emitWithAck('typing_status', { isTyping: 'yes' });
   const off: () => void = server.handle('query', ({ content, request_id }) => ({ content: `${content} ${request_id}` }));
   server.handle('level_up', async () => ({ content: 'level 2' }));
   server.handle('x-homebrew:ask', (p) => p.anything);
@@ -92,5 +97,5 @@ export async function testAgentIsAnAgentManager(): Promise<void> {
   server.setState('world', 'rain');
   // @ts-expect-error: received is read-only
   server.received = [];
-  void s, delivered, off, first, v, copy, auth;
+  void s, delivered, answered, off, first, v, copy, auth;
 }
