@@ -3,10 +3,11 @@
 //! `call` in python-socketio) wait here for the subscriber's answer, which
 //! goes back as an ACK with the same id.
 //!
-//! A question belongs to the link it came on: the server numbers its acks
-//! per socket and forgets them when the socket ends, so an answer given
-//! after the link dropped would answer nothing, or, as the next socket
-//! numbers from 0 again, the wrong question. The shell therefore never sees
+//! A question belongs to the link it came on: the server forgets its acks
+//! when the socket ends, and may number the next socket's the same way
+//! again (python-socketio and socketioxide count from 1 per socket), so an
+//! answer given after the link dropped would answer nothing, or the wrong
+//! question. The shell therefore never sees
 //! the wire id but an [`AckKey`] unique over the client's life, and the
 //! table is emptied with the link. A question is answered at most once:
 //! the first answer takes it.
