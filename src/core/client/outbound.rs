@@ -175,9 +175,8 @@ impl Client {
                     socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack)
                         .map_err(invalid)?;
                 if !attachments.is_empty() {
-                    let tree: Value =
-                        json::parse(&args, self.cfg.limits.max_depth).map_err(invalid)?;
-                    value::check_placeholders(&tree, attachments.len()).map_err(invalid)?;
+                    self.check_placeholders(&args, attachments.len())
+                        .map_err(invalid)?;
                     // Only the count goes into the header; the frames follow
                     // from the caller's copy.
                     if let socket_io::Packet::Event { data, .. } = &mut packet {
@@ -218,8 +217,8 @@ impl Client {
     ) -> Result<socket_io::Packet<'static>, ClientError> {
         let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
         if !attachments.is_empty() {
-            let tree: Value = json::parse(args, self.cfg.limits.max_depth).map_err(invalid)?;
-            value::check_placeholders(&tree, attachments.len()).map_err(invalid)?;
+            self.check_placeholders(args, attachments.len())
+                .map_err(invalid)?;
         }
         let data = socket_io::Payload {
             json: args
@@ -229,5 +228,12 @@ impl Client {
             attachments,
         };
         socket_io::Packet::ack(self.cfg.namespace.clone(), id, data).map_err(invalid)
+    }
+
+    /// Whether the JSON array `args` holds a placeholder for each of
+    /// `count` attachments: exactly `0..count`, each once.
+    fn check_placeholders(&self, args: &str, count: usize) -> Result<(), DecodeError> {
+        let tree: Value = json::parse(args, self.cfg.limits.max_depth)?;
+        value::check_placeholders(&tree, count)
     }
 }
