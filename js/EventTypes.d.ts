@@ -62,11 +62,12 @@ export interface BroadcastPayload {
   [field: string]: unknown;
 }
 
-/** Payload of `state:subscribe`: Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}. */
+/** Payload of `state:subscribe`: Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}. With `compress: 'deflate'` a large snapshot may come as {scope, version, compressed: 'deflate', doc: <binary attachment>}. */
 export interface StateSubscribePayload {
   scope: string;
   since?: number;
   epoch?: string;
+  compress?: string;
   [field: string]: unknown;
 }
 

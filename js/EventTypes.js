@@ -53,7 +53,7 @@ export const ClientToServer = Object.freeze({
   FEEDBACK: 'feedback',
   /** Relay `payload` as `event` to the other clients of the world (GM only). */
   BROADCAST: 'broadcast',
-  /** Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}. */
+  /** Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}. With `compress: 'deflate'` a large snapshot may come as {scope, version, compressed: 'deflate', doc: <binary attachment>}. */
   STATE_SUBSCRIBE: 'state:subscribe',
   /** A merge patch (RFC 7396) against version `base`; acked with {scope, base, version} or refused with {code: CONFLICT, version, doc}. */
   STATE_UPDATE: 'state:update',
@@ -180,11 +180,12 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  */
 
 /**
- * Payload of `state:subscribe`: Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}.
+ * Payload of `state:subscribe`: Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}. With `compress: 'deflate'` a large snapshot may come as {scope, version, compressed: 'deflate', doc: <binary attachment>}.
  * @typedef {object} StateSubscribePayload
  * @property {string} scope (not blank)
  * @property {number} [since] (a non-negative integer)
  * @property {string} [epoch]
+ * @property {string} [compress]
  */
 
 /**

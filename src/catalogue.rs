@@ -349,12 +349,19 @@ pub const EVENTS: &[EventSpec] = &[
     EventSpec {
         name: names::STATE_SUBSCRIBE,
         direction: Direction::ClientToServer,
-        fields: &[req("scope", K::NonEmptyString), opt("since", K::UnsignedInteger), opt("epoch", K::String)],
+        fields: &[
+            req("scope", K::NonEmptyString),
+            opt("since", K::UnsignedInteger),
+            opt("epoch", K::String),
+            opt("compress", K::String),
+        ],
         any_of: &[],
         response: None,
         broadcastable: false,
         doc: "Subscribe to a state scope (or catch up from `since`); the ack carries a snapshot \
-              {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}.",
+              {scope, version, doc} or the missed patches {scope, version, patches: [{base, version, patch}]}. \
+              With `compress: 'deflate'` a large snapshot may come as {scope, version, compressed: 'deflate', \
+              doc: <binary attachment>}.",
     },
     EventSpec {
         name: names::STATE_UPDATE,
@@ -857,7 +864,18 @@ pub struct StateSubscribePayload {
     /// server's, the answer is a snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// The compression the client can undo ([`SNAPSHOT_COMPRESSION`]): a
+    /// large snapshot may then come compressed as a binary attachment (see
+    /// [`StateSubscribeReply::compressed`]). Absent: plain JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compress: Option<String>,
 }
+
+/// The one compression of `state:subscribe` snapshots: zlib (RFC 1950), what
+/// the browser's `DecompressionStream('deflate')` reads. Its Adler-32
+/// checksum makes a damaged attachment fail to inflate rather than inflate
+/// to something else.
+pub const SNAPSHOT_COMPRESSION: &str = "deflate";
 
 /// One patch of a scope's history: it takes the document from `base` to
 /// `version` (always `base + 1` on this server).
@@ -890,6 +908,11 @@ pub struct StateSubscribeReply {
     /// started again and a snapshot replaces whatever the client holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch: Option<String>,
+    /// Set (to [`SNAPSHOT_COMPRESSION`]) when `doc` is a binary attachment
+    /// placeholder whose bytes are the document's JSON text, compressed;
+    /// only ever sent to a subscriber that asked with `compress`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed: Option<String>,
 }
 
 /// Payload of [`names::STATE_UPDATE`].
@@ -1317,6 +1340,7 @@ mod tests {
                     scope: "world".into(),
                     since: Some(3),
                     epoch: Some("e1".into()),
+                    compress: Some(SNAPSHOT_COMPRESSION.into()),
                 })
                 .unwrap(),
             ),

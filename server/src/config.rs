@@ -117,6 +117,13 @@ pub struct Config {
     #[arg(long, env = "FRINNY_STATE_HISTORY", default_value_t = 128)]
     pub state_history: usize,
 
+    /// `state:subscribe` snapshots whose JSON is at least this many bytes
+    /// go deflated, as a binary attachment, to clients that announce they
+    /// can inflate them (`compress: "deflate"`); 0 turns it off. The
+    /// WebSocket stack cannot negotiate permessage-deflate (see README).
+    #[arg(long, env = "FRINNY_COMPRESS_THRESHOLD_BYTES", default_value_t = 16 * 1024)]
+    pub compress_threshold_bytes: usize,
+
     /// Sustained events per second allowed on one connection.
     #[arg(long, env = "FRINNY_RATE_PER_CONNECTION", default_value_t = 10)]
     pub rate_per_connection: u32,
@@ -253,6 +260,7 @@ impl Config {
             max_payload_bytes: 64 * 1024,
             state_max_doc_bytes: 256 * 1024,
             state_history: 128,
+            compress_threshold_bytes: 16 * 1024,
             rate_per_connection: 1000,
             burst_per_connection: 1000,
             rate_per_user: 1000,

@@ -5,7 +5,8 @@
 //! - Client events are rate limited ([`limits`]), size-checked, validated
 //!   against the shared catalogue ([`frinny_agent::catalogue`]) and answered
 //!   through a [`responder::Responder`] ([`events`]).
-//! - Versioned shared state per scope ([`state_store`], [`state_sync`]).
+//! - Versioned shared state per scope ([`state_store`], [`state_sync`]);
+//!   large snapshots deflated for clients that can inflate ([`compress`]).
 //! - HTTP: admin endpoints that push events ([`admin_api`]), ops endpoints
 //!   ([`ops`]), `--dev` token minting ([`dev`]), static files ([`http`]).
 //! - [`server`] starts, serves and stops gracefully.
@@ -20,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod cluster;
+pub mod compress;
 pub mod config;
 pub mod cors;
 pub mod custom_events;

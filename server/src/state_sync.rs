@@ -14,6 +14,7 @@ use crate::app::Shared;
 use crate::auth::{check_id, Identity, Role};
 use crate::cluster::state::SharedError;
 use crate::cluster::{Unavailable, UNAVAILABLE};
+use crate::compress;
 use crate::events::{Failure, Outcome};
 use crate::rooms;
 use crate::state_store::{CatchUp, PatchError};
@@ -89,6 +90,7 @@ pub fn catch_up_reply(scope: &str, catch_up: CatchUp, epoch: &str) -> StateSubsc
         doc,
         patches,
         epoch: Some(epoch.to_owned()),
+        compressed: None,
     }
 }
 
@@ -141,7 +143,7 @@ pub async fn subscribe<A: Adapter>(
             .await
         {
             Ok((catch_up, epoch)) => {
-                let _ = ack.send(&catch_up_reply(scope, catch_up, &epoch));
+                send_reply(app, ack, catch_up_reply(scope, catch_up, &epoch), &request);
                 Ok(())
             }
             Err(u) => {
@@ -152,8 +154,24 @@ pub async fn subscribe<A: Adapter>(
         };
     }
     let catch_up = app.store.catch_up(&identity.world, scope, since, epoch);
-    let _ = ack.send(&catch_up_reply(scope, catch_up, app.store.epoch()));
+    let reply = catch_up_reply(scope, catch_up, app.store.epoch());
+    send_reply(app, ack, reply, &request);
     Ok(())
+}
+
+/// Acks a `state:subscribe` with `reply`, its snapshot compressed when the
+/// subscriber asked and it is large enough (`--compress-threshold-bytes`).
+fn send_reply<A: Adapter>(
+    app: &Shared,
+    ack: AckSender<A>,
+    reply: StateSubscribeReply,
+    request: &StateSubscribePayload,
+) {
+    let threshold = app.config.compress_threshold_bytes;
+    let _ = match compress::encode(reply, request.compress.as_deref(), threshold) {
+        compress::Reply::Plain(r) => ack.send(&r),
+        compress::Reply::Compressed(c) => ack.send(&c),
+    };
 }
 
 /// `state:unsubscribe` {scope}: leaves the scope's room; acks {scope}.

@@ -1433,6 +1433,7 @@ mod tests {
                     patch: Value::Null
                 }]),
                 epoch: None,
+                compressed: None,
             })
         );
     }

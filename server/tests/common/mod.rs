@@ -77,6 +77,8 @@ impl TestServer {
 pub enum Incoming {
     Event(String, Value),
     Ack(u64, Value),
+    /// A BINARY_ACK: the reply with its placeholders, and the attachments.
+    BinaryAck(u64, Value, Vec<Vec<u8>>),
     Disconnected,
 }
 
@@ -137,6 +139,18 @@ fn parse_socket_packet(text: &str) -> Option<Incoming> {
         }
         _ => None,
     }
+}
+
+/// A BINARY_ACK `46<n>-<id>[reply]`: its id, first argument and attachment count.
+fn parse_binary_ack(text: &str) -> Option<(u64, Value, usize)> {
+    let (count, rest) = text.strip_prefix("46")?.split_once('-')?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let args: Vec<Value> = serde_json::from_str(rest.get(digits.len()..)?).ok()?;
+    Some((
+        digits.parse().ok()?,
+        args.first().cloned().unwrap_or(Value::Null),
+        count.parse().ok()?,
+    ))
 }
 
 impl SioClient {
@@ -324,6 +338,18 @@ impl SioClient {
             if text == "1" {
                 return Some(Incoming::Disconnected);
             }
+            if let Some((id, reply, count)) = parse_binary_ack(&text) {
+                let mut attachments = Vec::new();
+                while attachments.len() < count {
+                    let left = deadline.checked_duration_since(Instant::now())?;
+                    match timeout(left, self.ws.next()).await.ok()? {
+                        Some(Ok(Message::Binary(b))) => attachments.push(b.to_vec()),
+                        Some(Ok(_)) => continue,
+                        _ => return Some(Incoming::Disconnected),
+                    }
+                }
+                return Some(Incoming::BinaryAck(id, reply, attachments));
+            }
             if let Some(i) = parse_socket_packet(&text) {
                 return Some(i);
             }
@@ -384,19 +410,26 @@ impl SioClient {
 
     /// Waits for the ack `id`, keeping other packets.
     pub async fn ack(&mut self, id: u64) -> Value {
+        self.ack_with_attachments(id).await.0
+    }
+
+    /// Waits for the ack `id` (plain or binary), keeping other packets.
+    pub async fn ack_with_attachments(&mut self, id: u64) -> (Value, Vec<Vec<u8>>) {
         let deadline = Instant::now() + WAIT;
         let mut kept = Vec::new();
         let mut backlog = std::mem::take(&mut self.backlog);
         let mut found = None;
         while let Some(i) = backlog.pop_front() {
             match i {
-                Incoming::Ack(a, v) if a == id && found.is_none() => found = Some(v),
+                Incoming::Ack(a, v) if a == id && found.is_none() => found = Some((v, Vec::new())),
+                Incoming::BinaryAck(a, v, b) if a == id && found.is_none() => found = Some((v, b)),
                 other => kept.push(other),
             }
         }
         while found.is_none() {
             match self.recv_until(deadline).await {
-                Some(Incoming::Ack(a, v)) if a == id => found = Some(v),
+                Some(Incoming::Ack(a, v)) if a == id => found = Some((v, Vec::new())),
+                Some(Incoming::BinaryAck(a, v, b)) if a == id => found = Some((v, b)),
                 Some(other) => kept.push(other),
                 None => break,
             }
