@@ -17,6 +17,10 @@
 //! - one clock: [`Agent::poll_timeout`] is the earlier of the client's
 //!   deadlines and the end of the store's re-submit pauses.
 //!
+//! A compressed snapshot is a job for the shell: [`AgentOutput::Inflate`]
+//! hands out its bytes and [`Agent::on_inflated`] takes the text back; the
+//! scope's patches that arrive meanwhile wait for it (see `inflate`).
+//!
 //! A conflict is a question for the shell: [`AgentOutput::ResolveConflict`]
 //! asks for a patch to re-submit, and [`Agent::resolve_conflict`] gives it
 //! (or `None`: the server wins). The reply waits in the agent meanwhile, so
@@ -41,12 +45,14 @@
 //! ```
 
 use super::client::{
-    AckKey, Client, Config, EmitOptions, HttpKind, Output, RequestKey, RequestOptions, State,
+    AckKey, Client, Config, EmitOptions, HttpKind, Output, Protocol, RequestKey, RequestOptions,
+    State,
 };
 use super::error::{ClientError, ErrorCode};
+use super::inflate::{Inflations, Reply};
 use super::metrics::Metrics;
 use super::sync::{Change, Conflict, SyncError, SyncOutput, SyncStore, UpdateId};
-use crate::catalogue::{codes, names, StateConflict};
+use crate::catalogue::{codes, names, StateConflict, SNAPSHOT_COMPRESSION};
 use crate::protocol::json;
 use serde::Deserialize;
 use serde_json::Value;
@@ -105,6 +111,20 @@ pub enum AgentOutput {
         /// The server's document.
         server: Value,
     },
+    /// Inflate `bytes` (a zlib stream: `DecompressionStream(format)` with
+    /// `format` "deflate") into UTF-8 text, stopping with an error past
+    /// `max_bytes` of output, and answer with [`Agent::on_inflated`] and
+    /// `token`.
+    Inflate {
+        /// Names this job in the answer.
+        token: u64,
+        /// The `DecompressionStream` format.
+        format: &'static str,
+        /// The compressed bytes.
+        bytes: Vec<u8>,
+        /// The most inflated bytes wanted (the client's payload limit).
+        max_bytes: usize,
+    },
 }
 
 /// What a client request made for the store is for.
@@ -123,6 +143,8 @@ pub struct Agent {
     calls: HashMap<RequestKey, StoreCall>,
     /// Conflict replies waiting for [`Agent::resolve_conflict`].
     conflicts: HashMap<UpdateId, Value>,
+    /// Compressed snapshots the shell is inflating.
+    inflations: Inflations,
     /// The latest time an input brought (ms): the store's requests are
     /// made at it.
     now: u64,
@@ -139,6 +161,7 @@ impl Agent {
             store: SyncStore::new(format!("{:08x}", (seed >> 32) as u32)),
             calls: HashMap::new(),
             conflicts: HashMap::new(),
+            inflations: Inflations::default(),
             now: 0,
             out: VecDeque::new(),
         }
@@ -381,6 +404,7 @@ impl Agent {
 
     /// Stops following `scope` ([`SyncStore::unsubscribe`]).
     pub fn unsync_state(&mut self, scope: &str) {
+        self.inflations.forget(scope);
         self.store.unsubscribe(scope);
         self.route();
     }
@@ -412,6 +436,39 @@ impl Agent {
         self.tick(now);
         self.store.on_update_reply(id, &reply, answered(patch));
         self.route();
+    }
+
+    /// The shell's answer to [`AgentOutput::Inflate`] `token`: the
+    /// inflated text, or why there is none. The snapshot then applies as if
+    /// it had come uncompressed, and the scope's patches held meanwhile
+    /// follow in order. A failure, or text over the payload limit or not a
+    /// JSON document, is `INFLATE_FAILED`: counted, reported as
+    /// [`Output::Error`], and the scope asks again for a plain snapshot. An
+    /// answer for a token not waited for is ignored.
+    pub fn on_inflated(&mut self, now: u64, token: u64, result: Result<String, String>) {
+        self.tick(now);
+        let limits = self.client.config().limits;
+        let Some(done) = self.inflations.finish(token, result, &limits) else {
+            return;
+        };
+        match done.reply {
+            Ok(reply) => self.store.on_subscribe_reply(&done.scope, &reply),
+            Err(e) => self.inflate_failed(&done.scope, e),
+        }
+        for patch in done.released {
+            self.store.on_patch_event(&patch);
+        }
+        self.route();
+    }
+
+    /// A compressed snapshot that could not be used: counted, reported,
+    /// and the scope asks again (its next ask goes plain).
+    fn inflate_failed(&mut self, scope: &str, e: ClientError) {
+        self.client
+            .metrics_mut()
+            .count_error(ErrorCode::InflateFailed.as_str());
+        self.out.push_back(AgentOutput::Client(Output::Error(e)));
+        self.store.resubscribe(scope);
     }
 
     // ----- routing ------------------------------------------------------------
@@ -452,16 +509,29 @@ impl Agent {
                 ..
             } if name == names::STATE_PATCH => {
                 if let Some(payload) = patch_payload(json, form) {
-                    self.store.on_patch_event(&payload);
+                    match payload.get("scope").and_then(Value::as_str) {
+                        // Its snapshot is being inflated: the patch waits.
+                        Some(scope) if self.inflations.holds(scope) => {
+                            let scope = scope.to_owned();
+                            self.inflations.hold(&scope, payload);
+                        }
+                        _ => {
+                            self.store.on_patch_event(&payload);
+                        }
+                    }
                     // Subscribers of the scope see the change before
                     // subscribers of the raw event.
                     self.drain_store();
                 }
                 self.out.push_back(AgentOutput::Client(output));
             }
-            Output::Settled { key, result, .. } if self.calls.contains_key(&key) => {
+            Output::Settled {
+                key,
+                result,
+                attachments,
+            } if self.calls.contains_key(&key) => {
                 if let Some(call) = self.calls.remove(&key) {
-                    self.store_call_settled(call, result);
+                    self.store_call_settled(call, result, attachments);
                 }
             }
             other => self.out.push_back(AgentOutput::Client(other)),
@@ -509,9 +579,17 @@ impl Agent {
     /// Sends a store frame as a client request (`retry: false`: the store
     /// re-sends by itself after a reconnect).
     fn send(&mut self, output: &SyncOutput, call: StoreCall) {
-        let Some((event, payload)) = output.frame() else {
+        let Some((event, mut payload)) = output.frame() else {
             return;
         };
+        if let (StoreCall::Subscribe(scope), Value::Object(fields)) = (&call, &mut payload) {
+            let cfg = self.client.config();
+            // Attachments need Socket.IO; the JSON framing has none.
+            let can = cfg.inflate && cfg.protocol == Protocol::SocketIo;
+            if can && self.inflations.may_compress(scope) {
+                fields.insert("compress".into(), Value::from(SNAPSHOT_COMPRESSION));
+            }
+        }
         let opts = RequestOptions {
             timeout_ms: None,
             retry: false,
@@ -536,14 +614,37 @@ impl Agent {
     }
 
     /// A client request made for the store settled.
-    fn store_call_settled(&mut self, call: StoreCall, result: Result<String, ClientError>) {
+    fn store_call_settled(
+        &mut self,
+        call: StoreCall,
+        result: Result<String, ClientError>,
+        attachments: Vec<Vec<u8>>,
+    ) {
         let reply = result.and_then(|json| {
             serde_json::from_str::<Value>(&json)
                 .map_err(|e| ClientError::new(ErrorCode::ProtocolError, e.to_string()))
         });
         match (call, reply) {
             (StoreCall::Subscribe(scope), Ok(reply)) => {
-                self.store.on_subscribe_reply(&scope, &reply)
+                let can_inflate = self.client.config().inflate;
+                match self
+                    .inflations
+                    .on_reply(&scope, reply, attachments, can_inflate)
+                {
+                    Reply::Plain(reply) => self.store.on_subscribe_reply(&scope, &reply),
+                    Reply::Inflate { token, bytes } => {
+                        self.out.push_back(AgentOutput::Inflate {
+                            token,
+                            format: SNAPSHOT_COMPRESSION,
+                            bytes,
+                            max_bytes: self.client.config().limits.max_frame_bytes,
+                        });
+                    }
+                    Reply::Unusable(e) => {
+                        self.inflations.failed_at_once(&scope);
+                        self.inflate_failed(&scope, e);
+                    }
+                }
             }
             (StoreCall::Subscribe(scope), Err(e)) => {
                 self.store.on_subscribe_failed(&scope, to_sync_error(&e))

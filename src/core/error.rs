@@ -43,6 +43,10 @@ pub enum ErrorCode {
     /// session) or a body that is not `text/plain`. The link is dropped and
     /// reconnects with backoff.
     TransportError,
+    /// A compressed state snapshot could not be used: its attachment did
+    /// not inflate, inflated past the payload limit, or was not a JSON
+    /// document. The scope asks again for a plain snapshot.
+    InflateFailed,
 }
 
 impl ErrorCode {
@@ -62,6 +66,7 @@ impl ErrorCode {
             ErrorCode::Closed => "CLOSED",
             ErrorCode::AuthFailed => "AUTH_FAILED",
             ErrorCode::TransportError => "TRANSPORT_ERROR",
+            ErrorCode::InflateFailed => "INFLATE_FAILED",
         }
     }
 }

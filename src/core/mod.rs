@@ -10,6 +10,8 @@
 //!   jitter, the pending request table, the outgoing buffer, inbound and
 //!   outbound frames.
 //! - [`SyncStore`]: synced state documents, versioned per scope.
+//! - `inflate`: compressed snapshots, inflated by the shell, and the
+//!   patches that wait for them.
 //! - [`reply_policy`], [`FastPath`]: which events may answer a request, and
 //!   when the shell may deliver plain events itself.
 
@@ -18,6 +20,7 @@ mod backoff;
 mod client;
 mod error;
 mod fast_path;
+mod inflate;
 pub mod merge_diff;
 mod metrics;
 pub mod reply_policy;

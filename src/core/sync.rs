@@ -896,6 +896,15 @@ impl SyncStore {
         }
     }
 
+    /// Asks for `scope` again (when connected): its last reply could not be
+    /// used, as a compressed snapshot that did not inflate.
+    pub fn resubscribe(&mut self, scope: &str) {
+        if let Some(s) = self.scopes.get_mut(scope) {
+            s.asking = false;
+            self.ask(scope);
+        }
+    }
+
     /// A pushed `state:patch` payload `{scope, base, version, patch}`.
     pub fn on_patch_event(&mut self, payload: &Value) -> PatchOutcome {
         let scope = payload.get("scope").and_then(Value::as_str);

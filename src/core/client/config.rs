@@ -90,6 +90,12 @@ pub struct Config {
     /// Upgrade from polling to WebSocket when the server offers it
     /// (socket.io-client's `upgrade`, default true).
     pub upgrade: bool,
+    /// The shell can inflate zlib data (the browser's
+    /// `DecompressionStream`): `state:subscribe` then asks for large
+    /// snapshots compressed, and the agent hands their attachments out as
+    /// [`AgentOutput::Inflate`](crate::core::AgentOutput::Inflate). Default
+    /// false: a shell that cannot inflate never sees one.
+    pub inflate: bool,
 }
 
 impl Config {
@@ -114,6 +120,7 @@ impl Config {
             limits: Limits::default(),
             transports: vec![Transport::WebSocket, Transport::Polling],
             upgrade: true,
+            inflate: false,
         }
     }
 
