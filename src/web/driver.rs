@@ -256,6 +256,9 @@ impl Driver {
                 self.call(|agent, now| agent.set_online(now, online));
             }
             Input::Aborted { key } => self.call(|agent, _| agent.abort(key)),
+            Input::Inflated { token, result } => {
+                self.call(|agent, now| agent.on_inflated(now, token, result))
+            }
             Input::AuthAnswered { attempt, answer } => self.call(|agent, now| match answer {
                 Answer::Json(json) => agent.on_auth(now, attempt, &json),
                 Answer::Failed(why) => agent.on_auth_failed(now, attempt, &why),
@@ -369,6 +372,12 @@ impl Driver {
                 local,
                 server,
             } => self.resolve_conflict(id, &scope, &local, &server),
+            AgentOutput::Inflate {
+                token,
+                format,
+                bytes,
+                max_bytes,
+            } => super::inflate::start(token, format, &bytes, max_bytes, self.feed.clone()),
         }
     }
 

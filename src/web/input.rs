@@ -72,6 +72,13 @@ pub(crate) enum Input {
         /// Which request.
         key: RequestKey,
     },
+    /// A compressed snapshot was inflated (or not).
+    Inflated {
+        /// Which [`AgentOutput::Inflate`](crate::core::AgentOutput::Inflate).
+        token: u64,
+        /// The text, or the browser's reason.
+        result: Result<String, String>,
+    },
     /// The `auth` function answered for a connection attempt.
     AuthAnswered {
         /// Which attempt asked.

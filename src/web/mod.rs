@@ -21,6 +21,8 @@
 //! - [`timer`]: the single timer (`gloo-timers`), re-armed to the agent's
 //!   next deadline.
 //! - [`network`]: the `online`/`offline` listeners.
+//! - [`inflate`]: compressed state snapshots inflated with the browser's
+//!   `DecompressionStream`.
 //! - [`hub`]: every listener, kept in JS (`event_hub.js`): event
 //!   subscribers with the inbound fast path in front of them, and the
 //!   state, error, document and conflict listeners; it hands out the
@@ -61,6 +63,7 @@ mod errors;
 mod frinny;
 mod glue;
 mod hub;
+mod inflate;
 mod input;
 mod inspect;
 mod manager;

@@ -307,6 +307,8 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
         .filter(|u| !u.is_empty())
         .ok_or_else(|| invalid("option url is required"))?;
     let mut cfg = Config::new(url);
+    // Large state snapshots may then come deflated (see `inflate`).
+    cfg.inflate = super::inflate::available();
     cfg.protocol = match o.protocol.get("protocol", "a string")?.as_deref() {
         None | Some("socket.io") => Protocol::SocketIo,
         Some("json") => Protocol::Json,

@@ -41,8 +41,17 @@
 //                               (socket.io text, so a second answer shows even
 //                               though socket.io runs an ack callback once),
 //                               and how many it sent in all
+//     state:subscribe({scope, compress}, ack)  a server whose compression
+//                               goes wrong: asked with `compress`, acks
+//                               {scope, version: 1, compressed: 'deflate',
+//                               doc: <attachment>} where the attachment is not
+//                               zlib (or, for scope 'bomb', is 5 MB of spaces
+//                               deflated); asked without, acks the snapshot
+//                               {scope, version: 1, doc: {scope, plain: true}}
 //   /admin     admin_hello {nsp} on connect; echo(payload, ack)
 //   /guarded   middleware refuses unless auth.token === 'secret'
+
+import { deflateSync } from 'node:zlib';
 
 /** Every Buffer / typed array in `v`, as {path, hex}, depth first. */
 export function binaries(v, path = '$', out = []) {
@@ -163,6 +172,19 @@ export function attach(io, records) {
       setTimeout(() => {
         socket.emit('answered', { answer, error, seen: binaries(answer), acks: acks.slice(from), total: acks.length });
       }, 200);
+    });
+
+    socket.on('state:subscribe', (payload, ack) => {
+      if (typeof ack !== 'function') return;
+      const scope = payload && payload.scope;
+      if (payload && payload.compress) {
+        const doc = scope === 'bomb'
+          ? deflateSync(Buffer.alloc(5_000_000, 0x20))
+          : Buffer.from('this is not a zlib stream');
+        ack({ scope, version: 1, compressed: 'deflate', doc, epoch: 'node' });
+      } else {
+        ack({ scope, version: 1, doc: { scope, plain: true }, epoch: 'node' });
+      }
     });
 
     socket.on('binary_query', (payload) => {
