@@ -22,6 +22,7 @@ export const CLIENT_CODES = Object.freeze([
   'CLOSED',
   'AUTH_FAILED',
   'TRANSPORT_ERROR',
+  'INFLATE_FAILED',
   'CALLBACK_ERROR',
 ]);
 

@@ -174,7 +174,7 @@ export interface DocChange {
 export interface AgentError extends Error {
   code: 'TIMEOUT' | 'DISCONNECTED' | 'CONNECT_REFUSED' | 'BUFFER_FULL' | 'ABORTED' | 'SERVER_ERROR'
     | 'INVALID_PAYLOAD' | 'INVALID_OPTIONS' | 'PROTOCOL_ERROR' | 'RECONNECT_FAILED' | 'CLOSED'
-    | 'CALLBACK_ERROR' | 'AUTH_FAILED' | 'TRANSPORT_ERROR' | string;
+    | 'CALLBACK_ERROR' | 'AUTH_FAILED' | 'TRANSPORT_ERROR' | 'INFLATE_FAILED' | string;
   /** For PROTOCOL_ERROR: the decoder's own code. */
   detail?: string;
   /** For SERVER_ERROR: the server's own code, when it sent one (e.g. 'RATE_LIMITED'). */
