@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart]`:
+//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart,compression]`:
 //! the benchmarks of issue 6, side by side with the peers, on loopback.
 //!
 //! - size: pkg/ (wasm after wasm-opt -Oz, JS glue, js/index.js) against
@@ -14,7 +14,12 @@
 //! - coldstart (issue 15): from page load, through the client's code (and
 //!   our wasm) fetched and compiled, to connected, with the cache disabled,
 //!   against socket.io-client (`bench/browser.mjs --only coldstart`,
-//!   `bench/page/coldstart.js`).
+//!   `bench/page/coldstart.js`);
+//! - compression (issue 17): bytes on the wire, counted on the TCP socket,
+//!   when one client subscribes to a 200 KiB Foundry-like world state,
+//!   asking for a plain snapshot and for a deflated one
+//!   (`bench/loadgen/src/bin/subscribe_bytes.rs`), and whether the server
+//!   accepts the `permessage-deflate` a browser offers.
 //!
 //! Every load is bounded in count and time. Figures come back as
 //! `RESULT <key> <value>` lines; the table (ours / peer against the issue's
@@ -36,6 +41,7 @@ const PAGE_PORT: u16 = 39001; // +1 flood, +2 socket.io acks
 const OURS_PORT: u16 = 39010;
 const NODE_PORT: u16 = 39011;
 const UI_PORT: u16 = 39040; // +1 flood
+const COMPRESSION_PORT: u16 = 39050;
 
 const TABLE_START: &str = "<!-- bench:table:start -->";
 const TABLE_END: &str = "<!-- bench:table:end -->";
@@ -63,10 +69,10 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--skip-build" => o.build = false,
             "--quick" => o.quick = true,
             "--only" => {
-                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui,coldstart")?;
+                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui,coldstart,compression")?;
                 o.only = v.split(',').map(str::to_owned).collect();
             }
-            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui,coldstart)")),
+            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui,coldstart,compression)")),
         }
     }
     Ok(o)
@@ -90,7 +96,7 @@ pub fn bench(args: &[String]) -> Result {
                 }
             }
         }
-        if wants("server") {
+        if wants("server") || wants("compression") {
             if let Err(e) = run(cmd("cargo").args([
                 "build",
                 "--profile",
@@ -100,10 +106,12 @@ pub fn bench(args: &[String]) -> Result {
                 "-p",
                 "loadgen",
             ])) {
-                missing.push((
-                    "server",
-                    format!("building frinny-server and loadgen failed: {e}"),
-                ));
+                for section in ["server", "compression"] {
+                    missing.push((
+                        section,
+                        format!("building frinny-server and loadgen failed: {e}"),
+                    ));
+                }
             }
         }
     }
@@ -139,6 +147,12 @@ pub fn bench(args: &[String]) -> Result {
         println!("\n=== bench: cold start in headless Chromium (issue 15) ===");
         if let Err(e) = coldstart(&o, &mut figures) {
             missing.push(("coldstart", e));
+        }
+    }
+    if wants("compression") && !missing.iter().any(|(s, _)| *s == "compression") {
+        println!("\n=== bench: compression, subscribe to a 200 KiB world (issue 17) ===");
+        if let Err(e) = compression(&mut figures) {
+            missing.push(("compression", e));
         }
     }
     if wants("cluster") {
@@ -582,6 +596,54 @@ fn server(who: &str, port: u16, o: &Opts, f: &mut Figures) -> Result {
     r
 }
 
+// ----- 9. compression ----------------------------------------------------------------------------
+
+/// frinny-server with its default `--compress-threshold-bytes`, and
+/// `subscribe_bytes` subscribing to a 200 KiB world through it twice.
+fn compression(f: &mut Figures) -> Result {
+    let root = util::root();
+    let bin = root.join("target/serve/frinny-server");
+    let probe = root.join("target/serve/subscribe_bytes");
+    for b in [&bin, &probe] {
+        if !b.exists() {
+            return Err(format!(
+                "{} is missing (cargo build --profile serve -p frinny-server -p loadgen)",
+                b.display()
+            ));
+        }
+    }
+    let addr = SocketAddr::from(([127, 0, 0, 1], COMPRESSION_PORT));
+    if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        return Err(format!("port {COMPRESSION_PORT} is already in use"));
+    }
+    let token = format!("bench-admin-token-{}", std::process::id());
+    let mut c = Command::new(bin);
+    c.args(["--dev", "--port", &COMPRESSION_PORT.to_string()])
+        .args(["--admin-token", &token, "--log", "error"])
+        .current_dir(&root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    println!("$ {c:?}");
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("cannot start frinny-server: {e}"))?;
+    let started = wait_listening(&mut child, COMPRESSION_PORT, "frinny-server");
+    let server = Server(child);
+    started?;
+    let mut p = Command::new(probe);
+    p.args([
+        "--http",
+        &addr.to_string(),
+        "--token",
+        &token,
+        "--kib",
+        "200",
+    ]);
+    let r = collect(&mut p, "", f);
+    drop(server);
+    r
+}
+
 // ----- the table --------------------------------------------------------------------------------
 
 fn get(f: &Figures, k: &str) -> Option<f64> {
@@ -809,7 +871,27 @@ fn table(f: &Figures, o: &Opts) -> String {
             ms,
             Target::AtMost(1.5),
         ),
+        ratio_row(
+            f,
+            "9. subscribe to a 200 KiB world: bytes on the wire, server to client",
+            "compression.deflate_down",
+            "compression.plain_down",
+            "plain JSON",
+            bytes,
+            Target::AtMost(0.5),
+        ),
     ];
+    rows.push(Row {
+        what: "9. permessage-deflate offered as a browser does".to_owned(),
+        ours: match get(f, "compression.pmd_negotiated") {
+            Some(v) if v > 0.0 => "negotiated".to_owned(),
+            Some(_) => "not negotiated (tungstenite 0.30 has no extensions)".to_owned(),
+            None => "not measured".to_owned(),
+        },
+        peer: "-".to_owned(),
+        ratio: None,
+        target: Target::Info,
+    });
     // 5. memory growth: target zero; GC leaves a little noise in the JS heap.
     for (what, from, to) in [
         ("after 1M inbound events", "warm", "events"),
@@ -917,6 +999,7 @@ fn details(f: &Figures, o: &Opts) -> String {
         ("coldstart.", "cold start ms from navigation start (medians; loaded: client code imported, ready: wasm compiled)"),
         ("server.ours.", "frinny-server"),
         ("server.node.", "Node socket.io 4.8"),
+        ("compression.", "compression: one state:subscribe of a 200 KiB world, bytes on the TCP socket (down: server to client, up: the request; doc: its JSON)"),
     ];
     for (prefix, title) in groups {
         let items = pick(prefix);

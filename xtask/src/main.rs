@@ -36,7 +36,7 @@ tasks:
   soak [--quick] [--skip-build] [--seed N]
                      20 browser clients, 10,000 requests, 100 faults (--quick: a tenth,
                      about a minute); last line: soak: N requests, F faults, hung H, ...
-  bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart]
+  bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart,compression]
                      benchmarks side by side with the peers; table into BENCHMARKS.md
 ";
 
