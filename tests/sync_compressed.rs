@@ -93,7 +93,7 @@ impl Harness {
                 let items: Value = serde_json::from_str(&rest[bracket..]).ok()?;
                 (items[0] == "state:subscribe").then(|| (id, items[1].clone()))
             })
-            .last();
+            .next_back();
         let sent = format!("{:?}", self.sent);
         self.sent.clear();
         found.unwrap_or_else(|| panic!("no state:subscribe in {sent}"))

@@ -115,7 +115,7 @@ async fn a_socket_does_not_outlive_its_token() {
                 disconnected = true;
                 break;
             }
-            Incoming::Ack(..) => {}
+            Incoming::Ack(..) | Incoming::BinaryAck(..) => {}
         }
     }
     assert!(
