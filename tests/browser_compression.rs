@@ -1,11 +1,12 @@
 //! Compressed state snapshots in the browser (Chromium and Firefox): a
 //! 200 KiB world state from the reference server (`frinny-server --dev` on
-//! 127.0.0.1:38477, compression on by default above 16 KiB) arrives
-//! deflated, is inflated by `DecompressionStream`, and equals the server's
-//! document; a compressed attachment that does not inflate, or inflates
-//! past the payload limit (the Node socket.io server on 127.0.0.1:38471
-//! sends both on purpose), is `INFLATE_FAILED` through `onError`, and the
-//! scope recovers with a plain snapshot.
+//! 127.0.0.1:38477, and with `--parser msgpack` on 38480; compression on by
+//! default above 16 KiB) arrives deflated, is inflated by
+//! `DecompressionStream`, and equals the server's document; a compressed
+//! attachment that does not inflate, or inflates past the payload limit
+//! (the Node socket.io server on 127.0.0.1:38471 sends both on purpose), is
+//! `INFLATE_FAILED` through `onError`, and the scope recovers with a plain
+//! snapshot.
 #![cfg(target_arch = "wasm32")]
 #![allow(
     clippy::unwrap_used,
@@ -27,6 +28,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const SERVER: &str = "http://127.0.0.1:38477";
 const ADMIN: &str = "browser-tests-admin";
 const NODE: &str = "http://127.0.0.1:38471";
+const REFERENCE_MSGPACK: &str = "http://127.0.0.1:38480";
 
 /// A Foundry-like world part: `n` actors from `from`, each with items.
 fn actors(from: usize, n: usize) -> String {
@@ -50,14 +52,15 @@ fn actors(from: usize, n: usize) -> String {
     format!("{{{}}}", actors.join(","))
 }
 
-async fn gm(world: &str) -> frinny_agent::web::AgentManager {
+/// A GM of `world` on `server`, with `extra` options.
+async fn gm(server: &str, world: &str, extra: &str) -> frinny_agent::web::AgentManager {
     let minted = fetch_json(
         "GET",
-        &format!("{SERVER}/dev/token?userId=gm&role=gm&world={world}"),
+        &format!("{server}/dev/token?userId=gm&role=gm&world={world}"),
     )
     .await;
     let token = get_str(&minted, "token");
-    connected_at(SERVER, &format!(r#""auth":{{"token":"{token}"}}"#)).await
+    connected_at(server, &format!(r#"{extra}"auth":{{"token":"{token}"}}"#)).await
 }
 
 /// JSON text with object keys sorted, to compare documents whatever order
@@ -77,6 +80,17 @@ fn canonical(v: &JsValue) -> String {
 
 #[wasm_bindgen_test]
 async fn a_200_kib_world_state_arrives_deflated_and_equals_the_servers() {
+    world_arrives_deflated(SERVER, "").await;
+}
+
+#[wasm_bindgen_test]
+async fn with_the_msgpack_parser_too() {
+    world_arrives_deflated(REFERENCE_MSGPACK, r#""parser":"msgpack","#).await;
+}
+
+/// Writes a 200 KiB world on `server`, syncs it with a client made with
+/// `extra` options, and checks what arrived.
+async fn world_arrives_deflated(server: &str, extra: &str) {
     let world = unique("z");
     // Written in parts: one HTTP body may be at most 64 KiB.
     let mut expected = Vec::new();
@@ -87,14 +101,14 @@ async fn a_200_kib_world_state_arrives_deflated_and_equals_the_servers() {
         );
         expected.push(patch.clone());
         let body = format!(r#"{{"scope":"world","world":"{world}","patch":{patch}}}"#);
-        let r = post_json(&format!("{SERVER}/state/update"), ADMIN, &body).await;
+        let r = post_json(&format!("{server}/state/update"), ADMIN, &body).await;
         assert_eq!(get(&r, "status").as_f64(), Some(200.0), "{}", stringify(&r));
     }
     let merged = js_expr(&format!("Object.assign({{}}, {})", expected.join(", ")));
     let size = canonical(&merged).len();
     assert!(size > 200 * 1024, "the world is {size} bytes");
 
-    let a = gm(&world).await;
+    let a = gm(server, &world, extra).await;
     let errors = Recorder::new();
     let _off = a.on_error(errors.f()).unwrap();
     let before = get(&a.metrics().unwrap(), "bytesIn").as_f64().unwrap();
@@ -112,7 +126,7 @@ async fn a_200_kib_world_state_arrives_deflated_and_equals_the_servers() {
     assert_eq!(errors.len(), 0, "{:?}", errors.calls());
     // Patches keep flowing after the compressed snapshot.
     let body = format!(r#"{{"scope":"world","world":"{world}","patch":{{"round":1}}}}"#);
-    post_json(&format!("{SERVER}/state/update"), ADMIN, &body).await;
+    post_json(&format!("{server}/state/update"), ADMIN, &body).await;
     assert!(
         wait_until(3_000, || get(&a.get_state("world").unwrap(), "round")
             .as_f64()
