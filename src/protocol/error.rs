@@ -83,6 +83,10 @@ pub enum DecodeError {
     /// A msgpack frame that is not a Socket.IO packet map: not a map, or its
     /// `type` is missing or not an integer from 0 to 4.
     InvalidPacket(&'static str),
+    /// A [`batch`](super::batch) envelope, or one of its entries, is not
+    /// `[["name", payload], …]`. The frame around it was sound, so the link
+    /// stays up.
+    InvalidBatch(&'static str),
 }
 
 impl DecodeError {
@@ -110,6 +114,7 @@ impl DecodeError {
             DecodeError::InvalidMsgpack(_) => "INVALID_MSGPACK",
             DecodeError::UnsupportedMsgpack(_) => "UNSUPPORTED_MSGPACK",
             DecodeError::InvalidPacket(_) => "INVALID_PACKET",
+            DecodeError::InvalidBatch(_) => "INVALID_BATCH",
         }
     }
 }
@@ -153,6 +158,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "MessagePack without a JSON form: {why}")
             }
             DecodeError::InvalidPacket(why) => write!(f, "invalid Socket.IO packet: {why}"),
+            DecodeError::InvalidBatch(why) => write!(f, "invalid batch: {why}"),
         }
     }
 }

@@ -7,6 +7,8 @@
 //! [`msgpack`] is `socket.io-msgpack-parser` (the same packets as one
 //! MessagePack map per binary frame), and [`json_frame`] is the plain-JSON
 //! framing that backends behind API gateways use instead of Socket.IO.
+//! [`batch`] is this project's envelope of several events in one Socket.IO
+//! EVENT.
 //!
 //! # Payload representation: raw JSON text
 //!
@@ -27,6 +29,7 @@
 //! exception: their placeholders must be replaced by buffers, so
 //! [`socket_io::Payload::reconstruct`] builds a [`value::Value`] tree.
 
+pub mod batch;
 pub mod engine_io;
 mod error;
 pub mod json;
