@@ -100,7 +100,7 @@ export interface EventsDefinePayload {
   [field: string]: unknown;
 }
 
-/** Payload of `connection_established`: Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`. */
+/** Payload of `connection_established`: Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`, and `batch` {windowMs, maxBytes} when it coalesces events for this connection into `batch` envelopes (and accepts them). */
 export interface ConnectionEstablishedPayload {
   status: string;
   endpoints: unknown[];
@@ -110,6 +110,7 @@ export interface ConnectionEstablishedPayload {
   role?: string;
   world?: string;
   customEvents?: unknown[];
+  batch?: Record<string, unknown>;
 }
 
 /** Payload of `typing_status`: Frinny started (true) or stopped (false) working on a request. */

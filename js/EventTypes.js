@@ -67,7 +67,7 @@ export const ClientToServer = Object.freeze({
 
 /** Events the server sends to the client's subscribers. */
 export const ServerToClient = Object.freeze({
-  /** Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`. */
+  /** Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`, and `batch` {windowMs, maxBytes} when it coalesces events for this connection into `batch` envelopes (and accepts them). */
   CONNECTION_ESTABLISHED: 'connection_established',
   /** Frinny started (true) or stopped (false) working on a request. */
   TYPING_STATUS: 'typing_status',
@@ -218,7 +218,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  */
 
 /**
- * Payload of `connection_established`: Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`.
+ * Payload of `connection_established`: Sent once when the namespace is joined; the reference server lists the custom events declared for the world in `customEvents`, and `batch` {windowMs, maxBytes} when it coalesces events for this connection into `batch` envelopes (and accepts them).
  * @typedef {object} ConnectionEstablishedPayload
  * @property {string} status
  * @property {unknown[]} endpoints
@@ -228,6 +228,7 @@ export const Broadcastable = Object.freeze(['character_update', 'notification', 
  * @property {string} [role]
  * @property {string} [world]
  * @property {unknown[]} [customEvents]
+ * @property {Record<string, unknown>} [batch]
  */
 
 /**

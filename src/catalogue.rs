@@ -99,6 +99,12 @@ pub mod names {
     pub const SERVER_SHUTDOWN: &str = "server_shutdown";
     /// Server → client: a request failed.
     pub const ERROR: &str = "error";
+
+    /// Both ways: the envelope of several events in one,
+    /// `[[name, payload], …]` ([`crate::protocol::batch`]). Not an event of
+    /// its own: it is unpacked into its entries, and sent only to and by a
+    /// peer that announced it ([`BatchCapability`](super::BatchCapability)).
+    pub const BATCH: &str = "batch";
 }
 
 /// Stable error codes carried in the `code` field of an `error` event.
@@ -424,12 +430,14 @@ pub const EVENTS: &[EventSpec] = &[
             opt("role", K::String),
             opt("world", K::String),
             opt("customEvents", K::Array),
+            opt("batch", K::Object),
         ],
         any_of: &[],
         response: None,
         broadcastable: false,
         doc: "Sent once when the namespace is joined; the reference server lists the custom events \
-              declared for the world in `customEvents`.",
+              declared for the world in `customEvents`, and `batch` {windowMs, maxBytes} when it \
+              coalesces events for this connection into `batch` envelopes (and accepts them).",
     },
     EventSpec {
         name: names::TYPING_STATUS,
@@ -1016,6 +1024,27 @@ pub struct ConnectionEstablishedPayload {
         skip_serializing_if = "Option::is_none"
     )]
     pub custom_events: Option<Vec<String>>,
+    /// Present when the server batches for this connection: events it
+    /// pushes within a window reach the client as one [`names::BATCH`]
+    /// envelope, and the client may send its own (see [`BatchCapability`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchCapability>,
+}
+
+/// The `batch` member of [`ConnectionEstablishedPayload`]: the server
+/// coalesces the events it pushes to this connection within `windowMs` into
+/// [`names::BATCH`] envelopes `[[name, payload], …]` of at most `maxBytes`,
+/// and reads envelopes the client sends under the same bound, each entry as
+/// if it had come alone. A server announces it only to a client that asked
+/// (the handshake query `batch=1`), so other clients see plain events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchCapability {
+    /// How long the server holds an event for the batch it starts, in ms.
+    #[serde(rename = "windowMs")]
+    pub window_ms: u64,
+    /// The largest batch frame payload either side sends, in bytes.
+    #[serde(rename = "maxBytes")]
+    pub max_bytes: u64,
 }
 
 /// Payload of [`names::TYPING_STATUS`].
@@ -1184,6 +1213,22 @@ mod tests {
         );
         assert_eq!(response_event(names::QUERY), Some(names::QUERY_RESPONSE));
         assert_eq!(response_event(names::TYPING_STATUS), None);
+    }
+
+    #[test]
+    fn the_batch_envelope_is_named_as_the_codec_names_it() {
+        assert_eq!(names::BATCH, crate::protocol::batch::EVENT);
+        assert!(spec(names::BATCH).is_none(), "an envelope, not an event");
+        let greeting = json!({"status": "connected", "endpoints": [], "userId": "u", "sid": "s",
+                              "timestamp": 1, "batch": {"windowMs": 5, "maxBytes": 1024}});
+        let typed: ConnectionEstablishedPayload = serde_json::from_value(greeting).unwrap();
+        assert_eq!(
+            typed.batch,
+            Some(BatchCapability {
+                window_ms: 5,
+                max_bytes: 1024
+            })
+        );
     }
 
     #[test]
@@ -1379,6 +1424,10 @@ mod tests {
                     role: Some("gm".into()),
                     world: None,
                     custom_events: Some(vec!["x-m:e".into()]),
+                    batch: Some(BatchCapability {
+                        window_ms: 5,
+                        max_bytes: 65536,
+                    }),
                 })
                 .unwrap(),
             ),

@@ -168,6 +168,7 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>)
         role: Some(identity.role.as_str().to_owned()),
         world: Some(identity.world.clone()),
         custom_events: Some(crate::custom_events::names(&app, &identity.world).await),
+        batch: None,
     };
     if socket
         .emit(names::CONNECTION_ESTABLISHED, &greeting)
