@@ -103,8 +103,11 @@ impl Harness {
                 Output::Error(e) => self.errors.push(e.code),
                 Output::NeedAuth { attempt } => self.auth_asks.push(attempt),
                 // The polling transport and the upgrade: tests/client_transport.rs;
-                // backpressure: tests/client_priority.rs.
+                // The polling transport and the upgrade: tests/client_transport.rs;
+                // backpressure: tests/client_priority.rs; batching:
+                // tests/client_batch.rs (these servers offer none).
                 Output::CheckBackpressure
+                | Output::FlushEmits
                 | Output::HttpGet { .. }
                 | Output::HttpPost { .. }
                 | Output::OpenProbe { .. }
@@ -196,6 +199,12 @@ fn connect_goes_through_handshake_and_namespace_join() {
 fn url_carries_engine_io_query() {
     let mut cfg = Config::new("https://frinny.example");
     cfg.query = vec![("userId".into(), "u1".into())];
+    assert_eq!(
+        cfg.websocket_url(),
+        "wss://frinny.example/socket.io/?EIO=4&transport=websocket&userId=u1&batch=1"
+    );
+    // `batch=1` asks the server to batch; a client told not to does not ask.
+    cfg.batch = false;
     assert_eq!(
         cfg.websocket_url(),
         "wss://frinny.example/socket.io/?EIO=4&transport=websocket&userId=u1"
@@ -516,9 +525,16 @@ fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
     assert!(!h.c.fast_path().admits("error"), "errors go to onError");
     assert!(!h.c.fast_path().admits("connect"), "reserved");
     assert!(h.c.fast_path().admits("query_response"), "no request waits");
+    assert!(
+        !h.c.fast_path().admits("connection_established"),
+        "it says whether the server batches"
+    );
     let names: Vec<_> = FastPath::core_names().collect();
     assert!(
-        names.contains(&"error") && names.contains(&"disconnecting") && names.len() == 7,
+        names.contains(&"error")
+            && names.contains(&"connection_established")
+            && names.contains(&"disconnecting")
+            && names.len() == 8,
         "{names:?}"
     );
     h.request("query", "{}", RequestOptions::default());
@@ -536,7 +552,7 @@ fn plain_events_may_skip_the_core_only_when_it_would_do_nothing_else() {
     h.drain();
     assert!(h.c.fast_path().admits("tick"));
     let before = h.c.metrics().clone();
-    h.c.on_plain_events(3, 60);
+    h.c.on_plain_events(3, 3, 60);
     assert_eq!(
         h.c.metrics().events_dispatched,
         before.events_dispatched + 3

@@ -352,7 +352,7 @@ fn upgrade_probes_pauses_drains_and_switches_without_losing_or_duplicating() {
     });
     assert_eq!(
         probe.as_deref(),
-        Some("ws://127.0.0.1:5001/socket.io/?EIO=4&transport=websocket&sid=s1")
+        Some("ws://127.0.0.1:5001/socket.io/?EIO=4&transport=websocket&batch=1&sid=s1")
     );
     h.post_ok();
     h.get(r#"40{"sid":"n1"}"#);

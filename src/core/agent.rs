@@ -378,8 +378,14 @@ impl Agent {
     }
 
     /// [`Client::on_plain_events`].
-    pub fn on_plain_events(&mut self, events: u64, bytes: u64) {
-        self.client.on_plain_events(events, bytes);
+    pub fn on_plain_events(&mut self, frames: u64, events: u64, bytes: u64) {
+        self.client.on_plain_events(frames, events, bytes);
+    }
+
+    /// [`Client::flush_emits`]: the answer to [`Output::FlushEmits`].
+    pub fn flush_emits(&mut self) {
+        self.client.flush_emits();
+        self.route();
     }
 
     /// The clock reached `now`: the client's deadlines that passed fire,

@@ -26,14 +26,19 @@ pub enum FastPath {
 
 impl FastPath {
     /// Names never delivered without the core: `error` (it goes to
-    /// `onError`) and socket.io's reserved event names.
+    /// `onError`), `connection_established` (it says whether the server
+    /// batches) and socket.io's reserved event names.
     pub fn core_names() -> impl Iterator<Item = &'static str> {
-        std::iter::once(names::ERROR).chain(socket_io::RESERVED_EVENTS)
+        [names::ERROR, names::CONNECTION_ESTABLISHED]
+            .into_iter()
+            .chain(socket_io::RESERVED_EVENTS)
     }
 
     /// Whether a plain event named `name` may skip the core now.
     pub fn admits(self, name: &str) -> bool {
-        let core_name = name == names::ERROR || socket_io::RESERVED_EVENTS.contains(&name);
+        let core_name = name == names::ERROR
+            || name == names::CONNECTION_ESTABLISHED
+            || socket_io::RESERVED_EVENTS.contains(&name);
         match self {
             FastPath::Closed => false,
             FastPath::Open => !core_name,

@@ -68,17 +68,22 @@ impl ErrorCounts {
 impl Metrics {
     /// Counts one error under `code`.
     pub fn count_error(&mut self, code: &str) {
+        self.count_errors(code, 1);
+    }
+
+    /// Counts `n` errors under `code`.
+    pub fn count_errors(&mut self, code: &str, n: u64) {
         match self
             .errors
             .0
             .binary_search_by(|(c, _)| c.as_str().cmp(code))
         {
             Ok(i) => {
-                if let Some((_, n)) = self.errors.0.get_mut(i) {
-                    *n += 1;
+                if let Some((_, count)) = self.errors.0.get_mut(i) {
+                    *count += n;
                 }
             }
-            Err(i) => self.errors.0.insert(i, (code.to_owned(), 1)),
+            Err(i) => self.errors.0.insert(i, (code.to_owned(), n)),
         }
     }
 

@@ -4,7 +4,8 @@
 use super::transport::Transport;
 use crate::core::url::{polling_url, websocket_url};
 use crate::core::Backoff;
-use crate::protocol::Limits;
+use crate::protocol::{batch, Limits};
+use std::borrow::Cow;
 
 /// Which framing the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,13 @@ pub struct Config {
     /// [`AgentOutput::Inflate`](crate::core::AgentOutput::Inflate). Default
     /// false: a shell that cannot inflate never sees one.
     pub inflate: bool,
+    /// [`Protocol::SocketIo`] only: ask the server to batch (the handshake
+    /// query `batch=1`; default true). A server that agrees says so in
+    /// `connection_established` (`batch: {windowMs, maxBytes}`); from then
+    /// on the client unpacks the `batch` envelopes it sends and coalesces
+    /// the emits of one tick into envelopes of its own. Other servers ignore
+    /// the query, and an event they name `batch` stays an ordinary event.
+    pub batch: bool,
 }
 
 impl Config {
@@ -121,6 +129,7 @@ impl Config {
             transports: vec![Transport::WebSocket, Transport::Polling],
             upgrade: true,
             inflate: false,
+            batch: true,
         }
     }
 
@@ -129,7 +138,7 @@ impl Config {
         websocket_url(
             &self.url,
             &self.path,
-            &self.query,
+            &self.handshake_query(),
             self.protocol == Protocol::SocketIo,
         )
     }
@@ -137,14 +146,26 @@ impl Config {
     /// The WebSocket URL of an upgrade probe: the session's `sid` joins the
     /// query, so the server attaches the socket to the polling session.
     pub fn probe_url(&self, sid: &str) -> String {
-        let mut query = self.query.clone();
+        let mut query = self.handshake_query().into_owned();
         query.push(("sid".to_owned(), sid.to_owned()));
         websocket_url(&self.url, &self.path, &query, true)
     }
 
     /// The URL of one long-polling request (see [`polling_url`]).
     pub fn polling_url(&self, sid: Option<&str>, t: &str) -> String {
-        polling_url(&self.url, &self.path, &self.query, sid, t)
+        polling_url(&self.url, &self.path, &self.handshake_query(), sid, t)
+    }
+
+    /// The query of every handshake: the caller's, then `batch=1` when
+    /// this client asks for batches.
+    fn handshake_query(&self) -> Cow<'_, [(String, String)]> {
+        if self.batch && self.protocol == Protocol::SocketIo {
+            let mut query = self.query.clone();
+            query.push((batch::QUERY.0.to_owned(), batch::QUERY.1.to_owned()));
+            Cow::Owned(query)
+        } else {
+            Cow::Borrowed(&self.query)
+        }
     }
 
     /// Whether `transport` is among [`transports`](Self::transports).

@@ -9,6 +9,7 @@ use super::link::Phase;
 use super::output::{ArgsForm, Output, State};
 use super::server_acks::AckKey;
 use super::Client;
+use crate::catalogue::names;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::core::reply_policy;
 use crate::protocol::engine_io::{self, Data};
@@ -133,7 +134,7 @@ impl Client {
         Ok(())
     }
 
-    fn on_event(
+    pub(super) fn on_event(
         &mut self,
         name: &str,
         json: String,
@@ -141,6 +142,12 @@ impl Client {
         attachments: Vec<Vec<u8>>,
         ack: Option<AckKey>,
     ) {
+        if self.is_envelope(name, form) {
+            return self.unpack(&json, &attachments, ack);
+        }
+        if name == names::CONNECTION_ESTABLISHED {
+            self.read_offer(&json, form);
+        }
         let first = match form {
             ArgsForm::NamedArray => 1,
             ArgsForm::Single => usize::MAX,
@@ -206,7 +213,7 @@ impl Client {
 }
 
 /// The raw JSON of element `index` of the JSON array `array`.
-fn first_arg(array: &str, index: usize) -> Option<String> {
+pub(super) fn first_arg(array: &str, index: usize) -> Option<String> {
     match json::shallow(array).ok()? {
         json::Shallow::Array(items) => items.get(index).map(|v| v.get().to_owned()),
         _ => None,

@@ -8,6 +8,7 @@ use super::output::{Output, State};
 use super::timers::Timer;
 use super::transport::Transport;
 use super::Client;
+use crate::catalogue::BatchCapability;
 use crate::core::error::{ClientError, ErrorCode};
 use crate::protocol::engine_io::Handshake;
 use crate::protocol::socket_io;
@@ -65,6 +66,9 @@ pub(super) struct Link {
     /// The link's WebSocket buffers more than the high-water mark:
     /// emits and requests wait (see `backpressure`).
     pub(super) congested: bool,
+    /// What the server offered for batching on this link, once its
+    /// `connection_established` said so.
+    pub(super) batch: Option<BatchCapability>,
 }
 
 impl Link {
@@ -84,6 +88,7 @@ impl Link {
             websocket_failed: false,
             http_requests: 0,
             congested: false,
+            batch: None,
         }
     }
 }
@@ -202,6 +207,8 @@ impl Client {
             self.out.push_back(Output::Close);
         }
         self.abandon_upgrade();
+        self.requeue_coalesced();
+        self.link.batch = None;
         self.link.phase = Phase::Down;
         self.polling = Default::default();
         self.timers.stop(Timer::Attempt);

@@ -34,6 +34,7 @@
 //! - `inbound` and `outbound`: frames from and to the server;
 //! - `server_acks`: the server's events that ask for an answer, until the
 //!   subscriber answers or the link ends;
+//! - `batch`: the `batch` envelope both ways, once the server offers it;
 //! - `config` and `output`: what the client is told, and what it tells;
 //! - which events are replies is the crate's
 //!   [`reply_policy`](crate::core::reply_policy), shared with the JS hub.
@@ -42,6 +43,7 @@
 //! events, each of which updates those parts and queues [`Output`]s.
 
 mod backpressure;
+mod batch;
 mod config;
 mod inbound;
 mod link;
@@ -70,6 +72,7 @@ use super::metrics::Metrics;
 use super::rng::Rng;
 use crate::protocol::engine_io;
 use crate::protocol::{json, socket_io, DecodeError};
+use batch::Coalesced;
 use link::{Link, Phase};
 use outbound::Frame;
 use outbox::Outbox;
@@ -95,6 +98,8 @@ pub struct Client {
     /// The server's events on this link that wait for an answer.
     server_acks: ServerAcks,
     outbox: Outbox,
+    /// Emits of this tick waiting to go out together.
+    coalesced: Coalesced,
     /// `connect()` calls wait for their [`Output::ConnectSettled`].
     connect_waiting: bool,
     out: VecDeque<Output>,
@@ -114,6 +119,7 @@ impl Client {
         Client {
             decoder: socket_io::Decoder::new(cfg.limits),
             outbox: Outbox::new(cfg.buffer_size),
+            coalesced: Coalesced::default(),
             cfg,
             link: Link::new(),
             timers: TimerTable::default(),
@@ -150,9 +156,10 @@ impl Client {
     }
 
     /// Emits and requests waiting for a connection (or for a congested
-    /// socket to drain).
+    /// socket to drain, or, while connected, emits waiting for the end of
+    /// the tick to go out together).
     pub fn buffered_count(&self) -> usize {
-        self.outbox.len()
+        self.outbox.len() + self.coalesced.len()
     }
 
     /// Of [`buffered_count`](Self::buffered_count), those of `priority`.
@@ -367,7 +374,11 @@ impl Client {
             Frame::Binary(_) => Vec::new(),
         };
         if can_send {
-            self.send_frame(opts.priority, frame, attachments);
+            if let Some(frame) =
+                self.coalesce(opts.priority, event, frame, &attachments, opts.volatile)
+            {
+                self.send_frame(opts.priority, frame, attachments);
+            }
             return Ok(());
         }
         self.make_room(opts.priority)?;
@@ -615,10 +626,11 @@ impl Client {
         }
     }
 
-    /// Counts `events` plain events in as many frames of `bytes` in all
-    /// that the shell delivered itself (see [`fast_path`](Self::fast_path)).
-    pub fn on_plain_events(&mut self, events: u64, bytes: u64) {
-        self.metrics.frames_in += events;
+    /// Counts `events` plain events in `frames` frames of `bytes` in all
+    /// that the shell delivered itself (see [`fast_path`](Self::fast_path));
+    /// more events than frames when it unpacked `batch` envelopes.
+    pub fn on_plain_events(&mut self, frames: u64, events: u64, bytes: u64) {
+        self.metrics.frames_in += frames;
         self.metrics.bytes_in += bytes;
         self.metrics.events_dispatched += events;
     }

@@ -120,6 +120,10 @@ impl Client {
         frame: Frame,
         attachments: Vec<Vec<u8>>,
     ) {
+        // Emits held for the end of the tick were made first.
+        if !self.coalesced.is_empty() {
+            self.flush_emits();
+        }
         self.metrics.frames_out += 1 + attachments.len() as u64;
         self.metrics.bytes_out += frame.len() as u64;
         for attachment in &attachments {

@@ -85,6 +85,11 @@ pub enum Output {
     /// The upgrade is done: the probe WebSocket is now the link's socket
     /// (its frames and close are the link's) and polling stops.
     Upgraded,
+    /// Call [`Client::flush_emits`](super::Client::flush_emits) once the
+    /// current task is done (a microtask in the browser), so that the
+    /// emits of this tick go out together. Asked once per tick, by the
+    /// first emit held.
+    FlushEmits,
     /// Send a text frame.
     SendText(String),
     /// Send a binary frame.
