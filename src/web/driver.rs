@@ -48,6 +48,9 @@ type ThrownHook = Closure<dyn Fn(JsValue, JsValue)>;
 /// functions themselves are plain JS.
 type AnswerHook = Closure<dyn Fn(f64, JsValue) -> Result<(), JsValue>>;
 
+/// The hub's end-of-tick flush of coalesced emits.
+type FlushHook = Closure<dyn Fn()>;
+
 /// One manager's state. Owned through `Rc` by the exported class; every
 /// closure handed to the browser holds only a `Weak` to it.
 pub(crate) struct Driver {
@@ -62,6 +65,10 @@ pub(crate) struct Driver {
     thrown: RefCell<Option<ThrownHook>>,
     /// The hub's hook for an `ack` call; released at shutdown.
     answer: RefCell<Option<AnswerHook>>,
+    /// The hub's end-of-tick flush; released at shutdown.
+    flusher: RefCell<Option<FlushHook>>,
+    /// Whether the hub unpacks `batch` envelopes, as last handed to it.
+    batching: Cell<bool>,
     /// The `auth` option when it is a function; released at shutdown.
     auth: RefCell<Option<AuthHook>>,
     /// The fast-path gate last handed to the hub.
@@ -133,6 +140,13 @@ impl Driver {
                 reply_policy::REPLY_SUFFIX,
             );
             let weak = this.clone();
+            let flusher = FlushHook::new(move || {
+                if let Some(d) = weak.upgrade() {
+                    d.call(|agent, _| agent.flush_emits());
+                }
+            });
+            hub.set_flusher(flusher.as_ref().unchecked_ref());
+            let weak = this.clone();
             let feed: Feed = Rc::new(move |input| {
                 if let Some(d) = weak.upgrade() {
                     d.handle(input);
@@ -144,6 +158,8 @@ impl Driver {
                 hub,
                 thrown: RefCell::new(Some(thrown)),
                 answer: RefCell::new(Some(answer)),
+                flusher: RefCell::new(Some(flusher)),
+                batching: Cell::new(false),
                 auth: RefCell::new(auth),
                 gate: Cell::new(0),
                 waiting: Waiting::default(),
@@ -302,11 +318,15 @@ impl Driver {
     /// when `json` occurs in that (ASCII) frame (an event's arguments are
     /// its tail, an ack's reply sits inside it), else copied out of wasm.
     /// Any occurrence will do: equal text parses to an equal value, and in
-    /// an ASCII frame byte offsets are UTF-16 offsets.
+    /// an ASCII frame byte offsets are UTF-16 offsets. Only text that is
+    /// most of the frame is looked for: the entries of a `batch` envelope
+    /// are each a small part of theirs, and searching the frame for every
+    /// one of them would cost the frame's length per entry.
     pub(crate) fn parse_json(&self, json: &str) -> JsValue {
         let frame = self.frame.borrow();
         if let Some(Frame { text, js: Some(js) }) = frame.as_ref() {
-            if let Some(start) = text.rfind(json).filter(|_| !json.is_empty()) {
+            let most = !json.is_empty() && json.len().saturating_mul(2) > text.len();
+            if let Some(start) = most.then(|| text.rfind(json)).flatten() {
                 let (start, end) = (start as u32, (start + json.len()) as u32);
                 return glue::json_parse(&js.slice(start, end));
             }
@@ -353,6 +373,10 @@ impl Driver {
         if gate != self.gate.replace(gate) {
             self.hub.set_gate(gate);
         }
+        let batching = gate != 0 && self.agent().client().batching();
+        if batching != self.batching.replace(batching) {
+            self.hub.set_batching(batching);
+        }
         let deadline = self.agent.borrow().poll_timeout();
         if let Some(t) = self.timer.borrow().as_ref() {
             t.arm(deadline);
@@ -389,6 +413,7 @@ impl Driver {
                 drop(old);
                 self.drop_polling();
             }
+            Output::FlushEmits => self.hub.schedule_flush(),
             Output::SendText(text) => {
                 let buffered = self.socket.borrow().as_ref().map(|s| s.send_text(&text));
                 self.sent(buffered);
@@ -620,10 +645,10 @@ impl Driver {
     /// Moves what the fast path counted and timed into the core's metrics.
     pub(crate) fn drain_fast_path(&self) {
         let drained = self.hub.drain().to_vec();
-        if let [events, units, samples @ ..] = drained.as_slice() {
+        if let [frames, events, units, samples @ ..] = drained.as_slice() {
             self.call(|agent, _| {
                 // `as` saturates: a bogus number cannot panic.
-                agent.on_plain_events(*events as u64, *units as u64);
+                agent.on_plain_events(*frames as u64, *events as u64, *units as u64);
                 for micros in samples {
                     agent.metrics_mut().record_dispatch(*micros as u32);
                 }
@@ -673,10 +698,15 @@ impl Driver {
         }
         self.hub.clear();
         self.gate.set(0);
+        self.batching.set(false);
+        // The hub no longer calls either hook (a flush already queued as a
+        // microtask finds none), so both can go.
         let thrown = self.thrown.borrow_mut().take();
         drop(thrown);
         let answer = self.answer.borrow_mut().take();
         drop(answer);
+        let flusher = self.flusher.borrow_mut().take();
+        drop(flusher);
         let auth = self.auth.borrow_mut().take();
         drop(auth);
     }

@@ -34,6 +34,12 @@
 // Lists are copy-on-write: subscribing never changes an array a dispatch
 // is walking. The other listeners follow the same rules (see `listen`).
 //
+// Batching: once the server offered it (`Client::batching`, set by the
+// driver), a `batch` envelope is unpacked here when every entry would take
+// the fast path alone, so a burst of small events costs one frame and one
+// `JSON.parse`; the driver's `flusher` sends the emits coalesced during a
+// tick, from one microtask.
+//
 // Filters cost nothing to subscribers without one: `subscribe(name, cb,
 // {filter})` keeps the predicate on the entry, and only an entry that has
 // one pays for the call (a throwing filter is reported like a throwing
@@ -56,6 +62,9 @@ const KINDS = ['state', 'error', 'doc', 'conflict'];
 
 /** Dispatch durations kept for `metrics()` until the driver drains them. */
 const SAMPLES = 64;
+
+/** The envelope of several events in one (`protocol::batch`). */
+const BATCH = 'batch';
 
 /** An Error with a stable `code`, as the manager throws them. */
 function coded(code, message) {
@@ -158,8 +167,9 @@ export class EventHub {
     /** Live listeners of every kind but events. */
     this.listening = 0;
     // What the fast path did since the driver last drained it (one event
-    // per frame there).
+    // per frame, or the entries of a batch).
     this.units = 0;
+    this.frames = 0;
     this.events = 0;
     this.dispatches = 0;
     this.samples = new Uint32Array(SAMPLES);
@@ -169,6 +179,24 @@ export class EventHub {
     this.debugging = false;
     /** The tap: undefined while nobody inspects (see `retap`). */
     this.inspector = undefined;
+    /** The server batches for this link: `batch` envelopes are unpacked. */
+    this.batching = false;
+    // The end-of-tick flush of coalesced emits: `flusher` is the driver's
+    // (undefined once the manager ended), called from one microtask per tick.
+    this.flusher = undefined;
+    this.flushPending = false;
+    this.flushTask = () => {
+      this.flushPending = false;
+      const flusher = this.flusher;
+      if (flusher !== undefined) flusher();
+    };
+  }
+
+  /** Asks for `flusher()` once the current task is done (once per tick). */
+  scheduleFlush() {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    queueMicrotask(this.flushTask);
   }
 
   /**
@@ -417,6 +445,8 @@ export class EventHub {
     this.inspectors = [];
     this.debugging = false;
     this.inspector = undefined;
+    this.batching = false;
+    this.flusher = undefined;
     // The driver's hooks are released with the manager; a callback that
     // closed the manager and then threw (or answered) must not call them.
     this.thrown = () => {};
@@ -458,12 +488,37 @@ export class EventHub {
       return false; // the core reports it
     }
     const name = items[0];
-    if (typeof name !== 'string' || this.coreNames.has(name) || (this.gate === 2 && this.isReply(name))) {
-      return false;
-    }
+    if (typeof name !== 'string') return false;
+    if (this.batching && name === BATCH) return this.fastBatch(items, n);
+    if (this.coreNames.has(name) || (this.gate === 2 && this.isReply(name))) return false;
     this.units += n;
+    this.frames++;
     this.events++;
     this.dispatch(name, items);
+    return true;
+  }
+
+  /**
+   * A `batch` envelope `[BATCH, [[name, ...args], …]]` of `n` units: its
+   * entries delivered in order, as if each had come alone. Only when every
+   * entry would take the fast path alone; otherwise the core unpacks the
+   * whole envelope (and reports bad entries), so order is kept either way.
+   */
+  fastBatch(items, n) {
+    const entries = items[1];
+    if (items.length !== 2 || !Array.isArray(entries)) return false;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      if (!Array.isArray(entry)) return false;
+      const name = entry[0];
+      if (typeof name !== 'string' || name === BATCH || this.coreNames.has(name) || (this.gate === 2 && this.isReply(name))) {
+        return false;
+      }
+    }
+    this.units += n;
+    this.frames++;
+    this.events += entries.length;
+    for (let i = 0; i < entries.length; i++) this.dispatch(entries[i][0], entries[i]);
     return true;
   }
 
@@ -549,15 +604,17 @@ export class EventHub {
 
   /**
    * What happened since the last drain, for the core's metrics:
-   * `[events (= frames), units, ...dispatch micros oldest first]`.
+   * `[frames, events, units, ...dispatch micros oldest first]`.
    */
   drain() {
     const kept = Math.min(this.sampled, SAMPLES);
-    const out = new Float64Array(2 + kept);
-    out[0] = this.events;
-    out[1] = this.units;
-    for (let i = 0; i < kept; i++) out[2 + i] = this.samples[(this.sampled - kept + i) % SAMPLES];
+    const out = new Float64Array(3 + kept);
+    out[0] = this.frames;
+    out[1] = this.events;
+    out[2] = this.units;
+    for (let i = 0; i < kept; i++) out[3 + i] = this.samples[(this.sampled - kept + i) % SAMPLES];
     this.units = 0;
+    this.frames = 0;
     this.events = 0;
     this.sampled = 0;
     return out;

@@ -132,9 +132,21 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub(crate) fn onmessage(this: &EventHub, generation: f64, slow: &Function) -> Function;
 
-    /// `[events (= frames), units, ...dispatch micros]` since the last drain.
+    /// `[frames, events, units, ...dispatch micros]` since the last drain.
     #[wasm_bindgen(method)]
     pub(crate) fn drain(this: &EventHub) -> Float64Array;
+
+    /// Whether `batch` envelopes are unpacked ([`crate::core::Client::batching`]).
+    #[wasm_bindgen(method, setter)]
+    pub(crate) fn set_batching(this: &EventHub, on: bool);
+
+    /// The function the end-of-tick flush calls (until [`clear`](EventHub::clear)).
+    #[wasm_bindgen(method, setter)]
+    pub(crate) fn set_flusher(this: &EventHub, flusher: &Function);
+
+    /// Calls the flusher once the current task is done (once per tick).
+    #[wasm_bindgen(method, js_name = scheduleFlush)]
+    pub(crate) fn schedule_flush(this: &EventHub);
 }
 
 /// The listeners besides event subscribers.

@@ -29,11 +29,12 @@ test('plain events are delivered without the slow path and counted', () => {
   onmessage({ data: frame('nobody', 3) });
   assert.deepEqual(got, [[1, { x: 2 }], []]);
   assert.deepEqual(slow, []);
-  const [events, units, ...samples] = h.drain();
+  const [frames, events, units, ...samples] = h.drain();
+  assert.equal(frames, 3);
   assert.equal(events, 3);
   assert.equal(units, frame('tick', 1, { x: 2 }).length + frame('tick').length + frame('nobody', 3).length);
   assert.equal(samples.length, 1, 'the first dispatch is timed');
-  assert.deepEqual([...h.drain()], [0, 0], 'drained');
+  assert.deepEqual([...h.drain()], [0, 0, 0], 'drained');
 });
 
 test('everything the core must see takes the slow path', () => {
@@ -378,4 +379,69 @@ test('after clear an ack does nothing', () => {
   h.clear();
   kept('late');
   assert.deepEqual(answers, []);
+});
+
+test('a batch envelope is an ordinary event until the server offers batching', () => {
+  const { h, slow, onmessage } = hub();
+  const got = [];
+  h.add('batch', (p) => got.push(p), false);
+  h.add('tick', () => assert.fail('not unpacked'), false);
+  onmessage({ data: frame('batch', [['tick', 1]]) });
+  assert.deepEqual(got, [[['tick', 1]]]);
+  assert.deepEqual(slow, []);
+});
+
+test('with batching on, a batch is unpacked in order to the same subscribers, one frame counted', () => {
+  const { h, slow, onmessage } = hub();
+  h.batching = true;
+  const got = [];
+  h.add('tick', (p) => got.push(['tick', p]), false);
+  h.add('tock', (...a) => got.push(['tock', ...a]), false);
+  h.addAll('t*', (name) => got.push(['all', name]));
+  h.add('batch', () => assert.fail('the envelope itself is not an event'), false);
+  const data = frame('batch', [['tick', 1], ['tock'], ['tick', 2], ['tock', 3, 4]]);
+  onmessage({ data });
+  assert.deepEqual(slow, []);
+  assert.deepEqual(got, [
+    ['tick', 1], ['all', 'tick'], ['tock'], ['all', 'tock'], ['tick', 2], ['all', 'tick'], ['tock', 3, 4], ['all', 'tock'],
+  ]);
+  const [frames, events, units] = h.drain();
+  assert.deepEqual([frames, events, units], [1, 4, data.length]);
+});
+
+test('a batch the fast path cannot deliver whole goes to the core whole', () => {
+  const { h, slow, onmessage } = hub();
+  h.batching = true;
+  h.add('tick', () => assert.fail('nothing delivered before the core sees it'), false);
+  const envelopes = [
+    frame('batch', [['tick', 1], 7]), // an entry that is not an array
+    frame('batch', [['tick', 1], [3]]), // no string name
+    frame('batch', [['tick', 1], []]), // empty
+    frame('batch', [['tick', 1], ['state:patch', { scope: 's' }]]), // the sync store's
+    frame('batch', [['tick', 1], ['error', { message: 'x' }]]), // onError's
+    frame('batch', [['batch', []]]), // nested
+    frame('batch', { tick: 1 }), // not an array
+    frame('batch', [['tick', 1]], 'extra'),
+  ];
+  for (const data of envelopes) onmessage({ data });
+  h.gate = 2;
+  onmessage({ data: frame('batch', [['tick', 1], ['query_response', { request_id: 'r' }]]) });
+  assert.equal(slow.length, envelopes.length + 1);
+  assert.equal(h.drain()[0], 0);
+});
+
+test('scheduleFlush calls the flusher once per tick, and never after clear', async () => {
+  const { h } = hub();
+  let calls = 0;
+  h.flusher = () => { calls++; };
+  h.scheduleFlush();
+  h.scheduleFlush();
+  assert.equal(calls, 0, 'not before the current task ends');
+  await Promise.resolve();
+  assert.equal(calls, 1);
+  h.scheduleFlush();
+  h.clear();
+  await Promise.resolve();
+  assert.equal(calls, 1, 'a flush queued before clear finds no flusher');
+  assert.equal(h.batching, false);
 });
