@@ -140,6 +140,10 @@ pub mod codes {
     /// A custom event declaration is over a size bound (fields, name, doc,
     /// bytes; see [`custom`](super::custom)).
     pub const SPEC_TOO_LARGE: &str = "SPEC_TOO_LARGE";
+    /// A [`names::BATCH`](super::names::BATCH) envelope is not an array of
+    /// `[name, payload]` entries, or some of its entries are not; the other
+    /// entries were handled.
+    pub const INVALID_BATCH: &str = "INVALID_BATCH";
 }
 
 /// Which way an event travels.

@@ -84,20 +84,42 @@ pub fn entries(batch: &str) -> Result<Vec<Result<Entry<'_>, BadEntry>>, DecodeEr
 
 fn entry(json: &str) -> Result<Entry<'_>, &'static str> {
     let Ok(Shallow::Array(items)) = json::shallow(json) else {
-        return Err("is not an array");
+        return Err(NOT_AN_ARRAY);
     };
-    let first = items.first().ok_or("is an empty array")?;
+    let first = items.first().ok_or(EMPTY)?;
     let name = match json::shallow(first.get()) {
         Ok(Shallow::String(name)) => name,
-        _ => return Err("does not start with a string event name"),
+        _ => return Err(NO_NAME),
     };
-    if name == EVENT {
-        return Err("is a batch inside the batch");
-    }
-    if RESERVED_EVENTS.contains(&name.as_ref()) {
-        return Err("uses a name reserved by Socket.IO");
-    }
+    check_name(&name)?;
     Ok(Entry { name, json })
+}
+
+/// The rule of [`entries`] for one entry already parsed into a tree (the
+/// reference server reads envelopes as `serde_json::Value`): the entry's
+/// event name and its arguments after the name, or why it is no event.
+pub fn entry_of_value(
+    entry: &serde_json::Value,
+) -> Result<(&str, &[serde_json::Value]), &'static str> {
+    let items = entry.as_array().ok_or(NOT_AN_ARRAY)?;
+    let (first, args) = items.split_first().ok_or(EMPTY)?;
+    let name = first.as_str().ok_or(NO_NAME)?;
+    check_name(name)?;
+    Ok((name, args))
+}
+
+const NOT_AN_ARRAY: &str = "is not an array";
+const EMPTY: &str = "is an empty array";
+const NO_NAME: &str = "does not start with a string event name";
+
+fn check_name(name: &str) -> Result<(), &'static str> {
+    if name == EVENT {
+        Err("is a batch inside the batch")
+    } else if RESERVED_EVENTS.contains(&name) {
+        Err("uses a name reserved by Socket.IO")
+    } else {
+        Ok(())
+    }
 }
 
 /// Writes a batch frame entry by entry.
@@ -173,6 +195,30 @@ mod tests {
                 Ok(("c", "[\"c\",1,2]")),
             ]
         );
+    }
+
+    #[test]
+    fn a_parsed_entry_follows_the_same_rules() {
+        use serde_json::json;
+        let read = |v: serde_json::Value| {
+            entry_of_value(&v)
+                .map(|(name, args)| (name.to_owned(), args.len()))
+                .map_err(str::to_owned)
+        };
+        assert_eq!(read(json!(["a", {"x": 1}])), Ok(("a".to_owned(), 1)));
+        assert_eq!(read(json!(["a"])), Ok(("a".to_owned(), 0)));
+        for (bad, why) in [
+            (json!(7), "is not an array"),
+            (json!([]), "is an empty array"),
+            (json!([1, 2]), "does not start with a string event name"),
+            (json!(["disconnect"]), "uses a name reserved by Socket.IO"),
+            (json!(["batch", []]), "is a batch inside the batch"),
+        ] {
+            assert_eq!(read(bad.clone()), Err(why.to_owned()), "{bad}");
+            let text = format!("[{bad}]");
+            let from_text = entries(&text).unwrap();
+            assert_eq!(from_text[0].as_ref().err().map(|b| b.why), Some(why));
+        }
     }
 
     #[test]
