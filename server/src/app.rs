@@ -38,6 +38,8 @@ pub struct AppState {
     pub responder: Arc<dyn Responder>,
     /// Custom event declarations (`--events`, `events:define`).
     pub custom_events: crate::custom_events::CustomEvents,
+    /// The batches waiting for sockets that get them (`--batch-window-ms`).
+    pub batcher: Arc<crate::batch::Batcher>,
     /// When the server started.
     pub started: Instant,
 }

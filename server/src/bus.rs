@@ -1,16 +1,24 @@
 //! The Socket.IO handle of either mode, for the HTTP handlers: the
 //! embedded default (socketioxide's in-process `LocalAdapter`) or, with
 //! `--redis`, socketioxide's Redis adapter, whose rooms and broadcasts span
-//! every instance.
+//! every instance. Either is wrapped in [`Batching`], which batches what is
+//! pushed to the sockets that asked for it (a pass-through otherwise).
 
+use crate::batch::adapter::Batching;
 use crate::cluster::driver::FrinnyDriver;
 use serde::Serialize;
-use socketioxide::adapter::Emitter;
+use socketioxide::adapter::{Emitter, LocalAdapter};
 use socketioxide::SocketIo;
 use socketioxide_redis::CustomRedisAdapter;
 
 /// socketioxide's Redis adapter over our reconnecting driver.
 pub type ClusterAdapter = CustomRedisAdapter<Emitter, FrinnyDriver>;
+
+/// The adapter of the embedded default.
+pub type LocalIoAdapter = Batching<LocalAdapter>;
+
+/// The adapter with `--redis`.
+pub type ClusterIoAdapter = Batching<ClusterAdapter>;
 
 /// Whom an HTTP-triggered event goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +33,9 @@ pub enum Target {
 #[derive(Clone)]
 pub enum Io {
     /// Everything in this process.
-    Local(SocketIo),
+    Local(SocketIo<LocalIoAdapter>),
     /// Shared through Redis.
-    Cluster(SocketIo<ClusterAdapter>),
+    Cluster(SocketIo<ClusterIoAdapter>),
 }
 
 impl std::fmt::Debug for Io {

@@ -198,6 +198,13 @@ pub struct Config {
     #[arg(long, env = "FRINNY_PARSER", value_enum, default_value_t = WireParser::Common)]
     pub parser: WireParser,
 
+    /// Milliseconds during which the events pushed to one socket are
+    /// coalesced into one `batch` envelope (0: off). Only for clients that
+    /// ask (`batch=1` in the handshake query; frinny-agent does), told in
+    /// their `connection_established`; replies are never held.
+    #[arg(long, env = "FRINNY_BATCH_WINDOW_MS", default_value_t = 0)]
+    pub batch_window_ms: u64,
+
     /// Log filter, e.g. `info` or `info,frinny_server=debug` (also `RUST_LOG`).
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
@@ -222,6 +229,9 @@ const fn default_dir(name: &'static str) -> &'static str {
         _ => concat!(env!("CARGO_MANIFEST_DIR"), "/../pkg"),
     }
 }
+
+/// The longest `--batch-window-ms`.
+pub const MAX_BATCH_WINDOW_MS: u64 = 1000;
 
 /// A configuration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +284,7 @@ impl Config {
             max_custom_events: 64,
             max_custom_payload_bytes: 16 * 1024,
             parser: WireParser::Common,
+            batch_window_ms: 0,
             log: "warn".to_owned(),
         }
     }
@@ -367,6 +378,12 @@ impl Config {
                 return Err(ConfigError(format!("{flag} must be greater than 0")));
             }
         }
+        if self.batch_window_ms > MAX_BATCH_WINDOW_MS {
+            return Err(ConfigError(format!(
+                "--batch-window-ms must be at most {MAX_BATCH_WINDOW_MS}: a longer window \
+                 holds every pushed event visibly late"
+            )));
+        }
         if let Some(url) = &self.redis {
             if !url.starts_with("redis://") {
                 return Err(ConfigError(format!(
@@ -401,6 +418,16 @@ mod tests {
             "0",
         ]);
         assert!(c.check().unwrap_err().0.contains("max-connections"));
+    }
+
+    #[test]
+    fn the_batch_window_is_off_by_default_and_bounded() {
+        let c = Config::parse_from(["frinny-server", "--dev"]);
+        assert_eq!(c.batch_window_ms, 0);
+        let c = Config::parse_from(["frinny-server", "--dev", "--batch-window-ms", "5"]);
+        assert_eq!((c.batch_window_ms, c.check()), (5, Ok(())));
+        let c = Config::parse_from(["frinny-server", "--dev", "--batch-window-ms", "1001"]);
+        assert!(c.check().unwrap_err().0.contains("batch-window-ms"));
     }
 
     #[test]

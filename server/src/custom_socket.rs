@@ -9,13 +9,14 @@ use crate::app::Shared;
 use crate::auth::{Identity, Role};
 use crate::custom_events::{self, DefineError};
 use crate::events::{Failure, Outcome};
+use crate::reply::Reply;
 use crate::responder::Request;
 use crate::rooms;
 use frinny_agent::catalogue::custom::{parse_list, CustomDirection, CustomEventSpec};
 use frinny_agent::catalogue::{codes, Direction, EventsDefineReply};
 use serde_json::{json, Value};
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::extract::SocketRef;
 use std::sync::Arc;
 
 /// The metrics label of every custom event (labels stay bounded).
@@ -35,7 +36,7 @@ pub async fn define<A: Adapter>(
     app: &Shared,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     if identity.role != Role::Gm {
         let f = Failure::new(
@@ -152,7 +153,7 @@ pub async fn on_custom<A: Adapter>(
     identity: &Identity,
     event: &str,
     payload: Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     let spec = match declared(app, identity, event).await {
         Ok(s) => s,
@@ -202,7 +203,7 @@ pub async fn broadcast<A: Adapter>(
     identity: &Identity,
     event: &str,
     inner: Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     let spec = match declared(app, identity, event).await {
         Ok(s) => s,

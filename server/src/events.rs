@@ -6,10 +6,13 @@
 //! declaration instead of the catalogue, with the same codes.
 //! Failures answer with `error` {request_id, code, message, field?,
 //! retryAfterMs?} to the sending socket (and in the ack when one was asked for).
+//! A `batch` envelope from the client is read by [`crate::batch::inbound`],
+//! which hands each entry to [`handle`] as if it had come alone.
 
 use crate::app::Shared;
 use crate::auth::{now_millis, now_secs, Identity};
 use crate::limits::ConnectionLimiter;
+use crate::reply::Reply;
 use crate::responder::Request;
 use crate::rooms;
 use crate::state_sync;
@@ -72,20 +75,23 @@ fn request_id_in(payload: &Value) -> Option<RequestId> {
         .and_then(|id| RequestId::deserialize(id).ok())
 }
 
-fn request_id_of(payload: &Result<Value, socketioxide::ParserError>) -> Option<RequestId> {
+fn request_id_of(payload: &Result<Value, String>) -> Option<RequestId> {
     payload.as_ref().ok().and_then(request_id_in)
 }
 
 /// Sends `error` to the socket, and the same payload in the ack if asked.
-fn fail<A: Adapter>(
+/// What waits in the socket's batch goes first: an answer never overtakes
+/// an event pushed before it.
+pub(crate) fn fail<A: Adapter>(
     app: &Shared,
     socket: &SocketRef<A>,
-    ack: AckSender<A>,
+    ack: Reply<A>,
     request_id: Option<&RequestId>,
     f: &Failure,
 ) {
     let body = f.payload(request_id);
     app.metrics.error(f.code);
+    app.batcher.flush(socket.id);
     if socket.emit(names::ERROR, &body).is_ok() {
         app.metrics.event_out(names::ERROR);
     }
@@ -99,6 +105,25 @@ pub async fn on_event<A: Adapter>(
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
     State(app): State<Shared>,
+) {
+    let ack = Reply::ack(ack, &app.batcher, &socket);
+    let data = data.map_err(|e| e.to_string());
+    if event == names::BATCH {
+        crate::batch::inbound::dispatch(app, socket, data, ack).await;
+    } else {
+        handle(app, socket, event, data, ack).await;
+    }
+}
+
+/// One client event, alone or an entry of a `batch` envelope: counted,
+/// rate limited, size-checked, validated, then dispatched. `data` is its
+/// payload, or why there is none readable.
+pub async fn handle<A: Adapter>(
+    app: Shared,
+    socket: SocketRef<A>,
+    event: String,
+    data: Result<Value, String>,
+    ack: Reply<A>,
 ) {
     let (Some(identity), Some(limiter)) = (
         socket.extensions.get::<Identity>(),
@@ -238,7 +263,7 @@ pub async fn on_event<A: Adapter>(
 }
 
 /// What a handler did: `Err` carries the failure and the ack to answer it with.
-pub type Outcome<A> = Result<(), (Failure, AckSender<A>)>;
+pub type Outcome<A> = Result<(), (Failure, Reply<A>)>;
 
 async fn emit_to_user<A: Adapter>(
     app: &Shared,
@@ -262,7 +287,7 @@ async fn answer<A: Adapter>(
     event: String,
     reply_event: &'static str,
     mut payload: Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) {
     let started = Instant::now();
     // The old backend believed `userId` in the payload; a responder must see
@@ -328,7 +353,7 @@ async fn relay_broadcast<A: Adapter>(
     socket: &SocketRef<A>,
     identity: &Identity,
     payload: Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     if !identity.role.can_broadcast() {
         let f = Failure::new(

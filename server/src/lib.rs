@@ -13,12 +13,16 @@
 //! - `--redis`: several instances share one Redis ([`cluster`], [`bus`]).
 //! - Custom events `x-<module>:<event>`, declared by a GM or the `--events`
 //!   file, validated and relayed like the catalogue's ([`custom_events`]).
+//! - `--batch-window-ms`: events pushed to a socket that asked for it are
+//!   coalesced into `batch` envelopes, and envelopes from clients are
+//!   handled entry by entry ([`batch`]).
 #![warn(missing_docs)]
 
 pub mod admin_api;
 pub mod api_error;
 pub mod app;
 pub mod auth;
+pub mod batch;
 pub mod bus;
 pub mod cluster;
 pub mod compress;
@@ -35,6 +39,7 @@ pub mod http_state;
 pub mod limits;
 pub mod metrics;
 pub mod ops;
+pub mod reply;
 pub mod responder;
 pub mod rooms;
 pub mod server;

@@ -4,7 +4,9 @@
 
 use crate::app::{AppState, Shared};
 use crate::auth::{dev_secret, Authenticator};
-use crate::bus::{ClusterAdapter, Io};
+use crate::batch::adapter::BatchingState;
+use crate::batch::Batcher;
+use crate::bus::{ClusterIoAdapter, Io, LocalIoAdapter};
 use crate::cluster::{state::run_pusher, Cluster, Unavailable};
 use crate::config::{Config, ConfigError, WireParser};
 use crate::http::router;
@@ -186,6 +188,10 @@ pub async fn start(
             file_events,
             config.max_custom_events,
         ),
+        batcher: Arc::new(Batcher::new(
+            config.batch_window_ms,
+            config.max_payload_bytes,
+        )),
         started: Instant::now(),
         config,
     });
@@ -193,7 +199,11 @@ pub async fn start(
     let mut cluster_tasks = Vec::new();
     let (http, io) = match cluster {
         None => {
-            let (layer, io) = configure(SocketIo::builder(), &app, hard_limit).build_layer();
+            let builder = SocketIo::builder().with_adapter::<LocalIoAdapter>(BatchingState {
+                inner: (),
+                batcher: app.batcher.clone(),
+            });
+            let (layer, io) = configure(builder, &app, hard_limit).build_layer();
             socket::register(&io);
             let io = Io::Local(io);
             let http = router(HttpState {
@@ -210,7 +220,10 @@ pub async fn start(
                     .with_prefix(adapter_prefix(app.config.parser))
                     .with_request_timeout(app.config.redis_timeout()),
             );
-            let builder = SocketIo::builder().with_adapter::<ClusterAdapter>(adapter);
+            let builder = SocketIo::builder().with_adapter::<ClusterIoAdapter>(BatchingState {
+                inner: adapter,
+                batcher: app.batcher.clone(),
+            });
             let (layer, io) = configure(builder, &app, hard_limit).build_layer();
             match tokio::time::timeout(app.config.redis_timeout(), socket::register(&io)).await {
                 Ok(Ok(())) => {}
@@ -274,6 +287,13 @@ pub async fn start(
             janitor_app.handshakes.forget_idle_peers();
         }
     });
+    if let Some(offer) = app.batcher.offer() {
+        tracing::info!(
+            window_ms = offer.window_ms,
+            max_bytes = offer.max_bytes,
+            "batching events for clients that ask"
+        );
+    }
     if app.config.dev {
         tracing::warn!(
             "DEV MODE on {addr}: GET /dev/token mints tokens for anyone and the legacy \

@@ -1,5 +1,6 @@
 //! Socket.IO connections: authentication (the connect middleware), rooms, and
-//! the `connection_established` greeting.
+//! the `connection_established` greeting (which offers batching to a client
+//! that asked, see [`crate::batch`]).
 
 use crate::app::Shared;
 use crate::auth::{check_id, now_millis, AuthError, Identity, Role};
@@ -62,6 +63,15 @@ fn token_from(auth: &Result<Value, socketioxide::ParserError>) -> Option<String>
         .get("token")?
         .as_str()
         .map(str::to_owned)
+}
+
+/// Whether the client asked for batches: `batch=1` in its handshake query.
+fn asks_for_batches<A: Adapter>(socket: &SocketRef<A>) -> bool {
+    let (key, value) = frinny_agent::protocol::batch::QUERY;
+    socket.req_parts().uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.split_once('=') == Some((key, value)))
+    })
 }
 
 fn legacy_user<A: Adapter>(socket: &SocketRef<A>) -> Option<String> {
@@ -168,7 +178,9 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>)
         role: Some(identity.role.as_str().to_owned()),
         world: Some(identity.world.clone()),
         custom_events: Some(crate::custom_events::names(&app, &identity.world).await),
-        batch: None,
+        batch: asks_for_batches(&socket)
+            .then(|| app.batcher.offer())
+            .flatten(),
     };
     if socket
         .emit(names::CONNECTION_ESTABLISHED, &greeting)
@@ -176,10 +188,20 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>)
     {
         app.metrics.event_out(names::CONNECTION_ESTABLISHED);
     }
+    if greeting.batch.is_some() {
+        // Only now: the client knows what an envelope is before it meets one.
+        socket.join(app.batcher.room().to_owned());
+        app.batcher.register(socket.id);
+        if !socket.connected() {
+            // It left meanwhile, before `on_disconnect` could forget it.
+            app.batcher.forget(socket.id);
+        }
+    }
 }
 
 async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, State(app): State<Shared>) {
     app.metrics.disconnected();
+    app.batcher.forget(socket.id);
     if let Some(identity) = socket.extensions.get::<Identity>() {
         app.user_connections
             .remove(&identity.world, &identity.user_id);

@@ -16,6 +16,7 @@ use crate::cluster::state::SharedError;
 use crate::cluster::{Unavailable, UNAVAILABLE};
 use crate::compress;
 use crate::events::{Failure, Outcome};
+use crate::reply::Reply;
 use crate::rooms;
 use crate::state_store::{CatchUp, PatchError};
 use frinny_agent::catalogue::{
@@ -25,7 +26,7 @@ use frinny_agent::catalogue::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::extract::SocketRef;
 
 /// Whether `identity` may read (subscribe to) `scope`.
 pub fn may_read(identity: &Identity, scope: &str) -> bool {
@@ -105,7 +106,7 @@ pub async fn subscribe<A: Adapter>(
     socket: &SocketRef<A>,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     let request = match read(payload, |r: &StateSubscribePayload| &r.scope) {
         Ok(r) => r,
@@ -163,7 +164,7 @@ pub async fn subscribe<A: Adapter>(
 /// subscriber asked and it is large enough (`--compress-threshold-bytes`).
 fn send_reply<A: Adapter>(
     app: &Shared,
-    ack: AckSender<A>,
+    ack: Reply<A>,
     reply: StateSubscribeReply,
     request: &StateSubscribePayload,
 ) {
@@ -179,7 +180,7 @@ pub fn unsubscribe<A: Adapter>(
     socket: &SocketRef<A>,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     let request = match read(payload, |r: &StateUnsubscribePayload| &r.scope) {
         Ok(r) => r,
@@ -229,7 +230,7 @@ pub async fn update<A: Adapter>(
     socket: &SocketRef<A>,
     identity: &Identity,
     payload: &Value,
-    ack: AckSender<A>,
+    ack: Reply<A>,
 ) -> Outcome<A> {
     let request = match read(payload, |r: &StateUpdatePayload| &r.scope) {
         Ok(r) => r,
@@ -318,7 +319,7 @@ fn update_ack(scope: &str, base: u64, version: u64, duplicate: bool) -> StateUpd
 }
 
 /// Answers a refused update: a conflict in the ack, the rest as failures.
-fn refused<A: Adapter>(app: &Shared, scope: &str, e: PatchError, ack: AckSender<A>) -> Outcome<A> {
+fn refused<A: Adapter>(app: &Shared, scope: &str, e: PatchError, ack: Reply<A>) -> Outcome<A> {
     match e {
         PatchError::Conflict(now) => {
             // A normal outcome of compare-and-set: told in the ack only, so
