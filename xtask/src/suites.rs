@@ -277,6 +277,39 @@ fn browser() -> Result {
         .arg(REFERENCE_PORT.to_string());
         c
     })?;
+    let _batching = TestServer::start(
+        "reference with batching (frinny-server --dev --batch-window-ms 20)",
+        BATCHING_PORT,
+        {
+            let mut c = cmd(&util::root()
+                .join("target")
+                .join("debug")
+                .join("frinny-server")
+                .to_string_lossy());
+            c.args([
+                "--dev",
+                "--demo-delay-ms",
+                "0",
+                "--log",
+                "warn",
+                "--batch-window-ms",
+                "20",
+                "--admin-token",
+                REFERENCE_ADMIN_TOKEN,
+            ])
+            // A burst of a few hundred events from one GM is the point.
+            .args([
+                "--rate-per-connection",
+                "1000",
+                "--burst-per-connection",
+                "1000",
+            ])
+            .args(["--rate-per-user", "1000", "--burst-per-user", "1000"])
+            .arg("--port")
+            .arg(BATCHING_PORT.to_string());
+            c
+        },
+    )?;
     let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
         let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
         c.args([
@@ -382,6 +415,8 @@ const REFERENCE_ADMIN_TOKEN: &str = "browser-tests-admin";
 /// dials both.
 const NODE_SIO_MSGPACK_PORT: u16 = 38479;
 const REFERENCE_MSGPACK_PORT: u16 = 38480;
+/// The reference server with `--batch-window-ms 20`, for tests/browser_batch.rs.
+const BATCHING_PORT: u16 = 38481;
 /// Where tests/servers/frinny_backend.py listens; tests/browser_interop.rs dials it.
 const PYTHON_FRINNY_PORT: u16 = 38472;
 /// Where tests/servers/json_server.mjs listens; tests/browser_interop.rs dials it.
