@@ -3,12 +3,17 @@
 //   node bench/browser.mjs [--port 39001] [--runs 5] [--inbound 100000]
 //        [--decode 1000000] [--decode-runs 3] [--rtt 10000]
 //        [--mem-events 1000000] [--mem-cycles 100000] [--cold-runs 10]
-//        [--only inbound,decode,rtt,mem,coldstart]
+//        [--batch-events 100000] [--batch-runs 5]
+//        [--only inbound,decode,rtt,mem,coldstart,batch]
 //
 // Starts, in this process, on 127.0.0.1:
 //   --port     a static server for the page (repo files, cross-origin isolated)
 //   --port+1   the flood server: after the Engine.IO/Socket.IO handshake it writes
 //              N pre-encoded `42["combat_update",{...}]` WebSocket frames in one go
+//              (`?mode=sio`; `mode=raw` skips the handshake), or for the batching
+//              section N small events, one frame each (`kind=small`) or batched as
+//              the reference server batches a burst (`kind=batched`, after a
+//              `connection_established` that offers batching)
 //   --port+2   a socket.io 4.8 server that acks every `bench_rpc` with {ok, i}
 // then drives bench/page/ with playwright-core and prints `RESULT <key> <value>`
 // lines on stdout (everything else goes to stderr). Exits by itself; a hard
@@ -21,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { Server as SioServer } from 'socket.io';
 import { chromium } from 'playwright-core';
-import { frame } from './page/payload.js';
+import { frame, smallFrame, batchFrames, BATCH_OFFER } from './page/payload.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,6 +43,8 @@ const RTT = Number(arg('rtt', 10000));
 const MEM_EVENTS = Number(arg('mem-events', 1000000));
 const MEM_CYCLES = Number(arg('mem-cycles', 100000));
 const COLD_RUNS = Number(arg('cold-runs', 10));
+const BATCH_EVENTS = Number(arg('batch-events', 100000));
+const BATCH_RUNS = Number(arg('batch-runs', RUNS));
 const ONLY = arg('only', 'inbound,decode,rtt,mem').split(',');
 const TIME_LIMIT = Number(arg('time-limit', 900));
 
@@ -76,21 +83,28 @@ const staticServer = http.createServer((req, res) => {
 // ----- the flood server -----------------------------------------------------------------
 
 const floods = new Map();
-/** N WebSocket text frames (server to client: unmasked) in one buffer. */
-function floodBuffer(n) {
-  if (!floods.has(n)) {
+/** The text frames of a flood: `combat_update`s, small events, or small events batched. */
+function floodFrames(kind, n) {
+  if (kind === 'small') return Array.from({ length: n }, (_, i) => smallFrame(i));
+  if (kind === 'batched') return batchFrames(n);
+  return Array.from({ length: n }, (_, i) => frame(i));
+}
+/** The frames (server to client: unmasked) in one buffer. */
+function floodBuffer(n, kind = 'combat') {
+  const key = `${kind}:${n}`;
+  if (!floods.has(key)) {
     const parts = [];
-    for (let i = 0; i < n; i++) {
-      const body = Buffer.from(frame(i));
-      const head = body.length < 126 ? Buffer.from([0x81, body.length])
-        : body.length < 65536 ? Buffer.from([0x81, 126, body.length >> 8, body.length & 255])
-          : null;
-      if (!head) throw new Error('frame too large');
+    for (const text of floodFrames(kind, n)) {
+      const body = Buffer.from(text);
+      const len = body.length;
+      const head = len < 126 ? Buffer.from([0x81, len])
+        : len < 65536 ? Buffer.from([0x81, 126, len >> 8, len & 255])
+          : Buffer.from([0x81, 127, 0, 0, 0, 0, (len >>> 24) & 255, (len >> 16) & 255, (len >> 8) & 255, len & 255]);
       parts.push(head, body);
     }
-    floods.set(n, Buffer.concat(parts));
+    floods.set(key, Buffer.concat(parts));
   }
-  return floods.get(n);
+  return floods.get(key);
 }
 
 let floodSeq = 0;
@@ -98,7 +112,8 @@ const floodServer = new WebSocketServer({ host: '127.0.0.1', port: PORT + 1, per
 floodServer.on('connection', (ws, req) => {
   const q = new URL(req.url, 'http://x').searchParams;
   const n = Math.min(Number(q.get('n') || 1000), 2000000);
-  const buf = floodBuffer(n);
+  const kind = q.get('kind') || 'combat';
+  const buf = floodBuffer(n, kind);
   // Bypasses ws's sender: the frames are already encoded. Nothing else is
   // sent on this socket afterwards (no pings within the long pingInterval).
   const blast = () => ws._socket.write(buf);
@@ -110,7 +125,15 @@ floodServer.on('connection', (ws, req) => {
   const id = ++floodSeq;
   ws.send('0' + JSON.stringify({ sid: `flood${id}`, upgrades: [], pingInterval: 600000, pingTimeout: 600000, maxPayload: 100000000 }));
   ws.on('message', (data) => {
-    if (data.toString().startsWith('40')) ws.send(`40{"sid":"flood-sio${id}"}`, blast);
+    if (!data.toString().startsWith('40')) return;
+    if (kind !== 'batched') {
+      ws.send(`40{"sid":"flood-sio${id}"}`, blast);
+      return;
+    }
+    // As the reference server greets a client that asked for batches.
+    ws.send(`40{"sid":"flood-sio${id}"}`);
+    const hello = { status: 'connected', endpoints: [], userId: 'bench', sid: `flood-sio${id}`, timestamp: Date.now(), batch: BATCH_OFFER };
+    ws.send('42' + JSON.stringify(['connection_established', hello]), blast);
   });
 });
 
@@ -130,7 +153,11 @@ await Promise.all([
   new Promise((r) => ackHttp.listen(PORT + 2, '127.0.0.1', r)),
 ]);
 log(`servers on 127.0.0.1:${PORT} (page), ${PORT + 1} (flood), ${PORT + 2} (socket.io acks)`);
-floodBuffer(INBOUND);
+if (ONLY.includes('inbound')) floodBuffer(INBOUND);
+if (ONLY.includes('batch')) {
+  floodBuffer(BATCH_EVENTS, 'small');
+  floodBuffer(BATCH_EVENTS, 'batched');
+}
 
 // --serve-only S: only the servers, for S seconds (bench/profile.mjs).
 if (arg('serve-only', null)) {
@@ -265,6 +292,32 @@ try {
         if (afterCyclesExtra.heldCallbacks !== undefined) result(`mem.${k}.held_callbacks`, afterCyclesExtra.heldCallbacks);
       }
     }
+  });
+
+  // Issue 17: a burst of small events, one WebSocket frame each or batched
+  // as the reference server batches it, received by our client, against a
+  // plain WebSocket that receives the per-frame burst and does nothing with
+  // it (the floor of one frame per event). Who goes first rotates.
+  await section('batch', async () => {
+    const kinds = ['ours-batched', 'ours-frames', 'raw-floor', 'raw-parse'];
+    const rates = Object.fromEntries(kinds.map((k) => [k, []]));
+    for (const k of kinds) await run('burst', k, Math.min(BATCH_EVENTS, 5000)); // warm-up
+    for (let r = 0; r < BATCH_RUNS; r++) {
+      for (let j = 0; j < kinds.length; j++) {
+        const k = kinds[(r + j) % kinds.length];
+        const out = await run('burst', k, BATCH_EVENTS);
+        rates[k].push(out.rate);
+        log(`batch run ${r + 1} ${k}: ${Math.round(out.rate)} events/s (${out.ms.toFixed(0)} ms first to last, ${out.frames} frames)`);
+      }
+    }
+    for (const k of kinds) {
+      const s = stats(rates[k]);
+      result(`batch.${k}.median`, s.median);
+      result(`batch.${k}.min`, s.min);
+      result(`batch.${k}.max`, s.max);
+      result(`batch.${k}.spread_pct`, s.spread);
+    }
+    result('batch.frames', batchFrames(BATCH_EVENTS).length);
   });
 
   // Cold start: page load to connected, each run in a fresh context with the

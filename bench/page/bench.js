@@ -10,12 +10,17 @@
 // Without the network (section 3) also:
 //   parser    socket.io-parser's Decoder + a component-emitter (the issue's peer)
 //   sio-full  the whole socket.io-client over the same fake WebSocket as ours
+// A burst of small events (issue 17, `burst`):
+//   ours-batched  ours, the burst in `batch` envelopes as the reference server sends it
+//   ours-frames   ours, one frame per event
+//   raw-floor     a browser WebSocket that receives one frame per event and only counts them
+//   raw-parse     the same with a JSON.parse and a callback per frame
 
 import * as entry from '/js/index.js';
 import { io } from '/node_modules/socket.io-client/dist/socket.io.esm.min.js';
 import { Decoder, PacketType } from '/node_modules/socket.io-parser/build/esm/index.js';
 import { Emitter } from '@socket.io/component-emitter';
-import { EVENT, frame } from './payload.js';
+import { EVENT, frame, SMALL_EVENT, batchFrames } from './payload.js';
 
 const params = new URLSearchParams(location.search);
 const FLOOD_PORT = Number(params.get('flood'));
@@ -285,7 +290,54 @@ function wasmBytes() {
   return wasm ? wasm.memory.buffer.byteLength : 0;
 }
 
-window.bench = { inbound, decode, rtt, memSetup, memEvents, memCycles, memTeardown, wasmBytes, sink: () => sink };
+// ----- 9. a burst of small events, batched or one frame each (issue 17) ------------
+
+async function burst(kind, n) {
+  const c = { count: 0, t0: 0, t1: 0 };
+  c.done = new Promise((resolve) => { c.resolve = resolve; });
+  const tick = () => {
+    if (c.count === 0) c.t0 = performance.now();
+    if (++c.count === n) {
+      c.t1 = performance.now();
+      c.resolve();
+    }
+  };
+  const cb = (payload) => {
+    sink = (sink + payload.seq + payload.x) | 0;
+    tick();
+  };
+  let close;
+  let frames = n;
+  if (kind === 'ours-batched' || kind === 'ours-frames') {
+    const batched = kind === 'ours-batched';
+    if (batched) frames = batchFrames(n).length;
+    const agent = new AgentManager({ url: `http://127.0.0.1:${FLOOD_PORT}`, query: { mode: 'sio', kind: batched ? 'batched' : 'small', n }, reconnection: false });
+    agent.subscribe(SMALL_EVENT, cb);
+    agent.connect().catch(() => {});
+    close = () => { agent.close(); agent.free(); };
+  } else if (kind === 'raw-floor' || kind === 'raw-parse') {
+    const ws = new WebSocket(`ws://127.0.0.1:${FLOOD_PORT}/raw?mode=raw&kind=small&n=${n}`);
+    ws.onmessage = kind === 'raw-floor' ? tick : (e) => {
+      const d = e.data;
+      if (typeof d === 'string' && d.charCodeAt(0) === 52 && d.charCodeAt(1) === 50) {
+        const packet = JSON.parse(d.slice(2));
+        if (packet[0] === SMALL_EVENT) cb(packet[1]);
+      }
+    };
+    close = () => ws.close();
+  } else {
+    throw new Error(`unknown client ${kind}`);
+  }
+  try {
+    await withTimeout(c.done, 120000, `burst ${kind} (${c.count}/${n} events)`);
+  } finally {
+    close();
+  }
+  const ms = c.t1 - c.t0;
+  return { events: n, frames, ms, rate: (n - 1) / (ms / 1000) };
+}
+
+window.bench = { inbound, decode, rtt, burst, memSetup, memEvents, memCycles, memTeardown, wasmBytes, sink: () => sink };
 
 const loading = PKG
   ? import(PKG).then(async (m) => { AgentManager = m.AgentManager; return m.default(); })

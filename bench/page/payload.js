@@ -22,3 +22,45 @@ export function combatUpdate(i) {
 export function frame(i) {
   return '42' + JSON.stringify([EVENT, combatUpdate(i)]);
 }
+
+// ----- issue 17: a burst of small events, one frame each or batched --------
+
+/** The small event of the batching benchmark. */
+export const SMALL_EVENT = 'token_moved';
+
+/** The payload of the `i`-th small event (about 30 bytes of JSON). */
+export function small(i) {
+  return { seq: i, x: i % 97, y: i % 89 };
+}
+
+/** The `i`-th small event as an Engine.IO text frame of its own. */
+export function smallFrame(i) {
+  return '42' + JSON.stringify([SMALL_EVENT, small(i)]);
+}
+
+/** What the reference server announces with `--batch-window-ms 5`. */
+export const BATCH_OFFER = { windowMs: 5, maxBytes: 65536 };
+
+/**
+ * The `n` small events as the reference server batches a burst that falls
+ * in one window: `42["batch",[[name, payload], …]]` frames whose arguments
+ * stay within `maxBytes` (`--max-payload-bytes`, 64 KiB by default).
+ */
+export function batchFrames(n, maxBytes = BATCH_OFFER.maxBytes) {
+  const frames = [];
+  let entries = [];
+  let bytes = '["batch",[]]'.length;
+  const close = () => {
+    if (entries.length > 0) frames.push(`42["batch",[${entries.join(',')}]]`);
+    entries = [];
+    bytes = '["batch",[]]'.length;
+  };
+  for (let i = 0; i < n; i++) {
+    const entry = JSON.stringify([SMALL_EVENT, small(i)]);
+    if (entries.length > 0 && bytes + 1 + entry.length > maxBytes) close();
+    bytes += (entries.length > 0 ? 1 : 0) + entry.length;
+    entries.push(entry);
+  }
+  close();
+  return frames;
+}

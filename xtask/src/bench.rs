@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart,compression]`:
+//! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart,compression,batch]`:
 //! the benchmarks of issue 6, side by side with the peers, on loopback.
 //!
 //! - size: pkg/ (wasm after wasm-opt -Oz, JS glue, js/index.js) against
@@ -19,7 +19,11 @@
 //!   when one client subscribes to a 200 KiB Foundry-like world state,
 //!   asking for a plain snapshot and for a deflated one
 //!   (`bench/loadgen/src/bin/subscribe_bytes.rs`), and whether the server
-//!   accepts the `permessage-deflate` a browser offers.
+//!   accepts the `permessage-deflate` a browser offers;
+//! - batch (issue 17): a burst of 100,000 small events received by our
+//!   client in Chromium, in `batch` envelopes as the reference server sends
+//!   a burst and one frame each, against a plain WebSocket that receives the
+//!   per-frame burst and does nothing with it (`bench/browser.mjs --only batch`).
 //!
 //! Every load is bounded in count and time. Figures come back as
 //! `RESULT <key> <value>` lines; the table (ours / peer against the issue's
@@ -69,10 +73,10 @@ fn parse(args: &[String]) -> Result<Opts> {
             "--skip-build" => o.build = false,
             "--quick" => o.quick = true,
             "--only" => {
-                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui,coldstart,compression")?;
+                let v = it.next().ok_or("--only needs a list: size,client,server,cluster,ui,coldstart,compression,batch")?;
                 o.only = v.split(',').map(str::to_owned).collect();
             }
-            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui,coldstart,compression)")),
+            other => return Err(format!("unknown bench option {other:?} (--skip-build, --quick, --only size,client,server,cluster,ui,coldstart,compression,batch)")),
         }
     }
     Ok(o)
@@ -86,7 +90,7 @@ pub fn bench(args: &[String]) -> Result {
     let mut missing: Vec<(&str, String)> = Vec::new();
 
     if o.build {
-        if wants("size") || wants("client") || wants("ui") || wants("coldstart") {
+        if wants("size") || wants("client") || wants("ui") || wants("coldstart") || wants("batch") {
             if let Err(e) = suites::build() {
                 // An older pkg/ still gives figures; say which.
                 if util::root().join("pkg/frinny_agent_bg.wasm").exists() {
@@ -153,6 +157,12 @@ pub fn bench(args: &[String]) -> Result {
         println!("\n=== bench: compression, subscribe to a 200 KiB world (issue 17) ===");
         if let Err(e) = compression(&mut figures) {
             missing.push(("compression", e));
+        }
+    }
+    if wants("batch") && !missing.iter().any(|(s, _)| *s == "client") {
+        println!("\n=== bench: a burst of small events, batched or one frame each (issue 17) ===");
+        if let Err(e) = batch(&o, &mut figures) {
+            missing.push(("batch", e));
         }
     }
     if wants("cluster") {
@@ -438,6 +448,27 @@ fn coldstart(o: &Opts, f: &mut Figures) -> Result {
         .args(["--port", &PAGE_PORT.to_string(), "--only", "coldstart"]);
     if o.quick {
         c.args(["--cold-runs", "3"]);
+    }
+    collect(&mut c, "", f)
+}
+
+// ----- 9. batching ----------------------------------------------------------------------------------
+
+/// `bench/browser.mjs --only batch`: 100,000 small events received by our
+/// client in `batch` envelopes and one frame each, and by a plain WebSocket
+/// that only counts the frames.
+fn batch(o: &Opts, f: &mut Figures) -> Result {
+    if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
+        return Err("Debian's /usr/bin/chromium is not installed (cargo xtask setup)".into());
+    }
+    if !util::root().join("pkg/frinny_agent_bg.wasm").exists() {
+        return Err("pkg/ is missing: run `cargo xtask build`".into());
+    }
+    let mut c = cmd("node");
+    c.arg("bench/browser.mjs")
+        .args(["--port", &PAGE_PORT.to_string(), "--only", "batch"]);
+    if o.quick {
+        c.args(["--batch-runs", "2", "--batch-events", "20000"]);
     }
     collect(&mut c, "", f)
 }
@@ -892,6 +923,35 @@ fn table(f: &Figures, o: &Opts) -> String {
         ratio: None,
         target: Target::Info,
     });
+    rows.extend([
+        ratio_row(
+            f,
+            "10. burst of 100,000 small events, batched, median of runs",
+            "batch.ours-batched.median",
+            "batch.raw-floor.median",
+            "raw WebSocket, one frame each, doing nothing",
+            ev,
+            Target::AtLeast(3.0),
+        ),
+        ratio_row(
+            f,
+            "10. burst of 100,000 small events, one frame each",
+            "batch.ours-frames.median",
+            "batch.raw-floor.median",
+            "raw WebSocket, one frame each, doing nothing",
+            ev,
+            Target::Info,
+        ),
+        ratio_row(
+            f,
+            "10. burst of 100,000 small events, batched against one frame each",
+            "batch.ours-batched.median",
+            "batch.ours-frames.median",
+            "ours, one frame each",
+            ev,
+            Target::Info,
+        ),
+    ]);
     // 5. memory growth: target zero; GC leaves a little noise in the JS heap.
     for (what, from, to) in [
         ("after 1M inbound events", "warm", "events"),
@@ -997,6 +1057,7 @@ fn details(f: &Figures, o: &Opts) -> String {
         ("rtt.", "request/response µs"),
         ("mem.", "memory bytes (JS heap after forced GC; wasm linear memory)"),
         ("coldstart.", "cold start ms from navigation start (medians; loaded: client code imported, ready: wasm compiled)"),
+        ("batch.", "burst of small events, events/s (ours-batched: in batch envelopes of at most 64 KiB, `frames` of them; raw-parse: JSON.parse and a callback per frame)"),
         ("server.ours.", "frinny-server"),
         ("server.node.", "Node socket.io 4.8"),
         ("compression.", "compression: one state:subscribe of a 200 KiB world, bytes on the TCP socket (down: server to client, up: the request; doc: its JSON)"),
