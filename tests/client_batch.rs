@@ -532,3 +532,21 @@ fn emits_held_when_the_link_drops_wait_in_the_buffer_and_volatile_ones_are_dropp
         ]
     );
 }
+
+#[test]
+fn a_malformed_offer_leaves_batching_off() {
+    for batch in [
+        json!(true),
+        json!({"windowMs": 5}),
+        json!({"windowMs": "5", "maxBytes": 1024}),
+        json!({"windowMs": 5, "maxBytes": -1}),
+        json!(null),
+    ] {
+        let mut h = Harness::new(Config::new("http://127.0.0.1:5001"));
+        let greeting = json!(["connection_established", {"status": "connected", "endpoints": [],
+            "userId": "u1", "sid": "s", "timestamp": 1, "batch": batch}]);
+        h.connect(&format!("42{greeting}"));
+        assert!(!h.agent.client().batching(), "{batch}");
+        assert!(h.take_errors().is_empty());
+    }
+}

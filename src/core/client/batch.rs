@@ -37,7 +37,6 @@ use super::Client;
 use crate::catalogue::{names, BatchCapability};
 use crate::core::error::ClientError;
 use crate::protocol::{batch, json, DecodeError};
-use serde::Deserialize;
 
 /// Emits held until the end of the tick, oldest first.
 #[derive(Debug, Default)]
@@ -66,11 +65,24 @@ impl Coalesced {
     }
 }
 
-/// The part of `connection_established` that concerns batching.
-#[derive(Deserialize)]
-struct Greeting {
-    #[serde(default)]
-    batch: Option<BatchCapability>,
+/// The `batch` member of a `connection_established` payload, if it is a
+/// well-formed offer. Read field by field from the raw text rather than
+/// through serde's derive, which would cost the wasm a deserializer for one
+/// read per connection.
+fn offer(payload: &str) -> Option<BatchCapability> {
+    let member = |text: &str, name: &str| {
+        json::object_fields(text)?
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.get().to_owned())
+    };
+    let batch = member(payload, "batch")?;
+    let number = |name: &str| member(&batch, name)?.parse::<u64>().ok();
+    Some(BatchCapability {
+        window_ms: number("windowMs")?,
+        max_bytes: number("maxBytes")?,
+    })
 }
 
 impl Client {
@@ -187,9 +199,7 @@ impl Client {
         if !self.cfg.batch || form != ArgsForm::NamedArray {
             return;
         }
-        self.link.batch = super::inbound::first_arg(json, 1)
-            .and_then(|payload| serde_json::from_str::<Greeting>(&payload).ok())
-            .and_then(|g| g.batch);
+        self.link.batch = super::inbound::first_arg(json, 1).and_then(|payload| offer(&payload));
     }
 
     /// Whether an event named `name` is an envelope to unpack now.
