@@ -111,7 +111,7 @@ impl Client {
         let mut writer: Option<batch::Writer> = None;
         for h in held {
             let args = h.frame.get(h.args_at..).unwrap_or_default();
-            let same = group.last().is_none_or(|last| last.priority == h.priority);
+            let same = !matches!(group.last(), Some(last) if last.priority != h.priority);
             let fits = writer
                 .as_ref()
                 .is_some_and(|w| w.len_with(args.len()) <= max);
