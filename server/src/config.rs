@@ -384,6 +384,13 @@ impl Config {
                  holds every pushed event visibly late"
             )));
         }
+        if self.batch_window_ms > 0 && self.parser == WireParser::Msgpack {
+            return Err(ConfigError(
+                "--batch-window-ms needs --parser common: batch envelopes are built from the \
+                 text form of each event"
+                    .to_owned(),
+            ));
+        }
         if let Some(url) = &self.redis {
             if !url.starts_with("redis://") {
                 return Err(ConfigError(format!(
@@ -428,6 +435,15 @@ mod tests {
         assert_eq!((c.batch_window_ms, c.check()), (5, Ok(())));
         let c = Config::parse_from(["frinny-server", "--dev", "--batch-window-ms", "1001"]);
         assert!(c.check().unwrap_err().0.contains("batch-window-ms"));
+        let c = Config::parse_from([
+            "frinny-server",
+            "--dev",
+            "--batch-window-ms",
+            "5",
+            "--parser",
+            "msgpack",
+        ]);
+        assert!(c.check().unwrap_err().0.contains("--parser common"));
     }
 
     #[test]
