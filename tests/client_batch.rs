@@ -550,3 +550,70 @@ fn a_malformed_offer_leaves_batching_off() {
         assert!(h.take_errors().is_empty());
     }
 }
+
+#[test]
+fn with_the_msgpack_parser_envelopes_are_unpacked_and_emits_go_out_alone() {
+    use frinny_agent::core::Parser;
+    use frinny_agent::protocol::socket_io::Packet;
+    use frinny_agent::protocol::{msgpack, Limits};
+    let packet = |name: &str, payload: Value| {
+        let args = json!([payload]).to_string();
+        msgpack::encode(
+            &Packet::event("/", name, &args, None).unwrap(),
+            &Limits::default(),
+        )
+        .unwrap()
+    };
+    let mut cfg = Config::new("http://127.0.0.1:5001");
+    cfg.parser = Parser::Msgpack;
+    let mut h = Harness::new(cfg);
+    h.agent.connect(h.now);
+    h.agent.on_open(h.now);
+    h.text(OPEN);
+    // `notepack.encode({type: 0, data: {sid: 'n1'}, nsp: '/'})`
+    h.agent.on_binary(
+        h.now,
+        b"\x83\xa4type\x00\xa4data\x81\xa3sid\xa2n1\xa3nsp\xa1/",
+    );
+    h.drain();
+    assert_eq!(h.agent.client().state(), State::Connected);
+    let greeting = json!(["connection_established", {"status": "connected", "endpoints": [],
+        "userId": "u1", "sid": "s", "timestamp": 1, "batch": {"windowMs": 5, "maxBytes": 65536}}]);
+    h.agent.on_binary(
+        h.now,
+        &packet("connection_established", greeting[1].clone()),
+    );
+    h.drain();
+    assert!(h.agent.client().batching());
+    h.outputs.clear();
+    h.agent.on_binary(
+        h.now,
+        &packet("batch", json!([["a", {"i": 1}], ["b", {"i": 2}]])),
+    );
+    h.drain();
+    let names: Vec<String> = h.take_events().into_iter().map(|(n, _, _)| n).collect();
+    assert_eq!(names, ["a", "b"]);
+    // A msgpack frame is not text: each emit goes out alone, at once.
+    h.emit("x", json!({}), false);
+    h.emit("y", json!({}), false);
+    let binary_sends = h
+        .outputs
+        .iter()
+        .filter(|o| matches!(o, AgentOutput::Client(Output::SendBinary(_))))
+        .count();
+    assert_eq!((binary_sends, h.flush_asks), (2, 0));
+}
+
+#[test]
+fn an_envelope_that_asks_for_an_answer_is_refused_and_its_question_dropped() {
+    let mut h = offered();
+    h.text(r#"427["batch",[["a",1]]]"#);
+    let errors = h.take_errors();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].detail, Some("INVALID_BATCH"));
+    assert!(h.take_events().is_empty());
+    assert_eq!(h.agent.client().state(), State::Connected);
+    // An ordinary event that asks is still answered as before.
+    h.text(r#"428["ask",{"q":1}]"#);
+    assert_eq!(h.take_events().len(), 1);
+}
