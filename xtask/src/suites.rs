@@ -224,6 +224,22 @@ fn e2e() -> Result {
         ))
 }
 
+/// The debug build of the reference server for the browser suite on
+/// `port`: dev mode, no demo delay, the suite's admin token, plus `extra`.
+fn reference_server(port: u16, extra: &[&str]) -> Command {
+    let mut c = cmd(&util::root()
+        .join("target")
+        .join("debug")
+        .join("frinny-server")
+        .to_string_lossy());
+    c.args(["--dev", "--demo-delay-ms", "0", "--log", "warn"])
+        .args(["--admin-token", REFERENCE_ADMIN_TOKEN])
+        .args(extra)
+        .arg("--port")
+        .arg(port.to_string());
+    c
+}
+
 fn browser() -> Result {
     let chromedriver = output(Command::new("which").arg("chromedriver"))
         .map(|s| s.trim().to_string())
@@ -258,57 +274,30 @@ fn browser() -> Result {
         },
     )?;
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
-    let _reference = TestServer::start("reference (frinny-server --dev)", REFERENCE_PORT, {
-        let mut c = cmd(&util::root()
-            .join("target")
-            .join("debug")
-            .join("frinny-server")
-            .to_string_lossy());
-        c.args([
-            "--dev",
-            "--demo-delay-ms",
-            "0",
-            "--log",
-            "warn",
-            "--admin-token",
-            REFERENCE_ADMIN_TOKEN,
-            "--port",
-        ])
-        .arg(REFERENCE_PORT.to_string());
-        c
-    })?;
+    let _reference = TestServer::start(
+        "reference (frinny-server --dev)",
+        REFERENCE_PORT,
+        reference_server(REFERENCE_PORT, &[]),
+    )?;
     let _batching = TestServer::start(
         "reference with batching (frinny-server --dev --batch-window-ms 20)",
         BATCHING_PORT,
-        {
-            let mut c = cmd(&util::root()
-                .join("target")
-                .join("debug")
-                .join("frinny-server")
-                .to_string_lossy());
-            c.args([
-                "--dev",
-                "--demo-delay-ms",
-                "0",
-                "--log",
-                "warn",
+        // A burst of a few hundred events from one GM is the point.
+        reference_server(
+            BATCHING_PORT,
+            &[
                 "--batch-window-ms",
                 "20",
-                "--admin-token",
-                REFERENCE_ADMIN_TOKEN,
-            ])
-            // A burst of a few hundred events from one GM is the point.
-            .args([
                 "--rate-per-connection",
                 "1000",
                 "--burst-per-connection",
                 "1000",
-            ])
-            .args(["--rate-per-user", "1000", "--burst-per-user", "1000"])
-            .arg("--port")
-            .arg(BATCHING_PORT.to_string());
-            c
-        },
+                "--rate-per-user",
+                "1000",
+                "--burst-per-user",
+                "1000",
+            ],
+        ),
     )?;
     let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
         let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
@@ -330,27 +319,7 @@ fn browser() -> Result {
     let _reference_msgpack = TestServer::start(
         "reference, msgpack parser (frinny-server --dev --parser msgpack)",
         REFERENCE_MSGPACK_PORT,
-        {
-            let mut c = cmd(&util::root()
-                .join("target")
-                .join("debug")
-                .join("frinny-server")
-                .to_string_lossy());
-            c.args([
-                "--dev",
-                "--parser",
-                "msgpack",
-                "--demo-delay-ms",
-                "0",
-                "--log",
-                "warn",
-                "--admin-token",
-                REFERENCE_ADMIN_TOKEN,
-                "--port",
-            ])
-            .arg(REFERENCE_MSGPACK_PORT.to_string());
-            c
-        },
+        reference_server(REFERENCE_MSGPACK_PORT, &["--parser", "msgpack"]),
     )?;
     let _json = TestServer::start("plain JSON WebSocket", JSON_WS_PORT, {
         let mut c = cmd("node");

@@ -151,24 +151,6 @@ impl Client {
     ) -> Result<Frame, ClientError> {
         let invalid = |e: DecodeError| ClientError::new(ErrorCode::InvalidPayload, e.to_string());
         match self.cfg.protocol {
-            Protocol::SocketIo if self.cfg.parser == Parser::Msgpack => {
-                let payload = payload.unwrap_or("");
-                let mut args = String::with_capacity(payload.len() + 2);
-                args.push('[');
-                args.push_str(payload);
-                args.push(']');
-                let mut packet =
-                    socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack)
-                        .map_err(invalid)?;
-                if let socket_io::Packet::Event { data, .. } = &mut packet {
-                    // The encoder puts each one where its placeholder is,
-                    // and refuses placeholders that do not match them.
-                    data.attachments = attachments.to_vec();
-                }
-                msgpack::encode(&packet, &self.cfg.limits)
-                    .map(Frame::Binary)
-                    .map_err(invalid)
-            }
             Protocol::SocketIo => {
                 let payload = payload.unwrap_or("");
                 let mut args = String::with_capacity(payload.len() + 2);
@@ -178,6 +160,16 @@ impl Client {
                 let mut packet =
                     socket_io::Packet::event(self.cfg.namespace.as_str(), event, &args, ack)
                         .map_err(invalid)?;
+                if self.cfg.parser == Parser::Msgpack {
+                    if let socket_io::Packet::Event { data, .. } = &mut packet {
+                        // The encoder puts each one where its placeholder
+                        // is, and refuses placeholders that do not match.
+                        data.attachments = attachments.to_vec();
+                    }
+                    return msgpack::encode(&packet, &self.cfg.limits)
+                        .map(Frame::Binary)
+                        .map_err(invalid);
+                }
                 if !attachments.is_empty() {
                     self.check_placeholders(&args, attachments.len())
                         .map_err(invalid)?;
