@@ -287,7 +287,9 @@ function memTeardown() {
   mem = null;
 }
 function wasmBytes() {
-  return wasm ? wasm.memory.buffer.byteLength : 0;
+  // A missing memory must fail the run, not read as "no growth".
+  if (!wasm || !wasm.memory) throw new Error('bench: the wasm exports (and so its memory) are unknown');
+  return wasm.memory.buffer.byteLength;
 }
 
 // ----- 9. a burst of small events, batched or one frame each (issue 17) ------------
@@ -341,7 +343,9 @@ window.bench = { inbound, decode, rtt, burst, memSetup, memEvents, memCycles, me
 
 const loading = PKG
   ? import(PKG).then(async (m) => { AgentManager = m.AgentManager; return m.default(); })
-  : entry.ready();
+  // `ready()` resolves to nothing; the glue's init, called again, hands
+  // back the exports it already made, whose memory section 5 measures.
+  : entry.ready().then(() => import('/pkg/frinny_agent.js')).then((glue) => glue.default());
 loading.then((exports) => {
   wasm = exports;
   window.benchReady = true;
