@@ -4,7 +4,9 @@
 //! - a python-socketio server speaking the existing Frinny backend contract
 //!   (tests/servers/frinny_backend.py on 127.0.0.1:38472): userId query,
 //!   replies to the user's room with request_id, typing_status around each
-//!   reply, `error` with and without request_id, character_update;
+//!   reply, `error` with and without request_id, character_update; and the
+//!   server asking the client with `sio.call`, answered by a subscriber's
+//!   `ack`;
 //! - a plain WebSocket server speaking the action-routed JSON framing
 //!   (tests/servers/json_server.mjs on 127.0.0.1:38473) for
 //!   `protocol: 'json'`.
@@ -22,7 +24,8 @@ mod browser_support;
 
 use browser_support::*;
 use frinny_agent::web::AgentManager;
-use wasm_bindgen::JsCast;
+use js_sys::Function;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -187,6 +190,69 @@ async fn python_replies_only_reach_the_asking_user() {
     assert_eq!(bob_saw.len(), 0);
     alice.close();
     bob.close();
+}
+
+/// Has the python server `sio.call` the client (`ask`), and waits for its
+/// `answered` report {answer, error}.
+async fn python_asks(agent: &AgentManager, options: &str) -> JsValue {
+    let answered = Recorder::new();
+    let off = agent.once("answered", answered.f()).unwrap();
+    agent.emit("ask", Some(js(options)), None).unwrap();
+    assert!(
+        wait_until(10_000, || answered.len() == 1).await,
+        "no answered report for {options}"
+    );
+    drop(off);
+    answered.arg(0, 0)
+}
+
+#[wasm_bindgen_test]
+async fn python_call_gets_the_subscribers_answer_once() {
+    let agent = python_agent(&unique("caller")).await;
+    agent
+        .subscribe(
+            "confirm",
+            Function::new_with_args(
+                "payload, ack",
+                "ack({ sure: payload.question }); ack('again');",
+            ),
+        )
+        .unwrap();
+    let report = python_asks(
+        &agent,
+        r#"{"event":"confirm","args":[{"question":"rest?"}]}"#,
+    )
+    .await;
+    assert_eq!(stringify(&get(&report, "error")), "null");
+    assert_eq!(stringify(&get(&report, "answer")), r#"{"sure":"rest?"}"#);
+    // The second call sent nothing; it is counted.
+    let m = agent.metrics().unwrap();
+    assert_eq!(get(&m, "acksDropped").as_f64(), Some(1.0));
+
+    // Several arguments each way.
+    agent
+        .subscribe(
+            "pair",
+            Function::new_with_args("a, b, ack", "ack(b, a, 'third');"),
+        )
+        .unwrap();
+    let report = python_asks(&agent, r#"{"event":"pair","args":["x",2]}"#).await;
+    assert_eq!(stringify(&get(&report, "answer")), r#"[2,"x","third"]"#);
+    agent.close();
+    assert_eq!(agent.held_callbacks(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn python_call_nobody_answers_times_out_and_nothing_is_held() {
+    let agent = python_agent(&unique("unanswered")).await;
+    let report = python_asks(
+        &agent,
+        r#"{"event":"nobody_listens","args":[1],"timeoutMs":300}"#,
+    )
+    .await;
+    assert_eq!(get_str(&report, "error"), "timeout");
+    agent.close();
+    assert_eq!(agent.held_callbacks(), 0);
 }
 
 // ----- plain JSON framing ----------------------------------------------------------

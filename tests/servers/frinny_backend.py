@@ -9,7 +9,8 @@
   ``typing_status`` true and false;
 - a query whose content is ``fail`` gets ``error`` {error, request_id,
   timestamp}; content ``fail-anonymous`` gets an ``error`` without request_id;
-- content ``level me`` also sends ``character_update``.
+- content ``level me`` also sends ``character_update``;
+- ``ask`` (a test hook) has the server ask the client with ``sio.call``.
 
 Listens on 127.0.0.1 only and exits by itself after --lifetime seconds.
 """
@@ -106,6 +107,28 @@ def make_handler(event):
 
 for _event in RESPONSE_EVENT:
     sio.on(_event, make_handler(_event))
+
+
+@sio.event
+async def ask(sid, data=None):
+    """Not part of the Frinny contract: a test hook that has the server ask
+    the client a question with ``sio.call`` (an event that wants an ack)
+    and report what came back as ``answered`` {answer, error}.
+
+    ``data`` is {event, args, timeoutMs}; several args are sent as several
+    arguments, and an answer of several arguments comes back as a list.
+    """
+    data = data if isinstance(data, dict) else {}
+    args = data.get("args", [])
+    payload = tuple(args) if len(args) != 1 else args[0]
+    timeout = data.get("timeoutMs", 5000) / 1000
+    report = {"answer": None, "error": None}
+    try:
+        answer = await sio.call(data.get("event", "question"), payload, to=sid, timeout=timeout)
+        report["answer"] = list(answer) if isinstance(answer, tuple) else answer
+    except socketio.exceptions.TimeoutError:
+        report["error"] = "timeout"
+    await sio.emit("answered", report, to=sid)
 
 
 async def main(port, lifetime):
