@@ -114,6 +114,10 @@ impl Harness {
                 | Output::SendProbe(_)
                 | Output::CloseProbe
                 | Output::Upgraded => {}
+                // Only a shared link's clients route and carry: tests/client_pool.rs.
+                Output::Routed(_) | Output::Carry { .. } => {
+                    unreachable!("a client of its own routes and carries nothing")
+                }
             }
         }
     }

@@ -45,15 +45,15 @@
 //! ```
 
 use super::client::{
-    AckKey, Client, Config, EmitOptions, HttpKind, Output, Protocol, RequestKey, RequestOptions,
-    State,
+    AckKey, Client, Config, EmitOptions, Frame, HttpKind, Output, Priority, Protocol, RequestKey,
+    RequestOptions, State,
 };
 use super::error::{ClientError, ErrorCode};
 use super::inflate::{Inflations, Reply};
 use super::metrics::Metrics;
 use super::sync::{Change, Conflict, SyncError, SyncOutput, SyncStore, UpdateId};
 use crate::catalogue::{codes, names, StateConflict, SNAPSHOT_COMPRESSION};
-use crate::protocol::json;
+use crate::protocol::{json, socket_io};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -374,6 +374,26 @@ impl Agent {
     pub fn on_backpressure(&mut self, now: u64, buffered_bytes: u64) {
         self.tick(now);
         self.client.on_backpressure(now, buffered_bytes);
+        self.route();
+    }
+
+    /// [`Client::on_link_open`].
+    pub fn on_link_open(&mut self, now: u64) {
+        self.tick(now);
+        self.client.on_link_open(now);
+        self.route();
+    }
+
+    /// [`Client::on_link_packet`].
+    pub fn on_link_packet(&mut self, now: u64, packet: socket_io::Packet<'_>) {
+        self.tick(now);
+        self.client.on_link_packet(now, packet);
+        self.route();
+    }
+
+    /// [`Client::carry`].
+    pub fn carry(&mut self, priority: Priority, frame: Frame, attachments: Vec<Vec<u8>>) {
+        self.client.carry(priority, frame, attachments);
         self.route();
     }
 

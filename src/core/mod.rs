@@ -32,8 +32,9 @@ pub mod url;
 pub use agent::{Agent, AgentOutput};
 pub use backoff::Backoff;
 pub use client::{
-    AckKey, ArgsForm, Client, Config, EmitOptions, HttpKind, Output, Parser, Priority, Protocol,
-    RequestKey, RequestOptions, State, Transport, BACKPRESSURE_RECHECK_MS, MAX_UNANSWERED_ACKS,
+    AckKey, ArgsForm, Client, Config, EmitOptions, Frame, HttpKind, Output, Parser, Priority,
+    Protocol, RequestKey, RequestOptions, Role, State, Transport, BACKPRESSURE_RECHECK_MS,
+    MAX_UNANSWERED_ACKS,
 };
 pub use error::{ClientError, ErrorCode};
 pub use fast_path::FastPath;

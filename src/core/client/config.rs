@@ -32,6 +32,33 @@ pub enum Parser {
     Msgpack,
 }
 
+/// The client's part in a link shared by several namespaces (see the
+/// `share` module): socket.io-client's Manager holds the Engine.IO link
+/// and each of its Sockets one namespace on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Role {
+    /// Its own link and its namespace on it (the default).
+    #[default]
+    Whole,
+    /// Only the Engine.IO link: transport, heartbeat, upgrade. It joins no
+    /// namespace; the Socket.IO packets it receives go out whole as
+    /// [`Output::Routed`](super::Output::Routed) for the shell to hand to
+    /// the guest of their namespace, and it carries the guests' frames
+    /// ([`Client::carry`](super::Client::carry)). It decodes with its own
+    /// [`Parser`], so its guests must be made with the same one.
+    Link,
+    /// A namespace on a link a [`Role::Link`] client holds. It opens no
+    /// transport: [`Output::Open`](super::Output::Open) asks the shell to
+    /// attach it to the link and [`Output::Close`](super::Output::Close) to
+    /// detach it; the shell says when the link is open
+    /// ([`Client::on_link_open`](super::Client::on_link_open)), hands it the
+    /// packets of its namespace ([`Client::on_link_packet`](super::Client::on_link_packet)),
+    /// says when the link is lost ([`Client::on_close`](super::Client::on_close))
+    /// and carries its [`Output::Carry`](super::Output::Carry)s on the
+    /// link. No heartbeat, upgrade or fallback: those are the link's.
+    Guest,
+}
+
 /// Everything the client is told when it is made.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -104,6 +131,8 @@ pub struct Config {
     /// the emits of one tick into envelopes of its own. Other servers ignore
     /// the query, and an event they name `batch` stays an ordinary event.
     pub batch: bool,
+    /// Its part in a shared link ([`Role::Whole`] unless shared).
+    pub role: Role,
 }
 
 impl Config {
@@ -130,6 +159,7 @@ impl Config {
             upgrade: true,
             inflate: false,
             batch: true,
+            role: Role::Whole,
         }
     }
 

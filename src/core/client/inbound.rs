@@ -4,7 +4,7 @@
 //! carry, with the matching of acks and reply events to the requests they
 //! answer. Events that ask for an answer get a key in `server_acks`.
 
-use super::config::Parser;
+use super::config::{Parser, Role};
 use super::link::Phase;
 use super::output::{ArgsForm, Output, State};
 use super::server_acks::AckKey;
@@ -63,6 +63,9 @@ impl Client {
     }
 
     pub(super) fn on_socket_packet(&mut self, now: u64, packet: socket_io::Packet<'_>) {
+        if self.cfg.role == Role::Link {
+            return self.route(packet);
+        }
         if packet.nsp() != self.cfg.namespace {
             return;
         }

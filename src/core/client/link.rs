@@ -3,7 +3,7 @@
 //! backoff. A link is one socket; a session (from `connect()` to
 //! `disconnect()`) may go through many links.
 
-use super::config::Protocol;
+use super::config::{Protocol, Role};
 use super::output::{Output, State};
 use super::timers::Timer;
 use super::transport::Transport;
@@ -96,10 +96,14 @@ impl Link {
 impl Client {
     pub(super) fn start_attempt(&mut self, now: u64, state: State, reason: &str) {
         self.decoder = socket_io::Decoder::new(self.cfg.limits);
-        self.timers.set(
-            Timer::Attempt,
-            now.saturating_add(self.cfg.connect_timeout_ms),
-        );
+        // A guest's attempt is timed from when the link opens: until then
+        // the link's own attempt (with its fallback) is what runs.
+        if self.cfg.role != Role::Guest {
+            self.timers.set(
+                Timer::Attempt,
+                now.saturating_add(self.cfg.connect_timeout_ms),
+            );
+        }
         self.open_transport();
         self.set_state(state, reason);
     }
@@ -114,6 +118,15 @@ impl Client {
         self.timers
             .set(Timer::Heartbeat, now.saturating_add(self.link.heartbeat_ms));
         self.maybe_upgrade(now, hs);
+        if self.cfg.role == Role::Link {
+            // The link is up; namespaces are the guests' to join.
+            return self.joined(now);
+        }
+        self.begin_join();
+    }
+
+    /// The namespace CONNECT goes out, or waits for its auth.
+    pub(super) fn begin_join(&mut self) {
         if self.cfg.auth_per_attempt {
             self.link.phase = Phase::Authorizing;
             self.link.auth_attempt = self.link.auth_attempt.wrapping_add(1);
@@ -167,7 +180,10 @@ impl Client {
     /// Tells the server this client leaves the namespace (the plain-JSON
     /// wire has no such message: closing the socket says it).
     pub(super) fn leave_namespace(&mut self) {
-        if self.link.phase == Phase::Up && self.cfg.protocol == Protocol::SocketIo {
+        if self.link.phase == Phase::Up
+            && self.cfg.protocol == Protocol::SocketIo
+            && self.cfg.role != Role::Link
+        {
             let packet = socket_io::Packet::Disconnect {
                 nsp: Cow::Owned(self.cfg.namespace.clone()),
             };

@@ -31,6 +31,8 @@
 //! - `transport`: WebSocket or long-polling, the fallback between them,
 //!   and the polling loop;
 //! - `upgrade`: the probe and switch from polling to WebSocket;
+//! - `share`: one link shared by several namespaces (a link client and
+//!   its guests);
 //! - `inbound` and `outbound`: frames from and to the server;
 //! - `server_acks`: the server's events that ask for an answer, until the
 //!   subscriber answers or the link ends;
@@ -53,13 +55,14 @@ mod output;
 mod priority;
 mod requests;
 mod server_acks;
+mod share;
 mod timers;
 mod transport;
 mod upgrade;
 
 pub use backpressure::BACKPRESSURE_RECHECK_MS;
-pub use config::{Config, Parser, Protocol};
-pub use outbound::EmitOptions;
+pub use config::{Config, Parser, Protocol, Role};
+pub use outbound::{EmitOptions, Frame};
 pub use output::{ArgsForm, Output, State};
 pub use priority::Priority;
 pub use requests::{RequestKey, RequestOptions};
@@ -74,7 +77,6 @@ use crate::protocol::engine_io;
 use crate::protocol::{json, socket_io, DecodeError};
 use batch::Coalesced;
 use link::{Link, Phase};
-use outbound::Frame;
 use outbox::Outbox;
 use requests::{with_request_id, Request, Requests};
 use server_acks::ServerAcks;
@@ -613,6 +615,7 @@ impl Client {
     /// there: it guards Rust's recursion, which this path does not use.
     pub fn fast_path(&self) -> FastPath {
         if self.link.phase != Phase::Up
+            || self.cfg.role == Role::Link
             || self.cfg.protocol != Protocol::SocketIo
             || self.cfg.parser != Parser::Json
             || self.cfg.namespace != "/"

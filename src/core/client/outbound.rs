@@ -12,7 +12,7 @@ use crate::protocol::{json, json_frame, msgpack, socket_io, DecodeError};
 
 /// An encoded event or packet, ready for the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Frame {
+pub enum Frame {
     /// An Engine.IO text message (`42[...]`, `45N-...`, a pong, or a
     /// plain-JSON frame); binary attachments follow it as messages of
     /// their own.

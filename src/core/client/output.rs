@@ -1,9 +1,12 @@
 //! What the client tells the shell: its state, and the [`Output`]s the
 //! shell drains with [`Client::poll_output`](super::Client::poll_output).
 
+use super::outbound::Frame;
+use super::priority::Priority;
 use super::requests::RequestKey;
 use super::server_acks::AckKey;
 use crate::core::error::ClientError;
+use crate::protocol::socket_io;
 
 /// Connection states, as JS sees them in `agent.state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,5 +145,23 @@ pub enum Output {
     NeedAuth {
         /// Which attempt asks; answers naming an older one are ignored.
         attempt: u64,
+    },
+    /// A link client ([`Role::Link`](super::Role::Link)) received a
+    /// Socket.IO packet, attachments assembled: hand it to the guest of
+    /// its namespace with [`Client::on_link_packet`](super::Client::on_link_packet)
+    /// (no guest there: drop it, as a server's packet for a namespace this
+    /// page never joined).
+    Routed(socket_io::Packet<'static>),
+    /// A guest ([`Role::Guest`](super::Role::Guest)) sends a packet: hand
+    /// it to the link with [`Client::carry`](super::Client::carry).
+    Carry {
+        /// Where it stands among what waits on the link.
+        priority: Priority,
+        /// The Engine.IO message, in the guest's parser: a text packet
+        /// (`4...`), or one msgpack binary message holding its binary.
+        frame: Frame,
+        /// The binary messages that follow a text frame (none after a
+        /// msgpack one).
+        attachments: Vec<Vec<u8>>,
     },
 }

@@ -12,7 +12,7 @@
 //! ([`Client::on_http_response`], [`Client::on_http_failed`]); everything
 //! else is decided here.
 
-use super::config::Protocol;
+use super::config::{Protocol, Role};
 use super::link::Phase;
 use super::outbound::Frame;
 use super::output::Output;
@@ -120,6 +120,15 @@ impl Client {
 
     /// Starts the transport of a new attempt.
     pub(super) fn open_transport(&mut self) {
+        if self.cfg.role == Role::Guest {
+            // Attach to the shared link, whatever carries it.
+            self.link.transport = Transport::WebSocket;
+            self.link.phase = Phase::Opening;
+            self.out.push_back(Output::Open {
+                url: self.cfg.websocket_url(),
+            });
+            return;
+        }
         self.link.transport = self.first_transport();
         self.link.fell_back = false;
         self.polling = Polling::default();
@@ -145,6 +154,7 @@ impl Client {
     pub(super) fn fall_back(&mut self) -> bool {
         if self.link.transport != Transport::WebSocket
             || self.link.phase != Phase::Opening
+            || self.cfg.role == Role::Guest
             || self.cfg.protocol != Protocol::SocketIo
             || !self.cfg.allows(Transport::Polling)
         {
@@ -164,6 +174,13 @@ impl Client {
     /// polling, `priority` orders it among what waits for the POST in
     /// flight.
     pub(super) fn transmit(&mut self, priority: Priority, frame: Frame, attachments: Vec<Vec<u8>>) {
+        if self.cfg.role == Role::Guest {
+            return self.out.push_back(Output::Carry {
+                priority,
+                frame,
+                attachments,
+            });
+        }
         match self.link.transport {
             Transport::WebSocket => self.send_on_websocket(frame, attachments),
             Transport::Polling => {

@@ -1,0 +1,403 @@
+//! One Engine.IO link shared by several namespaces, driven natively with
+//! simulated time: a link client ([`Role::Link`]) and guests
+//! ([`Role::Guest`]) wired together as the browser shell's pool wires them,
+//! against a scripted server.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use frinny_agent::core::{
+    Client, Config, ErrorCode, Output, RequestKey, RequestOptions, Role, State, Transport,
+};
+use frinny_agent::protocol::socket_io;
+use std::collections::{BTreeMap, HashMap};
+
+const OPEN: &str = r#"0{"sid":"eio1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
+
+fn config(role: Role, nsp: &str) -> Config {
+    let mut cfg = Config::new("http://127.0.0.1:5001");
+    cfg.transports = vec![Transport::WebSocket];
+    cfg.namespace = nsp.to_owned();
+    cfg.role = role;
+    if role == Role::Link {
+        // Guests drive reconnection; the link only lives while one wants it.
+        cfg.reconnection = false;
+    }
+    cfg
+}
+
+/// What one guest saw.
+#[derive(Default)]
+struct Seen {
+    states: Vec<State>,
+    events: Vec<(String, String)>,
+    settled: HashMap<RequestKey, Vec<Result<String, ErrorCode>>>,
+    connects: Vec<Result<(), ErrorCode>>,
+}
+
+/// A page: the link, its guests by namespace, and what reached the server.
+struct Page {
+    now: u64,
+    link: Client,
+    guests: BTreeMap<String, Client>,
+    seen: HashMap<String, Seen>,
+    attached: Vec<String>,
+    /// Sockets the link opened.
+    opens: usize,
+    /// Text frames the server received, in order.
+    server: Vec<String>,
+    server_binary: Vec<Vec<u8>>,
+    link_up: bool,
+}
+
+impl Page {
+    fn new(nsps: &[&str]) -> Page {
+        let mut guests = BTreeMap::new();
+        for (i, nsp) in nsps.iter().enumerate() {
+            guests.insert(
+                (*nsp).to_owned(),
+                Client::new(config(Role::Guest, nsp), 7 + i as u64),
+            );
+        }
+        Page {
+            now: 0,
+            link: Client::new(config(Role::Link, "/"), 1),
+            guests,
+            seen: HashMap::new(),
+            attached: vec![],
+            opens: 0,
+            server: vec![],
+            server_binary: vec![],
+            link_up: false,
+        }
+    }
+
+    fn guest(&mut self, nsp: &str) -> &mut Client {
+        self.guests.get_mut(nsp).unwrap()
+    }
+
+    fn seen(&mut self, nsp: &str) -> &mut Seen {
+        self.seen.entry(nsp.to_owned()).or_default()
+    }
+
+    /// Carries out every output until nothing moves, as the pool does.
+    fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while let Some(o) = self.link.poll_output() {
+                moved = true;
+                match o {
+                    Output::Open { .. } => self.opens += 1,
+                    Output::SendText(t) => self.server.push(t),
+                    Output::SendBinary(b) => self.server_binary.push(b),
+                    Output::StateChange { state, reason } => {
+                        let up = state == State::Connected;
+                        if up && !self.link_up {
+                            for nsp in self.attached.clone() {
+                                let now = self.now;
+                                self.guest(&nsp).on_link_open(now);
+                            }
+                        } else if !up && self.link_up {
+                            for nsp in self.attached.clone() {
+                                let now = self.now;
+                                self.guest(&nsp).on_close(now, &reason);
+                            }
+                        }
+                        self.link_up = up;
+                    }
+                    Output::Routed(packet) => {
+                        let now = self.now;
+                        if let Some(g) = self.guests.get_mut(packet.nsp()) {
+                            g.on_link_packet(now, packet);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let nsps: Vec<String> = self.guests.keys().cloned().collect();
+            for nsp in nsps {
+                while let Some(o) = self.guest(&nsp).poll_output() {
+                    moved = true;
+                    let now = self.now;
+                    match o {
+                        Output::Open { .. } => {
+                            self.attached.push(nsp.clone());
+                            if self.link_up {
+                                self.guest(&nsp).on_link_open(now);
+                            } else if self.link.state() != State::Connecting {
+                                self.link.connect(now);
+                            }
+                        }
+                        Output::Close => {
+                            self.attached.retain(|n| n != &nsp);
+                            if self.attached.is_empty() {
+                                self.link.disconnect(now);
+                            }
+                        }
+                        Output::Carry {
+                            priority,
+                            frame,
+                            attachments,
+                        } => self.link.carry(priority, frame, attachments),
+                        Output::StateChange { state, .. } => self.seen(&nsp).states.push(state),
+                        Output::Event { name, json, .. } => {
+                            self.seen(&nsp).events.push((name, json))
+                        }
+                        Output::Settled { key, result, .. } => self
+                            .seen(&nsp)
+                            .settled
+                            .entry(key)
+                            .or_default()
+                            .push(result.map_err(|e| e.code)),
+                        Output::ConnectSettled(r) => {
+                            self.seen(&nsp).connects.push(r.map_err(|e| e.code))
+                        }
+                        Output::Routed(_) => unreachable!(),
+                        _ => {}
+                    }
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn at(&mut self, now: u64) {
+        self.now = now;
+        self.link.on_timer(now);
+        for g in self.guests.values_mut() {
+            g.on_timer(now);
+        }
+        self.pump();
+    }
+
+    /// The server sends `text` on the link's socket.
+    fn server_says(&mut self, text: &str) {
+        self.link.on_text(self.now, text);
+        self.pump();
+    }
+
+    fn connect_all(&mut self) {
+        let nsps: Vec<String> = self.guests.keys().cloned().collect();
+        for nsp in &nsps {
+            let now = self.now;
+            self.guest(nsp).connect(now);
+        }
+        self.pump();
+        assert_eq!(self.opens, 1, "one socket for every namespace");
+        self.link.on_open(self.now);
+        self.server_says(OPEN);
+        for nsp in &nsps {
+            let connect = if nsp == "/" {
+                "40".to_owned()
+            } else {
+                format!("40{nsp},")
+            };
+            assert!(
+                self.server.contains(&connect),
+                "{connect} in {:?}",
+                self.server
+            );
+            let reply = if nsp == "/" {
+                r#"40{"sid":"a"}"#.to_owned()
+            } else {
+                format!(r#"40{nsp},{{"sid":"b"}}"#)
+            };
+            self.server_says(&reply);
+        }
+        for nsp in &nsps {
+            assert_eq!(self.guests[nsp].state(), State::Connected, "{nsp}");
+        }
+    }
+}
+
+#[test]
+fn namespaces_join_over_one_link_and_events_reach_their_own_guest() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    assert_eq!(p.link.state(), State::Connected);
+    // The link joined no namespace itself.
+    assert_eq!(p.server.iter().filter(|t| t.starts_with("40")).count(), 2);
+
+    p.server_says(r#"42["hello",1]"#);
+    p.server_says(r#"42/admin,["hello",2]"#);
+    p.server_says(r#"42/other,["hello",3]"#);
+    assert_eq!(
+        p.seen("/").events,
+        vec![("hello".into(), r#"["hello",1]"#.into())]
+    );
+    assert_eq!(
+        p.seen("/admin").events,
+        vec![("hello".into(), r#"["hello",2]"#.into())]
+    );
+}
+
+#[test]
+fn requests_settle_once_in_the_guest_that_made_them() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    let now = p.now;
+    let k = p
+        .guest("/admin")
+        .request(now, "query", r#"{"q":1}"#, RequestOptions::default())
+        .unwrap();
+    p.pump();
+    let sent = p.server.last().unwrap().clone();
+    assert!(sent.starts_with("42/admin,"), "{sent}");
+    // The ack id is the guest's own; the ack goes to its namespace only.
+    let id: String = sent["42/admin,".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    p.server_says(&format!(r#"43/admin,{id}[{{"ok":true}}]"#));
+    assert_eq!(
+        p.seen("/admin").settled[&k],
+        vec![Ok(r#"{"ok":true}"#.into())]
+    );
+    assert!(p.seen("/").settled.is_empty());
+}
+
+#[test]
+fn binary_packets_reach_their_namespace_whole() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    p.server_says(r#"451-/admin,["blob",{"_placeholder":true,"num":0}]"#);
+    let now = p.now;
+    p.link.on_binary(now, &[1, 2, 3]);
+    p.pump();
+    assert_eq!(p.seen("/admin").events.len(), 1);
+    assert!(p.seen("/").events.is_empty());
+}
+
+#[test]
+fn engine_packets_are_handled_once_by_the_link() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    p.server.clear();
+    p.server_says("2");
+    assert_eq!(p.server, vec!["3".to_owned()], "one pong per ping");
+    // Guests keep no heartbeat: only the link's deadline is due in ~45 s.
+    assert_eq!(p.guests["/"].poll_timeout(), None);
+    assert!(p.link.poll_timeout().is_some());
+}
+
+#[test]
+fn a_lost_link_drops_every_guest_and_both_rejoin_over_one_new_link() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    let now = p.now;
+    let k = p
+        .guest("/")
+        .request(now, "query", "{}", RequestOptions::default())
+        .unwrap();
+    let retried = p
+        .guest("/")
+        .request(
+            now,
+            "query",
+            "{}",
+            RequestOptions {
+                retry: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    p.pump();
+    p.link.on_close(now, "transport close");
+    p.pump();
+    for nsp in ["/", "/admin"] {
+        assert_eq!(p.guests[nsp].state(), State::Reconnecting, "{nsp}");
+    }
+    assert_eq!(p.link.state(), State::Disconnected);
+    // As over a link of its own: in flight fails, unless it may retry.
+    assert_eq!(p.seen("/").settled[&k], vec![Err(ErrorCode::Disconnected)]);
+    assert!(!p.seen("/").settled.contains_key(&retried), "re-queued");
+
+    // The guests' backoff ends: one new socket for both.
+    p.at(10_000);
+    assert_eq!(p.opens, 2);
+    p.link.on_open(p.now);
+    p.server.clear();
+    p.server_says(OPEN);
+    p.server_says(r#"40{"sid":"a2"}"#);
+    p.server_says(r#"40/admin,{"sid":"b2"}"#);
+    assert_eq!(p.guests["/"].state(), State::Connected);
+    assert_eq!(p.guests["/admin"].state(), State::Connected);
+    assert!(
+        p.server
+            .iter()
+            .any(|t| t.starts_with(r#"42"#) && t.contains("query")),
+        "the request went again: {:?}",
+        p.server
+    );
+}
+
+#[test]
+fn a_guest_that_leaves_keeps_the_link_for_the_others() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    let now = p.now;
+    p.guest("/admin").close(now);
+    p.pump();
+    assert!(p.server.contains(&"41/admin,".to_owned()));
+    assert_eq!(p.link.state(), State::Connected);
+    p.server_says(r#"42["still",1]"#);
+    assert_eq!(p.seen("/").events.len(), 1);
+    // The last one leaving closes the link.
+    p.guest("/").disconnect(now);
+    p.pump();
+    assert_eq!(p.link.state(), State::Disconnected);
+}
+
+#[test]
+fn a_guest_whose_namespace_never_answers_times_out_from_the_link_opening() {
+    let mut p = Page::new(&["/admin"]);
+    let now = p.now;
+    p.guest("/admin").connect(now);
+    p.pump();
+    // The link takes long to open: the guest's attempt is not yet timed.
+    p.at(15_000);
+    p.link.on_open(p.now);
+    p.server_says(OPEN);
+    p.at(30_000);
+    assert_eq!(p.guests["/admin"].state(), State::Connecting);
+    // 20 s after the link opened without the namespace's CONNECT.
+    p.at(35_001);
+    assert_eq!(p.guests["/admin"].state(), State::Reconnecting);
+}
+
+#[test]
+fn a_refused_namespace_does_not_disturb_the_other() {
+    let mut p = Page::new(&["/", "/admin"]);
+    let nsps = ["/", "/admin"];
+    for nsp in nsps {
+        let now = p.now;
+        p.guest(nsp).connect(now);
+    }
+    p.pump();
+    p.link.on_open(p.now);
+    p.server_says(OPEN);
+    p.server_says(r#"44/admin,{"message":"not allowed"}"#);
+    p.server_says(r#"40{"sid":"a"}"#);
+    assert_eq!(
+        p.seen("/admin").connects,
+        vec![Err(ErrorCode::ConnectRefused)]
+    );
+    assert_eq!(p.guests["/"].state(), State::Connected);
+    assert_eq!(p.link.state(), State::Connected);
+}
+
+#[test]
+fn a_link_without_guests_routes_nothing_and_a_guest_packet_before_joining_is_ignored() {
+    let mut g = Client::new(config(Role::Guest, "/x"), 3);
+    // Not attached: a packet is ignored, a link open too.
+    g.on_link_packet(0, socket_io::Packet::disconnect("/x").unwrap());
+    g.on_link_open(0);
+    assert_eq!(g.state(), State::Disconnected);
+    assert!(g.poll_output().is_none());
+}
