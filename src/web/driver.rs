@@ -17,6 +17,7 @@ use super::errors;
 use super::glue;
 use super::hub::{EventHub, Listener, ERROR, STATE_CHANGE};
 use super::input::{Answer, Feed, Input};
+use super::link::{LinkHost, LinkWatcher};
 use super::network::Network;
 use super::polling::{HttpOptions, Polling};
 use super::requests::Waiting;
@@ -24,6 +25,7 @@ use super::socket::Socket;
 use super::timer::Timer;
 use crate::core::{
     reply_policy, AckKey, Agent, AgentOutput, ArgsForm, Config, FastPath, HttpKind, Output, State,
+    Transport,
 };
 use js_sys::{Array, Function, JsString};
 use std::cell::{Cell, RefCell};
@@ -101,6 +103,13 @@ pub(crate) struct Driver {
     /// listeners.
     quiet: Cell<bool>,
     released: Cell<bool>,
+    /// A guest on a shared link: the link, and this guest's number on it.
+    /// Its core's Open, Close and sends go there instead of to a socket.
+    host: RefCell<Option<(Rc<dyn LinkHost>, u64)>>,
+    /// The driver of a shared link: who hears of the link and its packets.
+    /// Such a driver calls no listener and never sets the hub's gate (the
+    /// hub may be a guest's, lent for the fast path and the inspector).
+    watcher: Option<Weak<dyn LinkWatcher>>,
 }
 
 impl Driver {
@@ -112,6 +121,31 @@ impl Driver {
         auth: Option<Function>,
         http: HttpOptions,
         seed: u64,
+    ) -> Rc<Driver> {
+        Self::build(cfg, auth, http, seed, None, None)
+    }
+
+    /// The driver of a shared link (its `cfg` in the link role), telling
+    /// `watcher` what happens on it. Its sockets go through `hub`, a
+    /// root-namespace guest's, so that guest keeps the inbound fast path
+    /// and its inspector sees the link's frames; or through a hub of its own.
+    pub(crate) fn new_link(
+        cfg: Config,
+        http: HttpOptions,
+        seed: u64,
+        hub: Option<EventHub>,
+        watcher: Weak<dyn LinkWatcher>,
+    ) -> Rc<Driver> {
+        Self::build(cfg, None, http, seed, hub, Some(watcher))
+    }
+
+    fn build(
+        cfg: Config,
+        auth: Option<Function>,
+        http: HttpOptions,
+        seed: u64,
+        lent_hub: Option<EventHub>,
+        watcher: Option<Weak<dyn LinkWatcher>>,
     ) -> Rc<Driver> {
         // A UTF-16 unit is at most 3 UTF-8 bytes: at most max/3 units is
         // within the byte limit; longer frames take the core path, which
@@ -131,21 +165,29 @@ impl Driver {
                 None => Ok(()),
             });
             let core_names = FastPath::core_names().chain([crate::catalogue::names::STATE_PATCH]);
-            let hub = EventHub::create(
-                thrown.as_ref().unchecked_ref(),
-                answer.as_ref().unchecked_ref(),
-                max_units,
-                core_names,
-                reply_policy::REPLY_NAMES,
-                reply_policy::REPLY_SUFFIX,
-            );
-            let weak = this.clone();
-            let flusher = FlushHook::new(move || {
-                if let Some(d) = weak.upgrade() {
-                    d.call(|agent, _| agent.flush_emits());
-                }
+            let lent = lent_hub.is_some();
+            let hub = lent_hub.unwrap_or_else(|| {
+                EventHub::create(
+                    thrown.as_ref().unchecked_ref(),
+                    answer.as_ref().unchecked_ref(),
+                    max_units,
+                    core_names,
+                    reply_policy::REPLY_NAMES,
+                    reply_policy::REPLY_SUFFIX,
+                )
             });
-            hub.set_flusher(flusher.as_ref().unchecked_ref());
+            // A lent hub keeps its guest's flusher: the guest coalesces its
+            // emits, while the link only carries finished frames.
+            let flusher = (!lent).then(|| {
+                let weak = this.clone();
+                let flusher = FlushHook::new(move || {
+                    if let Some(d) = weak.upgrade() {
+                        d.call(|agent, _| agent.flush_emits());
+                    }
+                });
+                hub.set_flusher(flusher.as_ref().unchecked_ref());
+                flusher
+            });
             let weak = this.clone();
             let feed: Feed = Rc::new(move |input| {
                 if let Some(d) = weak.upgrade() {
@@ -158,7 +200,7 @@ impl Driver {
                 hub,
                 thrown: RefCell::new(Some(thrown)),
                 answer: RefCell::new(Some(answer)),
-                flusher: RefCell::new(Some(flusher)),
+                flusher: RefCell::new(flusher),
                 batching: Cell::new(false),
                 auth: RefCell::new(auth),
                 gate: Cell::new(0),
@@ -178,6 +220,8 @@ impl Driver {
                 frame: RefCell::new(None),
                 quiet: Cell::new(false),
                 released: Cell::new(false),
+                host: RefCell::new(None),
+                watcher,
                 feed,
             }
         });
@@ -190,6 +234,47 @@ impl Driver {
     /// Where the leaves hand their inputs (an AbortSignal's, say).
     pub(crate) fn feed(&self) -> Feed {
         self.feed.clone()
+    }
+
+    /// Makes this driver guest `id` on the shared link `host`.
+    pub(crate) fn set_host(&self, host: Rc<dyn LinkHost>, id: u64) {
+        *self.host.borrow_mut() = Some((host, id));
+    }
+
+    /// The shared link this driver is a guest on, if any.
+    fn host(&self) -> Option<(Rc<dyn LinkHost>, u64)> {
+        self.host.borrow().clone()
+    }
+
+    /// The link's watcher, for a shared link's driver.
+    fn watcher(&self) -> Option<Rc<dyn LinkWatcher>> {
+        self.watcher.as_ref().and_then(Weak::upgrade)
+    }
+
+    /// What this driver's WebSocket holds unsent, if it has one.
+    pub(crate) fn buffered_amount(&self) -> Option<u64> {
+        self.socket.borrow().as_ref().map(Socket::buffered_amount)
+    }
+
+    /// The transport of the link in use, while joined.
+    pub(crate) fn transport(&self) -> Option<Transport> {
+        let own = self.agent().client().transport()?;
+        match self.host() {
+            Some((host, _)) => host.transport(),
+            None => Some(own),
+        }
+    }
+
+    /// Link-wide counters: this driver's, or its shared link's.
+    pub(crate) fn link_metrics(&self) -> (u64, Option<u64>) {
+        match self.host() {
+            Some((host, _)) => host.link_metrics(),
+            None => {
+                let agent = self.agent();
+                let m = agent.client().metrics();
+                (m.upgrades, m.last_ping_ms)
+            }
+        }
     }
 
     /// True while the manager is being freed: no listener may be called.
@@ -274,6 +359,15 @@ impl Driver {
             Input::Aborted { key } => self.call(|agent, _| agent.abort(key)),
             Input::Inflated { token, result } => {
                 self.call(|agent, now| agent.on_inflated(now, token, result))
+            }
+            Input::LinkOpened => self.call(|agent, now| agent.on_link_open(now)),
+            Input::LinkPacket(packet) => self.call(|agent, now| agent.on_link_packet(now, packet)),
+            Input::LinkClosed { reason } => self.call(|agent, now| agent.on_close(now, &reason)),
+            Input::LinkError(e) => {
+                self.call(|agent, _| agent.metrics_mut().count_error(e.code.as_str()));
+                if !self.quiet.get() {
+                    self.report_error(&errors::from_client(&e));
+                }
             }
             Input::AuthAnswered { attempt, answer } => self.call(|agent, now| match answer {
                 Answer::Json(json) => agent.on_auth(now, attempt, &json),
@@ -365,6 +459,13 @@ impl Driver {
             }
         }
         self.pumping.set(false);
+        if self.watcher.is_some() {
+            let deadline = self.agent.borrow().poll_timeout();
+            if let Some(t) = self.timer.borrow().as_ref() {
+                t.arm(deadline);
+            }
+            return;
+        }
         let gate = if self.quiet.get() {
             0
         } else {
@@ -406,6 +507,39 @@ impl Driver {
     }
 
     fn carry_out_client(&self, output: Output) {
+        if let Some((host, id)) = self.host() {
+            match output {
+                Output::Open { .. } => return host.attach(id),
+                Output::Close => return host.detach(id),
+                Output::Carry {
+                    priority,
+                    frame,
+                    attachments,
+                } => {
+                    host.carry(priority, frame, attachments);
+                    return self.sent(host.buffered_amount().map(|b| b as f64));
+                }
+                Output::CheckBackpressure => {
+                    if let Some(bytes) = host.buffered_amount() {
+                        self.call(|agent, now| agent.on_backpressure(now, bytes));
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let output = match (self.watcher(), output) {
+            (Some(w), Output::Routed(packet)) => return w.routed(packet),
+            (Some(w), Output::StateChange { state, reason }) => {
+                return match state {
+                    State::Connected => w.link_changed(true, &reason),
+                    State::Disconnected | State::Closed => w.link_changed(false, &reason),
+                    State::Connecting | State::Reconnecting => {}
+                };
+            }
+            (Some(w), Output::Error(e)) => return w.link_error(e),
+            (_, output) => output,
+        };
         match output {
             Output::Open { url } => self.open_socket(&url),
             Output::Close => {
@@ -485,6 +619,9 @@ impl Driver {
                 }
             }
             Output::NeedAuth { attempt } => self.ask_auth(attempt),
+            // Only a shared link's client routes (it has a watcher), and
+            // only a guest carries (it has a host).
+            Output::Routed(_) | Output::Carry { .. } => {}
             Output::HttpGet { url } => self.http_request(HttpKind::Get, &url, None),
             Output::HttpPost { url, body } => {
                 self.hub.tap_payload("out", &body);
@@ -685,6 +822,10 @@ impl Driver {
         // a callback this only queues: the outer pump finishes.
         self.call(|agent, now| agent.close(now));
         self.released.set(true);
+        let host = self.host.borrow_mut().take();
+        if let Some((host, id)) = host {
+            host.leave(id);
+        }
         let socket = self.socket.borrow_mut().take();
         let probe = self.probe.borrow_mut().take();
         let polling = self.polling.borrow_mut().take();
@@ -696,11 +837,14 @@ impl Driver {
         for settler in self.waiting.drain() {
             settler.reject(&closed);
         }
-        self.hub.clear();
-        self.gate.set(0);
-        self.batching.set(false);
-        // The hub no longer calls either hook (a flush already queued as a
-        // microtask finds none), so both can go.
+        // A shared link's hub may be a guest's: that guest clears it.
+        if self.watcher.is_none() {
+            self.hub.clear();
+            self.gate.set(0);
+            self.batching.set(false);
+        }
+        // The hub no longer calls this driver's hooks (a flush already
+        // queued as a microtask finds none), so they can go.
         let thrown = self.thrown.borrow_mut().take();
         drop(thrown);
         let answer = self.answer.borrow_mut().take();

@@ -5,7 +5,8 @@
 //! one that knows what an input does. So the leaves do not know the driver,
 //! and every input is followed by the driver's pump.
 
-use crate::core::{HttpKind, RequestKey};
+use crate::core::{ClientError, HttpKind, RequestKey};
+use crate::protocol::socket_io;
 use js_sys::JsString;
 use std::rc::Rc;
 
@@ -79,6 +80,17 @@ pub(crate) enum Input {
         /// The text, or the browser's reason.
         result: Result<String, String>,
     },
+    /// The shared link this manager is a guest on is up.
+    LinkOpened,
+    /// A packet of this guest's namespace arrived on the shared link.
+    LinkPacket(socket_io::Packet<'static>),
+    /// The shared link (or its attempt) ended.
+    LinkClosed {
+        /// Why, as the link's state change said.
+        reason: String,
+    },
+    /// The shared link met an error (every guest hears it).
+    LinkError(ClientError),
     /// The `auth` function answered for a connection attempt.
     AuthAnswered {
         /// Which attempt asked.

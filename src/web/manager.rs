@@ -8,6 +8,7 @@ use super::errors;
 use super::glue;
 use super::hub::{Listener, ERROR, STATE_CHANGE};
 use super::options;
+use super::pool;
 use super::requests::{AbortHook, Pending, Settler};
 use crate::core::{ClientError, ErrorCode, RequestOptions};
 use js_sys::{Function, Object, Promise, Reflect};
@@ -42,7 +43,9 @@ impl AgentManager {
     /// wrapEvents, reconnection, reconnectionDelay, reconnectionDelayMax,
     /// randomizationFactor, reconnectionAttempts, connectTimeout, timeout,
     /// bufferSize, highWaterMark, debug, transports, upgrade, withCredentials,
-    /// extraHeaders })`.
+    /// extraHeaders, forceNew, multiplex })`. Managers of one page for the
+    /// same endpoint and different namespaces share one connection unless
+    /// `forceNew` (see `pool`).
     /// Throws an `Error` with code `INVALID_OPTIONS` for
     /// unknown or ill-typed options. `auth` may be a function, called before
     /// every connection attempt's CONNECT (see `AgentManagerOptions`).
@@ -51,7 +54,7 @@ impl AgentManager {
         #[wasm_bindgen(unchecked_param_type = "AgentManagerOptions")] options: JsValue,
     ) -> Result<AgentManager, JsValue> {
         let (cfg, shell) = options::parse(&options).map_err(|e| throw(&e))?;
-        let driver = Driver::new(cfg, shell.auth, shell.http, seed());
+        let driver = pool::driver_for(cfg, shell.auth, shell.http, seed(), shell.force_new);
         if shell.debug {
             driver.hub.set_debug(true);
         }
@@ -95,7 +98,7 @@ impl AgentManager {
     /// upgrade); `undefined` while not connected.
     #[wasm_bindgen(getter, unchecked_return_type = "'websocket' | 'polling' | undefined")]
     pub fn transport(&self) -> Option<String> {
-        let transport = self.driver.agent().client().transport()?;
+        let transport = self.driver.transport()?;
         Some(transport.as_str().to_owned())
     }
 

@@ -74,6 +74,8 @@ impl Driver {
     /// A snapshot of the counters, the fast path's included.
     pub(crate) fn metrics(&self) -> Result<JsValue, JsValue> {
         self.drain_fast_path();
+        let (upgrades, last_ping_ms) = self.link_metrics();
+        let transport = self.transport();
         let agent = self.agent();
         let client = agent.client();
         let m = client.metrics();
@@ -91,7 +93,7 @@ impl Driver {
             timeouts: number(m.timeouts),
             volatile_dropped: number(m.volatile_dropped),
             errors: Errors(&m.errors),
-            last_ping_ms: m.last_ping_ms.map(number),
+            last_ping_ms: last_ping_ms.map(number),
             dispatch_p50_us: m.dispatch_percentile(50.0),
             dispatch_p99_us: m.dispatch_percentile(99.0),
             subscribers: self.hub.count(),
@@ -104,8 +106,8 @@ impl Driver {
                     conflicts: number(c.conflicts),
                 }
             },
-            transport: client.transport().map(|t| t.as_str()),
-            upgrades: number(m.upgrades),
+            transport: transport.map(|t| t.as_str()),
+            upgrades: number(upgrades),
             buffered_by_priority: ByPriority {
                 high: client.buffered_of(Priority::High),
                 normal: client.buffered_of(Priority::Normal),

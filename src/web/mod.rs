@@ -14,6 +14,9 @@
 //! - [`input`]: what the browser tells the driver, and the `Feed` the
 //!   leaves below hand it to (they do not know the driver).
 //! - [`options`]: the constructor's options object.
+//! - [`pool`]: the page's shared Engine.IO links: managers for one endpoint
+//!   and different namespaces multiplex over one connection.
+//! - [`link`]: what a shared link and the managers on it say to each other.
 //! - [`auth`]: the `auth` option as a function, asked before every attempt.
 //! - [`socket`]: one browser WebSocket and its event handlers (the link's,
 //!   or an upgrade probe's).
@@ -66,11 +69,13 @@ mod hub;
 mod inflate;
 mod input;
 mod inspect;
+mod link;
 mod manager;
 mod metrics;
 mod network;
 mod options;
 mod polling;
+mod pool;
 mod requests;
 mod socket;
 mod state;

@@ -51,6 +51,8 @@ struct Options {
     with_credentials: Setting<bool>,
     extra_headers: Setting<Query>,
     debug: Setting<bool>,
+    force_new: Setting<bool>,
+    multiplex: Setting<bool>,
 }
 
 /// What the shell keeps of the options, beside the core's [`Config`].
@@ -62,6 +64,9 @@ pub(crate) struct ShellOptions {
     /// What the polling transport's requests carry (`withCredentials`,
     /// `extraHeaders`).
     pub http: HttpOptions,
+    /// `forceNew: true` or `multiplex: false`: a connection of its own
+    /// rather than the page's shared one for the same endpoint.
+    pub force_new: bool,
 }
 
 /// One option's value: given (`None` for `null` or `undefined`), or of the
@@ -448,12 +453,15 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
         http.extra_headers = h;
     }
     let debug = o.debug.get("debug", "a boolean")?.unwrap_or(false);
+    let force_new = o.force_new.get("forceNew", "a boolean")?.unwrap_or(false)
+        || !o.multiplex.get("multiplex", "a boolean")?.unwrap_or(true);
     Ok((
         cfg,
         ShellOptions {
             auth: auth_fn,
             debug,
             http,
+            force_new,
         },
     ))
 }

@@ -85,6 +85,16 @@ export interface AgentManagerOptions {
   withCredentials?: boolean;
   /** Headers added to every polling request (a WebSocket cannot carry them). */
   extraHeaders?: Record<string, string>;
+  /**
+   * A connection of its own (default false). Otherwise managers of one page
+   * for the same endpoint (URL, path, query, transports, upgrade,
+   * withCredentials, extraHeaders) and different namespaces share one
+   * Engine.IO connection, as socket.io-client's `io()` does; a second
+   * manager for a namespace already on it gets its own connection.
+   */
+  forceNew?: boolean;
+  /** `false` is `forceNew: true` (socket.io-client's name). */
+  multiplex?: boolean;
 }
 
 /** The last argument of a subscriber when the server's event asks for an

@@ -14,6 +14,7 @@
 //                               content 'silent' -> no reply at all
 //     trigger({event, args, count})  the server emits `event` with `args`
 //                               `count` times, then `trigger_done`
+//     engine_id(_, ack)         acks {eio}: this socket's Engine.IO session id
 //     kick()                    the server disconnects the socket
 //     drop_link()               the server closes the transport (lost link)
 //     record({key})             counts arrivals per key
@@ -48,7 +49,8 @@
 //                               zlib (or, for scope 'bomb', is 5 MB of spaces
 //                               deflated); asked without, acks the snapshot
 //                               {scope, version: 1, doc: {scope, plain: true}}
-//   /admin     admin_hello {nsp} on connect; echo(payload, ack)
+//   /admin     admin_hello {nsp} on connect; echo(payload, ack);
+//              engine_id(_, ack); trigger({event, args, count})
 //   /guarded   middleware refuses unless auth.token === 'secret'
 
 import { deflateSync } from 'node:zlib';
@@ -111,6 +113,9 @@ export function attach(io, records) {
     });
 
     socket.on('kick', () => socket.disconnect(true));
+    // The Engine.IO session under this namespace socket: namespaces
+    // multiplexed over one connection report the same one.
+    socket.on('engine_id', (_payload, ack) => ack({ eio: socket.conn.id }));
 
     // Closes the transport under the client (no Socket.IO DISCONNECT): to the
     // client a lost link, which it must reconnect.
@@ -195,6 +200,10 @@ export function attach(io, records) {
 
   io.of('/admin').on('connection', (socket) => {
     socket.emit('admin_hello', { nsp: '/admin' });
+    socket.on('engine_id', (_payload, ack) => ack({ eio: socket.conn.id }));
+    socket.on('trigger', ({ event, args = [], count = 1 } = {}) => {
+      for (let i = 0; i < count; i++) socket.emit(event, ...args);
+    });
     socket.on('echo', (payload, ack) => {
       if (typeof ack === 'function') ack({ nsp: '/admin', payload });
     });
