@@ -6,7 +6,10 @@
 //!   with `forceNew: true` they do not, nor two managers for one namespace;
 //! - events and requests work in both namespaces over the shared link;
 //! - closing one manager leaves the other working;
-//! - a dropped link reconnects both.
+//! - a dropped link reconnects both;
+//! - with `parser: 'msgpack'` (the msgpack Node server on 127.0.0.1:38479)
+//!   the namespaces share one session too, and each answers the server's
+//!   acks over it.
 #![cfg(target_arch = "wasm32")]
 #![allow(
     clippy::unwrap_used,
@@ -25,6 +28,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 const SERVER: &str = "http://127.0.0.1:38471";
+const MSGPACK_SERVER: &str = "http://127.0.0.1:38479";
 const FAST_RECONNECT: &str = r#""reconnectionDelay":100,"randomizationFactor":0"#;
 
 async fn engine_id(agent: &AgentManager) -> String {
@@ -183,4 +187,58 @@ async fn the_shared_link_can_be_polling_and_upgrades_once() {
     assert_eq!(stringify(&get(&admin.metrics().unwrap(), "upgrades")), "1");
     root.close();
     admin.close();
+}
+
+/// Has the server ask `agent` (`ask`), answered by a `question` subscriber
+/// with `{got, nsp}`; returns the server's `answered` report.
+async fn answered(agent: &AgentManager, nsp: &str, n: u32) -> wasm_bindgen::JsValue {
+    let question = agent
+        .subscribe(
+            "question",
+            js_sys::Function::new_with_args("n, ack", &format!("ack({{ got: n, nsp: '{nsp}' }})")),
+        )
+        .unwrap();
+    let report = Recorder::new();
+    let off = agent.once("answered", report.f()).unwrap();
+    agent
+        .emit(
+            "ask",
+            Some(js(&format!(r#"{{"event":"question","args":[{n}]}}"#))),
+            None,
+        )
+        .unwrap();
+    assert!(
+        wait_until(10_000, || report.len() == 1).await,
+        "no report from {nsp}"
+    );
+    drop((off, question));
+    report.arg(0, 0)
+}
+
+#[wasm_bindgen_test]
+async fn msgpack_namespaces_share_one_session_and_answer_the_servers_acks_on_it() {
+    let opts = r#""parser":"msgpack""#;
+    let root = connected_at(MSGPACK_SERVER, &format!(r#""namespace":"/",{opts}"#)).await;
+    let admin = connected_at(MSGPACK_SERVER, &format!(r#""namespace":"/admin",{opts}"#)).await;
+    let id = engine_id(&root).await;
+    assert!(!id.is_empty());
+    assert_eq!(id, engine_id(&admin).await, "one Engine.IO session");
+
+    let reply = JsFuture::from(admin.request("echo", Some(js(r#"{"n":4}"#)), None))
+        .await
+        .unwrap();
+    assert_eq!(get_str(&reply, "nsp"), "/admin");
+
+    for (agent, nsp, n) in [(&admin, "/admin", 1), (&root, "/", 2)] {
+        let report = answered(agent, nsp, n).await;
+        assert_eq!(stringify(&get(&report, "error")), "null", "{nsp}");
+        assert_eq!(
+            stringify(&get(&report, "answer")),
+            format!(r#"{{"got":{n},"nsp":"{nsp}"}}"#),
+            "{nsp}"
+        );
+    }
+    root.close();
+    admin.close();
+    assert_eq!(admin.held_callbacks(), 0);
 }

@@ -11,15 +11,22 @@
 )]
 
 use frinny_agent::core::{
-    Client, Config, ErrorCode, Output, RequestKey, RequestOptions, Role, State, Transport,
+    AckKey, Client, Config, ErrorCode, Output, Parser, RequestKey, RequestOptions, Role, State,
+    Transport,
 };
-use frinny_agent::protocol::socket_io;
+use frinny_agent::protocol::socket_io::{self, Packet, Payload};
+use frinny_agent::protocol::{msgpack, Limits};
 use std::collections::{BTreeMap, HashMap};
 
 const OPEN: &str = r#"0{"sid":"eio1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#;
 
 fn config(role: Role, nsp: &str) -> Config {
+    config_with(role, nsp, Parser::Json)
+}
+
+fn config_with(role: Role, nsp: &str, parser: Parser) -> Config {
     let mut cfg = Config::new("http://127.0.0.1:5001");
+    cfg.parser = parser;
     cfg.transports = vec![Transport::WebSocket];
     cfg.namespace = nsp.to_owned();
     cfg.role = role;
@@ -35,6 +42,8 @@ fn config(role: Role, nsp: &str) -> Config {
 struct Seen {
     states: Vec<State>,
     events: Vec<(String, String)>,
+    /// Every event's attachments and ack key, in the order of `events`.
+    extras: Vec<(Vec<Vec<u8>>, Option<AckKey>)>,
     settled: HashMap<RequestKey, Vec<Result<String, ErrorCode>>>,
     connects: Vec<Result<(), ErrorCode>>,
 }
@@ -56,16 +65,21 @@ struct Page {
 
 impl Page {
     fn new(nsps: &[&str]) -> Page {
+        Page::with_parser(nsps, Parser::Json)
+    }
+
+    /// A page whose link and guests all use `parser`, as the pool keys them.
+    fn with_parser(nsps: &[&str], parser: Parser) -> Page {
         let mut guests = BTreeMap::new();
         for (i, nsp) in nsps.iter().enumerate() {
             guests.insert(
                 (*nsp).to_owned(),
-                Client::new(config(Role::Guest, nsp), 7 + i as u64),
+                Client::new(config_with(Role::Guest, nsp, parser), 7 + i as u64),
             );
         }
         Page {
             now: 0,
-            link: Client::new(config(Role::Link, "/"), 1),
+            link: Client::new(config_with(Role::Link, "/", parser), 1),
             guests,
             seen: HashMap::new(),
             attached: vec![],
@@ -144,8 +158,16 @@ impl Page {
                             attachments,
                         } => self.link.carry(priority, frame, attachments),
                         Output::StateChange { state, .. } => self.seen(&nsp).states.push(state),
-                        Output::Event { name, json, .. } => {
-                            self.seen(&nsp).events.push((name, json))
+                        Output::Event {
+                            name,
+                            json,
+                            attachments,
+                            ack,
+                            ..
+                        } => {
+                            let seen = self.seen(&nsp);
+                            seen.events.push((name, json));
+                            seen.extras.push((attachments, ack));
                         }
                         Output::Settled { key, result, .. } => self
                             .seen(&nsp)
@@ -180,6 +202,21 @@ impl Page {
     fn server_says(&mut self, text: &str) {
         self.link.on_text(self.now, text);
         self.pump();
+    }
+
+    /// The server sends `packet` in socket.io-msgpack-parser's format.
+    fn server_sends_msgpack(&mut self, packet: &Packet<'_>) {
+        let bytes = msgpack::encode(packet, &Limits::default()).unwrap();
+        self.link.on_binary(self.now, &bytes);
+        self.pump();
+    }
+
+    /// The binary frames the server received since `from`, decoded as msgpack.
+    fn server_msgpack(&self, from: usize) -> Vec<Packet<'static>> {
+        self.server_binary[from..]
+            .iter()
+            .map(|b| msgpack::decode(b, &Limits::default()).unwrap())
+            .collect()
     }
 
     fn connect_all(&mut self) {
@@ -400,4 +437,160 @@ fn a_link_without_guests_routes_nothing_and_a_guest_packet_before_joining_is_ign
     g.on_link_open(0);
     assert_eq!(g.state(), State::Disconnected);
     assert!(g.poll_output().is_none());
+}
+
+#[test]
+fn guests_on_a_msgpack_link_join_hear_events_settle_requests_and_send_binary() {
+    let mut p = Page::with_parser(&["/", "/admin"], Parser::Msgpack);
+    for nsp in ["/", "/admin"] {
+        let now = p.now;
+        p.guest(nsp).connect(now);
+    }
+    p.pump();
+    assert_eq!(p.opens, 1, "one socket for every namespace");
+    p.link.on_open(p.now);
+    p.server_says(OPEN);
+    // Each guest's CONNECT went out on the link as one msgpack frame.
+    let joins: Vec<String> = p
+        .server_msgpack(0)
+        .iter()
+        .map(|packet| match packet {
+            Packet::Connect { nsp, .. } => nsp.to_string(),
+            other => panic!("not a CONNECT: {other:?}"),
+        })
+        .collect();
+    assert_eq!(joins, vec!["/".to_owned(), "/admin".to_owned()]);
+    assert!(p.server.is_empty(), "no text packet: {:?}", p.server);
+    for nsp in ["/", "/admin"] {
+        p.server_sends_msgpack(&Packet::connect(nsp, Some(r#"{"sid":"s"}"#)).unwrap());
+        assert_eq!(p.guests[nsp].state(), State::Connected, "{nsp}");
+    }
+
+    // An event reaches the guest of its namespace only.
+    p.server_sends_msgpack(&Packet::event("/admin", "hello", "[2]", None).unwrap());
+    assert_eq!(
+        p.seen("/admin").events,
+        vec![("hello".into(), r#"["hello",2]"#.into())]
+    );
+    assert!(p.seen("/").events.is_empty());
+
+    // A request: out with the guest's namespace and ack id, settled by the
+    // msgpack ACK that names them.
+    let now = p.now;
+    let from = p.server_binary.len();
+    let k = p
+        .guest("/admin")
+        .request(now, "query", r#"{"q":1}"#, RequestOptions::default())
+        .unwrap();
+    p.pump();
+    let sent = p.server_msgpack(from);
+    let id = match sent.as_slice() {
+        [Packet::Event {
+            nsp,
+            id: Some(id),
+            event,
+            ..
+        }] if nsp == "/admin" && event == "query" => *id,
+        other => panic!("not the request: {other:?}"),
+    };
+    p.server_sends_msgpack(&Packet::ack("/admin", id, r#"[{"ok":true}]"#).unwrap());
+    assert_eq!(
+        p.seen("/admin").settled[&k],
+        vec![Ok(r#"{"ok":true}"#.into())]
+    );
+    assert!(p.seen("/").settled.is_empty());
+
+    // Binary in: the bytes arrive inline and come out as attachments.
+    let blob = Payload {
+        json: r#"["blob",{"_placeholder":true,"num":0}]"#.into(),
+        attachments: vec![vec![1, 2, 3]],
+    };
+    p.server_sends_msgpack(&Packet::event_from_payload("/admin", blob, None).unwrap());
+    assert_eq!(p.seen("/admin").events.len(), 2);
+    assert_eq!(p.seen("/admin").extras[1].0, vec![vec![1, 2, 3]]);
+
+    // Binary out: one msgpack frame holding the bytes, no attachment frames.
+    let from = p.server_binary.len();
+    p.guest("/admin")
+        .emit_binary(
+            "upload",
+            Some(r#"{"_placeholder":true,"num":0}"#),
+            vec![vec![9, 9]],
+            false,
+        )
+        .unwrap();
+    p.pump();
+    match p.server_msgpack(from).as_slice() {
+        [Packet::Event {
+            nsp, event, data, ..
+        }] => {
+            assert_eq!((nsp.as_ref(), event.as_ref()), ("/admin", "upload"));
+            assert_eq!(data.attachments, vec![vec![9, 9]]);
+        }
+        other => panic!("not one upload frame: {other:?}"),
+    }
+
+    // The server asks the guest: the answer is a msgpack ACK on its namespace.
+    p.server_sends_msgpack(&Packet::event("/admin", "ask", "[1]", Some(5)).unwrap());
+    let key = p.seen("/admin").extras[2].1.expect("an ack key");
+    let from = p.server_binary.len();
+    p.guest("/admin")
+        .answer_ack(key, r#"["yes"]"#, vec![])
+        .unwrap();
+    p.pump();
+    match p.server_msgpack(from).as_slice() {
+        [Packet::Ack { nsp, id: 5, data }] => {
+            assert_eq!(nsp, "/admin");
+            assert_eq!(data.json, r#"["yes"]"#);
+        }
+        other => panic!("not the ACK: {other:?}"),
+    }
+    assert!(p.server.is_empty(), "no text packet: {:?}", p.server);
+}
+
+#[test]
+fn a_guest_answers_the_servers_ack_on_the_shared_link_once_and_not_after_it_dropped() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    p.server_says(r#"42/admin,17["ask",1]"#);
+    let key = p.seen("/admin").extras[0].1.expect("an ack key");
+    assert_eq!(p.guests["/admin"].unanswered_acks(), 1);
+    assert_eq!(p.guests["/"].unanswered_acks(), 0);
+    p.server.clear();
+    p.guest("/admin")
+        .answer_ack(key, r#"["yes"]"#, vec![])
+        .unwrap();
+    p.pump();
+    assert_eq!(p.server, vec![r#"43/admin,17["yes"]"#.to_owned()]);
+    // A second answer is dropped, not sent.
+    p.guest("/admin")
+        .answer_ack(key, r#"["again"]"#, vec![])
+        .unwrap();
+    p.pump();
+    assert_eq!(p.server.len(), 1);
+    assert_eq!(p.guests["/admin"].metrics().acks_dropped, 1);
+
+    // A question kept across a lost link: the table empties with the link,
+    // and answering after the guests rejoined a new one sends nothing.
+    p.server_says(r#"42/admin,18["ask",2]"#);
+    let kept = p.seen("/admin").extras[1].1.expect("an ack key");
+    let now = p.now;
+    p.link.on_close(now, "transport close");
+    p.pump();
+    assert_eq!(p.guests["/admin"].state(), State::Reconnecting);
+    assert_eq!(p.guests["/admin"].unanswered_acks(), 0);
+    p.at(10_000);
+    assert_eq!(p.opens, 2);
+    p.link.on_open(p.now);
+    p.server_says(OPEN);
+    p.server_says(r#"40{"sid":"a2"}"#);
+    p.server_says(r#"40/admin,{"sid":"b2"}"#);
+    assert_eq!(p.guests["/admin"].state(), State::Connected);
+    p.server.clear();
+    p.guest("/admin")
+        .answer_ack(kept, r#"["late"]"#, vec![])
+        .unwrap();
+    p.pump();
+    assert!(p.server.is_empty(), "{:?}", p.server);
+    assert_eq!(p.guests["/admin"].metrics().acks_dropped, 2);
 }

@@ -50,7 +50,9 @@
 //                               deflated); asked without, acks the snapshot
 //                               {scope, version: 1, doc: {scope, plain: true}}
 //   /admin     admin_hello {nsp} on connect; echo(payload, ack);
-//              engine_id(_, ack); trigger({event, args, count})
+//              engine_id(_, ack); trigger({event, args, count});
+//              ask({event, args, timeoutMs}) emits `answered` {answer, error}
+//              as soon as the answer (or the timeout) is in
 //   /guarded   middleware refuses unless auth.token === 'secret'
 
 import { deflateSync } from 'node:zlib';
@@ -206,6 +208,16 @@ export function attach(io, records) {
     });
     socket.on('echo', (payload, ack) => {
       if (typeof ack === 'function') ack({ nsp: '/admin', payload });
+    });
+    socket.on('ask', async ({ event = 'question', args = [], timeoutMs = 5000 } = {}) => {
+      let answer = null;
+      let error = null;
+      try {
+        answer = await socket.timeout(timeoutMs).emitWithAck(event, ...args);
+      } catch (e) {
+        error = e.message;
+      }
+      socket.emit('answered', { answer, error });
     });
   });
 
