@@ -364,7 +364,10 @@ impl Driver {
             Input::LinkPacket(packet) => self.call(|agent, now| agent.on_link_packet(now, packet)),
             Input::LinkClosed { reason } => self.call(|agent, now| agent.on_close(now, &reason)),
             Input::LinkError(e) => {
-                self.call(|agent, _| agent.metrics_mut().count_error(e.code.as_str()));
+                // Counted as a client with a link of its own counts it: a
+                // protocol error under its decoder's code.
+                let counted = e.detail.unwrap_or(e.code.as_str());
+                self.call(|agent, _| agent.metrics_mut().count_error(counted));
                 if !self.quiet.get() {
                     self.report_error(&errors::from_client(&e));
                 }
