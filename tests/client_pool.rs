@@ -178,6 +178,7 @@ impl Page {
                         Output::ConnectSettled(r) => {
                             self.seen(&nsp).connects.push(r.map_err(|e| e.code))
                         }
+                        Output::FlushEmits => self.guest(&nsp).flush_emits(),
                         Output::Routed(_) => unreachable!(),
                         _ => {}
                     }
@@ -593,4 +594,49 @@ fn a_guest_answers_the_servers_ack_on_the_shared_link_once_and_not_after_it_drop
     p.pump();
     assert!(p.server.is_empty(), "{:?}", p.server);
     assert_eq!(p.guests["/admin"].metrics().acks_dropped, 2);
+}
+
+#[test]
+fn a_guest_offered_batching_unpacks_its_envelopes_and_coalesces_its_emits_on_the_link() {
+    let mut p = Page::new(&["/", "/admin"]);
+    p.connect_all();
+    // The offer is per namespace: only `/admin`'s server socket batches.
+    p.server_says(
+        r#"42/admin,["connection_established",{"status":"connected","endpoints":[],"userId":"u1","sid":"s","timestamp":1,"batch":{"windowMs":5,"maxBytes":65536}}]"#,
+    );
+    assert!(p.guests["/admin"].batching());
+    assert!(!p.guests["/"].batching());
+    assert!(!p.link.batching(), "the link joins no namespace");
+
+    p.server_says(r#"42/admin,["batch",[["a",1],["b",{"x":2}]]]"#);
+    let admin: Vec<(String, String)> = p.seen("/admin").events.drain(..).collect();
+    assert_eq!(
+        admin,
+        vec![
+            ("connection_established".into(), admin[0].1.clone()),
+            ("a".into(), r#"["a",1]"#.into()),
+            ("b".into(), r#"["b",{"x":2}]"#.into()),
+        ]
+    );
+    // Where nothing was offered, `batch` stays an ordinary event.
+    p.server_says(r#"42["batch",[["a",1]]]"#);
+    assert_eq!(p.seen("/").events.len(), 1);
+    assert_eq!(p.seen("/").events[0].0, "batch");
+
+    // Emits of one tick leave as one envelope of the guest's namespace, at
+    // the end of the tick; `/` was offered nothing, so its emit goes at once.
+    let sent = p.server.len();
+    p.guest("/admin").emit("e1", Some("1"), false).unwrap();
+    p.guest("/admin")
+        .emit("e2", Some(r#"{"y":2}"#), false)
+        .unwrap();
+    p.guest("/").emit("plain", Some("3"), false).unwrap();
+    p.pump();
+    assert_eq!(
+        p.server[sent..],
+        [
+            r#"42["plain",3]"#.to_owned(),
+            r#"42/admin,["batch",[["e1",1],["e2",{"y":2}]]]"#.to_owned(),
+        ]
+    );
 }
