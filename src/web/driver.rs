@@ -110,6 +110,8 @@ pub(crate) struct Driver {
     /// Such a driver calls no listener and never sets the hub's gate (the
     /// hub may be a guest's, lent for the fast path and the inspector).
     watcher: Option<Weak<dyn LinkWatcher>>,
+    /// The hub is a guest's, lent to this link's driver: the guest clears it.
+    hub_lent: bool,
 }
 
 impl Driver {
@@ -222,6 +224,7 @@ impl Driver {
                 released: Cell::new(false),
                 host: RefCell::new(None),
                 watcher,
+                hub_lent: lent,
                 feed,
             }
         });
@@ -840,8 +843,7 @@ impl Driver {
         for settler in self.waiting.drain() {
             settler.reject(&closed);
         }
-        // A shared link's hub may be a guest's: that guest clears it.
-        if self.watcher.is_none() {
+        if !self.hub_lent {
             self.hub.clear();
             self.gate.set(0);
             self.batching.set(false);
