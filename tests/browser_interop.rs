@@ -25,7 +25,7 @@ mod browser_support;
 use browser_support::*;
 use frinny_agent::web::AgentManager;
 use js_sys::Function;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -192,20 +192,6 @@ async fn python_replies_only_reach_the_asking_user() {
     bob.close();
 }
 
-/// Has the python server `sio.call` the client (`ask`), and waits for its
-/// `answered` report {answer, error}.
-async fn python_asks(agent: &AgentManager, options: &str) -> JsValue {
-    let answered = Recorder::new();
-    let off = agent.once("answered", answered.f()).unwrap();
-    agent.emit("ask", Some(js(options)), None).unwrap();
-    assert!(
-        wait_until(10_000, || answered.len() == 1).await,
-        "no answered report for {options}"
-    );
-    drop(off);
-    answered.arg(0, 0)
-}
-
 #[wasm_bindgen_test]
 async fn python_call_gets_the_subscribers_answer_once() {
     let agent = python_agent(&unique("caller")).await;
@@ -218,7 +204,7 @@ async fn python_call_gets_the_subscribers_answer_once() {
             ),
         )
         .unwrap();
-    let report = python_asks(
+    let report = server_asks(
         &agent,
         r#"{"event":"confirm","args":[{"question":"rest?"}]}"#,
     )
@@ -236,7 +222,7 @@ async fn python_call_gets_the_subscribers_answer_once() {
             Function::new_with_args("a, b, ack", "ack(b, a, 'third');"),
         )
         .unwrap();
-    let report = python_asks(&agent, r#"{"event":"pair","args":["x",2]}"#).await;
+    let report = server_asks(&agent, r#"{"event":"pair","args":["x",2]}"#).await;
     assert_eq!(stringify(&get(&report, "answer")), r#"[2,"x","third"]"#);
     agent.close();
     assert_eq!(agent.held_callbacks(), 0);
@@ -245,7 +231,7 @@ async fn python_call_gets_the_subscribers_answer_once() {
 #[wasm_bindgen_test]
 async fn python_call_nobody_answers_times_out_and_nothing_is_held() {
     let agent = python_agent(&unique("unanswered")).await;
-    let report = python_asks(
+    let report = server_asks(
         &agent,
         r#"{"event":"nobody_listens","args":[1],"timeoutMs":300}"#,
     )

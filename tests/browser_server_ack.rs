@@ -28,7 +28,6 @@
 mod browser_support;
 
 use browser_support::*;
-use frinny_agent::web::AgentManager;
 use js_sys::{Array, Function};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -41,20 +40,6 @@ const POLLING_ONLY: &str = "http://127.0.0.1:38478";
 /// A JS function `(params) => { body }`, for subscribers that call `ack`.
 fn js_fn(params: &str, body: &str) -> Function {
     Function::new_with_args(params, body)
-}
-
-/// Asks the server to ask: `ask {event, args, ...extra}`, and waits for its
-/// `answered` report.
-async fn ask(agent: &AgentManager, options: &str) -> JsValue {
-    let answered = Recorder::new();
-    let off = agent.once("answered", answered.f()).unwrap();
-    agent.emit("ask", Some(js(options)), None).unwrap();
-    assert!(
-        wait_until(10_000, || answered.len() == 1).await,
-        "no answered report for {options}"
-    );
-    drop(off);
-    answered.arg(0, 0)
 }
 
 /// The ACK packets of a report, as text.
@@ -85,7 +70,7 @@ async fn the_answer_arrives_once_though_the_subscriber_calls_ack_twice() {
             ),
         )
         .unwrap();
-    let report = ask(&agent, r#"{"event":"question","args":[{"n":1}]}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question","args":[{"n":1}]}"#).await;
     assert_eq!(stringify(&get(&report, "error")), "null");
     assert_eq!(
         stringify(&get(&report, "answer")),
@@ -126,7 +111,7 @@ async fn every_subscriber_gets_the_same_ack_and_the_first_call_wins() {
     agent
         .subscribe_matching(JsValue::from_str("quest*"), Some(keep("all")))
         .unwrap();
-    let report = ask(&agent, r#"{"event":"question","args":[1]}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question","args":[1]}"#).await;
     assert_eq!(get(&report, "answer").as_string().as_deref(), Some("first"));
     assert_eq!(acks(&report).len(), 1, "{:?}", acks(&report));
     let same = js_expr(&format!(
@@ -135,7 +120,7 @@ async fn every_subscriber_gets_the_same_ack_and_the_first_call_wins() {
     assert_eq!(same.as_bool(), Some(true), "one ack for all four");
     assert_eq!(number(&agent.metrics().unwrap(), "acksDropped"), 3.0);
     // The `once` ended; the others answer the next question the same way.
-    let report = ask(&agent, r#"{"event":"question","args":[2]}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question","args":[2]}"#).await;
     assert_eq!(get(&report, "answer").as_string().as_deref(), Some("first"));
     assert_eq!(acks(&report).len(), 1);
     agent.close();
@@ -154,7 +139,7 @@ async fn binary_questions_and_binary_answers() {
             ),
         )
         .unwrap();
-    let report = ask(
+    let report = server_asks(
         &agent,
         r#"{"event":"question","args":["bytes"],"bytes":[9,8]}"#,
     )
@@ -209,7 +194,7 @@ async fn an_ack_kept_across_a_reconnect_does_nothing() {
     assert!(wait_until(10_000, || agent.state() == "connected").await);
     // Answering the old socket's question now goes nowhere, and throws not.
     js_expr(&format!("globalThis['{kept}']('stale')"));
-    let report = ask(&agent, r#"{"event":"question","args":[2]}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question","args":[2]}"#).await;
     assert_eq!(get(&report, "answer").as_string().as_deref(), Some("fresh"));
     assert_eq!(
         number(&report, "total"),
@@ -231,7 +216,7 @@ async fn over_long_polling_too() {
             js_fn("a, b, ack", "ack(a + b, { sum: a + b }); ack('again');"),
         )
         .unwrap();
-    let report = ask(&agent, r#"{"event":"question","args":[2,3]}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question","args":[2,3]}"#).await;
     assert_eq!(get(&report, "answer").as_f64(), Some(5.0));
     let sent = acks(&report);
     assert_eq!(sent.len(), 1, "{sent:?}");
@@ -243,7 +228,7 @@ async fn over_long_polling_too() {
             js_fn("ack", "ack({ back: new Uint8Array([255, 0]) });"),
         )
         .unwrap();
-    let report = ask(&agent, r#"{"event":"question_bytes"}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question_bytes"}"#).await;
     let seen = Array::from(&get(&report, "seen"));
     assert_eq!(
         get_str(&seen.get(0), "hex"),
@@ -257,7 +242,7 @@ async fn over_long_polling_too() {
 #[wasm_bindgen_test]
 async fn a_question_nobody_hears_stays_unanswered_and_nothing_is_held() {
     let agent = connected_at(BOTH, "").await;
-    let report = ask(&agent, r#"{"event":"nobody_listens","timeoutMs":300}"#).await;
+    let report = server_asks(&agent, r#"{"event":"nobody_listens","timeoutMs":300}"#).await;
     assert_eq!(get(&report, "answer"), JsValue::NULL);
     assert!(!get(&report, "error").is_null(), "{}", stringify(&report));
     assert_eq!(acks(&report).len(), 0);
@@ -273,7 +258,7 @@ async fn a_question_nobody_hears_stays_unanswered_and_nothing_is_held() {
             ),
         )
         .unwrap();
-    let report = ask(&agent, r#"{"event":"question"}"#).await;
+    let report = server_asks(&agent, r#"{"event":"question"}"#).await;
     assert_eq!(
         get_str(&get(&report, "answer"), "refused"),
         "INVALID_PAYLOAD"

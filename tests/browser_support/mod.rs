@@ -201,3 +201,19 @@ pub async fn post_json(url: &str, bearer: &str, body: &str) -> JsValue {
         .into();
     JsFuture::from(p).await.unwrap()
 }
+
+/// Has the test server ask the client a question and waits for its report:
+/// emits `ask` with `options` ({event, args, ...}), a hook the Node and the
+/// python test servers both have, and returns the payload of the
+/// `answered` event they send back ({answer, error, ...}).
+pub async fn server_asks(agent: &AgentManager, options: &str) -> JsValue {
+    let answered = Recorder::new();
+    let off = agent.once("answered", answered.f()).unwrap();
+    agent.emit("ask", Some(js(options)), None).unwrap();
+    assert!(
+        wait_until(10_000, || answered.len() == 1).await,
+        "no answered report for {options}"
+    );
+    drop(off);
+    answered.arg(0, 0)
+}
