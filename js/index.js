@@ -1,14 +1,43 @@
-// The package entry: loads the wasm module once and re-exports the client
+// The package entry: loads the wasm module once and exports the client
 // and the event catalogue.
 //
 //   import { ready, AgentManager, EventTypes } from 'frinny-agent';
 //   await ready();
 //   const agent = new AgentManager({ url: 'http://127.0.0.1:5001', auth: { token } });
 //   agent.subscribe(EventTypes.TYPING_STATUS, ({ isTyping }) => showTyping(isTyping));
-import init, { AgentManager } from '../pkg/frinny_agent.js';
+//
+// `new AgentManager({ ..., shareAcrossTabs: true })` gives a
+// `SharedAgentManager` (js/share/tab.js) where `SharedWorker` exists: the
+// tabs of this browser then share one connection. Elsewhere it is the
+// local manager, as without the option.
+import init, { AgentManager as LocalAgentManager } from '../pkg/frinny_agent.js';
+import { SharedAgentManager, canShareAcrossTabs, localOptions } from './share/tab.js';
+import { rememberWasm } from './share/wasm_location.js';
 
-export { AgentManager };
 export { EventTypes, ClientToServer, ServerToClient, ResponseTo, Broadcastable } from './EventTypes.js';
+export { SharedAgentManager };
+
+/**
+ * The realtime link to a Frinny backend: the wasm class, or with
+ * `shareAcrossTabs: true` where `SharedWorker` exists, a
+ * `SharedAgentManager` with the same surface. `instanceof AgentManager`
+ * holds for both.
+ */
+export class AgentManager extends LocalAgentManager {
+  /** @param {import('./index.js').AgentManagerOptions} options */
+  constructor(options) {
+    if (options?.shareAcrossTabs === true && canShareAcrossTabs()) {
+      // A constructor may hand back another object: the proxy.
+      return new SharedAgentManager(options);
+    }
+    super(localOptions(options));
+  }
+
+  static [Symbol.hasInstance](value) {
+    return Function.prototype[Symbol.hasInstance].call(this, value)
+      || (this === AgentManager && value instanceof SharedAgentManager);
+  }
+}
 
 let loading;
 
@@ -22,12 +51,14 @@ let loading;
  * (`new URL('frinny_agent_bg.wasm', import.meta.url)`), which is right both
  * for files served as they are and for Vite builds. A host that serves it
  * from somewhere else passes its URL (or a `Response`, `BufferSource` or
- * compiled `WebAssembly.Module`); it is only used by the first call.
+ * compiled `WebAssembly.Module`); it is only used by the first call. A URL
+ * is also where the SharedWorker of `shareAcrossTabs` loads it from.
  *
  * @param {string | URL | Request | Response | BufferSource | WebAssembly.Module} [wasm]
  * @returns {Promise<void>}
  */
 export function ready(wasm) {
+  if (loading === undefined) rememberWasm(wasm);
   loading ??= init(wasm === undefined ? undefined : { module_or_path: wasm }).then(
     () => undefined,
     (error) => {

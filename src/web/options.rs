@@ -53,6 +53,11 @@ struct Options {
     debug: Setting<bool>,
     force_new: Setting<bool>,
     multiplex: Setting<bool>,
+    /// Read by the package entry (`js/index.js`), which hands out a proxy
+    /// to a manager in a SharedWorker instead; the class itself is always
+    /// a manager of its own, so here they are only checked.
+    share_across_tabs: Setting<bool>,
+    shared_worker_url: Setting<String>,
 }
 
 /// What the shell keeps of the options, beside the core's [`Config`].
@@ -455,6 +460,8 @@ pub(crate) fn parse(options: &JsValue) -> Result<(Config, ShellOptions), ClientE
     let debug = o.debug.get("debug", "a boolean")?.unwrap_or(false);
     let force_new = o.force_new.get("forceNew", "a boolean")?.unwrap_or(false)
         || !o.multiplex.get("multiplex", "a boolean")?.unwrap_or(true);
+    o.share_across_tabs.get("shareAcrossTabs", "a boolean")?;
+    o.shared_worker_url.get("sharedWorkerUrl", "a string")?;
     Ok((
         cfg,
         ShellOptions {
