@@ -11,6 +11,7 @@ import type {
   Ack,
   AgentManager as WasmAgentManager,
   AgentManagerOptions,
+  AgentMetrics,
   EmitOptions,
   RequestOptions,
 } from '../pkg/frinny_agent.js';
@@ -133,10 +134,38 @@ export interface TypedEvents {
  */
 export type AgentManager = Omit<WasmAgentManager, keyof TypedEvents> & TypedEvents;
 
-/** `new AgentManager(options)`; throws an `AgentError` with code INVALID_OPTIONS for a bad option. */
+/**
+ * `new AgentManager(options)`; throws an `AgentError` with code INVALID_OPTIONS for a bad option.
+ * With `shareAcrossTabs: true` where `SharedWorker` exists it returns a `SharedAgentManager`
+ * (`instanceof AgentManager` holds for it too).
+ */
 export declare const AgentManager: {
   new (options: AgentManagerOptions): AgentManager;
   readonly prototype: AgentManager;
+};
+
+/**
+ * What `new AgentManager({ ..., shareAcrossTabs: true })` returns where
+ * `SharedWorker` exists: the same surface as `AgentManager`, speaking to one
+ * real manager in a SharedWorker that every tab with the same options
+ * shares. Each tab keeps its own subscriptions, requests and
+ * connect/disconnect intent. `onConflict` and `inspectState` throw an
+ * `AgentError` with code SHARE_UNSUPPORTED; `metrics()` is the shared
+ * manager's snapshot as of the last heartbeat, with this tab's
+ * `pendingRequests` and `subscribers` and the worker's counters as `share`.
+ */
+export type SharedAgentManager = AgentManager & {
+  /** Always true: this manager shares its connection across tabs. */
+  readonly sharedAcrossTabs: true;
+};
+
+/** The SharedWorker's counters, in a `SharedAgentManager`'s `metrics().share`. */
+export type ShareCounters = NonNullable<AgentMetrics['share']>;
+
+/** `new SharedAgentManager(options)`: the same as `new AgentManager({ ...options, shareAcrossTabs: true })` where SharedWorker exists. */
+export declare const SharedAgentManager: {
+  new (options: AgentManagerOptions): SharedAgentManager;
+  readonly prototype: SharedAgentManager;
 };
 
 /**

@@ -52,7 +52,7 @@ export class ShareHub {
    *   (`auth: 'function'` replaced by the asking function); `heartbeatMs` is
    *   how often tabs ping; a port silent `silenceMs` is dropped.
    */
-  constructor({ createManager, now = Date.now, heartbeatMs = 10_000, silenceMs = heartbeatMs * 6 }) {
+  constructor({ createManager, now = Date.now, heartbeatMs = 10_000, silenceMs = heartbeatMs * 12 }) {
     this.createManager = createManager;
     this.now = now;
     this.heartbeatMs = heartbeatMs;

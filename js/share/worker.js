@@ -7,7 +7,8 @@
 //
 // A host that serves this file elsewhere passes `sharedWorkerUrl`; the
 // `heartbeatMs` query parameter of that URL tunes how often tabs ping (a
-// port silent six times as long is dropped), e.g. `worker.js?heartbeatMs=2000`.
+// port silent twelve times as long is dropped, which a background tab
+// whose timers the browser slows to one a minute still passes), e.g. `worker.js?heartbeatMs=2000`.
 import { ready } from '../index.js';
 import { AgentManager as LocalAgentManager } from '../../pkg/frinny_agent.js';
 import { ShareHub } from './hub.js';

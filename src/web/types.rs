@@ -95,6 +95,16 @@ export interface AgentManagerOptions {
   forceNew?: boolean;
   /** `false` is `forceNew: true` (socket.io-client's name). */
   multiplex?: boolean;
+  /** Through the package entry (`frinny-agent`): the tabs of this browser
+   *  that give the same options share one connection, held by a
+   *  SharedWorker; `new AgentManager` then returns a `SharedAgentManager`.
+   *  Where `SharedWorker` does not exist it is a local manager, as without
+   *  the option. The wasm class itself only checks it (default false). */
+  shareAcrossTabs?: boolean;
+  /** With `shareAcrossTabs`: where the SharedWorker script
+   *  (`frinny-agent/js/share/worker.js`) is served, when not next to the
+   *  package's JS. */
+  sharedWorkerUrl?: string | URL;
 }
 
 /** The last argument of a subscriber when the server's event asks for an
@@ -184,7 +194,8 @@ export interface DocChange {
 export interface AgentError extends Error {
   code: 'TIMEOUT' | 'DISCONNECTED' | 'CONNECT_REFUSED' | 'BUFFER_FULL' | 'ABORTED' | 'SERVER_ERROR'
     | 'INVALID_PAYLOAD' | 'INVALID_OPTIONS' | 'PROTOCOL_ERROR' | 'RECONNECT_FAILED' | 'CLOSED'
-    | 'CALLBACK_ERROR' | 'AUTH_FAILED' | 'TRANSPORT_ERROR' | 'INFLATE_FAILED' | string;
+    | 'CALLBACK_ERROR' | 'AUTH_FAILED' | 'TRANSPORT_ERROR' | 'INFLATE_FAILED'
+    | 'SHARE_UNSUPPORTED' | 'WORKER_FAILED' | string;
   /** For PROTOCOL_ERROR: the decoder's own code. */
   detail?: string;
   /** For SERVER_ERROR: the server's own code, when it sent one (e.g. 'RATE_LIMITED'). */
@@ -242,5 +253,11 @@ export interface AgentMetrics {
   /** Answers to the server's acks that went nowhere: a second call of an
    *  event's `ack`, or one after the link the event came on ended. */
   acksDropped: number;
+  /** Only from a `SharedAgentManager` (`shareAcrossTabs`): the SharedWorker's
+   *  counters. `tabs`: managers on this connection; `connections`: the
+   *  worker's connections (one per set of options); `resultsDropped`:
+   *  outcomes of calls whose tab had left; `portsDropped`: tabs dropped
+   *  after too long a silence. */
+  share?: { tabs: number; connections: number; resultsDropped: number; portsDropped: number };
 }
 "#;
