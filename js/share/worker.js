@@ -9,8 +9,8 @@
 // `heartbeatMs` query parameter of that URL tunes how often tabs ping (a
 // port silent twelve times as long is dropped, which a background tab
 // whose timers the browser slows to one a minute still passes), e.g. `worker.js?heartbeatMs=2000`.
-import { ready } from '../index.js';
-import { AgentManager as LocalAgentManager } from '../../pkg/frinny_agent.js';
+// The wasm glue itself, not the package entry: the worker needs no tab side.
+import init, { AgentManager as LocalAgentManager } from '../../pkg/frinny_agent.js';
 import { ShareHub } from './hub.js';
 import { errorToData } from './protocol.js';
 
@@ -29,7 +29,7 @@ setInterval(() => hub.sweep(), heartbeatMs);
  */
 let loading;
 function load(wasm) {
-  loading ??= ready(typeof wasm === 'string' ? wasm : undefined).catch((error) => {
+  loading ??= init(typeof wasm === 'string' ? { module_or_path: wasm } : undefined).catch((error) => {
     loading = undefined;
     throw error;
   });

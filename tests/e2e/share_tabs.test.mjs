@@ -4,16 +4,20 @@
 // test can count its Engine.IO connections (`io.engine` 'connection'
 // events), push events to every socket, and ask questions (emitWithAck).
 //
+// The last test does the same with the app bundled by `vite build`, which
+// must find and build the worker itself.
+//
 // FRINNY_SHARE_FROM=<checkout> serves the package from a checkout (after
 // `cargo xtask build`) instead of the packed tarball, for working on it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Server } from 'socket.io';
-import { installedPackage } from './support/package.mjs';
+import { installedPackage, REPO_ROOT } from './support/package.mjs';
 import { serveStatic } from './support/static_server.mjs';
 import { launchChromium } from './support/browser.mjs';
 
@@ -68,7 +72,7 @@ after(async () => {
 });
 
 /** A fresh browser context (its own SharedWorkers) and `n` pages of it with the package loaded. */
-async function pages(n, { withoutSharedWorker = false } = {}) {
+async function pages(n, { withoutSharedWorker = false, from = files } = {}) {
   const context = await browser.newContext();
   if (withoutSharedWorker) await context.addInitScript(() => { delete window.SharedWorker; });
   const list = [];
@@ -79,7 +83,7 @@ async function pages(n, { withoutSharedWorker = false } = {}) {
     page.on('console', (m) => {
       if (m.type() === 'error') page.problems.push(`console.error: ${m.text()}`);
     });
-    await page.goto(`${files.url}/index.html`);
+    await page.goto(`${from.url}/index.html`);
     await page.waitForFunction(() => window.frinny !== undefined, null, { timeout: 30_000 });
     list.push(page);
   }
@@ -267,5 +271,37 @@ test('without SharedWorker, shareAcrossTabs still gives a working local manager'
     assert.deepEqual([...a.problems, ...b.problems], []);
   } finally {
     await context.close();
+  }
+});
+
+test('bundled by vite: the worker is built with the app, and two pages share one connection', { timeout: 180_000 }, async () => {
+  const { dir } = installedPackage();
+  writeFileSync(
+    join(dir, 'app.js'),
+    "import { ready, AgentManager, SharedAgentManager } from 'frinny-agent';\nawait ready();\nwindow.frinny = { AgentManager, SharedAgentManager };\n",
+  );
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="./app.js"></script>');
+  execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'vite'), ['build', '--logLevel', 'warn'], {
+    cwd: dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 120_000,
+  });
+  const assets = readdirSync(join(dir, 'dist', 'assets'));
+  assert.ok(assets.some((f) => /^worker-.*\.js$/.test(f)), `vite built the SharedWorker: ${assets.join(', ')}`);
+  const bundled = await serveStatic(join(dir, 'dist'));
+  engineConnections = 0;
+  const { context, pages: [a, b] } = await pages(2, { from: bundled });
+  try {
+    const started = [await start(a), await start(b)];
+    assert.deepEqual(started.map((s) => [s.shared, s.state]), [[true, 'connected'], [true, 'connected']]);
+    assert.equal(engineConnections, 1);
+    io.emit('news', { n: 6 });
+    await until(async () => (await heard(a)).news.includes(6) && (await heard(b)).news.includes(6), 'news on both bundled pages');
+    const [fromA, fromB] = await Promise.all([requestFrom(a, 'vite a'), requestFrom(b, 'vite b')]);
+    assert.deepEqual([fromA.reply.echoed, fromA.settled, fromB.reply.echoed, fromB.settled], ['vite a', 1, 'vite b', 1]);
+    assert.deepEqual([...a.problems, ...b.problems], []);
+  } finally {
+    await context.close();
+    await bundled.close();
   }
 });
