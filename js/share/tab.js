@@ -387,10 +387,6 @@ export class SharedAgentManager {
     this.#end(false);
   }
 
-  [Symbol.dispose]() {
-    this.free();
-  }
-
   #end(notify) {
     if (this.#closed) return;
     this.#closed = true;
@@ -609,6 +605,9 @@ export class SharedAgentManager {
     throw coded(SHARE_UNSUPPORTED, 'inspectState is not available with shareAcrossTabs: the sync store lives in the shared worker');
   }
 }
+
+// `using agent = ...` frees it, as for the wasm class (where the runtime has `Symbol.dispose`).
+if (typeof Symbol.dispose === 'symbol') SharedAgentManager.prototype[Symbol.dispose] = SharedAgentManager.prototype.free;
 
 /** The options as the wasm reads them: `sharedWorkerUrl` may be a URL object. */
 export function localOptions(options) {

@@ -26,6 +26,8 @@ let http;
 let origin;
 /** Engine.IO connections the server has seen since the last `reset()`. */
 let engineConnections = 0;
+/** The CONNECT auth payload of every socket, in order. */
+const auths = [];
 let browser;
 let files;
 
@@ -53,6 +55,7 @@ before(async () => {
   io = new Server(http, { cors: { origin: true } });
   io.engine.on('connection', () => engineConnections++);
   io.on('connection', (socket) => {
+    auths.push(socket.handshake.auth);
     socket.on('echo', (payload, ack) => ack?.({ echoed: payload.text, by: socket.id }));
     socket.on('slow', (payload, ack) => setTimeout(() => ack?.({ late: true }), payload.ms));
     socket.on('bytes', (payload, ack) => ack?.({ length: payload.data.length, data: payload.data }));
@@ -250,6 +253,60 @@ test("one page's subscriptions and unsubscriptions do not touch the other's", { 
     io.emit('news', { n: 4 });
     await until(async () => (await heard(a)).news.includes(4), 'news on a after b closed');
     assert.equal(await a.evaluate(() => window.agent.subscriberCount), 3, "a's news, subscribeAll and question subscriptions");
+    assert.deepEqual([...a.problems, ...b.problems], []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("one page's disconnect() leaves the others connected; auth as a function is asked of a page", { timeout: 120_000 }, async () => {
+  engineConnections = 0;
+  auths.length = 0;
+  const { context, pages: [a, b] } = await pages(2);
+  try {
+    for (const [page, title] of [[a, 'a'], [b, 'b']]) {
+      await page.evaluate((title) => {
+        document.title = title;
+        window.asked = 0;
+        window.authFn = async () => {
+          window.asked++;
+          return { token: `token of ${document.title}` };
+        };
+      }, title);
+    }
+    await a.evaluate(async ({ url }) => {
+      const agent = new window.frinny.AgentManager({ url, shareAcrossTabs: true, auth: window.authFn });
+      window.agent = agent;
+      window.news = [];
+      agent.subscribe('news', (p) => window.news.push(p.n));
+      await agent.connect();
+    }, { url: origin });
+    await b.evaluate(async ({ url }) => {
+      const agent = new window.frinny.AgentManager({ url, shareAcrossTabs: true, auth: window.authFn });
+      window.agent = agent;
+      window.news = [];
+      agent.subscribe('news', (p) => window.news.push(p.n));
+      await agent.connect();
+    }, { url: origin });
+    assert.equal(engineConnections, 1);
+    assert.deepEqual(auths, [{ token: 'token of a' }], "the worker's CONNECT carried the first page's answer");
+    assert.deepEqual([await a.evaluate(() => window.asked), await b.evaluate(() => window.asked)], [1, 0]);
+
+    const after = await a.evaluate(() => {
+      window.agent.disconnect();
+      return window.agent.state;
+    });
+    assert.equal(after, 'disconnected');
+    io.emit('news', { n: 7 });
+    await until(async () => (await b.evaluate(() => window.news)).includes(7), 'news on b');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(await a.evaluate(() => window.news), [], 'a, disconnected, hears nothing');
+    assert.equal(await b.evaluate(() => window.agent.state), 'connected');
+    assert.equal(io.engine.clientsCount, 1, 'the link stayed up for b');
+    await a.evaluate(() => window.agent.connect());
+    io.emit('news', { n: 8 });
+    await until(async () => (await a.evaluate(() => window.news)).includes(8), 'news on a after it connected again');
+    assert.equal(engineConnections, 1);
     assert.deepEqual([...a.problems, ...b.problems], []);
   } finally {
     await context.close();
