@@ -82,6 +82,14 @@ fn each_problem_is_named() {
             "{url: 'http://x', highWaterMark: -1}",
             "option highWaterMark must be a whole number from 0 to 4294967295, got -1",
         ),
+        (
+            "{url: 'http://x', shareAcrossTabs: 'yes'}",
+            "option shareAcrossTabs must be a boolean",
+        ),
+        (
+            "{url: 'http://x', sharedWorkerUrl: 5}",
+            "option sharedWorkerUrl must be a string",
+        ),
         ("{path: '/socket.io/'}", "option url is required"),
         ("{url: null}", "option url is required"),
         ("[]", "options must be an object"),
@@ -101,6 +109,8 @@ fn each_problem_is_named() {
         "delay",
         "delayMax",
         "attempts",
+        "shareAcrossTabs",
+        "sharedWorkerUrl",
     ] {
         assert!(listed.contains(name), "{listed}");
     }
@@ -120,6 +130,8 @@ fn null_undefined_and_non_finite_numbers_mean_the_default() {
         "{url: 'http://x', timeout: Infinity, connectTimeout: NaN, attempts: Infinity}",
         // An unknown key whose value is undefined is as good as absent.
         "{url: 'http://x', notAnOption: undefined}",
+        // Read by the package entry; the class itself is a local manager.
+        "{url: 'http://x', shareAcrossTabs: true, sharedWorkerUrl: '/worker.js'}",
     ] {
         let agent = AgentManager::new(js_expr(options));
         assert!(agent.is_ok(), "{options}");
