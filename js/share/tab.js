@@ -62,6 +62,8 @@ export class SharedAgentManager {
   #lastHeard = 0;
   #pageHide;
   #pageShow;
+  /** @type {Error | undefined} */
+  #failure;
 
   /**
    * Throws INVALID_OPTIONS for options a local `AgentManager` would refuse.
@@ -98,6 +100,7 @@ export class SharedAgentManager {
   // ---- the port ----
 
   #attach() {
+    this.#failure = undefined;
     try {
       // Written out in full so that bundlers (Vite) see the worker and build it.
       this.#worker = this.#workerUrl === undefined
@@ -142,10 +145,24 @@ export class SharedAgentManager {
     this.#update(reason);
   }
 
-  /** The worker could not be reached: what waits rejects, onError hears it. */
+  /** The worker could not be reached: what waits rejects, onError hears it, later calls reject with it. */
   #fail(error) {
+    this.#failure = error;
+    const port = this.#port;
+    this.#port = undefined;
+    if (port !== undefined) {
+      port.onmessage = null;
+      port.close();
+    }
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     this.#rejectAll(() => error);
     this.#listeners.notify('error', 'error', [error]);
+  }
+
+  /** Why this tab has no port: the worker's failure, or a page that is hidden. */
+  #unattached() {
+    return this.#failure ?? coded('DISCONNECTED', 'this tab is not attached to the shared worker');
   }
 
   /** Posts to the worker; a message the structured clone cannot copy throws INVALID_PAYLOAD. */
@@ -321,7 +338,7 @@ export class SharedAgentManager {
   /** Posts a call and returns its Promise, settled once, here. */
   #call(method, args, extra = {}) {
     if (this.#closed) return Promise.reject(coded('CLOSED', 'the manager is closed'));
-    if (this.#port === undefined) return Promise.reject(coded('DISCONNECTED', 'this tab is not attached to the shared worker'));
+    if (this.#port === undefined) return Promise.reject(this.#unattached());
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#calls.set(id, { method, resolve, reject, ...extra });
@@ -438,9 +455,7 @@ export class SharedAgentManager {
   /** Fire and forget through the shared link; what the worker's emit throws (BUFFER_FULL, ...) goes to onError. */
   emit(event, payload, options) {
     if (this.#closed) throw coded('CLOSED', 'the manager is closed');
-    if (!this.#post({ t: 'emit', event, payload, options })) {
-      throw coded('DISCONNECTED', 'this tab is not attached to the shared worker');
-    }
+    if (!this.#post({ t: 'emit', event, payload, options })) throw this.#unattached();
   }
 
   /** `broadcast {event, payload}`, resolved by the server's ack. */

@@ -52,5 +52,7 @@ self.addEventListener('connect', (event) => {
       hub.receive(port, data);
     });
   });
+  // Where the browser tells of a port whose page went away, that is a goodbye.
+  port.addEventListener('close', () => hub.receive(port, { t: 'bye' }));
   port.start();
 });

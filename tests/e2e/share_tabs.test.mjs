@@ -313,6 +313,23 @@ test("one page's disconnect() leaves the others connected; auth as a function is
   }
 });
 
+test('a worker script that does not load: calls reject with WORKER_FAILED and onError hears it', { timeout: 60_000 }, async () => {
+  const { context, pages: [page] } = await pages(1);
+  try {
+    const got = await page.evaluate(async () => {
+      const agent = new window.frinny.AgentManager({ url: 'http://127.0.0.1:9', shareAcrossTabs: true, sharedWorkerUrl: '/nowhere/worker.js' });
+      const errors = [];
+      agent.onError((e) => errors.push(e.code));
+      const connected = await agent.connect().then(() => 'connected', (e) => e.code);
+      const requested = await agent.request('echo', {}).then(() => 'answered', (e) => e.code);
+      return { connected, requested, errors };
+    });
+    assert.deepEqual(got, { connected: 'WORKER_FAILED', requested: 'WORKER_FAILED', errors: ['WORKER_FAILED'] });
+  } finally {
+    await context.close();
+  }
+});
+
 test('without SharedWorker, shareAcrossTabs still gives a working local manager', { timeout: 120_000 }, async () => {
   engineConnections = 0;
   const { context, pages: [a, b] } = await pages(2, { withoutSharedWorker: true });
