@@ -221,6 +221,40 @@ test('the page that started the worker closes: the other keeps working on the sa
   }
 });
 
+test('a page that falls silent is dropped with its requests, and joins again when it wakes', { timeout: 120_000 }, async () => {
+  engineConnections = 0;
+  const { context, pages: [a, b] } = await pages(2);
+  try {
+    // Heartbeats every 200 ms: a port silent 2.4 s is dropped.
+    const sharedWorkerUrl = `${files.url}/node_modules/frinny-agent/js/share/worker.js?heartbeatMs=200`;
+    await start(a, { sharedWorkerUrl });
+    await start(b, { sharedWorkerUrl });
+    await a.evaluate(() => {
+      window.slow = window.agent.request('slow', { ms: 6000 }).then(() => 'answered', (e) => e.code);
+    });
+    // A page whose main thread is busy runs no timer and reads no message, as a hung tab.
+    const hung = a.evaluate(() => {
+      const end = Date.now() + 4500;
+      while (Date.now() < end);
+    });
+    await until(async () => (await b.evaluate(() => window.agent.metrics().share)).portsDropped === 1, 'the silent page dropped', 10_000);
+    assert.equal((await b.evaluate(() => window.agent.metrics().share)).tabs, 1);
+    io.emit('news', { n: 9 });
+    await until(async () => (await heard(b)).news.includes(9), 'news on b while a hangs');
+    await hung;
+    assert.equal(await a.evaluate(() => window.slow), 'DISCONNECTED', "the dropped page's request settled, once, as DISCONNECTED");
+    await until(async () => (await a.evaluate(() => window.agent.state)) === 'connected', 'a joined again');
+    io.emit('news', { n: 10 });
+    await until(async () => (await heard(a)).news.includes(10), 'news on a after it joined again');
+    assert.deepEqual((await requestFrom(a, 'awake')).reply.echoed, 'awake');
+    await until(async () => (await b.evaluate(() => window.agent.metrics().share)).tabs === 2, 'two tabs again');
+    assert.equal(engineConnections, 1, 'the connection outlived it all');
+    assert.deepEqual([...a.problems, ...b.problems], []);
+  } finally {
+    await context.close();
+  }
+});
+
 test("one page's subscriptions and unsubscriptions do not touch the other's", { timeout: 120_000 }, async () => {
   const { context, pages: [a, b] } = await pages(2);
   try {
