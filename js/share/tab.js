@@ -102,10 +102,13 @@ export class SharedAgentManager {
   #attach() {
     this.#failure = undefined;
     try {
-      // Written out in full so that bundlers (Vite) see the worker and build it.
+      // Written out in full so that bundlers (Vite) see the worker and build
+      // it. The name is part of a SharedWorker's identity: it carries the
+      // version of the messages (bump it when they change), so a tab never
+      // joins a worker of another version still running for an older tab.
       this.#worker = this.#workerUrl === undefined
-        ? new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'frinny-agent' })
-        : new SharedWorker(this.#workerUrl, { type: 'module', name: 'frinny-agent' });
+        ? new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'frinny-agent-share-1' })
+        : new SharedWorker(this.#workerUrl, { type: 'module', name: 'frinny-agent-share-1' });
     } catch (e) {
       this.#fail(coded(WORKER_FAILED, `the SharedWorker could not start: ${e?.message ?? e}`));
       return;

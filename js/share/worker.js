@@ -3,7 +3,7 @@
 // to this one worker, which holds the real managers (one per connection
 // key, see hub.js). Started by tab.js as a module worker:
 //
-//   new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'frinny-agent' })
+//   new SharedWorker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'frinny-agent-share-1' })
 //
 // A host that serves this file elsewhere passes `sharedWorkerUrl`; the
 // `heartbeatMs` query parameter of that URL tunes how often tabs ping (a
