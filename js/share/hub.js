@@ -125,7 +125,7 @@ export class ShareHub {
       case 'emit':
         return this.emit(client, m);
       case 'ack':
-        return this.answer(entry, m.ack, m.args);
+        return this.answer(client, m.ack, m.args);
       case 'auth':
         return this.authAnswered(entry, m);
       default:
@@ -262,15 +262,20 @@ export class ShareHub {
     }
   }
 
-  /** `ack {ack, args}`: the first answer to a server's question counts. */
-  answer(entry, ack, args) {
+  /**
+   * `ack {ack, args}`: the first answer to a server's question counts. One
+   * the wasm cannot send (INVALID_PAYLOAD) leaves the question open, as it
+   * does for a local manager, and goes to the answering tab's onError.
+   */
+  answer(client, ack, args) {
+    const entry = client.entry;
     const fn = entry.acks.get(ack);
     if (fn === undefined) return;
-    entry.acks.delete(ack);
     try {
       fn(...(Array.isArray(args) ? args : []));
+      entry.acks.delete(ack);
     } catch (e) {
-      for (const c of entry.clients) post(c, { t: 'error', error: errorToData(e) });
+      post(client, { t: 'error', error: errorToData(e) });
     }
   }
 

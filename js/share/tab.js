@@ -38,7 +38,6 @@ function logRecord(record) {
  * `onConflict` and `inspectState`, which throw SHARE_UNSUPPORTED.
  */
 export class SharedAgentManager {
-  #options;
   #shared;
   #workerUrl;
   #auth;
@@ -73,7 +72,6 @@ export class SharedAgentManager {
     // The wasm reads the options exactly as a local manager would; the
     // probe is never connected and is freed at once.
     new LocalAgentManager(localOptions(options)).free();
-    this.#options = options;
     this.#shared = workerOptions(options);
     this.#workerUrl = options.sharedWorkerUrl === undefined || options.sharedWorkerUrl === null ? undefined : String(options.sharedWorkerUrl);
     this.#auth = typeof options.auth === 'function' ? options.auth : undefined;
@@ -113,8 +111,12 @@ export class SharedAgentManager {
       this.#fail(coded(WORKER_FAILED, `the SharedWorker could not start: ${e?.message ?? e}`));
       return;
     }
-    this.#worker.addEventListener('error', () => this.#fail(coded(WORKER_FAILED, 'the SharedWorker script failed to load')));
-    const port = this.#worker.port;
+    const worker = this.#worker;
+    worker.addEventListener('error', () => {
+      // A worker left behind by an earlier attach is no concern of this one.
+      if (this.#worker === worker) this.#fail(coded(WORKER_FAILED, 'the SharedWorker script failed to load'));
+    });
+    const port = worker.port;
     this.#port = port;
     this.#lastHeard = Date.now();
     port.onmessage = ({ data }) => {

@@ -169,6 +169,18 @@ test("a server question: every listening port gets its ack number; the first ans
   hub.receive(b, { t: 'ack', ack: eb.ack, args: [{ ok: true }] });
   hub.receive(a, { t: 'ack', ack: ea.ack, args: [{ ok: false }] });
   assert.deepEqual(answers, [[{ ok: true }]]);
+  // An answer the wasm refuses leaves the question open for another.
+  const picky = (...args) => {
+    if (args[0] === 'bad') throw coded('INVALID_PAYLOAD', 'cannot send');
+    answers.push(args);
+  };
+  managers[0].fire('question', { q: 2 }, picky);
+  const second = a.of('event').at(-1).ack;
+  hub.receive(a, { t: 'ack', ack: second, args: ['bad'] });
+  assert.equal(a.of('error').at(-1).error.code, 'INVALID_PAYLOAD', 'to the tab that answered');
+  assert.deepEqual(b.of('error'), []);
+  hub.receive(b, { t: 'ack', ack: second, args: ['good'] });
+  assert.deepEqual(answers.at(-1), ['good']);
 });
 
 test("a request's outcome goes to the port that asked, once; a port that leaves has its requests aborted and their outcome dropped", async () => {
