@@ -4,7 +4,7 @@
 //   node bench/wasm_sizes.mjs <file.wasm> [top N]
 //
 // A named build: wasm-bindgen on target/wasm32-unknown-unknown/release/
-// frinny_agent.wasm, then wasm-opt -Oz -g (keeps names); see BENCHMARKS.md.
+// frinny_agent.wasm, then wasm-opt -O2 -g (keeps names); see BENCHMARKS.md.
 
 import fs from 'node:fs';
 

@@ -1,7 +1,7 @@
 //! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart,compression,batch]`:
 //! the benchmarks of issue 6, side by side with the peers, on loopback.
 //!
-//! - size: pkg/ (wasm after wasm-opt -Oz, JS glue, js/index.js) against
+//! - size: pkg/ (wasm after wasm-opt -O2, JS glue, js/index.js) against
 //!   socket.io-client's `dist/socket.io.esm.min.js`, raw and gzip -9, and
 //!   against the 140 KiB budget of issue 15; shown apart, the package JS
 //!   the entry imports (js/share/, the event catalogue);

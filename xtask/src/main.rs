@@ -21,7 +21,7 @@ usage: cargo xtask <task> [options]
 tasks:
   setup              install what is missing (rust target, wasm-pack, wasm-bindgen-cli,
                      chromium, chromium-driver, binaryen, npm packages, python venv)
-  build              wasm-pack build --target web --release into pkg/, then wasm-opt -Oz
+  build              wasm-pack build --target web --release into pkg/, then wasm-opt -O2
   gen                write js/EventTypes.js and js/EventTypes.d.ts from src/catalogue.rs
   pack               build, then the npm package target/npm/frinny-agent-<version>.tgz
                      (its path is the last line) and the Foundry module target/foundry/frinny.zip
