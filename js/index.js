@@ -9,13 +9,39 @@
 // `new AgentManager({ ..., shareAcrossTabs: true })` gives a
 // `SharedAgentManager` (js/share/tab.js) where `SharedWorker` exists: the
 // tabs of this browser then share one connection. Elsewhere it is the
-// local manager, as without the option.
+// local manager, as without the option. The tab proxy is loaded by
+// `ready()`, beside the wasm, rather than imported here: the modules a page
+// imports before it can start are most of its cold start.
 import init, { AgentManager as LocalAgentManager } from '../pkg/frinny_agent.js';
-import { SharedAgentManager, canShareAcrossTabs, localOptions } from './share/tab.js';
+import { canShareAcrossTabs, localOptions } from './share/options.js';
 import { rememberWasm } from './share/wasm_location.js';
 
 export { EventTypes, ClientToServer, ServerToClient, ResponseTo, Broadcastable } from './EventTypes.js';
-export { SharedAgentManager };
+
+/** js/share/tab.js once `ready()` loaded it (where `SharedWorker` exists). */
+let share;
+
+/**
+ * The tab side of `shareAcrossTabs`: `new SharedAgentManager(options)` is
+ * `new AgentManager({ ...options, shareAcrossTabs: true })` where
+ * `SharedWorker` exists. Usable once `ready()` has resolved.
+ */
+export class SharedAgentManager {
+  /** @param {import('./index.js').AgentManagerOptions} options */
+  constructor(options) {
+    if (share === undefined) {
+      throw new Error(canShareAcrossTabs()
+        ? 'frinny-agent: await ready() before new SharedAgentManager(...)'
+        : 'frinny-agent: SharedAgentManager needs SharedWorker, which this browser does not have');
+    }
+    // A constructor may hand back another object: the proxy.
+    return new share.SharedAgentManager(options);
+  }
+
+  static [Symbol.hasInstance](value) {
+    return share !== undefined && value instanceof share.SharedAgentManager;
+  }
+}
 
 /**
  * The realtime link to a Frinny backend: the wasm class, or with
@@ -26,9 +52,9 @@ export { SharedAgentManager };
 export class AgentManager extends LocalAgentManager {
   /** @param {import('./index.js').AgentManagerOptions} options */
   constructor(options) {
-    if (options?.shareAcrossTabs === true && canShareAcrossTabs()) {
+    if (options?.shareAcrossTabs === true && share !== undefined) {
       // A constructor may hand back another object: the proxy.
-      return new SharedAgentManager(options);
+      return new share.SharedAgentManager(options);
     }
     super(localOptions(options));
   }
@@ -59,7 +85,10 @@ let loading;
  */
 export function ready(wasm) {
   if (loading === undefined) rememberWasm(wasm);
-  loading ??= init(wasm === undefined ? undefined : { module_or_path: wasm }).then(
+  loading ??= Promise.all([
+    init(wasm === undefined ? undefined : { module_or_path: wasm }),
+    loadShare(),
+  ]).then(
     () => undefined,
     (error) => {
       loading = undefined;
@@ -67,6 +96,18 @@ export function ready(wasm) {
     },
   );
   return loading;
+}
+
+/**
+ * Loads the tab proxy of `shareAcrossTabs` where `SharedWorker` exists. A
+ * failure fails `ready()` (and the next call tries again): a manager asked
+ * to share must not quietly get a connection of its own.
+ */
+function loadShare() {
+  if (share !== undefined || !canShareAcrossTabs()) return undefined;
+  return import('./share/tab.js').then((module) => {
+    share = module;
+  });
 }
 
 export default ready;

@@ -12,15 +12,11 @@
 import { AgentManager as LocalAgentManager } from '../../pkg/frinny_agent.js';
 import { coded, errorFromData, errorToData, SHARE_UNSUPPORTED, workerOptions } from './protocol.js';
 import { TabListeners } from './listeners.js';
+import { localOptions } from './options.js';
 import { wasmLocation } from './wasm_location.js';
 
 /** The SharedWorker could not start, or could not load the wasm. */
 export const WORKER_FAILED = 'WORKER_FAILED';
-
-/** Whether this global can share a connection across tabs. */
-export function canShareAcrossTabs() {
-  return typeof SharedWorker === 'function';
-}
 
 /** Request options a tab may give (`signal` stays in the tab). */
 const REQUEST_OPTIONS = new Set(['timeout', 'signal', 'retry', 'priority']);
@@ -628,9 +624,3 @@ export class SharedAgentManager {
 
 // `using agent = ...` frees it, as for the wasm class (where the runtime has `Symbol.dispose`).
 if (typeof Symbol.dispose === 'symbol') SharedAgentManager.prototype[Symbol.dispose] = SharedAgentManager.prototype.free;
-
-/** The options as the wasm reads them: `sharedWorkerUrl` may be a URL object. */
-export function localOptions(options) {
-  if (options === null || typeof options !== 'object' || options.sharedWorkerUrl === undefined || options.sharedWorkerUrl === null) return options;
-  return { ...options, sharedWorkerUrl: String(options.sharedWorkerUrl) };
-}
