@@ -111,6 +111,7 @@ function loadShare() {
     import('./share/tab.js'),
     import('./share/listeners.js'),
     import('./share/protocol.js'),
+    import('./frinny_helpers.js'),
   ]).then(([module]) => {
     share = module;
   });

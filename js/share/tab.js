@@ -11,6 +11,7 @@
 // the core, the synced documents.
 import { AgentManager as LocalAgentManager } from '../../pkg/frinny_agent.js';
 import { coded, errorFromData, errorToData, SHARE_UNSUPPORTED, workerOptions } from './protocol.js';
+import { addFrinnyHelpers } from '../frinny_helpers.js';
 import { TabListeners } from './listeners.js';
 import { localOptions } from './options.js';
 import { wasmLocation } from './wasm_location.js';
@@ -464,44 +465,6 @@ export class SharedAgentManager {
     return this.request('broadcast', { event, payload });
   }
 
-  /** `query`: resolves with the `query_response` payload. */
-  sendQuery(payload) {
-    return this.request('query', payload);
-  }
-
-  /** `character_creation_start`. */
-  notifyCharacterCreation(context) {
-    return this.request('character_creation_start', context);
-  }
-
-  /** `combat_turn`. */
-  notifyCombatTurn(state) {
-    return this.request('combat_turn', state);
-  }
-
-  /** `level_up`. */
-  notifyLevelUp(data) {
-    return this.request('level_up', data);
-  }
-
-  /** `combat_start`. */
-  notifyCombatStart(data) {
-    return this.request('combat_start', data);
-  }
-
-  /** `feedback {messageId, type}`. */
-  submitFeedback(messageId, type) {
-    return this.request('feedback', { messageId, type });
-  }
-
-  /** `events:define {events: specs}`. */
-  defineEvents(specs) {
-    if (!Array.isArray(specs)) {
-      return Promise.reject(coded('INVALID_PAYLOAD', 'defineEvents(specs): specs must be an array of event declarations'));
-    }
-    return this.request('events:define', { events: specs });
-  }
-
   // ---- subscriptions and listeners ----
 
   #live() {
@@ -621,6 +584,9 @@ export class SharedAgentManager {
     throw coded(SHARE_UNSUPPORTED, 'inspectState is not available with shareAcrossTabs: the sync store lives in the shared worker');
   }
 }
+
+// sendQuery, notify*, submitFeedback, defineEvents: requests, as in the wasm class.
+addFrinnyHelpers(SharedAgentManager);
 
 // `using agent = ...` frees it, as for the wasm class (where the runtime has `Symbol.dispose`).
 if (typeof Symbol.dispose === 'symbol') SharedAgentManager.prototype[Symbol.dispose] = SharedAgentManager.prototype.free;

@@ -7,6 +7,7 @@
 // low; the oldest low one given up when it is full), the shape of metrics(), and synced state with
 // optimistic updates and conflicts (src/core/sync.rs, simplified).
 
+import { addFrinnyHelpers } from '../frinny_helpers.js';
 import { agentError, handlerError, serverError } from './errors.js';
 import { Hub, matcher } from './hub.js';
 import { logRecord } from './inspect.js';
@@ -879,47 +880,6 @@ export class TestAgent {
     return this.request('broadcast', { event, payload });
   }
 
-  /**
-   * Declares custom events: an `events:define` request `{events: specs}`
-   * the test server checks as the reference server does (`server.role`
-   * must be `'gm'`). Resolves with `{ok, defined, count}`.
-   * @param {unknown} specs
-   */
-  defineEvents(specs) {
-    if (!Array.isArray(specs)) return Promise.reject(agentError('INVALID_PAYLOAD', 'defineEvents(specs): specs must be an array of event declarations'));
-    return this.request('events:define', { events: specs });
-  }
-
-  /** `query`: resolves with the answer. @param {any} payload */
-  sendQuery(payload) {
-    return this.request('query', payload);
-  }
-
-  /** `character_creation_start`. @param {any} context */
-  notifyCharacterCreation(context) {
-    return this.request('character_creation_start', context);
-  }
-
-  /** `combat_turn`. @param {any} state */
-  notifyCombatTurn(state) {
-    return this.request('combat_turn', state);
-  }
-
-  /** `level_up`. @param {any} data */
-  notifyLevelUp(data) {
-    return this.request('level_up', data);
-  }
-
-  /** `combat_start`. @param {any} data */
-  notifyCombatStart(data) {
-    return this.request('combat_start', data);
-  }
-
-  /** `feedback {messageId, type}`. @param {any} messageId @param {any} type */
-  submitFeedback(messageId, type) {
-    return this.request('feedback', { messageId, type });
-  }
-
   // ----- metrics ------------------------------------------------------------
 
   /** A snapshot of the counters, in the shape of the real client's. */
@@ -1213,6 +1173,12 @@ export class TestAgent {
     }
   }
 }
+
+// sendQuery, notify*, submitFeedback and defineEvents (an `events:define`
+// request the test server checks as the reference server does: `server.role`
+// must be 'gm'; it resolves with {ok, defined, count}): requests, as in the
+// wasm class.
+addFrinnyHelpers(TestAgent);
 
 if (typeof Symbol.dispose === 'symbol') {
   Object.defineProperty(TestAgent.prototype, Symbol.dispose, {

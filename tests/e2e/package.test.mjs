@@ -66,9 +66,10 @@ test('the tarball holds the package and nothing else', () => {
     assert.ok(existsSync(join(packageDir, target.default)), `${target.default} is in the package`);
   }
   assert.ok(existsSync(join(packageDir, 'pkg', 'frinny_agent_bg.wasm')), 'the .wasm is in the package');
-  for (const file of ['worker.js', 'hub.js', 'tab.js', 'listeners.js', 'protocol.js', 'wasm_location.js']) {
+  for (const file of ['worker.js', 'hub.js', 'tab.js', 'listeners.js', 'protocol.js', 'options.js', 'wasm_location.js']) {
     assert.ok(existsSync(join(packageDir, 'js', 'share', file)), `js/share/${file} (shareAcrossTabs) is in the package`);
   }
+  assert.ok(existsSync(join(packageDir, 'js', 'frinny_helpers.js')), 'js/frinny_helpers.js (the stand-ins\' Frinny helpers) is in the package');
   const snippets = join(packageDir, 'pkg', 'snippets');
   const hub = readdirSync(snippets, { recursive: true }).filter((f) => String(f).endsWith('event_hub.js'));
   assert.equal(hub.length, 1, 'the event hub snippet is in the package');

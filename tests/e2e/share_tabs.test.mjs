@@ -59,6 +59,7 @@ before(async () => {
     socket.on('echo', (payload, ack) => ack?.({ echoed: payload.text, by: socket.id }));
     socket.on('slow', (payload, ack) => setTimeout(() => ack?.({ late: true }), payload.ms));
     socket.on('bytes', (payload, ack) => ack?.({ length: payload.data.length, data: payload.data }));
+    socket.on('query', (payload, ack) => ack?.({ answer: payload.content }));
   });
   await new Promise((done) => http.listen(0, '127.0.0.1', done));
   origin = `http://127.0.0.1:${http.address().port}`;
@@ -170,6 +171,13 @@ test('two pages share one Engine.IO connection; events reach both; each request 
       return { length: reply.length, isBuffer: reply.data instanceof ArrayBuffer, back: [...new Uint8Array(reply.data)] };
     });
     assert.deepEqual(bytes, { length: 4, isBuffer: true, back: [1, 2, 3, 250] });
+
+    // The Frinny helpers are requests of the events the wasm class sends.
+    const helpers = await a.evaluate(async () => ({
+      query: await window.agent.sendQuery({ content: 'hp?' }),
+      refused: await window.agent.defineEvents('not a list').then(() => 'resolved', (e) => e.code),
+    }));
+    assert.deepEqual(helpers, { query: { answer: 'hp?' }, refused: 'INVALID_PAYLOAD' });
 
     // The server asks; both pages' subscribers get an ack, the first answer counts.
     const answers = await io.timeout(5000).emitWithAck('question', { q: 'ready?' });
