@@ -112,6 +112,7 @@ function loadShare() {
     import('./share/listeners.js'),
     import('./share/protocol.js'),
     import('./frinny_helpers.js'),
+    import('./event_pattern.js'),
   ]).then(([module]) => {
     share = module;
   });

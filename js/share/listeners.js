@@ -5,20 +5,8 @@
 // (`onNames`) and whether it has `subscribeAll` listeners (`onAll`); which
 // callbacks run, in what order, is decided here, as the wasm's event hub
 // decides it for a local manager.
+import { matcher } from '../event_pattern.js';
 import { coded } from './protocol.js';
-
-/** `subscribeAll`'s pattern as a test of names: a RegExp, or a string where `*` is any run. */
-function matcher(pattern) {
-  if (pattern instanceof RegExp) {
-    const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-    return (name) => re.test(name);
-  }
-  if (typeof pattern !== 'string') throw coded('INVALID_OPTIONS', 'subscribeAll: the pattern must be a string or a RegExp');
-  if (!pattern.includes('*')) return (name) => name === pattern;
-  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  const re = new RegExp(`^${source}$`);
-  return (name) => re.test(name);
-}
 
 export class TabListeners {
   /**

@@ -9,7 +9,8 @@
 
 import { addFrinnyHelpers } from '../frinny_helpers.js';
 import { agentError, handlerError, serverError } from './errors.js';
-import { Hub, matcher } from './hub.js';
+import { matcher } from '../event_pattern.js';
+import { Hub } from './hub.js';
 import { logRecord } from './inspect.js';
 import { applyMergePatch, mergeDiff } from './merge_patch.js';
 import { checkEventName, emitOptions, parseOptions, requestOptions } from './options.js';

@@ -15,25 +15,6 @@ function coded(code, message) {
   return error;
 }
 
-/**
- * A `subscribeAll` name pattern as a test of names, as the real hub reads it:
- * a RegExp (without its `g`/`y` state), or a string where `*` stands for any
- * run of characters; a string without `*` is one name.
- * @param {unknown} pattern
- * @returns {(name: string) => boolean}
- */
-export function matcher(pattern) {
-  if (pattern instanceof RegExp) {
-    const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-    return (name) => re.test(name);
-  }
-  if (typeof pattern !== 'string') throw coded('INVALID_OPTIONS', 'subscribeAll: the pattern must be a string or a RegExp');
-  if (!pattern.includes('*')) return (name) => name === pattern;
-  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  const re = new RegExp(`^${source}$`, 's');
-  return (name) => re.test(name);
-}
-
 export class Hub {
   /** @param {(name: string, thrown: unknown) => void} thrown called when a subscriber throws */
   constructor(thrown) {

@@ -69,7 +69,9 @@ test('the tarball holds the package and nothing else', () => {
   for (const file of ['worker.js', 'hub.js', 'tab.js', 'listeners.js', 'protocol.js', 'options.js', 'wasm_location.js']) {
     assert.ok(existsSync(join(packageDir, 'js', 'share', file)), `js/share/${file} (shareAcrossTabs) is in the package`);
   }
-  assert.ok(existsSync(join(packageDir, 'js', 'frinny_helpers.js')), 'js/frinny_helpers.js (the stand-ins\' Frinny helpers) is in the package');
+  for (const file of ['frinny_helpers.js', 'event_pattern.js']) {
+    assert.ok(existsSync(join(packageDir, 'js', file)), `js/${file} (shared by the manager's JS stand-ins) is in the package`);
+  }
   const snippets = join(packageDir, 'pkg', 'snippets');
   const hub = readdirSync(snippets, { recursive: true }).filter((f) => String(f).endsWith('event_hub.js'));
   assert.equal(hub.length, 1, 'the event hub snippet is in the package');
