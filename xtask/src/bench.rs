@@ -224,77 +224,59 @@ fn file_len(path: &Path) -> Result<u64> {
 /// each gzipped alone, at most 140 KiB.
 const SIZE_BUDGET: u64 = 140 * 1024;
 
-fn sizes(f: &mut Figures) -> Result {
-    let root = util::root();
-    let parts = [
-        ("wasm", root.join("pkg/frinny_agent_bg.wasm")),
-        ("glue", root.join("pkg/frinny_agent.js")),
-        ("entry", root.join("js/index.js")),
-    ];
+/// The raw and `gzip -9` bytes of `paths`, each file printed under `label`
+/// and gzipped alone (as each is fetched alone).
+fn measure(label: &str, paths: &[PathBuf]) -> Result<(u64, u64)> {
     let (mut raw, mut gz) = (0u64, 0u64);
-    for (name, path) in &parts {
+    for path in paths {
         let (r, g) = (file_len(path)?, gzip_len(path)?);
         println!(
-            "  {name:<6} {:>9} B raw {:>9} B gzip -9   {}",
-            r,
-            g,
+            "  {label:<6} {r:>9} B raw {g:>9} B gzip -9   {}",
             path.display()
         );
-        f.insert(format!("size.{name}.raw"), r as f64);
-        f.insert(format!("size.{name}.gz"), g as f64);
         raw += r;
         gz += g;
     }
+    Ok((raw, gz))
+}
+
+fn sizes(f: &mut Figures) -> Result {
+    let root = util::root();
+    let entry = root.join("js/index.js");
+    // (printed label, figure name, files)
+    let parts = [
+        ("wasm", "wasm", vec![root.join("pkg/frinny_agent_bg.wasm")]),
+        ("glue", "glue", vec![root.join("pkg/frinny_agent.js")]),
+        ("entry", "entry", vec![entry.clone()]),
+        // JS the wasm imports (wasm-bindgen `module = ...` snippets: the
+        // event hub).
+        ("snip", "snippets", files_under(&root.join("pkg/snippets"))),
+    ];
+    let (mut raw, mut gz) = (0u64, 0u64);
+    for (label, key, paths) in &parts {
+        let (r, g) = measure(label, paths)?;
+        f.insert(format!("size.{key}.raw"), r as f64);
+        f.insert(format!("size.{key}.gz"), g as f64);
+        raw += r;
+        gz += g;
+    }
+    f.insert("size.ours.raw".into(), raw as f64);
+    f.insert("size.ours.gz".into(), gz as f64);
     // The package JS the entry imports (the event catalogue, and where
     // `SharedWorker` exists the tab proxy of `shareAcrossTabs`): not part
     // of the budget as issue 15 defines the package, but a page loads it,
     // so it is shown.
-    let (mut ir, mut ig) = (0u64, 0u64);
-    let entry = root.join("js/index.js");
-    for path in js_imports(&entry)? {
-        if path.ends_with("js/index.js") {
-            continue;
-        }
-        let (r, g) = (file_len(&path)?, gzip_len(&path)?);
-        println!(
-            "  import {:>9} B raw {:>9} B gzip -9   {}",
-            r,
-            g,
-            path.display()
-        );
-        ir += r;
-        ig += g;
-    }
+    let imports: Vec<PathBuf> = js_imports(&entry)?
+        .into_iter()
+        .filter(|p| !p.ends_with("js/index.js"))
+        .collect();
+    let (ir, ig) = measure("import", &imports)?;
     f.insert("size.entry_imports.raw".into(), ir as f64);
     f.insert("size.entry_imports.gz".into(), ig as f64);
-    // JS the wasm imports (wasm-bindgen `module = ...` snippets: the event
-    // hub), each file its own request, so each gzipped alone.
-    let (mut sr, mut sg) = (0u64, 0u64);
-    for path in files_under(&root.join("pkg/snippets")) {
-        let (r, g) = (file_len(&path)?, gzip_len(&path)?);
-        println!(
-            "  snip   {:>9} B raw {:>9} B gzip -9   {}",
-            r,
-            g,
-            path.display()
-        );
-        sr += r;
-        sg += g;
-    }
-    f.insert("size.snippets.raw".into(), sr as f64);
-    f.insert("size.snippets.gz".into(), sg as f64);
-    raw += sr;
-    gz += sg;
-    f.insert("size.ours.raw".into(), raw as f64);
-    f.insert("size.ours.gz".into(), gz as f64);
     f.insert("size.ours_loaded.gz".into(), (gz + ig) as f64);
     f.insert("size.budget.gz".into(), SIZE_BUDGET as f64);
     let peer = root.join("node_modules/socket.io-client/dist/socket.io.esm.min.js");
-    let (r, g) = (file_len(&peer)?, gzip_len(&peer)?);
-    println!(
-        "  peer   {r:>9} B raw {g:>9} B gzip -9   {}",
-        peer.display()
-    );
+    let (r, g) = measure("peer", &[peer])?;
     f.insert("size.sio.raw".into(), r as f64);
     f.insert("size.sio.gz".into(), g as f64);
     // Where the wasm bytes are: its sections.
