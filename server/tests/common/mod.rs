@@ -161,16 +161,7 @@ impl SioClient {
         auth: Option<Value>,
         query: &str,
     ) -> Result<Self, String> {
-        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket{query}");
-        let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
-            .await
-            .map_err(|_| "ws connect timed out".to_owned())?
-            .map_err(|e| format!("ws connect failed: {e}"))?;
-        let open = next_text(&mut ws).await.ok_or("no open packet")?;
-        assert!(
-            open.starts_with('0'),
-            "engine open packet expected, got {open}"
-        );
+        let mut ws = Self::open_engine(addr, query).await?;
         let connect = match auth {
             Some(a) => format!("40{a}"),
             None => "40".to_owned(),
@@ -189,6 +180,19 @@ impl SioClient {
         auth: Option<Value>,
         query: &str,
     ) -> Result<Self, String> {
+        let mut ws = Self::open_engine(addr, query).await?;
+        let connect = Packet::Connect {
+            nsp: "/".into(),
+            auth: auth.map(|a| a.to_string().into()),
+        };
+        ws.send(msgpack_frame(&connect))
+            .await
+            .map_err(|e| e.to_string())?;
+        Self::joined(ws, true).await
+    }
+
+    /// A WebSocket with its Engine.IO open packet read, ready for CONNECT.
+    async fn open_engine(addr: SocketAddr, query: &str) -> Result<Ws, String> {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket{query}");
         let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url))
             .await
@@ -199,14 +203,7 @@ impl SioClient {
             open.starts_with('0'),
             "engine open packet expected, got {open}"
         );
-        let connect = Packet::Connect {
-            nsp: "/".into(),
-            auth: auth.map(|a| a.to_string().into()),
-        };
-        ws.send(msgpack_frame(&connect))
-            .await
-            .map_err(|e| e.to_string())?;
-        Self::joined(ws, true).await
+        Ok(ws)
     }
 
     /// Waits for the answer to the CONNECT just sent.
