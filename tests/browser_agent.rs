@@ -1048,32 +1048,9 @@ async fn binary_payloads_round_trip_both_ways() {
     assert_eq!(buffer_bytes(&get(&echo, "empty")), Vec::<u8>::new());
     assert_eq!(buffer_bytes(&get(&echo, "u16")), [2, 1, 4, 3]);
 
-    // Server to client: BINARY_EVENTs to subscribers.
-    let got = Recorder::new();
-    agent.subscribe("binary_data", got.f()).unwrap();
-    agent
-        .emit(
-            "binary_push",
-            Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)),
-            None,
-        )
-        .unwrap();
-    assert!(wait_until(3000, || got.len() == 2).await);
-    for i in 0..2u8 {
-        let data = got.arg(usize::from(i), 0);
-        assert_eq!(get(&data, "index").as_f64(), Some(f64::from(i)));
-        assert_eq!(buffer_bytes(&get(&data, "data")), [0, 1, 127, 128, 255]);
-        let parts = js_sys::Array::from(&get(&data, "parts"));
-        assert_eq!(buffer_bytes(&parts.get(0)), [i]);
-        assert_eq!(buffer_bytes(&parts.get(1)), [255 - i]);
-    }
-
-    // A reply event with binary data settles its request with the bytes.
-    let reply =
-        JsFuture::from(agent.request("binary_query", Some(js(r#"{"bytes":[9,8,7]}"#)), None))
-            .await
-            .unwrap();
-    assert_eq!(buffer_bytes(&get(&reply, "data")), [9, 8, 7]);
+    // Server to client: BINARY_EVENTs to subscribers, and a reply event
+    // with binary data that settles its request with the bytes.
+    server_sends_binary(&agent).await;
 
     // A binary emit (fire and forget) arrives once.
     let key = unique("binary-emit");

@@ -95,29 +95,7 @@ async fn node_msgpack_events_requests_binary_and_reconnect_over_websocket() {
     assert_eq!(buffer_bytes(&get(&echo, "data")), [42, 43, 44]);
 
     // Binary from the server in events and in a reply event.
-    let got = Recorder::new();
-    agent.subscribe("binary_data", got.f()).unwrap();
-    agent
-        .emit(
-            "binary_push",
-            Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)),
-            None,
-        )
-        .unwrap();
-    assert!(wait_until(3000, || got.len() == 2).await);
-    for i in 0..2u8 {
-        let data = got.arg(usize::from(i), 0);
-        assert_eq!(get(&data, "index").as_f64(), Some(f64::from(i)));
-        assert_eq!(buffer_bytes(&get(&data, "data")), [0, 1, 127, 128, 255]);
-        let parts = js_sys::Array::from(&get(&data, "parts"));
-        assert_eq!(buffer_bytes(&parts.get(0)), [i]);
-        assert_eq!(buffer_bytes(&parts.get(1)), [255 - i]);
-    }
-    let reply =
-        JsFuture::from(agent.request("binary_query", Some(js(r#"{"bytes":[9,8,7]}"#)), None))
-            .await
-            .unwrap();
-    assert_eq!(buffer_bytes(&get(&reply, "data")), [9, 8, 7]);
+    server_sends_binary(&agent).await;
 
     // Socket.IO packets went out and came in as binary frames only.
     let records: Vec<wasm_bindgen::JsValue> = (0..frames.len()).map(|i| frames.arg(i, 0)).collect();

@@ -217,3 +217,32 @@ pub async fn server_asks(agent: &AgentManager, options: &str) -> JsValue {
     drop(off);
     answered.arg(0, 0)
 }
+
+/// The Node socket.io test server's binary pushes reach `agent` whole: two
+/// `binary_data` events (asked for with `binary_push`), each with its bytes
+/// and parts, and a `binary_query` whose reply carries bytes.
+pub async fn server_sends_binary(agent: &AgentManager) {
+    let got = Recorder::new();
+    agent.subscribe("binary_data", got.f()).unwrap();
+    agent
+        .emit(
+            "binary_push",
+            Some(js(r#"{"bytes":[0,1,127,128,255],"count":2}"#)),
+            None,
+        )
+        .unwrap();
+    assert!(wait_until(3000, || got.len() == 2).await);
+    for i in 0..2u8 {
+        let data = got.arg(usize::from(i), 0);
+        assert_eq!(get(&data, "index").as_f64(), Some(f64::from(i)));
+        assert_eq!(buffer_bytes(&get(&data, "data")), [0, 1, 127, 128, 255]);
+        let parts = js_sys::Array::from(&get(&data, "parts"));
+        assert_eq!(buffer_bytes(&parts.get(0)), [i]);
+        assert_eq!(buffer_bytes(&parts.get(1)), [255 - i]);
+    }
+    let reply =
+        JsFuture::from(agent.request("binary_query", Some(js(r#"{"bytes":[9,8,7]}"#)), None))
+            .await
+            .unwrap();
+    assert_eq!(buffer_bytes(&get(&reply, "data")), [9, 8, 7]);
+}
