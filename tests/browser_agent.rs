@@ -1,6 +1,6 @@
 //! `AgentManager` in headless Chromium against the official Node `socket.io`
 //! 4.8 server (tests/servers/node_sio.mjs), which `cargo xtask test browser`
-//! starts on 127.0.0.1:38471 before these tests and stops after them.
+//! starts on 127.0.0.1:28471 before these tests and stops after them.
 //!
 //! The tests drive the exported class through its Rust methods, which are
 //! the very functions the JS glue calls, with JS callbacks made from Rust
@@ -25,7 +25,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const URL: &str = "http://127.0.0.1:38471";
+const URL: &str = ports::node_sio::HTTP;
 
 fn manager(extra: &str) -> AgentManager {
     manager_at(URL, extra)
@@ -1186,13 +1186,13 @@ async fn offline_and_online_events_drop_and_restore_the_link() {
 
 /// tests/servers/node_chaos.mjs: control endpoint, restartable socket.io
 /// server, Engine.IO server that stops pinging.
-const CHAOS_CONTROL: &str = "http://127.0.0.1:38474/control";
-const CHAOS_SIO: &str = "http://127.0.0.1:38475";
-const CHAOS_SILENT: &str = "http://127.0.0.1:38476";
+const CHAOS_CONTROL: &str = ports::chaos_control::HTTP;
+const CHAOS_SIO: &str = ports::chaos_sio::HTTP;
+const CHAOS_SILENT: &str = ports::chaos_silent::HTTP;
 
 async fn chaos_count(key: &str) -> f64 {
     get(
-        &fetch_json("GET", &format!("{CHAOS_CONTROL}/count?key={key}")).await,
+        &fetch_json("GET", &format!("{CHAOS_CONTROL}/control/count?key={key}")).await,
         "count",
     )
     .as_f64()
@@ -1230,7 +1230,11 @@ async fn server_killed_and_restarted_mid_traffic() {
     sleep(50).await;
 
     // Kill: every connection destroyed, the port closed for 800 ms.
-    let killed = fetch_json("POST", &format!("{CHAOS_CONTROL}/restart?downMs=800")).await;
+    let killed = fetch_json(
+        "POST",
+        &format!("{CHAOS_CONTROL}/control/restart?downMs=800"),
+    )
+    .await;
     assert_eq!(get(&killed, "ok").as_bool(), Some(true));
     assert!(
         wait_until(3000, || agent.state() == "reconnecting").await,
@@ -1289,7 +1293,7 @@ async fn server_killed_and_restarted_mid_traffic() {
     );
     assert_eq!(
         get(
-            &fetch_json("GET", &format!("{CHAOS_CONTROL}/status")).await,
+            &fetch_json("GET", &format!("{CHAOS_CONTROL}/control/status")).await,
             "up"
         )
         .as_bool(),
@@ -1326,8 +1330,9 @@ async fn a_server_that_stops_pinging_is_detected() {
     // The server's view: both pings answered, the socket closed about
     // pingInterval + pingTimeout (500 ms) after the last ping.
     sleep(100).await;
-    let log =
-        js_sys::Array::from(&fetch_json("GET", &format!("{CHAOS_CONTROL}/silent?tag={tag}")).await);
+    let log = js_sys::Array::from(
+        &fetch_json("GET", &format!("{CHAOS_CONTROL}/control/silent?tag={tag}")).await,
+    );
     assert_eq!(log.length(), 1, "{}", stringify(&log));
     let conn = log.get(0);
     assert_eq!(get(&conn, "joined").as_bool(), Some(true));

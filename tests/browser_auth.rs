@@ -1,8 +1,8 @@
 //! The `auth` option as a function, in headless Chromium: against the Node
-//! `socket.io` server (tests/servers/node_sio.mjs on 127.0.0.1:38471, whose
+//! `socket.io` server (tests/servers/node_sio.mjs on 127.0.0.1:28471, whose
 //! `auth_seen` acks the auth of the socket's CONNECT) for the forms the
 //! function may take, and against the reference server (`frinny-server
-//! --dev` on 127.0.0.1:38477, minting tokens at `/dev/token`) for a token
+//! --dev` on 127.0.0.1:28477, minting tokens at `/dev/token`) for a token
 //! that expires mid-session. `cargo xtask test browser` starts both.
 #![cfg(target_arch = "wasm32")]
 #![allow(
@@ -25,8 +25,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const NODE: &str = "http://127.0.0.1:38471";
-const SERVER: &str = "http://127.0.0.1:38477";
+const NODE: &str = ports::node_sio::HTTP;
+const SERVER: &str = ports::reference::HTTP;
 
 /// A manager with `options` (JSON) and `auth` set to the JS value `auth`.
 fn with_auth(options: &str, auth: &JsValue) -> AgentManager {

@@ -1,5 +1,5 @@
 //! Batching in the browser against the reference server with
-//! `--batch-window-ms` (127.0.0.1:38481, started by `cargo xtask test
+//! `--batch-window-ms` (127.0.0.1:28481, started by `cargo xtask test
 //! browser`): a GM's emits of one tick leave as one `batch` envelope, the
 //! server relays each entry, and a player's subscribers see every event of
 //! the burst, in order, from a few envelopes; state patches that arrive in
@@ -23,7 +23,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SERVER: &str = "http://127.0.0.1:38481";
+const SERVER: &str = ports::batching::HTTP;
 const ADMIN: &str = "browser-tests-admin";
 
 async fn agent(user: &str, role: &str, world: &str) -> AgentManager {

@@ -1,10 +1,10 @@
 //! Compressed state snapshots in the browser (Chromium and Firefox): a
 //! 200 KiB world state from the reference server (`frinny-server --dev` on
-//! 127.0.0.1:38477, and with `--parser msgpack` on 38480; compression on by
+//! 127.0.0.1:28477, and with `--parser msgpack` on 28480; compression on by
 //! default above 16 KiB) arrives deflated, is inflated by
 //! `DecompressionStream`, and equals the server's document; a compressed
 //! attachment that does not inflate, or inflates past the payload limit
-//! (the Node socket.io server on 127.0.0.1:38471 sends both on purpose), is
+//! (the Node socket.io server on 127.0.0.1:28471 sends both on purpose), is
 //! `INFLATE_FAILED` through `onError`, and the scope recovers with a plain
 //! snapshot.
 #![cfg(target_arch = "wasm32")]
@@ -25,10 +25,10 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SERVER: &str = "http://127.0.0.1:38477";
+const SERVER: &str = ports::reference::HTTP;
 const ADMIN: &str = "browser-tests-admin";
-const NODE: &str = "http://127.0.0.1:38471";
-const REFERENCE_MSGPACK: &str = "http://127.0.0.1:38480";
+const NODE: &str = ports::node_sio::HTTP;
+const REFERENCE_MSGPACK: &str = ports::reference_msgpack::HTTP;
 
 /// A Foundry-like world part: `n` actors from `from`, each with items.
 fn actors(from: usize, n: usize) -> String {

@@ -1,5 +1,5 @@
 //! Custom events in headless Chromium and Firefox against the reference
-//! server (`frinny-server --dev` on 127.0.0.1:38477, started by `cargo xtask
+//! server (`frinny-server --dev` on 127.0.0.1:28477, started by `cargo xtask
 //! test browser`): a GM's `defineEvents` declares them for the world (a
 //! player's is refused with FORBIDDEN), then one manager's `emit` reaches
 //! another's `subscribe`, a payload that does not fit is refused with the
@@ -22,7 +22,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SERVER: &str = "http://127.0.0.1:38477";
+const SERVER: &str = ports::reference::HTTP;
 
 /// A manager joined to the reference server as `user` with `role` in `world`.
 async fn agent(user: &str, role: &str, world: &str) -> AgentManager {

@@ -2,13 +2,13 @@
 //! nobody here wrote:
 //!
 //! - a python-socketio server speaking the existing Frinny backend contract
-//!   (tests/servers/frinny_backend.py on 127.0.0.1:38472): userId query,
+//!   (tests/servers/frinny_backend.py on 127.0.0.1:28472): userId query,
 //!   replies to the user's room with request_id, typing_status around each
 //!   reply, `error` with and without request_id, character_update; and the
 //!   server asking the client with `sio.call`, answered by a subscriber's
 //!   `ack`;
 //! - a plain WebSocket server speaking the action-routed JSON framing
-//!   (tests/servers/json_server.mjs on 127.0.0.1:38473) for
+//!   (tests/servers/json_server.mjs on 127.0.0.1:28473) for
 //!   `protocol: 'json'`.
 //!
 //! `cargo xtask test browser` starts both before these tests and stops them.
@@ -31,8 +31,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const PYTHON: &str = "http://127.0.0.1:38472";
-const JSON_WS: &str = "ws://127.0.0.1:38473";
+const PYTHON: &str = ports::python_frinny::HTTP;
+const JSON_WS: &str = ports::json_ws::WS;
 
 async fn python_agent(user: &str) -> AgentManager {
     connected_at(PYTHON, &format!(r#""query":{{"userId":"{user}"}}"#)).await

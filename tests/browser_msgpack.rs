@@ -1,7 +1,7 @@
 //! `parser: 'msgpack'` in the browser (Chromium and Firefox), against the
 //! Node `socket.io` 4.8 server with npm socket.io-msgpack-parser 3.x
-//! (tests/servers/node_sio_msgpack.mjs on 127.0.0.1:38479) and against the
-//! reference server with `--parser msgpack` (127.0.0.1:38480), both started
+//! (tests/servers/node_sio_msgpack.mjs on 127.0.0.1:28479) and against the
+//! reference server with `--parser msgpack` (127.0.0.1:28480), both started
 //! by `cargo xtask test browser`:
 //!
 //! - over WebSocket: events both ways, a request with an ack, a Frinny reply
@@ -31,8 +31,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const NODE: &str = "http://127.0.0.1:38479";
-const REFERENCE: &str = "http://127.0.0.1:38480";
+const NODE: &str = ports::node_sio_msgpack::HTTP;
+const REFERENCE: &str = ports::reference_msgpack::HTTP;
 
 #[wasm_bindgen_test]
 async fn node_msgpack_events_requests_binary_and_reconnect_over_websocket() {

@@ -1,5 +1,5 @@
 //! Connection pooling in the browser (Chromium and Firefox) against the
-//! Node `socket.io` 4.8 server on 127.0.0.1:38471, which reports the
+//! Node `socket.io` 4.8 server on 127.0.0.1:28471, which reports the
 //! Engine.IO session under each namespace socket (`engine_id`):
 //!
 //! - managers for `/` and `/admin` on one URL share one Engine.IO session;
@@ -7,7 +7,7 @@
 //! - events and requests work in both namespaces over the shared link;
 //! - closing one manager leaves the other working;
 //! - a dropped link reconnects both;
-//! - with `parser: 'msgpack'` (the msgpack Node server on 127.0.0.1:38479)
+//! - with `parser: 'msgpack'` (the msgpack Node server on 127.0.0.1:28479)
 //!   the namespaces share one session too, and each answers the server's
 //!   acks over it.
 #![cfg(target_arch = "wasm32")]
@@ -27,8 +27,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SERVER: &str = "http://127.0.0.1:38471";
-const MSGPACK_SERVER: &str = "http://127.0.0.1:38479";
+const SERVER: &str = ports::node_sio::HTTP;
+const MSGPACK_SERVER: &str = ports::node_sio_msgpack::HTTP;
 const FAST_RECONNECT: &str = r#""reconnectionDelay":100,"randomizationFactor":0"#;
 
 async fn engine_id(agent: &AgentManager) -> String {

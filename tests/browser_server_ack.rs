@@ -1,7 +1,7 @@
 //! Answering the server's acks in the browser (Chromium and Firefox)
 //! against the Node `socket.io` 4.8 server that `cargo xtask test browser`
-//! starts (both transports on 127.0.0.1:38471, long-polling only on
-//! 127.0.0.1:38478). Its `ask` handler asks with
+//! starts (both transports on 127.0.0.1:28471, long-polling only on
+//! 127.0.0.1:28478). Its `ask` handler asks with
 //! `socket.timeout(ms).emitWithAck(event, ...args)` and then reports, as
 //! `answered`, the answer and every ACK packet the socket sent, so an
 //! answer sent twice would show even though socket.io runs its callback
@@ -34,8 +34,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const BOTH: &str = "http://127.0.0.1:38471";
-const POLLING_ONLY: &str = "http://127.0.0.1:38478";
+const BOTH: &str = ports::node_sio::HTTP;
+const POLLING_ONLY: &str = ports::node_sio_polling::HTTP;
 
 /// A JS function `(params) => { body }`, for subscribers that call `ack`.
 fn js_fn(params: &str, body: &str) -> Function {

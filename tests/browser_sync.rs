@@ -1,5 +1,5 @@
 //! State synchronisation in headless Chromium against the reference server
-//! (`frinny-server --dev` on 127.0.0.1:38477, started by `cargo xtask test
+//! (`frinny-server --dev` on 127.0.0.1:28477, started by `cargo xtask test
 //! browser`): two pages editing one scope converge on the server's document,
 //! a gap the server forces is healed by a resync, and a conflict goes
 //! through `onConflict` and the re-submitted patch lands. Each test uses its
@@ -23,7 +23,7 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const SERVER: &str = "http://127.0.0.1:38477";
+const SERVER: &str = ports::reference::HTTP;
 const ADMIN: &str = "browser-tests-admin";
 
 /// A manager joined to the reference server as `user` with `role` in `world`.

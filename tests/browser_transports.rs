@@ -1,7 +1,7 @@
 //! The transports in the browser (Chromium and Firefox) against the Node
 //! `socket.io` 4.8 server, which `cargo xtask test browser` starts twice:
-//! accepting only long-polling on 127.0.0.1:38478 (`SIO_TRANSPORTS=polling`)
-//! and with both transports on 127.0.0.1:38471.
+//! accepting only long-polling on 127.0.0.1:28478 (`SIO_TRANSPORTS=polling`)
+//! and with both transports on 127.0.0.1:28471.
 //!
 //! - polling only: events, requests (acks), binary both ways, and a
 //!   reconnect after the server drops the link, all over polling; the
@@ -28,8 +28,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const POLLING_ONLY: &str = "http://127.0.0.1:38478";
-const BOTH: &str = "http://127.0.0.1:38471";
+const POLLING_ONLY: &str = ports::node_sio_polling::HTTP;
+const BOTH: &str = ports::node_sio::HTTP;
 
 #[wasm_bindgen_test]
 async fn polling_only_carries_events_requests_binary_and_reconnects() {

@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod ports;
+
 use frinny_agent::web::AgentManager;
 use js_sys::{Array, Function, Promise, Reflect, JSON};
 use std::cell::RefCell;

@@ -143,7 +143,7 @@ async def main(port, lifetime):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=38472)
+    parser.add_argument("--port", type=int, default=28472)
     parser.add_argument("--lifetime", type=float, default=900)
     args = parser.parse_args()
     asyncio.run(main(args.port, args.lifetime))

@@ -19,7 +19,7 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const port = arg('port', 38473);
+const port = arg('port', 28473);
 const lifetime = arg('lifetime', 900);
 
 // What the live gateway answers each game event with.

@@ -3,14 +3,14 @@
 // everything binds 127.0.0.1 and the process exits by itself after 10
 // minutes (or $CHAOS_LIFETIME_MS).
 //
-//   $CHAOS_SIO_PORT (38475)      the official socket.io 4.8 server with the
+//   $CHAOS_SIO_PORT (28475)      the official socket.io 4.8 server with the
 //                                handlers of node_sio_handlers.mjs, which the
 //                                control endpoint kills and restarts
-//   $CHAOS_SILENT_PORT (38476)   a hand-written Engine.IO v4 WebSocket server
+//   $CHAOS_SILENT_PORT (28476)   a hand-written Engine.IO v4 WebSocket server
 //                                (pingInterval 300, pingTimeout 200) that joins
 //                                any namespace, sends `?pings=N` pings (default
 //                                2) and then never pings again
-//   $CHAOS_CONTROL_PORT (38474)  HTTP control, CORS open:
+//   $CHAOS_CONTROL_PORT (28474)  HTTP control, CORS open:
 //     POST /control/restart?downMs=N  destroys every connection of the socket.io
 //                                server at once (as a killed process would:
 //                                no close frame, no DISCONNECT), closes it,
@@ -27,9 +27,9 @@ import { Server } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { attach } from './node_sio_handlers.mjs';
 
-const controlPort = Number(process.env.CHAOS_CONTROL_PORT || 38474);
-const sioPort = Number(process.env.CHAOS_SIO_PORT || 38475);
-const silentPort = Number(process.env.CHAOS_SILENT_PORT || 38476);
+const controlPort = Number(process.env.CHAOS_CONTROL_PORT || 28474);
+const sioPort = Number(process.env.CHAOS_SIO_PORT || 28475);
+const silentPort = Number(process.env.CHAOS_SILENT_PORT || 28476);
 const lifetime = Number(process.env.CHAOS_LIFETIME_MS || 600_000);
 
 // Set first, so that nothing below can keep the process alive past it.

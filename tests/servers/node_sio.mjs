@@ -1,6 +1,6 @@
 // The official Node `socket.io` 4.8 server the browser tests talk to
 // (tests/browser_agent.rs). Started and stopped by `cargo xtask test browser`
-// on 127.0.0.1:38471 (or $SIO_PORT); CORS is open because the test page is
+// on 127.0.0.1:28471 (or $SIO_PORT); CORS is open because the test page is
 // served from another port. It exits by itself after 10 minutes (or
 // $SIO_LIFETIME_MS) so a crashed test run leaves nothing behind.
 //
@@ -21,7 +21,7 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { attach } from './node_sio_handlers.mjs';
 
-const port = Number(process.env.SIO_PORT || 38471);
+const port = Number(process.env.SIO_PORT || 28471);
 const lifetime = Number(process.env.SIO_LIFETIME_MS || 600_000);
 
 const http = createServer();

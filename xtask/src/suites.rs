@@ -254,44 +254,47 @@ fn browser() -> Result {
         .ok_or("chromedriver is not on PATH (Debian package chromium-driver)")?;
     // The interop servers live as long as this guard: dropped (killed) when
     // the tests end, pass or fail.
-    let _node = TestServer::start("node socket.io", NODE_SIO_PORT, {
+    let _node = TestServer::start("node socket.io", &[ports::node_sio::PORT], {
         let mut c = cmd("node");
         c.arg("tests/servers/node_sio.mjs")
-            .env("SIO_PORT", NODE_SIO_PORT.to_string());
+            .env("SIO_PORT", ports::node_sio::PORT.to_string());
         c
     })?;
-    let _polling_only =
-        TestServer::start("node socket.io, polling only", NODE_SIO_POLLING_PORT, {
+    let _polling_only = TestServer::start(
+        "node socket.io, polling only",
+        &[ports::node_sio_polling::PORT],
+        {
             let mut c = cmd("node");
             c.arg("tests/servers/node_sio.mjs")
-                .env("SIO_PORT", NODE_SIO_POLLING_PORT.to_string())
+                .env("SIO_PORT", ports::node_sio_polling::PORT.to_string())
                 .env("SIO_TRANSPORTS", "polling");
             c
-        })?;
+        },
+    )?;
     let _chaos = TestServer::start(
         "node chaos (restartable socket.io, silent Engine.IO)",
-        NODE_CHAOS_CONTROL_PORT,
+        &[ports::chaos_control::PORT],
         {
             let mut c = cmd("node");
             c.arg("tests/servers/node_chaos.mjs")
-                .env("CHAOS_CONTROL_PORT", NODE_CHAOS_CONTROL_PORT.to_string())
-                .env("CHAOS_SIO_PORT", NODE_CHAOS_SIO_PORT.to_string())
-                .env("CHAOS_SILENT_PORT", NODE_CHAOS_SILENT_PORT.to_string());
+                .env("CHAOS_CONTROL_PORT", ports::chaos_control::PORT.to_string())
+                .env("CHAOS_SIO_PORT", ports::chaos_sio::PORT.to_string())
+                .env("CHAOS_SILENT_PORT", ports::chaos_silent::PORT.to_string());
             c
         },
     )?;
     run(cmd("cargo").args(["build", "--package", "frinny-server"]))?;
     let _reference = TestServer::start(
         "reference (frinny-server --dev)",
-        REFERENCE_PORT,
-        reference_server(REFERENCE_PORT, &[]),
+        &[ports::reference::PORT],
+        reference_server(ports::reference::PORT, &[]),
     )?;
     let _batching = TestServer::start(
         "reference with batching (frinny-server --dev --batch-window-ms 20)",
-        BATCHING_PORT,
+        &[ports::batching::PORT],
         // A burst of a few hundred events from one GM is the point.
         reference_server(
-            BATCHING_PORT,
+            ports::batching::PORT,
             &[
                 "--batch-window-ms",
                 "20",
@@ -306,7 +309,7 @@ fn browser() -> Result {
             ],
         ),
     )?;
-    let _python = TestServer::start("python-socketio Frinny", PYTHON_FRINNY_PORT, {
+    let _python = TestServer::start("python-socketio Frinny", &[ports::python_frinny::PORT], {
         let mut c = cmd(&setup::python(&util::build_dir().join("venv")).to_string_lossy());
         c.args([
             "tests/servers/frinny_backend.py",
@@ -314,21 +317,25 @@ fn browser() -> Result {
             "600",
             "--port",
         ])
-        .arg(PYTHON_FRINNY_PORT.to_string());
+        .arg(ports::python_frinny::PORT.to_string());
         c
     })?;
-    let _msgpack = TestServer::start("node socket.io, msgpack parser", NODE_SIO_MSGPACK_PORT, {
-        let mut c = cmd("node");
-        c.arg("tests/servers/node_sio_msgpack.mjs")
-            .env("SIO_PORT", NODE_SIO_MSGPACK_PORT.to_string());
-        c
-    })?;
+    let _msgpack = TestServer::start(
+        "node socket.io, msgpack parser",
+        &[ports::node_sio_msgpack::PORT],
+        {
+            let mut c = cmd("node");
+            c.arg("tests/servers/node_sio_msgpack.mjs")
+                .env("SIO_PORT", ports::node_sio_msgpack::PORT.to_string());
+            c
+        },
+    )?;
     let _reference_msgpack = TestServer::start(
         "reference, msgpack parser (frinny-server --dev --parser msgpack)",
-        REFERENCE_MSGPACK_PORT,
-        reference_server(REFERENCE_MSGPACK_PORT, &["--parser", "msgpack"]),
+        &[ports::reference_msgpack::PORT],
+        reference_server(ports::reference_msgpack::PORT, &["--parser", "msgpack"]),
     )?;
-    let _json = TestServer::start("plain JSON WebSocket", JSON_WS_PORT, {
+    let _json = TestServer::start("plain JSON WebSocket", &[ports::json_ws::PORT], {
         let mut c = cmd("node");
         c.args([
             "tests/servers/json_server.mjs",
@@ -336,7 +343,7 @@ fn browser() -> Result {
             "600",
             "--port",
         ])
-        .arg(JSON_WS_PORT.to_string());
+        .arg(ports::json_ws::PORT.to_string());
         c
     })?;
     run(cmd("wasm-pack")
@@ -370,33 +377,13 @@ fn browser() -> Result {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))
 }
 
-/// Where tests/servers/node_sio.mjs listens; tests/browser_agent.rs dials it.
-const NODE_SIO_PORT: u16 = 38471;
-/// The same server accepting only long-polling (`SIO_TRANSPORTS=polling`);
-/// tests/browser_transports.rs dials it.
-const NODE_SIO_POLLING_PORT: u16 = 38478;
-/// tests/servers/node_chaos.mjs: its HTTP control endpoint (it listens last,
-/// so once it accepts the other two do), the socket.io server it kills and
-/// restarts, and the Engine.IO server that stops pinging. tests/browser_agent.rs
-/// dials all three.
-const NODE_CHAOS_CONTROL_PORT: u16 = 38474;
-const NODE_CHAOS_SIO_PORT: u16 = 38475;
-const NODE_CHAOS_SILENT_PORT: u16 = 38476;
-/// Where the reference server listens for tests/browser_sync.rs, and the
-/// admin token those tests use for `POST /state/update`.
-const REFERENCE_PORT: u16 = 38477;
+/// The browser suite's ports, shared with the tests that dial them.
+#[path = "../../tests/browser_support/ports.rs"]
+#[allow(dead_code)]
+mod ports;
+/// The admin token the browser tests use for the reference server's
+/// `POST /state/update`.
 const REFERENCE_ADMIN_TOKEN: &str = "browser-tests-admin";
-/// tests/servers/node_sio_msgpack.mjs (socket.io with socket.io-msgpack-parser)
-/// and the reference server with `--parser msgpack`; tests/browser_msgpack.rs
-/// dials both.
-const NODE_SIO_MSGPACK_PORT: u16 = 38479;
-const REFERENCE_MSGPACK_PORT: u16 = 38480;
-/// The reference server with `--batch-window-ms 20`, for tests/browser_batch.rs.
-const BATCHING_PORT: u16 = 38481;
-/// Where tests/servers/frinny_backend.py listens; tests/browser_interop.rs dials it.
-const PYTHON_FRINNY_PORT: u16 = 38472;
-/// Where tests/servers/json_server.mjs listens; tests/browser_interop.rs dials it.
-const JSON_WS_PORT: u16 = 38473;
 
 /// A server process for the browser tests, killed when dropped. The servers
 /// also exit by themselves after 10 minutes, in case this process dies first.
@@ -406,32 +393,59 @@ struct TestServer {
 }
 
 impl TestServer {
-    /// Spawns `command` and waits (up to 15 s) until 127.0.0.1:`port` accepts.
-    fn start(name: &'static str, port: u16, mut command: Command) -> Result<TestServer> {
+    /// Spawns `command` once every one of `ports` is free, and waits (up to
+    /// 15 s) until 127.0.0.1:`ports[0]` accepts: a server with several
+    /// ports listens on that one last. Its stderr is copied to ours line by
+    /// line, and its last lines go into the error if it exits early, so a
+    /// failed start says why.
+    fn start(name: &'static str, ports: &[u16], mut command: Command) -> Result<TestServer> {
+        use std::io::{BufRead, BufReader};
         use std::net::{SocketAddr, TcpStream};
+        use std::process::Stdio;
         use std::time::Duration;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        let listening = |port: u16| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+        };
+        if let Some(port) = ports.iter().copied().find(|p| listening(*p)) {
             return Err(format!(
                 "port {port} for the {name} test server is already in use"
             ));
         }
-        println!("$ starting the {name} test server on 127.0.0.1:{port}");
-        let child = command
+        let ready = *ports.first().ok_or("a test server needs a port")?;
+        println!("$ starting the {name} test server on 127.0.0.1:{ports:?}");
+        let mut child = command
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start the {name} test server: {e}"))?;
+        let stderr = child.stderr.take();
+        let copier = std::thread::spawn(move || {
+            let mut last = std::collections::VecDeque::new();
+            for line in stderr.into_iter().flat_map(|s| BufReader::new(s).lines()) {
+                let Ok(line) = line else { break };
+                eprintln!("[{name}] {line}");
+                if last.len() == 20 {
+                    last.pop_front();
+                }
+                last.push_back(line);
+            }
+            last.into_iter().collect::<Vec<_>>().join("\n")
+        });
         let mut server = TestServer { name, child };
         let start = Instant::now();
         loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            if listening(ready) {
                 return Ok(server);
             }
             if let Ok(Some(status)) = server.child.try_wait() {
-                return Err(format!("the {name} test server exited early ({status})"));
+                let said = copier.join().unwrap_or_default();
+                return Err(format!(
+                    "the {name} test server exited early ({status}); its last words:\n{said}"
+                ));
             }
             if start.elapsed() > Duration::from_secs(15) {
                 return Err(format!(
-                    "the {name} test server did not listen on port {port} within 15 s"
+                    "the {name} test server did not listen on port {ready} within 15 s"
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
