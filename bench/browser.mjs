@@ -1,6 +1,6 @@
 // Client benchmarks (sections 2-5 of issue 6) in Debian's headless Chromium.
 //
-//   node bench/browser.mjs [--port 39001] [--runs 5] [--inbound 100000]
+//   node bench/browser.mjs [--port 29001] [--runs 5] [--inbound 100000]
 //        [--decode 1000000] [--decode-runs 3] [--rtt 10000]
 //        [--mem-events 1000000] [--mem-cycles 100000] [--cold-runs 10]
 //        [--batch-events 100000] [--batch-runs 5]
@@ -34,7 +34,7 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
-const PORT = Number(arg('port', 39001));
+const PORT = Number(arg('port', 29001));
 const RUNS = Number(arg('runs', 5));
 const INBOUND = Number(arg('inbound', 100000));
 const DECODE = Number(arg('decode', 1000000));

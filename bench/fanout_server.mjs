@@ -1,7 +1,7 @@
 // The Node peer of the reference server for the fan-out benchmark (issue 6,
 // section 6): socket.io 4.8 doing what frinny-server does for it.
 //
-//   node bench/fanout_server.mjs --port 39011 --admin-token T [--lifetime 600]
+//   node bench/fanout_server.mjs --port 29011 --admin-token T [--lifetime 600]
 //
 // - a connection with `?userId=` joins the user's room and the world room
 //   and is greeted with `connection_established`, as frinny-server --dev does;
@@ -16,7 +16,7 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
-const PORT = Number(arg('port', 39011));
+const PORT = Number(arg('port', 29011));
 const TOKEN = arg('admin-token', '');
 const LIFETIME = Number(arg('lifetime', 600));
 if (!TOKEN) {

@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 const kind = process.argv[2] ?? 'ours';
 const n = Number(process.argv[3] ?? 300000);
 const pkg = process.argv[4] ?? '/bench/.profile-pkg/frinny_agent.js';
-const PORT = 39031;
+const PORT = 29031;
 
 // The page server of bench/browser.mjs, with no browser sections run.
 const server = spawn('node', ['bench/browser.mjs', '--port', String(PORT), '--only', 'none', '--serve-only', '120'], { stdio: ['ignore', 'ignore', 'pipe'] });

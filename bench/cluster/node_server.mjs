@@ -3,7 +3,7 @@
 // --redis` does for the load generator. Start one per instance, all on the
 // same Redis:
 //
-//   node bench/cluster/node_server.mjs --port 39031 --redis redis://127.0.0.1:39033 \
+//   node bench/cluster/node_server.mjs --port 29031 --redis redis://127.0.0.1:29033 \
 //        --admin-token T [--lifetime 600]
 //
 // - a connection with `?userId=` joins the user's room and the world room and
@@ -22,7 +22,7 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
-const PORT = Number(arg('port', 39031));
+const PORT = Number(arg('port', 29031));
 const REDIS = arg('redis', 'redis://127.0.0.1:6379');
 const TOKEN = arg('admin-token', '');
 const LIFETIME = Number(arg('lifetime', 600));

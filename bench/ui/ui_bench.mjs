@@ -2,7 +2,7 @@
 // <frinny-notification-panel> and <frinny-combat-updates>, against a bare
 // subscriber, in Debian's headless Chromium.
 //
-//   node bench/ui/ui_bench.mjs [--port 39040] [--runs 5] [--events 100000]
+//   node bench/ui/ui_bench.mjs [--port 29040] [--runs 5] [--events 100000]
 //
 // Starts, in this process, on 127.0.0.1:
 //   --port     a static server for the page (bench/ui/, js/, pkg/ of the repository)
@@ -26,7 +26,7 @@ function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
-const PORT = Number(arg('port', 39040));
+const PORT = Number(arg('port', 29040));
 const RUNS = Number(arg('runs', 5));
 const EVENTS = Number(arg('events', 100000));
 const TIME_LIMIT = Number(arg('time-limit', 600));

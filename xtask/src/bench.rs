@@ -42,12 +42,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Ports of the bench servers (39000-39100 is ours on this machine).
-const PAGE_PORT: u16 = 39001; // +1 flood, +2 socket.io acks
-const OURS_PORT: u16 = 39010;
-const NODE_PORT: u16 = 39011;
-const UI_PORT: u16 = 39040; // +1 flood
-const COMPRESSION_PORT: u16 = 39050;
+/// Ports of the bench servers: fixed, and below the ephemeral range
+/// (32768-60999), so that no outgoing connection can be holding one.
+const PAGE_PORT: u16 = 29001; // +1 flood, +2 socket.io acks
+const OURS_PORT: u16 = 29010;
+const NODE_PORT: u16 = 29011;
+const UI_PORT: u16 = 29040; // +1 flood
+const COMPRESSION_PORT: u16 = 29050;
 
 const TABLE_START: &str = "<!-- bench:table:start -->";
 const TABLE_END: &str = "<!-- bench:table:end -->";
