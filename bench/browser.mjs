@@ -58,7 +58,7 @@ const result = (key, value) => console.log(`RESULT ${key} ${typeof value === 'nu
 
 // ----- the static server ------------------------------------------------------------
 
-const ALLOWED = ['/bench/page/', '/bench/.profile-pkg/', '/pkg/', '/js/', '/node_modules/socket.io-client/dist/',
+const ALLOWED = ['/bench/page/', '/bench/.profile-pkg/', '/pkg/', '/js/', '/target/npm/package/', '/node_modules/socket.io-client/dist/',
   '/node_modules/socket.io-parser/build/esm/', '/node_modules/@socket.io/component-emitter/lib/esm/'];
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json' };
 

@@ -9,9 +9,14 @@
 // `new AgentManager({ ..., shareAcrossTabs: true })` gives a
 // `SharedAgentManager` (js/share/tab.js) where `SharedWorker` exists: the
 // tabs of this browser then share one connection. Elsewhere it is the
-// local manager, as without the option. The tab proxy is loaded by
-// `ready()`, beside the wasm, rather than imported here: the modules a page
-// imports before it can start are most of its cold start.
+// local manager, as without the option.
+//
+// In the package, `cargo xtask pack` builds this file and everything it
+// imports, the tab proxy's dynamic imports included, into one file
+// (npm/bundle.mjs): on a cold start, every level of imports a page must
+// fetch before `ready()` can fetch the wasm is a round trip. Unbundled (the
+// repository, the demo page), `ready()` loads the tab proxy beside the wasm
+// rather than this file importing it, for the same reason.
 import init, { AgentManager as LocalAgentManager } from '../pkg/frinny_agent.js';
 import { canShareAcrossTabs, localOptions } from './share/options.js';
 import { rememberWasm } from './share/wasm_location.js';
@@ -105,8 +110,8 @@ export function ready(wasm) {
  */
 function loadShare() {
   if (share !== undefined || !canShareAcrossTabs()) return undefined;
-  // The proxy's own imports are fetched with it, not once it is parsed:
-  // one round trip instead of two, so it is in by the time the wasm is.
+  // Unbundled, the proxy's own imports are fetched with it, not once it is
+  // parsed: one round trip instead of two. Bundled, these are built in.
   return Promise.all([
     import('./share/tab.js'),
     import('./share/listeners.js'),

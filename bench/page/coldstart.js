@@ -6,9 +6,11 @@
 //
 //   ?client=ours|sio&port=<socket.io server>
 //
-// Both clients use the WebSocket transport only, as ours has no other: with
-// socket.io-client's default (long-polling first, then upgrade) the peer
-// would pay extra HTTP round trips that are not about loading code.
+// Ours is the package as `cargo xtask pack` stages it (its entry built into
+// one file, as a module installs it), with its default transports
+// (WebSocket first). socket.io-client's default starts on long-polling and
+// upgrades, which would add HTTP round trips that are not about loading
+// code, so it is given `transports: ['websocket']`: both open one WebSocket.
 // The outcome lands in `window.coldStart`: `{ loadedMs, readyMs,
 // connectedMs }` or `{ error }`.
 
@@ -16,7 +18,7 @@ const params = new URLSearchParams(location.search);
 const url = `http://127.0.0.1:${Number(params.get('port'))}`;
 
 async function ours() {
-  const { ready, AgentManager } = await import('/js/index.js');
+  const { ready, AgentManager } = await import('/target/npm/package/js/index.js');
   const loadedMs = performance.now();
   await ready();
   const readyMs = performance.now();

@@ -66,6 +66,12 @@ test('the tarball holds the package and nothing else', () => {
     assert.ok(existsSync(join(packageDir, target.default)), `${target.default} is in the package`);
   }
   assert.ok(existsSync(join(packageDir, 'pkg', 'frinny_agent_bg.wasm')), 'the .wasm is in the package');
+  const entry = readFileSync(join(packageDir, 'js', 'index.js'), 'utf8');
+  assert.doesNotMatch(entry, /\bimport\s*(\(|["'{*])|\bfrom\s*["']/, 'the entry is built into one file: it imports nothing');
+  assert.match(entry, /new URL\("\.\.\/pkg\/frinny_agent_bg\.wasm",\s*import\.meta\.url\)/, "the glue's .wasm URL points from the entry to pkg/");
+  assert.match(entry, /new URL\("\.\/share\/worker\.js",\s*import\.meta\.url\)/, "the tab proxy's worker URL points from the entry to js/share/");
+  assert.match(entry, /\/\/# sourceMappingURL=index\.js\.map\s*$/, 'the entry names its source map');
+  assert.ok(existsSync(join(packageDir, 'js', 'index.js.map')), 'the source map is in the package');
   for (const file of ['worker.js', 'hub.js', 'tab.js', 'listeners.js', 'protocol.js', 'options.js', 'wasm_location.js']) {
     assert.ok(existsSync(join(packageDir, 'js', 'share', file)), `js/share/${file} (shareAcrossTabs) is in the package`);
   }
@@ -98,6 +104,15 @@ test('unbundled: an import map, as a module page would use it', { timeout: 120_0
     assert.ok(
       files.requests.includes('/node_modules/frinny-agent/pkg/frinny_agent_bg.wasm'),
       `the .wasm was found next to its JS through import.meta.url: ${files.requests.join(', ')}`,
+    );
+    // The entry is one file (npm/bundle.mjs): the glue, its snippets and the
+    // tab proxy are built in, so nothing else of the package is fetched
+    // but the catalogue's own entry, which the app imports too.
+    const scripts = files.requests.filter((r) => r.startsWith('/node_modules/frinny-agent/') && r.endsWith('.js'));
+    assert.deepEqual(
+      [...new Set(scripts)].sort(),
+      ['/node_modules/frinny-agent/js/EventTypes.js', '/node_modules/frinny-agent/js/index.js'],
+      'the page fetched the entry and the catalogue entry, and no other module of the package',
     );
   } finally {
     await files.close();

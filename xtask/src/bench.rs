@@ -1,10 +1,11 @@
 //! `cargo xtask bench [--skip-build] [--quick] [--only size,client,server,cluster,ui,coldstart,compression,batch]`:
 //! the benchmarks of issue 6, side by side with the peers, on loopback.
 //!
-//! - size: pkg/ (wasm after wasm-opt -O2, JS glue, js/index.js) against
+//! - size: what a page fetches from the package (the wasm after wasm-opt
+//!   -O2, and the entry `cargo xtask pack` builds, which has the JS glue,
+//!   the event hub, the catalogue and the tab proxy in it) against
 //!   socket.io-client's `dist/socket.io.esm.min.js`, raw and gzip -9, and
-//!   against the 140 KiB budget of issue 15; shown apart, the package JS
-//!   the entry imports (js/share/, the event catalogue);
+//!   against the 140 KiB budget of issue 15;
 //! - client (sections 2-5), in Debian's headless Chromium (`bench/browser.mjs`,
 //!   which runs its own flood and ack servers): inbound throughput, decode +
 //!   dispatch without the network, request/response, memory;
@@ -33,7 +34,6 @@
 //! `<!-- bench:table -->` markers. A section that cannot run prints
 //! "not measured: <why>" and the others go on.
 
-use crate::suites;
 use crate::util::{self, cmd, output, run, Result};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -94,12 +94,15 @@ pub fn bench(args: &[String]) -> Result {
 
     if o.build {
         if wants("size") || wants("client") || wants("ui") || wants("coldstart") || wants("batch") {
-            if let Err(e) = suites::build() {
-                // An older pkg/ still gives figures; say which.
-                if util::root().join("pkg/frinny_agent_bg.wasm").exists() {
-                    missing.push(("note", format!("`cargo xtask build` failed ({e}); the figures are of the pkg/ already there")));
+            // The package as a module installs it (pkg/ and the staged
+            // target/npm/package/, whose entry is one built file): the size
+            // and cold start figures are of that.
+            if let Err(e) = crate::package::pack() {
+                // An older build still gives figures; say which.
+                if util::root().join("target/npm/package/js/index.js").exists() {
+                    missing.push(("note", format!("`cargo xtask pack` failed ({e}); the figures are of the package already built")));
                 } else {
-                    missing.push(("client", format!("`cargo xtask build` failed: {e}")));
+                    missing.push(("client", format!("`cargo xtask pack` failed: {e}")));
                 }
             }
         }
@@ -222,7 +225,8 @@ fn file_len(path: &Path) -> Result<u64> {
 }
 
 /// The package's size budget (issue 15): wasm, glue, snippets and entry,
-/// each gzipped alone, at most 140 KiB.
+/// each gzipped alone, at most 140 KiB. The glue and snippets are built
+/// into the entry since the package's entry is one file.
 const SIZE_BUDGET: u64 = 140 * 1024;
 
 /// The raw and `gzip -9` bytes of `paths`, each file printed under `label`
@@ -243,19 +247,17 @@ fn measure(label: &str, paths: &[PathBuf]) -> Result<(u64, u64)> {
 
 fn sizes(f: &mut Figures) -> Result {
     let root = util::root();
-    let entry = root.join("js/index.js");
-    // (printed label, figure name, files)
+    // What a page fetches: the wasm, and the package's entry, into which
+    // `cargo xtask pack` builds the glue, its snippets (the event hub), the
+    // event catalogue and the tab proxy of `shareAcrossTabs` (npm/bundle.mjs):
+    // it imports nothing else.
     let parts = [
-        ("wasm", "wasm", vec![root.join("pkg/frinny_agent_bg.wasm")]),
-        ("glue", "glue", vec![root.join("pkg/frinny_agent.js")]),
-        ("entry", "entry", vec![entry.clone()]),
-        // JS the wasm imports (wasm-bindgen `module = ...` snippets: the
-        // event hub).
-        ("snip", "snippets", files_under(&root.join("pkg/snippets"))),
+        ("wasm", "wasm", root.join("pkg/frinny_agent_bg.wasm")),
+        ("entry", "entry", root.join("target/npm/package/js/index.js")),
     ];
     let (mut raw, mut gz) = (0u64, 0u64);
-    for (label, key, paths) in &parts {
-        let (r, g) = measure(label, paths)?;
+    for (label, key, path) in &parts {
+        let (r, g) = measure(label, std::slice::from_ref(path))?;
         f.insert(format!("size.{key}.raw"), r as f64);
         f.insert(format!("size.{key}.gz"), g as f64);
         raw += r;
@@ -263,18 +265,6 @@ fn sizes(f: &mut Figures) -> Result {
     }
     f.insert("size.ours.raw".into(), raw as f64);
     f.insert("size.ours.gz".into(), gz as f64);
-    // The package JS the entry imports (the event catalogue, and where
-    // `SharedWorker` exists the tab proxy of `shareAcrossTabs`): not part
-    // of the budget as issue 15 defines the package, but a page loads it,
-    // so it is shown.
-    let imports: Vec<PathBuf> = js_imports(&entry)?
-        .into_iter()
-        .filter(|p| !p.ends_with("js/index.js"))
-        .collect();
-    let (ir, ig) = measure("import", &imports)?;
-    f.insert("size.entry_imports.raw".into(), ir as f64);
-    f.insert("size.entry_imports.gz".into(), ig as f64);
-    f.insert("size.ours_loaded.gz".into(), (gz + ig) as f64);
     f.insert("size.budget.gz".into(), SIZE_BUDGET as f64);
     let peer = root.join("node_modules/socket.io-client/dist/socket.io.esm.min.js");
     let (r, g) = measure("peer", &[peer])?;
@@ -290,88 +280,6 @@ fn sizes(f: &mut Figures) -> Result {
         }
     }
     Ok(())
-}
-
-/// `entry` and every file of js/ it imports, directly or not, by a
-/// static `import ... from './x.js'` or `export ... from './x.js'`, or by
-/// an `import('./x.js')` with a literal path (`ready()` loads the tab proxy
-/// of `shareAcrossTabs` that way wherever `SharedWorker` exists, so a page
-/// fetches it too); the wasm glue (pkg/) is counted on its own.
-fn js_imports(entry: &Path) -> Result<Vec<PathBuf>> {
-    let canonical = |p: PathBuf| p.canonicalize().unwrap_or(p);
-    let js = canonical(util::root().join("js"));
-    let mut seen: Vec<PathBuf> = Vec::new();
-    let mut todo = vec![canonical(entry.to_path_buf())];
-    while let Some(path) = todo.pop() {
-        if seen.contains(&path) {
-            continue;
-        }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for line in text.lines().map(str::trim_start) {
-            if line.starts_with("//") || line.starts_with('*') {
-                continue;
-            }
-            // `import('...')`, anywhere in a line.
-            if let Some((_, rest)) = line.split_once("import('") {
-                if let Some((spec, _)) = rest.split_once('\'') {
-                    if spec.starts_with('.') {
-                        let target = canonical(dir.join(spec));
-                        if target.starts_with(&js) {
-                            todo.push(target);
-                        }
-                    }
-                }
-                continue;
-            }
-            // `import x from '...'`, `export {…} from '...'`, the last line
-            // of a multi-line `import {…}` (`} from '...'`), `import '...'`.
-            let rest = match line.split_once(" from ") {
-                Some((head, rest))
-                    if head.starts_with("import")
-                        || head.starts_with("export")
-                        || head.starts_with('}') =>
-                {
-                    rest
-                }
-                _ => match line.strip_prefix("import ") {
-                    Some(rest) if rest.starts_with(['\'', '"']) => rest,
-                    _ => continue,
-                },
-            };
-            let spec = rest.trim().trim_end_matches(';');
-            let spec = spec.trim_matches(|c| c == '\'' || c == '"');
-            if !spec.starts_with('.') {
-                continue;
-            }
-            let target = canonical(dir.join(spec));
-            if target.starts_with(&js) {
-                todo.push(target);
-            }
-        }
-        seen.push(path);
-    }
-    seen.sort();
-    Ok(seen)
-}
-
-/// Every file below `dir` (none if it does not exist), in a stable order.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
 
 fn leb128(bytes: &[u8], pos: &mut usize) -> Option<u64> {
@@ -828,7 +736,7 @@ fn table(f: &Figures, o: &Opts) -> String {
     let mut rows = vec![
         ratio_row(
             f,
-            "1. size, gzip -9 (wasm + glue + hub + entry)",
+            "1. size, gzip -9 (wasm + entry, the glue built in)",
             "size.ours.gz",
             "size.sio.gz",
             "socket.io-client",
@@ -843,15 +751,6 @@ fn table(f: &Figures, o: &Opts) -> String {
             "budget",
             bytes,
             Target::AtMost(1.0),
-        ),
-        ratio_row(
-            f,
-            "1. size, gzip -9, with the JS the entry imports",
-            "size.ours_loaded.gz",
-            "size.sio.gz",
-            "socket.io-client",
-            bytes,
-            Target::Info,
         ),
         ratio_row(
             f,

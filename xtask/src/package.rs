@@ -1,11 +1,13 @@
 //! `cargo xtask gen` and `cargo xtask pack`: the generated JS catalogue, the
 //! npm package and the Foundry module zip.
 //!
-//! The package keeps the repository's layout (`js/` beside `pkg/`), so the
-//! entry's `../pkg/frinny_agent.js` import and the glue's
-//! `new URL('frinny_agent_bg.wasm', import.meta.url)` resolve the same way
-//! in the repository, in `node_modules/frinny-agent/`, and under a Foundry
-//! module's `lib/frinny-agent/`.
+//! The package keeps the repository's layout (`js/` beside `pkg/`), so
+//! relative paths resolve the same way in the repository, in
+//! `node_modules/frinny-agent/`, and under a Foundry module's
+//! `lib/frinny-agent/`. One file differs: the staged `js/index.js` is built
+//! by npm/bundle.mjs into one file with what it imports (the glue, its
+//! snippets, the catalogue, the tab proxy), and `js/EventTypes.js`
+//! re-exports the catalogue from it.
 
 use crate::suites;
 use crate::util::{self, cmd, run, Result};
@@ -65,6 +67,9 @@ pub fn pack() -> Result<PathBuf> {
         copy(&pkg.join(name), &stage.join("pkg").join(name))?;
     }
     copy_tree(&pkg.join("snippets"), &stage.join("pkg").join("snippets"))?;
+    // The entry with everything it imports built in (npm/bundle.mjs says
+    // why): a cold start fetches one file before the wasm, not a graph.
+    run(cmd("node").arg(root.join("npm").join("bundle.mjs")).arg(&stage))?;
 
     let tarball = npm.join(format!("frinny-agent-{version}.tgz"));
     let _ = std::fs::remove_file(&tarball);
