@@ -253,7 +253,11 @@ fn sizes(f: &mut Figures) -> Result {
     // it imports nothing else.
     let parts = [
         ("wasm", "wasm", root.join("pkg/frinny_agent_bg.wasm")),
-        ("entry", "entry", root.join("target/npm/package/js/index.js")),
+        (
+            "entry",
+            "entry",
+            root.join("target/npm/package/js/index.js"),
+        ),
     ];
     let (mut raw, mut gz) = (0u64, 0u64);
     for (label, key, path) in &parts {
