@@ -10,6 +10,8 @@
 // port silent twelve times as long is dropped, which a background tab
 // whose timers the browser slows to one a minute still passes), e.g. `worker.js?heartbeatMs=2000`.
 // The wasm glue itself, not the package entry: the worker needs no tab side.
+// In the package this file is built into one with what it imports
+// (npm/bundle.mjs), so a worker's start is one fetch before the wasm.
 import init, { AgentManager as LocalAgentManager } from '../../pkg/frinny_agent.js';
 import { ShareHub } from './hub.js';
 import { errorToData } from './protocol.js';

@@ -72,6 +72,9 @@ test('the tarball holds the package and nothing else', () => {
   assert.match(entry, /new URL\("\.\/share\/worker\.js",\s*import\.meta\.url\)/, "the tab proxy's worker URL points from the entry to js/share/");
   assert.match(entry, /\/\/# sourceMappingURL=index\.js\.map\s*$/, 'the entry names its source map');
   assert.ok(existsSync(join(packageDir, 'js', 'index.js.map')), 'the source map is in the package');
+  const worker = readFileSync(join(packageDir, 'js', 'share', 'worker.js'), 'utf8');
+  assert.doesNotMatch(worker, /\bimport\s*(\(|["'{*])|\bfrom\s*["']/, 'the SharedWorker script is built into one file too');
+  assert.match(worker, /new URL\("\.\.\/\.\.\/pkg\/frinny_agent_bg\.wasm",\s*import\.meta\.url\)/, "the worker's .wasm URL points from js/share/ to pkg/");
   for (const file of ['worker.js', 'hub.js', 'tab.js', 'listeners.js', 'protocol.js', 'options.js', 'wasm_location.js']) {
     assert.ok(existsSync(join(packageDir, 'js', 'share', file)), `js/share/${file} (shareAcrossTabs) is in the package`);
   }

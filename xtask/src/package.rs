@@ -4,10 +4,11 @@
 //! The package keeps the repository's layout (`js/` beside `pkg/`), so
 //! relative paths resolve the same way in the repository, in
 //! `node_modules/frinny-agent/`, and under a Foundry module's
-//! `lib/frinny-agent/`. One file differs: the staged `js/index.js` is built
-//! by npm/bundle.mjs into one file with what it imports (the glue, its
-//! snippets, the catalogue, the tab proxy), and `js/EventTypes.js`
-//! re-exports the catalogue from it.
+//! `lib/frinny-agent/`. What differs: npm/bundle.mjs builds the staged
+//! `js/index.js` into one file with what it imports (the glue, its
+//! snippets, the catalogue, the tab proxy) and `js/share/worker.js` into one
+//! with the glue and the hub, and `js/EventTypes.js` re-exports the
+//! catalogue from the entry.
 
 use crate::suites;
 use crate::util::{self, cmd, run, Result};
@@ -67,9 +68,12 @@ pub fn pack() -> Result<PathBuf> {
         copy(&pkg.join(name), &stage.join("pkg").join(name))?;
     }
     copy_tree(&pkg.join("snippets"), &stage.join("pkg").join("snippets"))?;
-    // The entry with everything it imports built in (npm/bundle.mjs says
-    // why): a cold start fetches one file before the wasm, not a graph.
-    run(cmd("node").arg(root.join("npm").join("bundle.mjs")).arg(&stage))?;
+    // The entry and the SharedWorker's script, each with everything it
+    // imports built in (npm/bundle.mjs says why): a cold start fetches one
+    // file before the wasm, not a graph.
+    run(cmd("node")
+        .arg(root.join("npm").join("bundle.mjs"))
+        .arg(&stage))?;
 
     let tarball = npm.join(format!("frinny-agent-{version}.tgz"));
     let _ = std::fs::remove_file(&tarball);
