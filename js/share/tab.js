@@ -15,18 +15,14 @@ import { addFrinnyHelpers } from '../frinny_helpers.js';
 import { TabListeners } from './listeners.js';
 import { localOptions } from './options.js';
 import { wasmLocation } from './wasm_location.js';
+// `debug` logs here, as a local manager would: the worker's console is not the page's.
+import { logRecord } from '../debug_log.js';
 
 /** The SharedWorker could not start, or could not load the wasm. */
 export const WORKER_FAILED = 'WORKER_FAILED';
 
 /** Request options a tab may give (`signal` stays in the tab). */
 const REQUEST_OPTIONS = new Set(['timeout', 'signal', 'retry', 'priority']);
-
-/** The frame and state records of `debug`, logged here (the worker's console is not the page's). */
-function logRecord(record) {
-  if (record.type === 'state') console.debug(`frinny-agent (shared): ${record.state}`, record.reason);
-  else console.debug(`frinny-agent (shared): ${record.direction === 'in' ? '⇐' : '⇒'}`, record.data);
-}
 
 /**
  * The realtime link to a Frinny backend, shared with the other tabs of this

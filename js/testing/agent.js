@@ -11,7 +11,7 @@ import { addFrinnyHelpers } from '../frinny_helpers.js';
 import { agentError, handlerError, serverError } from './errors.js';
 import { matcher } from '../event_pattern.js';
 import { Hub } from './hub.js';
-import { logRecord } from './inspect.js';
+import { logRecord } from '../debug_log.js';
 import { applyMergePatch, mergeDiff } from './merge_patch.js';
 import { checkEventName, emitOptions, parseOptions, requestOptions } from './options.js';
 import { TestServer } from './server.js';

@@ -102,8 +102,10 @@ function frameBytes(data) {
  * `debug`'s inspector: one collapsed console group per frame or state
  * change, titled with the direction, the event name when the frame is a
  * Socket.IO event or a JSON action, and the size; the frame's JSON inside.
+ * js/debug_log.js is the same for the managers written in JS: a snippet
+ * cannot import it (tests/js/debug_log.test.mjs keeps the two alike).
  */
-function logRecord(record) {
+export function logRecord(record) {
   if (record.type === 'state') {
     console.groupCollapsed(`frinny-agent ● ${record.state}`, record.reason);
     console.log(record);

@@ -165,6 +165,26 @@ test('two pages share one Engine.IO connection; events reach both; each request 
     assert.equal(fromB.reply.echoed, 'from b');
     assert.deepEqual([fromA.settled, fromB.settled, fromA.pending, fromB.pending], [1, 1, 0, 0]);
 
+    // `debug` logs the shared connection's frames in this page's console,
+    // in the same groups a local manager logs.
+    const logged = await a.evaluate(async () => {
+      const titles = [];
+      const original = console.groupCollapsed;
+      console.groupCollapsed = (...args) => titles.push(args.join(' '));
+      try {
+        window.agent.debug = true;
+        await window.agent.request('echo', { text: 'logged' });
+        window.agent.debug = false;
+        await window.agent.request('echo', { text: 'not logged' });
+      } finally {
+        console.groupCollapsed = original;
+      }
+      return titles;
+    });
+    assert.ok(logged.some((t) => /^frinny-agent ⇡ echo \(\d+ B\)$/.test(t)), `the request was logged: ${JSON.stringify(logged)}`);
+    assert.ok(logged.some((t) => t.startsWith('frinny-agent ⇣ ')), `its answer was logged: ${JSON.stringify(logged)}`);
+    assert.equal(logged.filter((t) => t.includes('echo')).length, 1, 'nothing after debug = false');
+
     // Binary payloads cross the port and the wire both ways.
     const bytes = await b.evaluate(async () => {
       const reply = await window.agent.request('bytes', { data: new Uint8Array([1, 2, 3, 250]).buffer });

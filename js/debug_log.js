@@ -1,5 +1,9 @@
-// `debug` of the test agent: the same console groups as the real client's
-// built-in inspector (src/web/event_hub.js), one per frame or state change.
+// What `agent.debug = true` logs, for the managers written in JS: the test
+// agent (js/testing/) and the tab side of `shareAcrossTabs` (js/share/tab.js)
+// log the same console groups as the wasm manager's built-in inspector, one
+// per frame or state change. The event hub (src/web/event_hub.js) has its
+// own copy, because a wasm-bindgen snippet cannot import another file;
+// tests/js/debug_log.test.mjs checks that the two log alike.
 
 /** @param {string | ArrayBuffer} data */
 function frameBytes(data) {
