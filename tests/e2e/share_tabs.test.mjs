@@ -283,6 +283,39 @@ test('a page that falls silent is dropped with its requests, and joins again whe
   }
 });
 
+test('a page put in the back/forward cache leaves, and joins again when it is shown', { timeout: 120_000 }, async () => {
+  engineConnections = 0;
+  const { context, pages: [a, b] } = await pages(2);
+  try {
+    // Heartbeats every second, so b's metrics() (refreshed by each pong) tell of the worker.
+    const sharedWorkerUrl = `${files.url}/node_modules/frinny-agent/js/share/worker.js?heartbeatMs=1000`;
+    await start(a, { sharedWorkerUrl });
+    await start(b, { sharedWorkerUrl });
+    const share = () => b.evaluate(() => window.agent.metrics().share);
+    await until(async () => (await share()).tabs === 2, 'two tabs');
+    // What the browser fires when it keeps a page for back/forward
+    // navigation: the tab says goodbye, and its requests settle.
+    const left = await a.evaluate(async () => {
+      const pending = window.agent.request('slow', { ms: 5000 }).then(() => 'answered', (e) => e.code);
+      window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+      return { settled: await pending, state: window.agent.state };
+    });
+    assert.deepEqual(left, { settled: 'DISCONNECTED', state: 'disconnected' });
+    await until(async () => (await share()).tabs === 1, 'the worker let the hidden page go');
+    assert.equal((await share()).portsDropped, 0, 'a goodbye, not a drop');
+    // Shown again from the cache: the tab joins with its subscriptions.
+    await a.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+    await until(async () => (await a.evaluate(() => window.agent.state)) === 'connected', 'a joined again');
+    io.emit('news', { n: 21 });
+    await until(async () => (await heard(a)).news.includes(21), 'news on a after it came back');
+    assert.equal((await requestFrom(a, 'back')).reply.echoed, 'back');
+    assert.equal(engineConnections, 1, 'the connection outlived it');
+    assert.deepEqual([...a.problems, ...b.problems], []);
+  } finally {
+    await context.close();
+  }
+});
+
 test("one page's subscriptions and unsubscriptions do not touch the other's", { timeout: 120_000 }, async () => {
   const { context, pages: [a, b] } = await pages(2);
   try {
