@@ -7,6 +7,8 @@
 //! - events and requests work in both namespaces over the shared link;
 //! - closing one manager leaves the other working;
 //! - a dropped link reconnects both;
+//! - the inspector of the manager that did not make the link sees its own
+//!   namespace's frames; the one that did sees the link's, each once;
 //! - with `parser: 'msgpack'` (the msgpack Node server on 127.0.0.1:28479)
 //!   the namespaces share one session too, and each answers the server's
 //!   acks over it.
@@ -87,6 +89,59 @@ async fn two_namespaces_share_one_engine_io_session() {
         .await
         .unwrap();
     assert_eq!(stringify(&get(&reply, "n")), "2");
+    root.close();
+    admin.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_guest_inspects_its_own_frames_and_the_lender_each_frame_of_the_link_once() {
+    // The root manager makes the link and lends it its hub: its inspector
+    // taps the link. The /admin manager's sees what it sent and what was
+    // routed to it.
+    let root = on("/", "").await;
+    let admin = on("/admin", "").await;
+    let root_frames = Recorder::new();
+    let admin_frames = Recorder::new();
+    let _off_root = root.inspect(root_frames.f().into()).unwrap();
+    let _off_admin = admin.inspect(admin_frames.f().into()).unwrap();
+    let reply = JsFuture::from(admin.request("echo", Some(js(r#"{"n":"from admin"}"#)), None))
+        .await
+        .unwrap();
+    assert_eq!(get_str(&reply, "nsp"), "/admin");
+    JsFuture::from(root.request("echo", Some(js(r#"{"n":"from root"}"#)), None))
+        .await
+        .unwrap();
+
+    let frames = |r: &Recorder, direction: &str, text: &str| {
+        r.calls()
+            .into_iter()
+            .filter(|c| c.contains(&format!(r#""direction":"{direction}""#)) && c.contains(text))
+            .collect::<Vec<_>>()
+    };
+    let sent = frames(&admin_frames, "out", "from admin");
+    assert_eq!(sent.len(), 1, "{:?}", admin_frames.calls());
+    assert!(
+        sent[0].contains("42/admin,"),
+        "as the wire has it: {sent:?}"
+    );
+    let answer = frames(&admin_frames, "in", "from admin");
+    assert_eq!(answer.len(), 1, "{:?}", admin_frames.calls());
+    assert!(
+        answer[0].contains("43/admin,"),
+        "the ack, as the wire has it: {answer:?}"
+    );
+    assert!(
+        frames(&admin_frames, "out", "from root").is_empty(),
+        "not the other namespace's"
+    );
+    for text in ["from admin", "from root"] {
+        assert_eq!(
+            frames(&root_frames, "out", text).len(),
+            1,
+            "the link's tap sees {text:?} once: {:?}",
+            root_frames.calls()
+        );
+    }
     root.close();
     admin.close();
 }

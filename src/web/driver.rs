@@ -15,6 +15,7 @@ use super::auth::AuthHook;
 use super::convert;
 use super::errors;
 use super::glue;
+use super::guest_tap;
 use super::hub::{EventHub, Listener, ERROR, STATE_CHANGE};
 use super::input::{Answer, Feed, Input};
 use super::link::{LinkHost, LinkWatcher};
@@ -364,7 +365,20 @@ impl Driver {
                 self.call(|agent, now| agent.on_inflated(now, token, result))
             }
             Input::LinkOpened => self.call(|agent, now| agent.on_link_open(now)),
-            Input::LinkPacket(packet) => self.call(|agent, now| agent.on_link_packet(now, packet)),
+            Input::LinkPacket(packet) => {
+                if let Some((host, id)) = self.host() {
+                    if self.hub.inspecting() && !host.tapped_for(id) {
+                        // Read out first: the inspector may call the manager.
+                        let (parser, limits) = {
+                            let agent = self.agent();
+                            let cfg = agent.client().config();
+                            (cfg.parser, cfg.limits)
+                        };
+                        guest_tap::routed(&self.hub, &packet, parser, &limits, host.transport());
+                    }
+                }
+                self.call(|agent, now| agent.on_link_packet(now, packet))
+            }
             Input::LinkClosed { reason } => self.call(|agent, now| agent.on_close(now, &reason)),
             Input::LinkError(e) => {
                 // Counted as a client with a link of its own counts it: a
@@ -522,6 +536,9 @@ impl Driver {
                     frame,
                     attachments,
                 } => {
+                    if self.hub.inspecting() && !host.tapped_for(id) {
+                        guest_tap::sent(&self.hub, &frame, &attachments, host.transport());
+                    }
                     host.carry(priority, frame, attachments);
                     return self.sent(host.buffered_amount().map(|b| b as f64));
                 }

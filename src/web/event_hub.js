@@ -389,6 +389,24 @@ export class EventHub {
     };
   }
 
+  /** Whether an inspector (or `debug`) is on: a pooled guest writes its frames out for it only then. */
+  get inspecting() {
+    return this.inspector !== undefined;
+  }
+
+  /**
+   * Shows the inspector a frame of a link this manager shares without
+   * tapping it (a pooled guest's namespace, see src/web/guest_tap.rs):
+   * text, or bytes in wasm memory, copied. `transport` is `'polling'` on a
+   * polling link, as the link's own records say.
+   */
+  tapFrame(direction, data, transport) {
+    if (this.inspector === undefined) return;
+    const record = { type: 'frame', direction, data: typeof data === 'string' ? data : data.slice().buffer, time: Date.now() };
+    if (transport !== undefined) record.transport = transport;
+    this.inspector(record);
+  }
+
   /**
    * Sends `data` (text, or bytes in wasm memory) on `ws`, telling the
    * inspector first, and returns the socket's `bufferedAmount` after it

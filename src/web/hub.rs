@@ -77,6 +77,19 @@ extern "C" {
     #[wasm_bindgen(method, js_name = send)]
     pub(crate) fn send_bytes(this: &EventHub, ws: &web_sys::WebSocket, data: &[u8]) -> f64;
 
+    /// Whether an inspector (or `debug`) would see frames.
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn inspecting(this: &EventHub) -> bool;
+
+    /// Shows a text frame of a shared link to the inspector
+    /// (`guest_tap.rs`); `transport` marks a polling link.
+    #[wasm_bindgen(method, js_name = tapFrame)]
+    pub(crate) fn tap_text(this: &EventHub, direction: &str, data: &str, transport: Option<&str>);
+
+    /// Shows a binary frame of a shared link to the inspector.
+    #[wasm_bindgen(method, js_name = tapFrame)]
+    pub(crate) fn tap_bytes(this: &EventHub, direction: &str, data: &[u8], transport: Option<&str>);
+
     /// Shows a long-polling payload to the inspector tap, packet by packet.
     #[wasm_bindgen(method, js_name = tapPayload)]
     pub(crate) fn tap_payload(this: &EventHub, direction: &str, payload: &str);

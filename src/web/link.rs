@@ -31,6 +31,9 @@ pub(crate) trait LinkHost {
     /// Guest `guest` has ended: it is forgotten, and the link with it when
     /// it was the last.
     fn leave(&self, guest: u64);
+    /// Whether the link's inspector tap is guest `guest`'s hub (it lent
+    /// the link its hub): its inspector sees the link's frames already.
+    fn tapped_for(&self, guest: u64) -> bool;
 }
 
 /// The pool as the link's driver sees it.

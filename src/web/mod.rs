@@ -65,6 +65,7 @@ mod driver;
 mod errors;
 mod frinny;
 mod glue;
+mod guest_tap;
 mod hub;
 mod inflate;
 mod input;

@@ -55,6 +55,9 @@ pub(crate) struct SharedLink {
     guests: RefCell<Vec<Guest>>,
     up: Cell<bool>,
     next_id: Cell<u64>,
+    /// The guest whose hub the link's driver uses (the root namespace's
+    /// manager that made the link): its inspector taps the link itself.
+    lender: Cell<Option<u64>>,
 }
 
 /// The endpoint `cfg` and `http` connect to, as the key of its link.
@@ -110,6 +113,7 @@ pub(crate) fn driver_for(
     cfg.role = Role::Guest;
     let root = cfg.namespace == "/";
     let guest = Driver::new(cfg, auth, http.clone(), seed);
+    let lends = existing.is_none() && root;
     let link = existing.unwrap_or_else(|| {
         let link = Rc::new_cyclic(|this: &Weak<SharedLink>| {
             let watcher: Weak<dyn LinkWatcher> = this.clone();
@@ -121,6 +125,7 @@ pub(crate) fn driver_for(
                 guests: RefCell::new(Vec::new()),
                 up: Cell::new(false),
                 next_id: Cell::new(0),
+                lender: Cell::new(None),
             }
         });
         LINKS.with(|links| links.borrow_mut().insert(key, link.clone()));
@@ -128,6 +133,9 @@ pub(crate) fn driver_for(
     });
     let id = link.next_id.get().wrapping_add(1);
     link.next_id.set(id);
+    if lends {
+        link.lender.set(Some(id));
+    }
     let namespace = guest.agent().client().config().namespace.clone();
     link.guests.borrow_mut().push(Guest {
         id,
@@ -215,6 +223,10 @@ impl LinkHost for SharedLink {
 
     fn link_metrics(&self) -> (u64, Option<u64>) {
         self.driver().map_or((0, None), |d| d.link_metrics())
+    }
+
+    fn tapped_for(&self, guest: u64) -> bool {
+        self.lender.get() == Some(guest)
     }
 
     fn leave(&self, guest: u64) {
