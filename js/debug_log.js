@@ -3,7 +3,10 @@
 // log the same console groups as the wasm manager's built-in inspector, one
 // per frame or state change. The event hub (src/web/event_hub.js) has its
 // own copy, because a wasm-bindgen snippet cannot import another file;
-// tests/js/debug_log.test.mjs checks that the two log alike.
+// tests/js/debug_log.test.mjs checks that the two log alike. (Handing the
+// hub this module from Rust, as a second snippet, was tried: with two more
+// snippet files the page of wasm-bindgen-test-runner 0.2.130 stalls while
+// loading its scripts, so the browser suite cannot run.)
 
 /** @param {string | ArrayBuffer} data */
 function frameBytes(data) {
