@@ -119,6 +119,15 @@ function start(page, options = {}) {
   }, { url: origin, options });
 }
 
+/**
+ * The package's worker script with a heartbeat of `ms` (`sharedWorkerUrl`):
+ * a quick one drops a silent page sooner and refreshes a tab's `metrics()`
+ * (each pong carries them) within a test.
+ */
+function workerWithHeartbeat(ms) {
+  return `${files.url}/node_modules/frinny-agent/js/share/worker.js?heartbeatMs=${ms}`;
+}
+
 /** A request from `page`, counting how many times it settles there. */
 function requestFrom(page, text) {
   return page.evaluate(async (text) => {
@@ -222,7 +231,7 @@ test('the page that started the worker closes: the other keeps working on the sa
   try {
     // The worker from another URL (`sharedWorkerUrl`), with a quick
     // heartbeat so that metrics() is fresh within the test.
-    const sharedWorkerUrl = `${files.url}/node_modules/frinny-agent/js/share/worker.js?heartbeatMs=200`;
+    const sharedWorkerUrl = workerWithHeartbeat(200);
     await start(first, { sharedWorkerUrl });
     await start(second, { sharedWorkerUrl: new URL(sharedWorkerUrl) });
     assert.equal(engineConnections, 1);
@@ -254,7 +263,7 @@ test('a page that falls silent is dropped with its requests, and joins again whe
   const { context, pages: [a, b] } = await pages(2);
   try {
     // Heartbeats every 200 ms: a port silent 2.4 s is dropped.
-    const sharedWorkerUrl = `${files.url}/node_modules/frinny-agent/js/share/worker.js?heartbeatMs=200`;
+    const sharedWorkerUrl = workerWithHeartbeat(200);
     await start(a, { sharedWorkerUrl });
     await start(b, { sharedWorkerUrl });
     await a.evaluate(() => {
@@ -287,8 +296,8 @@ test('a page put in the back/forward cache leaves, and joins again when it is sh
   engineConnections = 0;
   const { context, pages: [a, b] } = await pages(2);
   try {
-    // Heartbeats every second, so b's metrics() (refreshed by each pong) tell of the worker.
-    const sharedWorkerUrl = `${files.url}/node_modules/frinny-agent/js/share/worker.js?heartbeatMs=1000`;
+    // Heartbeats every second, so b's metrics() tell of the worker.
+    const sharedWorkerUrl = workerWithHeartbeat(1000);
     await start(a, { sharedWorkerUrl });
     await start(b, { sharedWorkerUrl });
     const share = () => b.evaluate(() => window.agent.metrics().share);
