@@ -111,13 +111,14 @@ pub(crate) fn driver_for(
         c
     };
     cfg.role = Role::Guest;
-    let root = cfg.namespace == "/";
+    // The root namespace's manager that makes the link lends it its hub:
+    // the link's fast path and inspector tap are then that manager's.
+    let lends = existing.is_none() && cfg.namespace == "/";
     let guest = Driver::new(cfg, auth, http.clone(), seed);
-    let lends = existing.is_none() && root;
     let link = existing.unwrap_or_else(|| {
         let link = Rc::new_cyclic(|this: &Weak<SharedLink>| {
             let watcher: Weak<dyn LinkWatcher> = this.clone();
-            let hub: Option<EventHub> = root.then(|| guest.hub.clone());
+            let hub: Option<EventHub> = lends.then(|| guest.hub.clone());
             let driver = Driver::new_link(link_cfg, http, seed.rotate_left(17), hub, watcher);
             SharedLink {
                 key: key.clone(),
